@@ -1,0 +1,75 @@
+"""The one error tree of Sourcebook.
+
+::
+
+    SourcebookError
+     ├── ConfigError            bad settings or archive location
+     ├── ParseError             a file or record could not be read (kept on the ingest report)
+     │    └── UnsupportedFormat no parser takes this file
+     ├── InputTooLarge          an input exceeds a configured bound
+     ├── NotFound               no such document, revision or resource
+     ├── Conflict               an identifier clash (docid collision, concurrent writer)
+     ├── QuerySyntaxError       a malformed search query (says what and where)
+     ├── AccessDenied           the caller may not read or change this
+     └── StorageError           the store or index failed (chains the cause)
+
+Third-party exceptions are converted at the boundary with ``raise ... from exc`` so the cause
+stays visible in logs while users see one readable message.
+"""
+
+from __future__ import annotations
+
+
+class SourcebookError(Exception):
+    """Base class of every error Sourcebook raises on purpose."""
+
+
+class ConfigError(SourcebookError):
+    """The settings or the archive location are unusable."""
+
+
+class ParseError(SourcebookError):
+    """A file or one record in it could not be parsed."""
+
+
+class UnsupportedFormat(ParseError):
+    """No registered parser accepts this input."""
+
+
+class InputTooLarge(SourcebookError):
+    """An input is larger than the configured bound."""
+
+
+class NotFound(SourcebookError):
+    """The requested document or resource does not exist."""
+
+
+class Conflict(SourcebookError):
+    """Two things claim the same identity, or a writer is already active."""
+
+
+class QuerySyntaxError(SourcebookError):
+    """A search query is malformed.
+
+    ``position`` is the 0-based character offset in the query where the problem was found.
+    """
+
+    def __init__(self, message: str, query: str = "", position: int | None = None) -> None:
+        self.message = message
+        self.query = query
+        self.position = position
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        if self.position is None or not self.query:
+            return self.message
+        caret = " " * self.position + "^"
+        return f"{self.message} (at character {self.position + 1})\n  {self.query}\n  {caret}"
+
+
+class AccessDenied(SourcebookError):
+    """The caller may not perform this action."""
+
+
+class StorageError(SourcebookError):
+    """The store or the index failed."""

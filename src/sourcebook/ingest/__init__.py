@@ -1,0 +1,1 @@
+"""Parsers turn files into :class:`~sourcebook.model.Document` records; see ``registry``."""

@@ -1,0 +1,165 @@
+"""The parser registry: every parser bids on a file and the best bid wins.
+
+Built-in parsers are registered exactly like a plug-in would be, through the entry-point group
+``sourcebook.parsers`` in ``pyproject.toml`` (Aleph ingest-file's ``Manager.auction``). A parser
+declares the media types and file extensions it takes and returns a ``match()`` score from 0
+(cannot read it) to 100 (certainly its format), usually by sniffing the first bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from sourcebook.errors import InputTooLarge, ParseError, UnsupportedFormat
+from sourcebook.model import BadRecord, Document
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "sourcebook.parsers"
+HEAD_BYTES = 8192
+
+#: Score conventions for ``match()``.
+NO_MATCH = 0
+FALLBACK = 10  # can read it, but something more specific should win
+BY_EXTENSION = 50  # the extension or media type is one we declare
+BY_CONTENT = 90  # the content itself has our format's signature
+
+
+@dataclass
+class Source:
+    """A file offered to the parsers: its path, guessed media type and first bytes."""
+
+    path: Path
+    media_type: str = ""
+    head: bytes = b""
+    size: int = 0
+    max_bytes: int = 200 * 1024 * 1024
+    _data: bytes | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_path(cls, path: Path, max_bytes: int = 200 * 1024 * 1024) -> Source:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(HEAD_BYTES)
+        media_type = mimetypes.guess_type(path.name)[0] or ""
+        return cls(path=path, media_type=media_type, head=head, size=size, max_bytes=max_bytes)
+
+    @property
+    def extension(self) -> str:
+        """Lower-case extension without the dot ("" when none)."""
+        return self.path.suffix.lower().lstrip(".")
+
+    def read_bytes(self) -> bytes:
+        if self.size > self.max_bytes:
+            raise InputTooLarge(
+                f"{self.path.name} is {self.size:,} bytes; the limit is {self.max_bytes:,} "
+                "(setting SOURCEBOOK_MAX_FILE_BYTES)"
+            )
+        if self._data is None:
+            self._data = self.path.read_bytes()
+        return self._data
+
+    def read_text(self) -> str:
+        """The file as text: UTF-8 (with or without BOM), else Windows-1252, never failing."""
+        return decode_text(self.read_bytes())
+
+    def head_text(self) -> str:
+        return self.head.decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
+def decode_text(data: bytes) -> str:
+    """Decode bytes as UTF-8, falling back to Windows-1252 then Latin-1 (which never fails)."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+@runtime_checkable
+class Parser(Protocol):
+    """What every parser provides."""
+
+    name: str
+    media_types: tuple[str, ...]
+    extensions: tuple[str, ...]
+
+    def match(self, source: Source) -> int:
+        """How sure this parser is that it can read ``source`` (0-100)."""
+        ...
+
+    def parse(self, source: Source) -> Iterator[Document | BadRecord]:
+        """Yield the documents in ``source``; a bad record inside a good file is a BadRecord.
+
+        Raise :class:`~sourcebook.errors.ParseError` when the file as a whole is unreadable.
+        Documents come back without docid; ``source_key`` must be set.
+        """
+        ...
+
+
+class ParserRegistry:
+    """Holds parser instances and picks the best one for a file."""
+
+    def __init__(self, parsers: list[Parser] | None = None) -> None:
+        self._parsers: list[Parser] = list(parsers or [])
+
+    @classmethod
+    def from_entry_points(cls) -> ParserRegistry:
+        registry = cls()
+        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            try:
+                parser_cls = ep.load()
+            except Exception as exc:  # a broken plug-in must not take ingest down
+                log.error("could not load parser %s (%s): %s", ep.name, ep.value, exc)
+                continue
+            registry.register(parser_cls())
+        return registry
+
+    def register(self, parser: Parser) -> None:
+        self._parsers.append(parser)
+
+    @property
+    def parsers(self) -> list[Parser]:
+        return list(self._parsers)
+
+    def get(self, name: str) -> Parser:
+        for parser in self._parsers:
+            if parser.name == name:
+                return parser
+        names = ", ".join(p.name for p in self._parsers)
+        raise UnsupportedFormat(f"no parser named {name!r} (have: {names})")
+
+    def auction(self, source: Source) -> Parser:
+        """The parser with the highest ``match()`` score; ties go to the first registered."""
+        best: Parser | None = None
+        best_score = NO_MATCH
+        for parser in self._parsers:
+            try:
+                score = parser.match(source)
+            except Exception as exc:
+                log.warning("parser %s failed to score %s: %s", parser.name, source.path, exc)
+                continue
+            if score > best_score:
+                best, best_score = parser, score
+        if best is None:
+            raise UnsupportedFormat(
+                f"no parser recognises {source.path.name} "
+                f"(media type {source.media_type or 'unknown'})"
+            )
+        return best
+
+    def parse(self, source: Source) -> Iterator[Document | BadRecord]:
+        parser = self.auction(source)
+        try:
+            yield from parser.parse(source)
+        except ParseError:
+            raise
+        except (InputTooLarge, UnicodeError, ValueError, KeyError, OSError) as exc:
+            raise ParseError(f"{parser.name} parser could not read {source.path.name}: {exc}") from exc

@@ -1,0 +1,162 @@
+"""Plain typed records: what a document is, and what search returns.
+
+A :class:`Document` carries the fields of a Refworld record. A field the source did not give is
+empty (``""``, ``None`` or ``[]``) and never invented. Fields Sourcebook computed itself (for
+example a detected language) are listed in :attr:`Document.derived`, so exports and pages can say
+which facts came from the source and which from us.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+#: Fields that describe the source's content; a change in any of them makes a new revision.
+CONTENT_FIELDS: tuple[str, ...] = (
+    "source_id",
+    "title",
+    "publisher",
+    "authors",
+    "publication_date",
+    "source_url",
+    "original_url",
+    "cite_as",
+    "disclaimer",
+    "copyright",
+    "body",
+    "document_type",
+    "language",
+    "countries",
+    "collection",
+    "source_tags",
+)
+
+
+@dataclass
+class Passage:
+    """A paragraph-sized chunk of a document body; ``body[start:end] == text``."""
+
+    seq: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Revision:
+    """One recorded version of a document."""
+
+    number: int
+    content_hash: str
+    recorded_at: datetime
+    changed_fields: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    """One archived record. See docs/record.md for each field's meaning."""
+
+    docid: str = ""
+    source_id: str = ""
+    title: str = ""
+    publisher: str = ""
+    authors: list[str] = field(default_factory=list)
+    publication_date: date | None = None
+    last_updated: datetime | None = None
+    source_url: str = ""
+    original_url: str = ""
+    accessed_date: date | None = None
+    cite_as: str = ""
+    disclaimer: str = ""
+    copyright: str = ""
+    body: str = ""
+    document_type: str = ""
+    language: str = ""
+    countries: list[str] = field(default_factory=list)
+    collection: str = ""
+    source_tags: dict[str, list[str]] = field(default_factory=dict)
+    passages: list[Passage] = field(default_factory=list)
+    revisions: list[Revision] = field(default_factory=list)
+    #: Internal identity of the source ("scheme:identifier"); the docid is derived from it.
+    source_key: str = ""
+    #: Names of fields Sourcebook derived rather than read from the source.
+    derived: list[str] = field(default_factory=list)
+    #: Where the record was read from (file path, with ``#n`` for the n-th record in a file).
+    origin: str = ""
+
+    def content(self) -> dict[str, Any]:
+        """The fields whose change makes a new revision, in a JSON-friendly form."""
+        out: dict[str, Any] = {}
+        for name in CONTENT_FIELDS:
+            value = getattr(self, name)
+            out[name] = value.isoformat() if isinstance(value, date) else value
+        return out
+
+
+@dataclass
+class BadRecord:
+    """A record inside a multi-record file that could not be parsed.
+
+    Parsers yield it instead of raising, so the good records of the same file still go in.
+    """
+
+    where: str
+    message: str
+
+
+@dataclass
+class Highlight:
+    """A matched term inside a passage: character offsets relative to the passage start."""
+
+    start: int
+    end: int
+
+
+@dataclass
+class PassageHit:
+    """A passage shown with a hit: its offsets into the body and highlighted terms."""
+
+    seq: int
+    start: int
+    end: int
+    text: str
+    highlights: list[Highlight] = field(default_factory=list)
+    score: float = 0.0
+
+
+@dataclass
+class Hit:
+    """One search result."""
+
+    docid: str
+    score: float
+    title: str
+    publisher: str
+    publication_date: date | None
+    countries: list[str]
+    language: str
+    document_type: str
+    collection: str
+    passages: list[PassageHit] = field(default_factory=list)
+
+
+@dataclass
+class FacetValue:
+    value: str
+    count: int
+    label: str = ""
+
+
+@dataclass
+class SearchResult:
+    """A page of hits with the total count, facet counts and timing."""
+
+    query: str
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    page: int
+    page_size: int
+    sort: str
+    took_ms: float
