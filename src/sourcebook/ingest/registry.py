@@ -162,4 +162,6 @@ class ParserRegistry:
         except ParseError:
             raise
         except (InputTooLarge, UnicodeError, ValueError, KeyError, OSError) as exc:
-            raise ParseError(f"{parser.name} parser could not read {source.path.name}: {exc}") from exc
+            raise ParseError(
+                f"{parser.name} parser could not read {source.path.name}: {exc}"
+            ) from exc

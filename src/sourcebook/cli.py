@@ -1,0 +1,519 @@
+"""The command line. It parses arguments, calls the services and shows results; nothing more.
+
+Exit codes: 0 success; 1 when some inputs failed (ingest, import) or a check found drift;
+2 for a usage error or a bad query; 3 for a missing document.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from sourcebook import __version__
+from sourcebook.config import Settings
+from sourcebook.errors import NotFound, QuerySyntaxError, SourcebookError
+from sourcebook.model import Document, SearchResult
+from sourcebook.search.request import SORTS, SearchRequest
+from sourcebook.services import Archive, IngestOptions, IngestReport, document_to_json
+
+app = typer.Typer(
+    help="Sourcebook: archive, search and cite country-of-origin information and news.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+
+class State:
+    archive_dir: Path | None = None
+
+
+state = State()
+
+
+def _settings() -> Settings:
+    if state.archive_dir is not None:
+        return Settings(home=state.archive_dir)
+    return Settings()
+
+
+def _open() -> Archive:
+    try:
+        return Archive(_settings())
+    except SourcebookError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"sourcebook {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    archive: Annotated[
+        Path | None,
+        typer.Option(
+            "--archive",
+            "-a",
+            help="Archive directory (default: $SOURCEBOOK_HOME or ~/.sourcebook).",
+            envvar=None,
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Options for every command."""
+    state.archive_dir = archive
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TextColumn("{task.fields[docs]:,} docs"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    )
+
+
+def _print_report(report: IngestReport, quiet: bool) -> None:
+    for outcome in report.files:
+        if quiet and not outcome.failed:
+            continue
+        colour = "red" if outcome.status == "failed" else "yellow" if outcome.failed else "green"
+        counts = ", ".join(
+            f"{n} {name}"
+            for name, n in (
+                ("added", outcome.added),
+                ("updated", outcome.updated),
+                ("unchanged", outcome.unchanged),
+                ("failed", outcome.failed),
+            )
+            if n
+        )
+        console.print(
+            f"[{colour}]{outcome.status:>9}[/{colour}] {escape(outcome.path)}"
+            + (f" [dim]({outcome.parser}: {counts})[/dim]" if counts else "")
+        )
+        for message in outcome.errors[:20]:
+            console.print(f"           [red]↳[/red] {escape(message)}")
+        if len(outcome.errors) > 20:
+            console.print(f"           … and {len(outcome.errors) - 20} more errors")
+    docs = report.documents
+    rate = docs / report.seconds if report.seconds else 0.0
+    console.print(
+        f"[bold]{len(report.files)} files[/bold]: {report.total('added')} added, "
+        f"{report.total('updated')} updated, {report.total('unchanged')} unchanged, "
+        f"{report.total('failed')} failed ({report.failed_files} files with failures) "
+        f"in {report.seconds:.1f} s ({rate:,.0f} docs/s)"
+    )
+
+
+def _run_ingest(paths: list[Path], options: IngestOptions, quiet: bool, import_mode: bool) -> None:
+    archive = _open()
+    with archive:
+        from sourcebook.services import iter_input_files
+
+        total_bytes = sum(
+            p.stat().st_size for p in iter_input_files(paths, options.include_hidden) if p.is_file()
+        )
+        with _progress() as progress:
+            task = progress.add_task("ingest", total=total_bytes or None, docs=0)
+
+            def advance(nbytes: int, docs: int) -> None:
+                progress.update(task, advance=nbytes, docs=docs)
+
+            if import_mode:
+                report = archive.import_jsonl(paths, progress=advance)
+            else:
+                report = archive.ingest(paths, options, progress=advance)
+    _print_report(report, quiet)
+    if report.failed_files:
+        raise typer.Exit(1)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (walked recursively).")],
+    collection: Annotated[
+        str, typer.Option("--collection", "-c", help="File the documents under this collection.")
+    ] = "",
+    parser: Annotated[
+        str, typer.Option("--parser", help="Force a parser by name instead of detecting it.")
+    ] = "",
+    no_language: Annotated[
+        bool, typer.Option("--no-language", help="Do not detect languages.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="List only failed files.")] = False,
+) -> None:
+    """Add or update documents from files: Refworld records, HTML, PDF, text/Markdown, JSONL,
+    RSS/Atom feeds and Reuters SGML. Idempotent: unchanged documents are left alone, changed
+    ones get a new revision. Exits 1 when any input failed."""
+    options = IngestOptions(collection=collection, parser=parser, detect_language=not no_language)
+    _run_ingest(paths, options, quiet, import_mode=False)
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[
+        list[Path], typer.Argument(help="JSONL files written by `sourcebook export`.")
+    ],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="List only failed files.")] = False,
+) -> None:
+    """Import a JSONL export (keeps docids, so an export round-trips)."""
+    _run_ingest(paths, IngestOptions(parser="jsonl"), quiet, import_mode=True)
+
+
+def _parse_date(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {name} must be a date like 2017-02-27, not {value!r}")
+        raise typer.Exit(2) from exc
+
+
+def _print_hits(result: SearchResult) -> None:
+    start = (result.page - 1) * result.page_size
+    console.print(
+        f"[bold]{result.total:,}[/bold] documents for [cyan]{escape(result.query or '*')}[/cyan]"
+        f" [dim]({result.took_ms:.1f} ms, page {result.page}, sorted by {result.sort})[/dim]"
+    )
+    for i, hit in enumerate(result.hits, start + 1):
+        meta = " · ".join(
+            x
+            for x in (
+                hit.publisher,
+                hit.publication_date.isoformat() if hit.publication_date else "",
+                ", ".join(hit.countries),
+                hit.language,
+            )
+            if x
+        )
+        console.print(
+            f"\n[bold]{i}. {escape(hit.title or '(untitled)')}[/bold]  [dim]{hit.docid}[/dim]"
+        )
+        if meta:
+            console.print(f"   [dim]{escape(meta)}[/dim]")
+        for passage in hit.passages:
+            text = Text("   ")
+            snippet = passage.text if len(passage.text) <= 400 else passage.text[:400] + "…"
+            body = Text(snippet)
+            for h in passage.highlights:
+                if h.start < len(snippet):
+                    body.stylize("bold yellow", h.start, min(h.end, len(snippet)))
+            text.append_text(body)
+            text.append(f"  [{passage.start}:{passage.end}]", style="dim")
+            console.print(text)
+    if result.facets:
+        console.print()
+        for name, values in result.facets.items():
+            if values:
+                shown = ", ".join(f"{v.label or v.value} ({v.count})" for v in values[:8])
+                console.print(f"[dim]{name}:[/dim] {escape(shown)}")
+
+
+def result_to_json(result: SearchResult) -> dict[str, Any]:
+    return {
+        "query": result.query,
+        "total": result.total,
+        "page": result.page,
+        "page_size": result.page_size,
+        "sort": result.sort,
+        "took_ms": result.took_ms,
+        "hits": [
+            {
+                "docid": h.docid,
+                "score": h.score,
+                "title": h.title,
+                "publisher": h.publisher,
+                "publication_date": h.publication_date.isoformat() if h.publication_date else None,
+                "countries": h.countries,
+                "language": h.language,
+                "document_type": h.document_type,
+                "collection": h.collection,
+                "passages": [
+                    {
+                        "seq": p.seq,
+                        "start": p.start,
+                        "end": p.end,
+                        "text": p.text,
+                        "highlights": [[x.start, x.end] for x in p.highlights],
+                    }
+                    for p in h.passages
+                ],
+            }
+            for h in result.hits
+        ],
+        "facets": {
+            name: [{"value": v.value, "label": v.label, "count": v.count} for v in values]
+            for name, values in result.facets.items()
+        },
+    }
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Query (see docs/query-language.md).")] = "",
+    country: Annotated[
+        list[str] | None, typer.Option("--country", help="Filter by country.")
+    ] = None,
+    publisher: Annotated[
+        list[str] | None, typer.Option("--publisher", help="Filter by publisher.")
+    ] = None,
+    doc_type: Annotated[
+        list[str] | None, typer.Option("--type", help="Filter by document type.")
+    ] = None,
+    language: Annotated[
+        list[str] | None, typer.Option("--language", help="Filter by language.")
+    ] = None,
+    collection: Annotated[
+        list[str] | None, typer.Option("--collection", help="Filter by collection.")
+    ] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="Published on or after (YYYY-MM-DD).")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Published on or before (YYYY-MM-DD).")
+    ] = None,
+    sort: Annotated[str, typer.Option(help=f"One of: {', '.join(SORTS)}.")] = "relevance",
+    page: Annotated[int, typer.Option(help="Page number (from 1).")] = 1,
+    size: Annotated[int, typer.Option(help="Hits per page.")] = 10,
+    mode: Annotated[str, typer.Option(help="auto, syntax or plain.")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Search the archive, with facets and the best passages of each hit."""
+    request = SearchRequest(
+        query=query,
+        mode=mode,  # type: ignore[arg-type]  # validated by the engine
+        countries=country or [],
+        publishers=publisher or [],
+        types=doc_type or [],
+        languages=language or [],
+        collections=collection or [],
+        date_from=_parse_date(date_from, "--from"),
+        date_to=_parse_date(date_to, "--to"),
+        sort=sort,  # type: ignore[arg-type]  # validated by the engine
+        page=page,
+        page_size=size,
+    )
+    archive = _open()
+    with archive:
+        try:
+            result = archive.search(request)
+        except QuerySyntaxError as exc:
+            err.print(f"[red]query error:[/red] {escape(exc.describe())}")
+            raise typer.Exit(2) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(result_to_json(result), ensure_ascii=False, indent=2) + "\n")
+    else:
+        _print_hits(result)
+
+
+def _get(archive: Archive, docid: str) -> Document:
+    try:
+        return archive.get(docid)
+    except NotFound as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(3) from exc
+
+
+@app.command()
+def show(
+    docid: Annotated[str, typer.Argument(help="The document's docid.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print every field as JSON.")] = False,
+) -> None:
+    """Show one record, laid out like a Refworld record."""
+    archive = _open()
+    with archive:
+        doc = _get(archive, docid)
+    if as_json:
+        sys.stdout.write(json.dumps(document_to_json(doc), ensure_ascii=False, indent=2) + "\n")
+        return
+    derived = set(doc.derived)
+
+    def label(name: str, value: str, field: str = "") -> None:
+        if value:
+            mark = " [dim](derived)[/dim]" if field in derived else ""
+            console.print(f"[bold]{name}[/bold] {escape(value)}{mark}")
+
+    label("Last Updated:", doc.last_updated.isoformat() if doc.last_updated else "", "last_updated")
+    console.print(f"\n[bold]{escape(doc.title or '(untitled)')}[/bold]\n")
+    label("Docid", doc.docid)
+    label("Publisher", doc.publisher)
+    label("Author", "; ".join(doc.authors))
+    label("Publication Date", doc.publication_date.isoformat() if doc.publication_date else "")
+    label("Document type", doc.document_type)
+    label("Countries", ", ".join(doc.countries), "countries")
+    label("Language", doc.language, "language")
+    label("Collection", doc.collection)
+    label("Source id", doc.source_id)
+    label("Cite as", doc.cite_as)
+    label("Disclaimer", doc.disclaimer)
+    console.print()
+    console.print(escape(doc.body))
+    console.print()
+    label("Link to original:", doc.original_url)
+    label("Accessed at:", doc.source_url)
+    label("Copyright notice:", doc.copyright)
+    if doc.source_tags:
+        for scheme, tags in doc.source_tags.items():
+            label(f"Source tags ({scheme}):", ", ".join(tags))
+    console.print(
+        f"[dim]{len(doc.passages)} passages · revision {len(doc.revisions)}"
+        + (
+            f" · changed {', '.join(doc.revisions[-1].changed_fields)}"
+            if len(doc.revisions) > 1
+            else ""
+        )
+        + "[/dim]"
+    )
+
+
+@app.command("cite")
+def cite_cmd(
+    docid: Annotated[str, typer.Argument(help="The document's docid.")],
+    style: Annotated[str, typer.Option(help="refworld, bibtex, ris or csl-json.")] = "refworld",
+    accessed: Annotated[
+        str | None,
+        typer.Option(help="Access date to print (YYYY-MM-DD); default: the record's, else today."),
+    ] = None,
+    base_url: Annotated[
+        str, typer.Option(help="This archive's public URL, for records with no source URL.")
+    ] = "",
+) -> None:
+    """Print a citation of one record."""
+    when = _parse_date(accessed, "--accessed")
+    archive = _open()
+    with archive:
+        doc = _get(archive, docid)
+        from sourcebook import cite
+
+        try:
+            text = cite.format_citation(doc, style, accessed=when, base_url=base_url)
+        except SourcebookError as exc:
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(2) from exc
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@app.command()
+def export(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File to write (default: standard output)."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="Export format (jsonl).")] = "jsonl",
+) -> None:
+    """Export every document, one JSON record per line."""
+    if fmt != "jsonl":
+        err.print(f"[red]error:[/red] unknown format {fmt!r}; only jsonl is supported")
+        raise typer.Exit(2)
+    archive = _open()
+    with archive:
+        if output is None:
+            n = archive.export_jsonl(sys.stdout)
+        else:
+            with output.open("w", encoding="utf-8") as fh:
+                n = archive.export_jsonl(fh)
+    err.print(f"exported {n:,} documents")
+
+
+@app.command()
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Counts: documents, passages, revisions, languages, collections, countries, publishers."""
+    archive = _open()
+    with archive:
+        figures = archive.stats()
+    if as_json:
+        sys.stdout.write(json.dumps(figures, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(show_header=False, box=None)
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k or '(none)'}: {v:,}" for k, v in value.items()) or "—"
+        elif isinstance(value, int):
+            value = f"{value:,}"
+        table.add_row(f"[bold]{key}[/bold]", escape(str(value)))
+    console.print(table)
+
+
+@app.command()
+def reindex() -> None:
+    """Rebuild the search index from the store (the store is the source of truth)."""
+    archive = _open()
+    with archive:
+        total = archive.store.count()
+        with _progress() as progress:
+            task = progress.add_task("reindex", total=total, docs=0)
+            n = archive.reindex(lambda k, done: progress.update(task, advance=k, docs=done))
+    console.print(f"reindexed {n:,} documents")
+
+
+@app.command()
+def check(
+    repair: Annotated[bool, typer.Option("--repair", help="Fix the drift found.")] = False,
+) -> None:
+    """Compare the store and the index; report (and with --repair fix) any drift."""
+    archive = _open()
+    with archive:
+        report = archive.check(repair=repair)
+    console.print(
+        f"store: {report.store_documents:,} documents; index: {report.index_documents:,} entries"
+    )
+    for name in ("missing", "extra", "stale", "duplicated"):
+        items = getattr(report, name)
+        if items:
+            console.print(f"[yellow]{name}[/yellow] ({len(items)}): {', '.join(items[:10])}")
+    if report.ok:
+        console.print("[green]store and index agree[/green]")
+    elif report.repaired:
+        console.print("[green]repaired[/green]")
+    else:
+        console.print("run [bold]sourcebook check --repair[/bold] to fix")
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        app()
+    except SourcebookError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(2)

@@ -1,0 +1,1 @@
+"""Enrichers add what Sourcebook derives (language, countries, ...); each loads its model lazily."""

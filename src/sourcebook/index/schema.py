@@ -1,0 +1,37 @@
+"""The Tantivy schema. Bump SCHEMA_VERSION whenever it changes: the index is then rebuilt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tantivy
+
+from sourcebook.index.analyzers import LANGUAGES, tokenizer_name
+
+SCHEMA_VERSION = 1
+
+#: Keyword fields: exact values, fast (columnar) for facets and filters.
+KEYWORD_FIELDS: tuple[str, ...] = ("country", "language", "type", "collection", "publisher_exact")
+
+
+def text_field(kind: str, lang: str) -> str:
+    """Name of the analysed field for ``kind`` ("title" or "body") in analyzer language ``lang``."""
+    return f"{kind}_{lang}"
+
+
+def build_schema() -> Any:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("docid", stored=True, fast=True, tokenizer_name="raw")
+    sb.add_text_field("chash", stored=True, tokenizer_name="raw")
+    for lang in LANGUAGES:
+        sb.add_text_field(text_field("title", lang), tokenizer_name=tokenizer_name(lang))
+        sb.add_text_field(text_field("body", lang), tokenizer_name=tokenizer_name(lang))
+    sb.add_text_field("publisher", tokenizer_name=tokenizer_name("xx"))
+    for name in KEYWORD_FIELDS:
+        sb.add_text_field(name, fast=True, tokenizer_name="raw")
+    sb.add_text_field("source_id", tokenizer_name="raw")
+    sb.add_text_field("title_sort", fast=True, tokenizer_name="raw")
+    sb.add_date_field("date", indexed=True, fast=True)
+    sb.add_unsigned_field("year", indexed=True, fast=True)
+    sb.add_unsigned_field("has_date", indexed=True, fast=True)
+    return sb.build()

@@ -1,0 +1,160 @@
+"""The Tantivy index: one per archive, derived from the store and rebuildable from it.
+
+Tantivy allows one ``IndexWriter`` per index across processes; the writer is opened lazily by the
+one writer (the ingest service) and released on ``close()``. Readers reload after each commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from sourcebook.errors import Conflict, StorageError
+from sourcebook.index.analyzers import analyzer_language, register_analyzers
+from sourcebook.index.schema import SCHEMA_VERSION, build_schema, text_field
+from sourcebook.model import Document
+from sourcebook.store.base import IndexEntry
+
+log = logging.getLogger(__name__)
+
+_VERSION_FILE = "sourcebook-schema-version"
+
+
+def to_index_document(doc: Document, content_hash: str) -> Any:
+    """The Tantivy document for one stored document."""
+    lang = analyzer_language(doc.language)
+    out = tantivy.Document()
+    out.add_text("docid", doc.docid)
+    out.add_text("chash", content_hash)
+    if doc.title:
+        out.add_text(text_field("title", lang), doc.title)
+    if doc.body:
+        out.add_text(text_field("body", lang), doc.body)
+    if doc.publisher:
+        out.add_text("publisher", doc.publisher)
+        out.add_text("publisher_exact", doc.publisher)
+    for code in dict.fromkeys(doc.countries):
+        out.add_text("country", code)
+    if doc.language:
+        out.add_text("language", doc.language)
+    if doc.document_type:
+        out.add_text("type", doc.document_type.lower())
+    if doc.collection:
+        out.add_text("collection", doc.collection)
+    if doc.source_id:
+        out.add_text("source_id", doc.source_id)
+    out.add_text("title_sort", doc.title.casefold()[:120])
+    if doc.publication_date is not None:
+        d = doc.publication_date
+        out.add_date("date", datetime(d.year, d.month, d.day, tzinfo=UTC))
+        out.add_unsigned("year", d.year)
+        out.add_unsigned("has_date", 1)
+    else:
+        out.add_unsigned("has_date", 0)
+    return out
+
+
+class SearchIndex:
+    """The archive's Tantivy index directory."""
+
+    def __init__(self, path: Path, heap_bytes: int = 128_000_000) -> None:
+        self.path = path
+        self.heap_bytes = heap_bytes
+        self._writer: Any = None
+        self._index = self._open()
+        self.schema = self._index.schema
+
+    def _open(self) -> Any:
+        version_file = self.path / _VERSION_FILE
+        if self.path.exists() and version_file.exists():
+            found = version_file.read_text().strip()
+            if found != str(SCHEMA_VERSION):
+                log.warning(
+                    "index schema %s is outdated (now %s): recreating", found, SCHEMA_VERSION
+                )
+                shutil.rmtree(self.path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            index = tantivy.Index(build_schema(), path=str(self.path), reuse=True)
+        except ValueError as exc:
+            raise StorageError(f"cannot open the search index at {self.path}: {exc}") from exc
+        register_analyzers(index)
+        version_file.write_text(str(SCHEMA_VERSION))
+        return index
+
+    # --- writing ------------------------------------------------------------------------
+    def _get_writer(self) -> Any:
+        if self._writer is None:
+            try:
+                self._writer = self._index.writer(heap_size=self.heap_bytes, num_threads=1)
+            except ValueError as exc:
+                raise Conflict(
+                    f"the search index at {self.path} is locked by another writer "
+                    "(is another ingest running?)"
+                ) from exc
+        return self._writer
+
+    def upsert(self, docs: Sequence[tuple[Document, str]], replace: bool = True) -> None:
+        """Add documents (with their content hashes), replacing earlier versions by docid."""
+        writer = self._get_writer()
+        for doc, chash in docs:
+            if replace:
+                writer.delete_documents_by_term("docid", doc.docid)
+            writer.add_document(to_index_document(doc, chash))
+
+    def delete(self, docids: Sequence[str]) -> None:
+        writer = self._get_writer()
+        for docid in docids:
+            writer.delete_documents_by_term("docid", docid)
+
+    def delete_all(self) -> None:
+        self._get_writer().delete_all_documents()
+
+    def commit(self) -> None:
+        if self._writer is None:
+            return
+        try:
+            self._writer.commit()
+        except ValueError as exc:
+            raise StorageError(f"committing the search index failed: {exc}") from exc
+        self._index.reload()
+
+    def close(self) -> None:
+        """Commit pending changes and release the writer lock."""
+        if self._writer is not None:
+            self.commit()
+            self._writer.wait_merging_threads()
+            self._writer = None
+
+    # --- reading ------------------------------------------------------------------------
+    def searcher(self) -> Any:
+        return self._index.searcher()
+
+    def reload(self) -> None:
+        self._index.reload()
+
+    @property
+    def tantivy_index(self) -> Any:
+        return self._index
+
+    def num_docs(self) -> int:
+        return int(self.searcher().num_docs)
+
+    def iter_entries(self) -> Iterator[IndexEntry]:
+        """(docid, content hash) of every indexed document, for the consistency check."""
+        searcher = self.searcher()
+        total = searcher.num_docs
+        if total == 0:
+            return
+        result = searcher.search(tantivy.Query.all_query(), limit=total, count=False)
+        for _score, address in result.hits:
+            stored = searcher.doc(address)
+            yield IndexEntry(
+                docid=stored.get_first("docid"), content_hash=stored.get_first("chash")
+            )

@@ -1,0 +1,1 @@
+"""Search: the query language, ranking, facets and snippets."""

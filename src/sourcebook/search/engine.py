@@ -1,0 +1,305 @@
+"""The search service: parse, compile, rank, filter, facet, page and pick passages.
+
+It reads the index for ranking and facets and the store for the passages of the page's hits, so
+a hit's passages always carry offsets into the stored body.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import tantivy
+
+from sourcebook.config import Settings
+from sourcebook.countries import country_name, language_name, resolve_country, resolve_language
+from sourcebook.errors import QuerySyntaxError
+from sourcebook.index.analyzers import FALLBACK, LANGUAGES, analyzer_language, build_analyzer
+from sourcebook.index.tantivy_index import SearchIndex
+from sourcebook.model import FacetValue, Hit, SearchResult
+from sourcebook.search.compile import CompileContext, compile_node, date_range_query, terms_any
+from sourcebook.search.highlight import TermPatterns, best_passages, positive_terms
+from sourcebook.search.query import (
+    MatchAll,
+    Node,
+    Or,
+    Term,
+    looks_like_syntax,
+    parse_plain,
+    parse_query,
+)
+from sourcebook.search.request import FACETS, MODES, SORTS, SearchRequest
+from sourcebook.store.base import Store
+
+log = logging.getLogger(__name__)
+
+Occur = tantivy.Occur
+Query = tantivy.Query
+
+_FACET_FIELDS = {
+    "country": "country",
+    "publisher": "publisher_exact",
+    "type": "type",
+    "language": "language",
+    "year": "year",
+    "collection": "collection",
+}
+#: Plain-text queries with at most this many content words require all of them.
+PLAIN_AND_MAX_TERMS = 4
+
+
+class SearchEngine:
+    """Runs :class:`SearchRequest` s against one store and its index."""
+
+    def __init__(self, settings: Settings, store: Store, index: SearchIndex) -> None:
+        self.settings = settings
+        self.store = store
+        self.index = index
+        self._languages_cache: tuple[int, tuple[str, ...]] | None = None
+        self._stopword_analyzers: dict[str, Any] = {}
+
+    # --- helpers ------------------------------------------------------------------------
+    def active_languages(self, searcher: Any) -> tuple[str, ...]:
+        """Analyzer languages that have documents (so a query fans out only where needed)."""
+        generation = id(searcher)
+        if self._languages_cache and self._languages_cache[0] == generation:
+            return self._languages_cache[1]
+        total = searcher.num_docs
+        found: set[str] = set()
+        if total:
+            agg = searcher.aggregate(
+                Query.all_query(), {"l": {"terms": {"field": "language", "size": 1000}}}
+            )
+            counted = 0
+            for bucket in agg["l"]["buckets"]:
+                found.add(analyzer_language(str(bucket["key"])))
+                counted += int(bucket["doc_count"])
+            if counted < total:
+                found.add(FALLBACK)
+        languages = tuple(lang for lang in LANGUAGES if lang in found) or ("en",)
+        self._languages_cache = (generation, languages)
+        return languages
+
+    def _is_stopword(self, word: str, languages: Sequence[str]) -> bool:
+        for lang in languages:
+            if lang not in self._stopword_analyzers:
+                self._stopword_analyzers[lang] = _stopword_analyzer(lang)
+            analyzer = self._stopword_analyzers[lang]
+            if analyzer is not None and not analyzer.analyze(word):
+                return True
+        return False
+
+    def _validate(self, request: SearchRequest) -> None:
+        if len(request.query) > self.settings.max_query_chars:
+            raise QuerySyntaxError(
+                f"the query is {len(request.query):,} characters long; the limit is "
+                f"{self.settings.max_query_chars:,}"
+            )
+        if request.sort not in SORTS:
+            raise QuerySyntaxError(f"unknown sort {request.sort!r}; use one of {', '.join(SORTS)}")
+        if request.mode not in MODES:
+            raise QuerySyntaxError(f"unknown mode {request.mode!r}; use one of {', '.join(MODES)}")
+        if request.page < 1:
+            raise QuerySyntaxError("page numbers start at 1")
+        if not 1 <= request.page_size <= self.settings.page_size_max:
+            raise QuerySyntaxError(f"page size must be between 1 and {self.settings.page_size_max}")
+        if request.date_from and request.date_to and request.date_from > request.date_to:
+            raise QuerySyntaxError("the start date is after the end date")
+
+    # --- the query ----------------------------------------------------------------------
+    def parse(self, request: SearchRequest) -> tuple[Node, bool]:
+        """The AST for the request and whether it is plain-text mode."""
+        text = request.query.strip()
+        if not text:
+            return MatchAll(), False
+        plain = request.mode == "plain" or (request.mode == "auto" and not looks_like_syntax(text))
+        limit = self.settings.max_query_chars
+        return (parse_plain(text, limit) if plain else parse_query(text, limit)), plain
+
+    def _filters(self, schema: Any, request: SearchRequest) -> list[Any]:
+        filters: list[Any] = []
+
+        def any_term(field: str, values: Sequence[str]) -> None:
+            if values:
+                filters.append(Query.term_set_query(schema, field, list(values)))
+
+        countries = []
+        for value in request.countries:
+            code = resolve_country(value)
+            if code is None:
+                raise QuerySyntaxError(f"unknown country filter {value!r}")
+            countries.append(code)
+        languages = []
+        for value in request.languages:
+            code = resolve_language(value)
+            if code is None:
+                raise QuerySyntaxError(f"unknown language filter {value!r}")
+            languages.append(code)
+        any_term("country", countries)
+        any_term("language", languages)
+        any_term("publisher_exact", request.publishers)
+        any_term("type", [t.lower() for t in request.types])
+        any_term("collection", request.collections)
+        if request.date_from or request.date_to:
+            filters.append(date_range_query(schema, request.date_from, request.date_to))
+        return filters
+
+    def build_query(self, request: SearchRequest, searcher: Any) -> tuple[Any, Node, bool]:
+        """(tantivy query, AST, relaxable) for a request; relaxable plain queries may fall back to OR."""
+        node, plain = self.parse(request)
+        languages = self.active_languages(searcher)
+        ctx = CompileContext(
+            schema=self.index.schema, languages=languages, query_text=request.query
+        )
+        relaxable = False
+        if plain:
+            words = _plain_words(node)
+            content = [w for w in words if not self._is_stopword(w, languages)] or words
+            node = Or(tuple(Term(w) for w in content)) if len(content) > 1 else Term(content[0])
+            required = len(content) if len(content) <= PLAIN_AND_MAX_TERMS else 1
+            relaxable = required > 1
+            main = terms_any(ctx, content, required)
+        else:
+            main = compile_node(ctx, node)
+        filters = self._filters(self.index.schema, request)
+        if filters:
+            clauses = [(Occur.Must, main)]
+            clauses += [(Occur.Must, Query.const_score_query(f, 0.0)) for f in filters]
+            main = Query.boolean_query(clauses)
+        return main, node, relaxable
+
+    # --- running ------------------------------------------------------------------------
+    def search(self, request: SearchRequest) -> SearchResult:
+        started = time.perf_counter()
+        self._validate(request)
+        searcher = self.index.searcher()
+        query, node, relaxable = self.build_query(request, searcher)
+        offset = (request.page - 1) * request.page_size
+        result = self._run(searcher, query, request, offset)
+        if relaxable and result.count == 0:
+            # every word was required and nothing has them all: show documents with any of them
+            content = _plain_words(node)
+            ctx = CompileContext(self.index.schema, self.active_languages(searcher), request.query)
+            query = terms_any(ctx, content, 1)
+            filters = self._filters(self.index.schema, request)
+            if filters:
+                query = Query.boolean_query(
+                    [(Occur.Must, query)]
+                    + [(Occur.Must, Query.const_score_query(f, 0.0)) for f in filters]
+                )
+            result = self._run(searcher, query, request, offset)
+        addresses = [address for _key, address in result.hits]
+        docids = [searcher.doc(a).get_first("docid") for a in addresses]
+        scores = [float(key) if request.sort == "relevance" else 0.0 for key, _ in result.hits]
+        docs = self.store.get_many(docids)
+        terms = positive_terms(node) if request.passages else TermPatterns()
+        hits = []
+        for docid, score in zip(docids, scores, strict=True):
+            doc = docs.get(docid)
+            if doc is None:  # indexed but gone from the store: `sourcebook check` repairs this
+                log.warning("index holds %s but the store does not", docid)
+                continue
+            hits.append(
+                Hit(
+                    docid=docid,
+                    score=round(score, 4),
+                    title=doc.title,
+                    publisher=doc.publisher,
+                    publication_date=doc.publication_date,
+                    countries=doc.countries,
+                    language=doc.language,
+                    document_type=doc.document_type,
+                    collection=doc.collection,
+                    passages=best_passages(doc, terms, request.passages),
+                )
+            )
+        facets = self._facets(searcher, query, request) if request.facets else {}
+        return SearchResult(
+            query=request.query,
+            total=int(result.count or 0),
+            hits=hits,
+            facets=facets,
+            page=request.page,
+            page_size=request.page_size,
+            sort=request.sort,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+    def _run(self, searcher: Any, query: Any, request: SearchRequest, offset: int) -> Any:
+        kwargs: dict[str, Any] = {"limit": request.page_size, "count": True, "offset": offset}
+        if request.sort == "newest":
+            kwargs.update(order_by_field="date", order=tantivy.Order.Desc)
+        elif request.sort == "oldest":
+            kwargs.update(order_by_field="date", order=tantivy.Order.Asc)
+        elif request.sort == "title":
+            kwargs.update(order_by_field="title_sort", order=tantivy.Order.Asc)
+        try:
+            return searcher.search(query, **kwargs)
+        except ValueError as exc:
+            raise QuerySyntaxError(f"the index could not run this query: {exc}") from exc
+
+    def _facets(
+        self, searcher: Any, query: Any, request: SearchRequest
+    ) -> dict[str, list[FacetValue]]:
+        size = max(1, request.facet_size)
+        aggs = {
+            name: {"terms": {"field": field, "size": 100 if name == "year" else size}}
+            for name, field in _FACET_FIELDS.items()
+        }
+        raw = searcher.aggregate(query, aggs)
+        facets: dict[str, list[FacetValue]] = {}
+        for name in FACETS:
+            buckets = raw.get(name, {}).get("buckets", [])
+            values = [FacetValue(str(b["key"]), int(b["doc_count"])) for b in buckets]
+            if name == "year":
+                values.sort(key=lambda v: v.value, reverse=True)
+            for value in values:
+                value.label = _facet_label(name, value.value)
+            facets[name] = values
+        return facets
+
+
+def _facet_label(name: str, value: str) -> str:
+    if name == "country":
+        return country_name(value)
+    if name == "language":
+        return language_name(value)
+    return value
+
+
+def _plain_words(node: Node) -> list[str]:
+    if isinstance(node, Term):
+        return [node.text]
+    if isinstance(node, Or):
+        return [item.text for item in node.items if isinstance(item, Term)]
+    return []
+
+
+_STOPWORD_LANGUAGES = {
+    "en": "english",
+    "fr": "french",
+    "ru": "russian",
+    "es": "spanish",
+    "de": "german",
+    "it": "italian",
+    "pt": "portuguese",
+    "nl": "dutch",
+    "sv": "swedish",
+}
+
+
+def _stopword_analyzer(lang: str) -> Any:
+    name = _STOPWORD_LANGUAGES.get(lang)
+    if name is None:
+        return None
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.stopword(name))
+        .build()
+    )
+
+
+__all__ = ["SearchEngine", "SearchRequest", "build_analyzer"]

@@ -1,0 +1,39 @@
+"""The options object of a search (trafilatura's ``Extractor`` habit: one object, not 15 kwargs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+Mode = Literal["auto", "syntax", "plain"]
+Sort = Literal["relevance", "newest", "oldest", "title"]
+SORTS: tuple[str, ...] = ("relevance", "newest", "oldest", "title")
+MODES: tuple[str, ...] = ("auto", "syntax", "plain")
+FACETS: tuple[str, ...] = ("country", "publisher", "type", "language", "year", "collection")
+
+
+@dataclass
+class SearchRequest:
+    """What to search for, how to filter, sort and page, and what to return.
+
+    ``mode``: ``syntax`` parses the query language; ``plain`` treats the text as words (never a
+    syntax error); ``auto`` (default) uses the query language when the text looks like it.
+    Filters narrow the result and are combined with AND across fields, OR within one field.
+    """
+
+    query: str = ""
+    mode: Mode = "auto"
+    countries: list[str] = field(default_factory=list)
+    publishers: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    collections: list[str] = field(default_factory=list)
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: Sort = "relevance"
+    page: int = 1
+    page_size: int = 10
+    facets: bool = True
+    facet_size: int = 20
+    passages: int = 3

@@ -1,0 +1,491 @@
+"""The use cases: ingest, search, show, cite, export, import, reindex, check, stats.
+
+This is the only module that joins parsers, enrichers, the store and the index. The CLI and the
+web layer call an :class:`Archive`; they never touch SQL or Tantivy.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from sourcebook import cite
+from sourcebook.config import Settings
+from sourcebook.countries import resolve_country
+from sourcebook.enrich.language import detect_language
+from sourcebook.errors import Conflict, InputTooLarge, NotFound, SourcebookError
+from sourcebook.ids import is_valid_docid, make_docid
+from sourcebook.index.tantivy_index import SearchIndex
+from sourcebook.ingest.registry import ParserRegistry, Source
+from sourcebook.model import BadRecord, Document, SearchResult
+from sourcebook.passages import split_passages
+from sourcebook.search.engine import SearchEngine
+from sourcebook.search.request import SearchRequest
+from sourcebook.store.base import Change, ChangeKind, Store
+from sourcebook.store.codec import content_hash, iso_date, iso_datetime, now_utc
+from sourcebook.store.sqlite import SQLiteStore
+
+log = logging.getLogger(__name__)
+
+#: Commit the index at least this often during a long ingest, so a crash loses little.
+INDEX_COMMIT_EVERY = 20_000
+
+
+@dataclass
+class IngestOptions:
+    """How to ingest: collection to file documents under, parser to force, enrichment switches."""
+
+    collection: str = ""
+    parser: str = ""
+    detect_language: bool = True
+    include_hidden: bool = False
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one input file."""
+
+    path: str
+    parser: str = ""
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def documents(self) -> int:
+        return self.added + self.updated + self.unchanged
+
+    @property
+    def status(self) -> str:
+        if self.failed and not self.documents:
+            return "failed"
+        parts = [
+            name
+            for name, n in (
+                ("added", self.added),
+                ("updated", self.updated),
+                ("unchanged", self.unchanged),
+            )
+            if n
+        ]
+        if self.failed:
+            parts.append("failed")
+        return "+".join(parts) if parts else "empty"
+
+
+@dataclass
+class IngestReport:
+    run_id: int
+    files: list[FileOutcome]
+    seconds: float = 0.0
+
+    def total(self, name: str) -> int:
+        return sum(int(getattr(f, name)) for f in self.files)
+
+    @property
+    def failed_files(self) -> int:
+        return sum(1 for f in self.files if f.failed)
+
+    @property
+    def documents(self) -> int:
+        return sum(f.documents for f in self.files)
+
+
+@dataclass
+class CheckReport:
+    store_documents: int
+    index_documents: int
+    missing: list[str]
+    extra: list[str]
+    stale: list[str]
+    duplicated: list[str]
+    repaired: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.extra or self.stale or self.duplicated)
+
+
+ProgressCallback = Callable[[int, int], None]  # (advance_bytes, documents_so_far)
+
+
+def iter_input_files(paths: Iterable[Path], include_hidden: bool = False) -> Iterator[Path]:
+    """Files under the given paths, directories walked recursively in name order.
+
+    Hidden files and folders (names starting with ".") are skipped unless asked for; symbolic
+    links to directories are not followed (no loops).
+    """
+    for path in paths:
+        if path.is_dir():
+            for root, dirs, files in os.walk(path, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if include_hidden or not d.startswith("."))
+                for name in sorted(files):
+                    if include_hidden or not name.startswith("."):
+                        yield Path(root) / name
+        else:
+            yield path
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.docs: list[tuple[Document, str, FileOutcome]] = []
+        self.keys: set[str] = set()
+
+
+class _Run:
+    """One ingest run: batches documents, writes them, keeps the per-file report."""
+
+    def __init__(self, archive: Archive, run_id: int) -> None:
+        self.archive = archive
+        self.run_id = run_id
+        self.report = IngestReport(run_id=run_id, files=[])
+        self.batch = _Batch()
+        self.since_commit = 0
+        self.started = time.perf_counter()
+
+    def outcome(self, path: str) -> FileOutcome:
+        outcome = FileOutcome(path=path)
+        self.report.files.append(outcome)
+        return outcome
+
+    def add(
+        self, items: Iterable[Document | BadRecord], options: IngestOptions, outcome: FileOutcome
+    ) -> None:
+        archive = self.archive
+        for item in items:
+            if isinstance(item, BadRecord):
+                archive._fail(self.run_id, outcome, item.where, item.message)
+                continue
+            try:
+                doc = archive._prepare(item, options)
+            except SourcebookError as exc:
+                archive._fail(self.run_id, outcome, item.origin or outcome.path, str(exc))
+                continue
+            if doc.source_key in self.batch.keys:
+                self.flush()
+            self.batch.docs.append((doc, content_hash(doc), outcome))
+            self.batch.keys.add(doc.source_key)
+            if len(self.batch.docs) >= archive.settings.ingest_batch_size:
+                self.flush()
+
+    def flush(self) -> None:
+        self.since_commit += self.archive._flush(self.batch, self.run_id)
+        self.batch = _Batch()
+        if self.since_commit >= INDEX_COMMIT_EVERY:
+            self.archive.index.commit()
+            self.since_commit = 0
+
+    def finish(self) -> IngestReport:
+        self.flush()
+        self.archive.index.commit()
+        report = self.report
+        report.seconds = time.perf_counter() - self.started
+        self.archive.store.finish_run(
+            self.run_id,
+            report.total("added"),
+            report.total("updated"),
+            report.total("unchanged"),
+            report.total("failed"),
+        )
+        return report
+
+
+class Archive:
+    """One archive: a store (truth) and its search index (derived)."""
+
+    def __init__(self, settings: Settings, registry: ParserRegistry | None = None) -> None:
+        self.settings = settings
+        settings.home.mkdir(parents=True, exist_ok=True)
+        self.store: Store = SQLiteStore(settings.db_path)
+        self.store.migrate()
+        self.index = SearchIndex(settings.index_path, settings.index_heap_bytes)
+        self._registry = registry
+        self.engine = SearchEngine(settings, self.store, self.index)
+
+    @property
+    def registry(self) -> ParserRegistry:
+        if self._registry is None:
+            self._registry = ParserRegistry.from_entry_points()
+        return self._registry
+
+    def close(self) -> None:
+        self.index.close()
+        self.store.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- ingest -------------------------------------------------------------------------
+    def ingest(
+        self,
+        paths: Iterable[Path],
+        options: IngestOptions | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> IngestReport:
+        """Ingest files and folders; never aborts on a bad file; idempotent."""
+        options = options or IngestOptions()
+        path_list = list(paths)
+        run = _Run(self, self.store.start_run([str(p) for p in path_list]))
+        for path in iter_input_files(path_list, options.include_hidden):
+            outcome = run.outcome(str(path))
+            size = 0
+            try:
+                if not path.exists():
+                    raise NotFound(f"{path}: no such file or directory")
+                size = path.stat().st_size
+                run.add(self._parse_file(path, options, outcome), options, outcome)
+            except SourcebookError as exc:
+                self._fail(run.run_id, outcome, str(path), str(exc))
+            except Exception as exc:  # a parser bug must not abort the batch
+                log.exception("unexpected error ingesting %s", path)
+                message = f"internal error ({type(exc).__name__}): {exc}"
+                self._fail(run.run_id, outcome, str(path), message)
+            if progress is not None:
+                progress(size, run.report.documents)
+        return run.finish()
+
+    def add_documents(
+        self, docs: Iterable[Document], options: IngestOptions | None = None, origin: str = "(api)"
+    ) -> IngestReport:
+        """Ingest documents already in memory, through the same checks as files."""
+        run = _Run(self, self.store.start_run([origin]))
+        outcome = run.outcome(origin)
+        run.add(docs, options or IngestOptions(), outcome)
+        return run.finish()
+
+    def _parse_file(
+        self, path: Path, options: IngestOptions, outcome: FileOutcome
+    ) -> Iterator[Document | BadRecord]:
+        source = Source.from_path(path, self.settings.max_file_bytes)
+        if source.size > self.settings.max_file_bytes:
+            raise InputTooLarge(
+                f"{path.name} is {source.size:,} bytes; the limit is "
+                f"{self.settings.max_file_bytes:,} (SOURCEBOOK_MAX_FILE_BYTES)"
+            )
+        parser = (
+            self.registry.get(options.parser) if options.parser else self.registry.auction(source)
+        )
+        outcome.parser = parser.name
+        if options.parser:
+            yield from parser.parse(source)
+        else:
+            yield from self.registry.parse(source)
+
+    def _fail(self, run_id: int, outcome: FileOutcome, where: str, message: str) -> None:
+        outcome.failed += 1
+        outcome.errors.append(f"{where}: {message}" if where != outcome.path else message)
+        self.store.record_error(run_id, where, message)
+
+    def _prepare(self, doc: Document, options: IngestOptions) -> Document:
+        """Validate and complete a parsed document: normalised codes, language, passages."""
+        if not doc.source_key:
+            raise SourcebookError("the parser gave no source identity (source_key)")
+        if len(doc.body) > self.settings.max_record_chars:
+            raise InputTooLarge(
+                f"the body has {len(doc.body):,} characters; the limit is "
+                f"{self.settings.max_record_chars:,} (SOURCEBOOK_MAX_RECORD_CHARS)"
+            )
+        if not (doc.title or doc.body):
+            raise SourcebookError("the record has neither a title nor a body")
+        if options.collection:
+            doc.collection = options.collection
+        codes = []
+        for value in doc.countries:
+            code = resolve_country(value)
+            if code is None:
+                log.warning("%s: unknown country %r dropped", doc.origin, value)
+            elif code not in codes:
+                codes.append(code)
+        doc.countries = codes
+        if not doc.language and options.detect_language:
+            lang = detect_language(f"{doc.title}\n{doc.body}")
+            if lang:
+                doc.language = lang
+                if "language" not in doc.derived:
+                    doc.derived.append("language")
+        doc.passages = split_passages(doc.body, self.settings.passage_target_chars)
+        return doc
+
+    def _assign_docid(self, doc: Document, taken: set[str]) -> str:
+        if doc.docid:
+            if not is_valid_docid(doc.docid):
+                raise SourcebookError(f"invalid docid {doc.docid!r}")
+            owner = self.store.docid_owner(doc.docid)
+            if owner not in (None, doc.source_key) or doc.docid in taken:
+                raise Conflict(f"docid {doc.docid} already belongs to another source ({owner})")
+            return doc.docid
+        for salt in range(100):
+            candidate = make_docid(doc.source_key, salt)
+            owner = self.store.docid_owner(candidate)
+            if owner in (None, doc.source_key) and candidate not in taken:
+                return candidate
+        raise Conflict(f"could not find a free docid for {doc.source_key}")
+
+    def _flush(self, batch: _Batch, run_id: int) -> int:
+        if not batch.docs:
+            return 0
+        stored = self.store.lookup_sources([d.source_key for d, _, _ in batch.docs])
+        changes: list[Change] = []
+        outcomes: list[tuple[FileOutcome, ChangeKind]] = []
+        taken: set[str] = set()
+        stamp = now_utc()
+        for doc, chash, outcome in batch.docs:
+            known = stored.get(doc.source_key)
+            if known is not None and known.content_hash == chash:
+                outcome.unchanged += 1
+                continue
+            try:
+                kind: ChangeKind
+                if known is not None:
+                    doc.docid = known.docid
+                    kind = "updated"
+                else:
+                    doc.docid = self._assign_docid(doc, taken)
+                    kind = "added"
+            except SourcebookError as exc:
+                self._fail(run_id, outcome, doc.origin or outcome.path, str(exc))
+                continue
+            taken.add(doc.docid)
+            if doc.last_updated is None or (kind == "updated" and "last_updated" in doc.derived):
+                # our record's own update time: the source did not state one
+                doc.last_updated = stamp
+                if "last_updated" not in doc.derived:
+                    doc.derived.append("last_updated")
+            changes.append(Change(kind=kind, document=doc, content_hash=chash))
+            outcomes.append((outcome, kind))
+        self.store.write(changes)
+        self.index.upsert([(c.document, c.content_hash) for c in changes])
+        for outcome, done in outcomes:
+            setattr(outcome, done, getattr(outcome, done) + 1)
+        return len(changes)
+
+    # --- reading ------------------------------------------------------------------------
+    def search(self, request: SearchRequest) -> SearchResult:
+        return self.engine.search(request)
+
+    def get(self, docid: str) -> Document:
+        return self.store.get(docid.strip())
+
+    def cite(self, docid: str, style: str, accessed: date | None = None, base_url: str = "") -> str:
+        return cite.format_citation(self.get(docid), style, accessed=accessed, base_url=base_url)
+
+    def stats(self) -> dict[str, Any]:
+        stats = dict(self.store.stats())
+        stats["indexed_documents"] = self.index.num_docs()
+        stats["archive"] = str(self.settings.home)
+        return stats
+
+    # --- export and import --------------------------------------------------------------
+    def export_jsonl(self, out: IO[str]) -> int:
+        """Write every document as one JSON object per line; returns the count."""
+        n = 0
+        for doc in self.store.iter_documents(with_revisions=True):
+            out.write(json.dumps(document_to_json(doc), ensure_ascii=False) + "\n")
+            n += 1
+        return n
+
+    def import_jsonl(
+        self, paths: Iterable[Path], progress: ProgressCallback | None = None
+    ) -> IngestReport:
+        """Ingest a Sourcebook JSONL export, keeping its docids."""
+        return self.ingest(paths, IngestOptions(parser="jsonl", detect_language=False), progress)
+
+    # --- index maintenance --------------------------------------------------------------
+    def reindex(self, progress: ProgressCallback | None = None) -> int:
+        """Rebuild the whole index from the store."""
+        self.index.delete_all()
+        n = 0
+        batch: list[tuple[Document, str]] = []
+        for doc in self.store.iter_documents():
+            batch.append((doc, content_hash(doc)))
+            if len(batch) >= 1000:
+                self.index.upsert(batch, replace=False)
+                n += len(batch)
+                if progress:
+                    progress(len(batch), n)
+                batch = []
+        self.index.upsert(batch, replace=False)
+        n += len(batch)
+        if progress and batch:
+            progress(len(batch), n)
+        self.index.commit()
+        return n
+
+    def check(self, repair: bool = False) -> CheckReport:
+        """Compare store and index; with ``repair``, re-index or remove what differs."""
+        stored = {e.docid: e.content_hash for e in self.store.iter_index_entries()}
+        indexed: dict[str, str] = {}
+        duplicated: list[str] = []
+        for entry in self.index.iter_entries():
+            if entry.docid in indexed:
+                duplicated.append(entry.docid)
+            indexed[entry.docid] = entry.content_hash
+        missing = sorted(set(stored) - set(indexed))
+        extra = sorted(set(indexed) - set(stored))
+        stale = sorted(d for d in set(stored) & set(indexed) if stored[d] != indexed[d])
+        report = CheckReport(
+            store_documents=len(stored),
+            index_documents=sum(1 for _ in self.index.iter_entries()),
+            missing=missing,
+            extra=extra,
+            stale=stale,
+            duplicated=sorted(set(duplicated)),
+        )
+        if repair and not report.ok:
+            self.index.delete(extra)
+            redo = sorted(set(missing) | set(stale) | set(duplicated))
+            docs = self.store.get_many(redo)
+            self.index.upsert([(d, content_hash(d)) for d in docs.values()])
+            self.index.commit()
+            report.repaired = True
+        return report
+
+
+def document_to_json(doc: Document) -> dict[str, Any]:
+    """A document as exported: every field, dates in ISO 8601, countries as ISO alpha-2."""
+    return {
+        "docid": doc.docid,
+        "source_key": doc.source_key,
+        "source_id": doc.source_id,
+        "title": doc.title,
+        "publisher": doc.publisher,
+        "authors": doc.authors,
+        "publication_date": iso_date(doc.publication_date),
+        "last_updated": iso_datetime(doc.last_updated),
+        "source_url": doc.source_url,
+        "original_url": doc.original_url,
+        "accessed_date": iso_date(doc.accessed_date),
+        "cite_as": doc.cite_as,
+        "disclaimer": doc.disclaimer,
+        "copyright": doc.copyright,
+        "body": doc.body,
+        "document_type": doc.document_type,
+        "language": doc.language,
+        "countries": doc.countries,
+        "collection": doc.collection,
+        "source_tags": doc.source_tags,
+        "derived": doc.derived,
+        "origin": doc.origin,
+        "passages": [{"seq": p.seq, "start": p.start, "end": p.end} for p in doc.passages],
+        "revisions": [
+            {
+                "number": r.number,
+                "content_hash": r.content_hash,
+                "recorded_at": iso_datetime(r.recorded_at),
+                "changed_fields": r.changed_fields,
+            }
+            for r in doc.revisions
+        ],
+    }

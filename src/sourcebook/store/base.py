@@ -1,0 +1,110 @@
+"""The storage protocol every backend implements (httpx's ``BaseTransport`` pattern).
+
+The store is the source of truth: the search index is rebuilt from it. Writes come from one writer
+at a time (the ingest service); reads may come from many. One contract test suite
+(``tests/store/test_contract.py``) runs against every backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from sourcebook.model import Document
+
+ChangeKind = Literal["added", "updated"]
+
+
+@dataclass
+class StoredVersion:
+    """What the store knows about a source it already holds."""
+
+    docid: str
+    content_hash: str
+    revision: int
+
+
+@dataclass
+class Change:
+    """A document to write: new (``added``) or a changed version of a held source (``updated``)."""
+
+    kind: ChangeKind
+    document: Document
+    content_hash: str
+
+
+@dataclass
+class IndexEntry:
+    """The part of a stored document the index consistency check compares."""
+
+    docid: str
+    content_hash: str
+
+
+class Store(Protocol):
+    """What Sourcebook needs from a database."""
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations in order; return the names applied now."""
+        ...
+
+    def applied_migrations(self) -> list[str]: ...
+
+    def close(self) -> None: ...
+
+    # --- writing (one writer) -------------------------------------------------------------
+    def lookup_sources(self, source_keys: Sequence[str]) -> dict[str, StoredVersion]:
+        """The stored version of each of these source keys that the store holds."""
+        ...
+
+    def docid_owner(self, docid: str) -> str | None:
+        """The source key a docid was issued to, if it was ever issued."""
+        ...
+
+    def write(self, changes: Sequence[Change]) -> None:
+        """Write added and updated documents (with passages and a new revision) atomically."""
+        ...
+
+    def delete(self, docid: str) -> None:
+        """Remove a document; its docid stays issued and is never reused."""
+        ...
+
+    def start_run(self, inputs: Sequence[str]) -> int: ...
+
+    def record_error(self, run_id: int, origin: str, message: str) -> None: ...
+
+    def finish_run(
+        self, run_id: int, added: int, updated: int, unchanged: int, failed: int
+    ) -> None: ...
+
+    # --- reading ---------------------------------------------------------------------------
+    def get(self, docid: str) -> Document:
+        """The whole document with passages and revisions; raises NotFound."""
+        ...
+
+    def get_many(self, docids: Sequence[str]) -> dict[str, Document]:
+        """Documents with passages (no revisions) for these docids; missing ones are left out."""
+        ...
+
+    def get_revision_snapshot(self, docid: str, number: int) -> dict[str, object]:
+        """The content of an earlier revision (raises NotFound)."""
+        ...
+
+    def iter_documents(
+        self, batch_size: int = 500, with_revisions: bool = False
+    ) -> Iterator[Document]:
+        """Every document, oldest first, with passages (and revisions when asked)."""
+        ...
+
+    def iter_index_entries(self) -> Iterator[IndexEntry]: ...
+
+    def count(self) -> int: ...
+
+    def stats(self) -> dict[str, object]:
+        """Counts for ``sourcebook stats``: documents, passages, revisions, by language etc."""
+        ...
+
+    def recent_errors(self, limit: int = 50) -> list[tuple[str, str, str]]:
+        """(recorded_at, origin, message) of the latest ingest errors."""
+        ...

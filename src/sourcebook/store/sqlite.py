@@ -1,0 +1,403 @@
+"""The embedded backend: SQLite in WAL mode, the archive's source of truth on a laptop.
+
+One connection per thread (SQLite connections must not cross threads); writes are serialised by a
+process-wide lock, and the database's own locking keeps a second writing process out.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sourcebook.errors import NotFound, StorageError
+from sourcebook.model import Document, Passage, Revision
+from sourcebook.store.base import Change, IndexEntry, StoredVersion
+from sourcebook.store.codec import (
+    DOCUMENT_COLUMNS,
+    document_from_row,
+    document_values,
+    dumps,
+    now_utc,
+    parse_iso_datetime,
+)
+
+_SELECT_COLUMNS = ", ".join(("id", *DOCUMENT_COLUMNS))
+_INSERT_SQL = (
+    f"INSERT INTO documents ({', '.join(DOCUMENT_COLUMNS)}, content_hash, revision, created_at,"
+    f" updated_at) VALUES ({', '.join('?' * (len(DOCUMENT_COLUMNS) + 4))})"
+)
+_UPDATE_SQL = (
+    "UPDATE documents SET "
+    + ", ".join(f"{c} = ?" for c in DOCUMENT_COLUMNS)
+    + ", content_hash = ?, revision = ?, updated_at = ? WHERE id = ?"
+)
+
+
+def migration_scripts() -> list[tuple[str, str]]:
+    """(name, sql) of every migration shipped with the package, in order."""
+    folder = resources.files("sourcebook.store") / "migrations"
+    scripts = [
+        (entry.name.removesuffix(".sql"), entry.read_text(encoding="utf-8"))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".sql")
+    ]
+    return sorted(scripts)
+
+
+class SQLiteStore:
+    """A Store on one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+
+    # --- connections --------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            except sqlite3.Error as exc:
+                raise StorageError(f"cannot open the archive database {self.path}: {exc}") from exc
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA cache_size=-65536")
+            self._local.conn = conn
+            with self._connections_lock:
+                self._connections.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._connections_lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # --- migrations ---------------------------------------------------------------------
+    def applied_migrations(self) -> list[str]:
+        conn = self._conn()
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+        )
+        return [r[0] for r in conn.execute("SELECT name FROM _migrations ORDER BY name")]
+
+    def migrate(self) -> list[str]:
+        applied = set(self.applied_migrations())
+        done: list[str] = []
+        conn = self._conn()
+        with self._write_lock:
+            for name, sql in migration_scripts():
+                if name in applied:
+                    continue
+                try:
+                    conn.executescript(
+                        "BEGIN;\n"
+                        + sql
+                        + f"\nINSERT INTO _migrations VALUES ('{name}', '{now_utc().isoformat()}');"
+                        + "\nCOMMIT;"
+                    )
+                except sqlite3.Error as exc:
+                    conn.rollback()
+                    raise StorageError(f"migration {name} failed: {exc}") from exc
+                done.append(name)
+        return done
+
+    # --- writing ------------------------------------------------------------------------
+    def lookup_sources(self, source_keys: Sequence[str]) -> dict[str, StoredVersion]:
+        out: dict[str, StoredVersion] = {}
+        conn = self._conn()
+        keys = list(source_keys)
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in conn.execute(
+                "SELECT source_key, docid, content_hash, revision FROM documents"
+                f" WHERE source_key IN ({marks})",
+                chunk,
+            ):
+                out[row[0]] = StoredVersion(docid=row[1], content_hash=row[2], revision=row[3])
+        return out
+
+    def docid_owner(self, docid: str) -> str | None:
+        row = (
+            self._conn()
+            .execute("SELECT source_key FROM docids WHERE docid = ?", (docid,))
+            .fetchone()
+        )
+        return str(row[0]) if row else None
+
+    def write(self, changes: Sequence[Change]) -> None:
+        if not changes:
+            return
+        conn = self._conn()
+        stamp = now_utc().isoformat()
+        with self._write_lock:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                for change in changes:
+                    if change.kind == "added":
+                        self._insert(conn, change, stamp)
+                    else:
+                        self._update(conn, change, stamp)
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise StorageError(f"writing {len(changes)} documents failed: {exc}") from exc
+
+    def _insert(self, conn: sqlite3.Connection, change: Change, stamp: str) -> None:
+        doc = change.document
+        cur = conn.execute(
+            _INSERT_SQL, (*document_values(doc), change.content_hash, 1, stamp, stamp)
+        )
+        doc_id = cur.lastrowid
+        conn.execute(
+            "INSERT OR IGNORE INTO docids VALUES (?, ?, ?)", (doc.docid, doc.source_key, stamp)
+        )
+        conn.execute(
+            "INSERT INTO revisions (document_id, number, content_hash, recorded_at, changed_fields)"
+            " VALUES (?, 1, ?, ?, '[]')",
+            (doc_id, change.content_hash, stamp),
+        )
+        self._write_children(conn, doc_id, doc)
+
+    def _update(self, conn: sqlite3.Connection, change: Change, stamp: str) -> None:
+        doc = change.document
+        row = conn.execute(
+            f"SELECT {_SELECT_COLUMNS}, revision FROM documents WHERE source_key = ?",
+            (doc.source_key,),
+        ).fetchone()
+        if row is None:
+            raise StorageError(f"cannot update {doc.docid}: it is not in the store")
+        old = document_from_row(row)
+        old_content = old.content()
+        new_content = doc.content()
+        changed = sorted(k for k in new_content if new_content[k] != old_content.get(k))
+        number = int(row["revision"]) + 1
+        conn.execute(
+            "UPDATE revisions SET snapshot = ? WHERE document_id = ? AND number = ?",
+            (dumps(old_content), row["id"], row["revision"]),
+        )
+        conn.execute(
+            "INSERT INTO revisions (document_id, number, content_hash, recorded_at, changed_fields)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (row["id"], number, change.content_hash, stamp, dumps(changed)),
+        )
+        conn.execute(
+            _UPDATE_SQL, (*document_values(doc), change.content_hash, number, stamp, row["id"])
+        )
+        conn.execute("DELETE FROM passages WHERE document_id = ?", (row["id"],))
+        conn.execute("DELETE FROM document_countries WHERE document_id = ?", (row["id"],))
+        self._write_children(conn, row["id"], doc)
+
+    @staticmethod
+    def _write_children(conn: sqlite3.Connection, doc_id: Any, doc: Document) -> None:
+        conn.executemany(
+            "INSERT INTO passages VALUES (?, ?, ?, ?)",
+            [(doc_id, p.seq, p.start, p.end) for p in doc.passages],
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO document_countries VALUES (?, ?, ?)",
+            [(doc_id, code, rank) for rank, code in enumerate(doc.countries)],
+        )
+
+    def delete(self, docid: str) -> None:
+        conn = self._conn()
+        with self._write_lock:
+            cur = conn.execute("DELETE FROM documents WHERE docid = ?", (docid,))
+            conn.commit()
+        if cur.rowcount == 0:
+            raise NotFound(f"no document with docid {docid!r}")
+
+    def start_run(self, inputs: Sequence[str]) -> int:
+        conn = self._conn()
+        with self._write_lock:
+            cur = conn.execute(
+                "INSERT INTO ingest_runs (started_at, inputs) VALUES (?, ?)",
+                (now_utc().isoformat(), dumps(list(inputs))),
+            )
+            conn.commit()
+        return int(cur.lastrowid or 0)
+
+    def record_error(self, run_id: int, origin: str, message: str) -> None:
+        conn = self._conn()
+        with self._write_lock:
+            conn.execute(
+                "INSERT INTO ingest_errors (run_id, origin, message, recorded_at) VALUES (?,?,?,?)",
+                (run_id, origin, message, now_utc().isoformat()),
+            )
+            conn.commit()
+
+    def finish_run(
+        self, run_id: int, added: int, updated: int, unchanged: int, failed: int
+    ) -> None:
+        conn = self._conn()
+        with self._write_lock:
+            conn.execute(
+                "UPDATE ingest_runs SET finished_at = ?, added = ?, updated = ?, unchanged = ?,"
+                " failed = ? WHERE id = ?",
+                (now_utc().isoformat(), added, updated, unchanged, failed, run_id),
+            )
+            conn.commit()
+
+    # --- reading ------------------------------------------------------------------------
+    def _passages(self, conn: sqlite3.Connection, ids: dict[int, Document]) -> None:
+        if not ids:
+            return
+        marks = ",".join("?" * len(ids))
+        for row in conn.execute(
+            f"SELECT document_id, seq, start, end FROM passages WHERE document_id IN ({marks})"
+            " ORDER BY document_id, seq",
+            list(ids),
+        ):
+            doc = ids[row[0]]
+            doc.passages.append(
+                Passage(seq=row[1], start=row[2], end=row[3], text=doc.body[row[2] : row[3]])
+            )
+
+    def _revisions(self, conn: sqlite3.Connection, ids: dict[int, Document]) -> None:
+        if not ids:
+            return
+        marks = ",".join("?" * len(ids))
+        for rev in conn.execute(
+            "SELECT document_id, number, content_hash, recorded_at, changed_fields FROM revisions"
+            f" WHERE document_id IN ({marks}) ORDER BY document_id, number",
+            list(ids),
+        ):
+            recorded = parse_iso_datetime(rev[3])
+            assert recorded is not None
+            ids[rev[0]].revisions.append(
+                Revision(
+                    number=rev[1],
+                    content_hash=rev[2],
+                    recorded_at=recorded,
+                    changed_fields=json.loads(rev[4]),
+                )
+            )
+
+    def get(self, docid: str) -> Document:
+        conn = self._conn()
+        row = conn.execute(
+            f"SELECT {_SELECT_COLUMNS} FROM documents WHERE docid = ?", (docid,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no document with docid {docid!r}")
+        doc = document_from_row(row)
+        self._passages(conn, {row["id"]: doc})
+        self._revisions(conn, {row["id"]: doc})
+        return doc
+
+    def get_many(self, docids: Sequence[str]) -> dict[str, Document]:
+        conn = self._conn()
+        wanted = list(dict.fromkeys(docids))
+        by_id: dict[int, Document] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in conn.execute(
+                f"SELECT {_SELECT_COLUMNS} FROM documents WHERE docid IN ({marks})", chunk
+            ):
+                by_id[row["id"]] = document_from_row(row)
+        self._passages(conn, by_id)
+        return {doc.docid: doc for doc in by_id.values()}
+
+    def get_revision_snapshot(self, docid: str, number: int) -> dict[str, object]:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT r.snapshot, d.revision FROM revisions r JOIN documents d ON d.id = r.document_id"
+                " WHERE d.docid = ? AND r.number = ?",
+                (docid, number),
+            )
+            .fetchone()
+        )
+        if row is None:
+            raise NotFound(f"document {docid!r} has no revision {number}")
+        if row[0] is None:  # the current revision: its content is the document itself
+            return self.get(docid).content()
+        snapshot: dict[str, object] = json.loads(row[0])
+        return snapshot
+
+    def iter_documents(
+        self, batch_size: int = 500, with_revisions: bool = False
+    ) -> Iterator[Document]:
+        conn = self._conn()
+        last = 0
+        while True:
+            rows = conn.execute(
+                f"SELECT {_SELECT_COLUMNS} FROM documents WHERE id > ? ORDER BY id LIMIT ?",
+                (last, batch_size),
+            ).fetchall()
+            if not rows:
+                return
+            by_id = {row["id"]: document_from_row(row) for row in rows}
+            self._passages(conn, by_id)
+            if with_revisions:
+                self._revisions(conn, by_id)
+            yield from by_id.values()
+            last = rows[-1]["id"]
+
+    def iter_index_entries(self) -> Iterator[IndexEntry]:
+        for row in self._conn().execute("SELECT docid, content_hash FROM documents ORDER BY id"):
+            yield IndexEntry(docid=row[0], content_hash=row[1])
+
+    def count(self) -> int:
+        return int(self._conn().execute("SELECT count(*) FROM documents").fetchone()[0])
+
+    def stats(self) -> dict[str, object]:
+        conn = self._conn()
+
+        def grouped(sql: str) -> dict[str, int]:
+            return {str(r[0]): int(r[1]) for r in conn.execute(sql)}
+
+        one = conn.execute(
+            "SELECT count(*), coalesce(sum(length(body)), 0), min(publication_date),"
+            " max(publication_date) FROM documents"
+        ).fetchone()
+        return {
+            "documents": int(one[0]),
+            "body_chars": int(one[1]),
+            "earliest_publication_date": one[2],
+            "latest_publication_date": one[3],
+            "passages": int(conn.execute("SELECT count(*) FROM passages").fetchone()[0]),
+            "revisions": int(conn.execute("SELECT count(*) FROM revisions").fetchone()[0]),
+            "docids_issued": int(conn.execute("SELECT count(*) FROM docids").fetchone()[0]),
+            "ingest_runs": int(conn.execute("SELECT count(*) FROM ingest_runs").fetchone()[0]),
+            "ingest_errors": int(conn.execute("SELECT count(*) FROM ingest_errors").fetchone()[0]),
+            "by_language": grouped(
+                "SELECT language, count(*) FROM documents GROUP BY language ORDER BY 2 DESC"
+            ),
+            "by_collection": grouped(
+                "SELECT collection, count(*) FROM documents GROUP BY collection ORDER BY 2 DESC"
+            ),
+            "by_type": grouped(
+                "SELECT document_type, count(*) FROM documents GROUP BY document_type ORDER BY 2 DESC"
+            ),
+            "top_countries": grouped(
+                "SELECT code, count(*) FROM document_countries GROUP BY code ORDER BY 2 DESC LIMIT 20"
+            ),
+            "top_publishers": grouped(
+                "SELECT publisher, count(*) FROM documents GROUP BY publisher ORDER BY 2 DESC LIMIT 20"
+            ),
+        }
+
+    def recent_errors(self, limit: int = 50) -> list[tuple[str, str, str]]:
+        return [
+            (r[0], r[1], r[2])
+            for r in self._conn().execute(
+                "SELECT recorded_at, origin, message FROM ingest_errors ORDER BY id DESC LIMIT ?",
+                (limit,),
+            )
+        ]

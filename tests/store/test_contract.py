@@ -1,0 +1,149 @@
+"""The Store contract: every backend must pass these tests (parametrised over backends)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from sourcebook.errors import NotFound
+from sourcebook.ids import make_docid
+from sourcebook.model import Document
+from sourcebook.passages import split_passages
+from sourcebook.store.base import Change, Store
+from sourcebook.store.codec import content_hash
+from sourcebook.store.sqlite import SQLiteStore
+
+
+@pytest.fixture(params=["sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    backend: Store
+    if request.param == "sqlite":
+        backend = SQLiteStore(tmp_path / "sourcebook.db")
+    else:  # pragma: no cover - further backends join the list above
+        raise AssertionError(request.param)
+    backend.migrate()
+    yield backend
+    backend.close()
+
+
+def make_doc(key: str = "test:1", body: str = "First paragraph.\n\nSecond paragraph.") -> Document:
+    doc = Document(
+        source_key=key,
+        source_id=key.split(":")[-1],
+        title="Border security in Tajikistan",
+        publisher="Illustrative Publisher",
+        authors=["Doe, Jane"],
+        publication_date=date(2017, 2, 27),
+        last_updated=datetime(2023, 5, 17, 15, 20, tzinfo=UTC),
+        source_url="https://example.org/a",
+        accessed_date=date(2023, 5, 19),
+        body=body,
+        document_type="news",
+        language="en",
+        countries=["TJ", "AF"],
+        collection="tests",
+        source_tags={"topics": ["security"]},
+        derived=["language"],
+    )
+    doc.docid = make_docid(key)
+    doc.passages = split_passages(doc.body, 10)
+    return doc
+
+
+def test_migrations_are_recorded_and_idempotent(store: Store) -> None:
+    assert "0001_initial" in store.applied_migrations()
+    assert store.migrate() == []
+
+
+def test_write_then_get_round_trips_every_field(store: Store) -> None:
+    doc = make_doc()
+    store.write([Change("added", doc, content_hash(doc))])
+    got = store.get(doc.docid)
+    assert got.content() == doc.content()
+    assert (got.docid, got.source_key, got.last_updated, got.accessed_date) == (
+        doc.docid,
+        doc.source_key,
+        doc.last_updated,
+        doc.accessed_date,
+    )
+    assert got.derived == ["language"]
+    assert [(p.start, p.end) for p in got.passages] == [(p.start, p.end) for p in doc.passages]
+    assert all(got.body[p.start : p.end] == p.text for p in got.passages)
+    assert [r.number for r in got.revisions] == [1]
+
+
+def test_lookup_sources_and_docid_owner(store: Store) -> None:
+    doc = make_doc()
+    chash = content_hash(doc)
+    store.write([Change("added", doc, chash)])
+    found = store.lookup_sources(["test:1", "test:unknown"])
+    assert list(found) == ["test:1"]
+    assert found["test:1"].content_hash == chash
+    assert found["test:1"].docid == doc.docid
+    assert store.docid_owner(doc.docid) == "test:1"
+    assert store.docid_owner("zzzzzzzzzz") is None
+
+
+def test_update_adds_revision_with_snapshot(store: Store) -> None:
+    doc = make_doc()
+    store.write([Change("added", doc, content_hash(doc))])
+    changed = make_doc(body="First paragraph.\n\nA corrected second paragraph.")
+    store.write([Change("updated", changed, content_hash(changed))])
+    got = store.get(doc.docid)
+    assert [r.number for r in got.revisions] == [1, 2]
+    assert got.revisions[1].changed_fields == ["body"]
+    assert store.get_revision_snapshot(doc.docid, 1)["body"] == doc.body
+    assert store.get_revision_snapshot(doc.docid, 2)["body"] == changed.body
+    with pytest.raises(NotFound):
+        store.get_revision_snapshot(doc.docid, 3)
+
+
+def test_delete_keeps_docid_issued(store: Store) -> None:
+    doc = make_doc()
+    store.write([Change("added", doc, content_hash(doc))])
+    store.delete(doc.docid)
+    with pytest.raises(NotFound):
+        store.get(doc.docid)
+    assert store.docid_owner(doc.docid) == "test:1"
+    with pytest.raises(NotFound):
+        store.delete(doc.docid)
+
+
+def test_get_many_iter_and_counts(store: Store) -> None:
+    docs = [make_doc(f"test:{i}") for i in range(7)]
+    store.write([Change("added", d, content_hash(d)) for d in docs])
+    assert store.count() == 7
+    many = store.get_many([docs[3].docid, docs[1].docid, "missing"])
+    assert set(many) == {docs[3].docid, docs[1].docid}
+    assert many[docs[3].docid].passages
+    listed = list(store.iter_documents(batch_size=3, with_revisions=True))
+    assert [d.docid for d in listed] == [d.docid for d in docs]
+    assert all(d.revisions for d in listed)
+    entries = list(store.iter_index_entries())
+    assert len(entries) == 7
+    stats = store.stats()
+    assert stats["documents"] == 7
+    assert stats["by_language"] == {"en": 7}
+
+
+def test_a_failed_batch_writes_nothing(store: Store) -> None:
+    first = make_doc("test:a")
+    dup = make_doc("test:b")
+    dup.docid = first.docid  # same docid for two sources violates uniqueness
+    from sourcebook.errors import StorageError
+
+    with pytest.raises(StorageError):
+        store.write(
+            [Change("added", first, content_hash(first)), Change("added", dup, content_hash(dup))]
+        )
+    assert store.count() == 0
+
+
+def test_ingest_runs_and_errors(store: Store) -> None:
+    run = store.start_run(["a.txt"])
+    store.record_error(run, "a.txt", "no parser recognises a.txt")
+    store.finish_run(run, 0, 0, 0, 1)
+    assert store.recent_errors()[0][1:] == ("a.txt", "no parser recognises a.txt")
