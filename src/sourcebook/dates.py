@@ -194,15 +194,16 @@ def _as_utc(value: datetime) -> datetime:
 
 
 _LEADING = re.compile(
-    r"^(?P<date>.{6,40}?\d{4})(?:\s*(?:\.\s*)?[-–—:]\s+|\.\s*$|\s*$)",
+    r"^(?P<date>.{6,40}?\d{4})(?:,\s*[^.,\-–—:\d]{1,40})?(?:\s*(?:\.\s*)?[-–—:]\s+|\.\s*$|\s*$)"
 )
 
 
 def leading_date(paragraph: str) -> date | None:
     """The date of a dateline that opens ``paragraph``, or None.
 
-    Accepts a paragraph that *is* a date ("February 27, 2017") or starts with one followed by a
-    dateline separator ("22 mai 2012. - Prévu initialement..."), never a date inside a sentence.
+    Accepts a paragraph that *is* a date ("February 27, 2017") or starts with one, optionally
+    followed by a place, and a dateline separator ("22 mai 2012. - Prévu...", "22 août 2012,
+    Espagne. - Le Parti..."), never a date inside a sentence.
     """
     match = _LEADING.match(paragraph.strip())
     if not match:

@@ -310,7 +310,7 @@ class Archive:
                 codes.append(code)
         doc.countries = codes
         if not doc.language and options.detect_language:
-            lang = detect_language(f"{doc.title}\n{doc.body}")
+            lang = detect_language(doc.body or doc.title)
             if lang:
                 doc.language = lang
                 if "language" not in doc.derived:

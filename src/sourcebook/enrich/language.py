@@ -15,7 +15,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 MIN_CHARS = 20
-MIN_SCORE = 0.4
+MIN_SCORE = 0.5
 SAMPLE_CHARS = 2000
 
 _lock = threading.Lock()
@@ -35,7 +35,9 @@ def _detector() -> Any:
 
 def detect_language(text: str) -> str:
     """The ISO 639-1 code of ``text``'s language, or "" when unsure."""
-    sample = " ".join(text[:SAMPLE_CHARS].split())
+    # The model was trained on mostly lower-case text: all-caps headlines ("AM INTERNATIONAL INC
+    # 2ND QTR") otherwise read as Spanish or Japanese.
+    sample = " ".join(text[:SAMPLE_CHARS].split()).lower()
     if sum(c.isalpha() for c in sample) < MIN_CHARS:
         return ""
     try:

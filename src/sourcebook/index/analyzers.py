@@ -5,14 +5,14 @@ Each document's title and body go into the fields of its own language (``body_en
 stem goes to the ``xx`` fields (lower-cased and accent-folded, no stemming). A query is analysed
 once per language present in the archive, so "frontières" finds "frontière" in French documents
 while English documents are matched with the English stemmer. Accents are folded before
-stemming, so a query typed without accents ("securite") meets the same stem as "sécurité". Stop words are kept in the index
-(phrases like "Radio Free Europe/Radio Liberty" must match exactly) and dropped at query time in
-plain-text mode.
+stemming, so a query typed without accents ("securite") meets the same stem as "sécurité".
+Stop words are kept in the index (phrases like "Radio Free Europe/Radio Liberty" must match
+exactly) and dropped at query time in plain-text mode.
 """
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import tantivy
@@ -66,7 +66,7 @@ def register_analyzers(index: Any) -> None:
         index.register_tokenizer(tokenizer_name(lang), build_analyzer(lang))
 
 
-@cache
+@lru_cache(maxsize=65_536)
 def analyze(lang: str, text: str) -> tuple[str, ...]:
     """The index terms of ``text`` under the analyzer of ``lang`` (cached: queries repeat)."""
     return tuple(build_analyzer(lang).analyze(text))

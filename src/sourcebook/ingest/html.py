@@ -16,8 +16,11 @@ Two deliberate departures from trafilatura's defaults, both to avoid inventing f
 * a fragment without ``<title>``, ``og:title`` or ``<h1>`` gets no title, rather than the first
   sub-heading of whatever the fragment lists.
 
-When trafilatura finds no main content (a fragment that is only a list of links), the page's
-whole visible text is used instead, so a well-formed file never fails.
+A fragment (no ``<html>``, ``<head>`` or ``<body>``) is content someone already cut out of its
+page, so all of its text is kept, headings included: running main-content extraction on it
+only loses parts (it drops the group names of the Factbook's list of armed groups). When
+trafilatura finds no main content in a whole page, the page's visible text is used instead, so
+a well-formed file never fails.
 
 :func:`html_to_paragraphs` is the lxml-based HTML-to-text conversion shared with the feed and
 Refworld parsers: block elements become paragraphs, ``<br>`` a line break inside one, table rows
@@ -38,7 +41,7 @@ import trafilatura
 from sourcebook.countries import resolve_language
 from sourcebook.dates import parse_date
 from sourcebook.errors import ParseError
-from sourcebook.ingest.registry import BY_CONTENT, BY_EXTENSION, NO_MATCH, Source
+from sourcebook.ingest.registry import BY_CONTENT, BY_EXTENSION, NO_MATCH, Source, decode_text
 from sourcebook.ingest.text import clean_inline, join_paragraphs, split_names
 from sourcebook.model import BadRecord, Document
 
@@ -46,6 +49,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["HtmlParser", "html_language", "html_to_paragraphs", "parse_html_root"]
 
+_DECLARED_CHARSET = re.compile(rb"charset\s*=|^\xef\xbb\xbf|^\xff\xfe|^\xfe\xff|encoding\s*=", re.I)
 _PARA, _LINE, _CELL = "\x1e", "\x1f", "\x1d"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACE = re.compile(r"\s+")
@@ -131,13 +135,18 @@ HTML_SKIP = frozenset(
 
 
 def parse_html_root(markup: bytes | str) -> lxml.html.HtmlElement:
-    """An lxml tree for a whole page or a fragment (lxml wraps fragments itself)."""
+    """An lxml tree for a whole page or a fragment (lxml wraps fragments itself).
+
+    Bytes that declare no charset are decoded as UTF-8 (else Windows-1252) first: lxml would
+    otherwise read them as Latin-1, the HTML 4 default, and garble every UTF-8 fragment.
+    """
+    if isinstance(markup, bytes) and not _DECLARED_CHARSET.search(markup[:4096]):
+        markup = decode_text(markup)
+    parser = None
     if isinstance(markup, str):
         # lxml refuses str input that declares its own encoding
         markup = markup.encode("utf-8")
         parser = lxml.html.HTMLParser(encoding="utf-8")
-    else:
-        parser = None
     try:
         return lxml.html.document_fromstring(markup, parser=parser)
     except (lxml.etree.ParserError, ValueError) as exc:
@@ -213,9 +222,15 @@ def _assemble(joined: str, cell_separator: str) -> list[str]:
 
 _LANG = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)", re.I)
 _STATED_TITLE = re.compile(rb"<title[\s>]|<h1[\s>]|property\s*=\s*[\"']og:title", re.I)
-_HTML_START = re.compile(r"<!doctype\s+html|<html[\s>]", re.I)
+_PAGE_MARKERS = re.compile(rb"<html[\s>]|<body[\s>]|<head[\s>]|<!doctype\s+html", re.I)
+#: A page starts with its doctype or <html>, after at most an XML declaration and comments; a
+#: text that merely mentions "<html>" further down is not a page.
+_HTML_START = re.compile(
+    r"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html[\s>])", re.I | re.S
+)
 _TAG_START = re.compile(
-    r"^\s*<(?:!--|div|p|body|table|h[1-6]|article|section|span|ul|a)[\s>]", re.I
+    r"\s*(?:<!--.*?-->\s*)*<(?:div|p|body|table|h[1-6]|article|section|span|ul|a)[\s>]",
+    re.I | re.S,
 )
 
 
@@ -236,7 +251,7 @@ class HtmlParser:
 
     def match(self, source: Source) -> int:
         head = source.head_text()[:4096]
-        if _HTML_START.search(head):
+        if _HTML_START.match(head):
             return BY_CONTENT
         if source.extension in self.extensions or source.media_type in self.media_types:
             return BY_EXTENSION
@@ -263,6 +278,10 @@ def _extract(data: bytes, name: str) -> Any:
         raise ParseError(f"{name}: HTML extraction failed: {exc}") from exc
 
 
+def _is_fragment(data: bytes) -> bool:
+    return _PAGE_MARKERS.search(data[:65536]) is None
+
+
 def parse_html_file(source: Source) -> Document:
     """One document from a saved page or fragment (see the module docstring)."""
     data = source.read_bytes()
@@ -270,20 +289,24 @@ def parse_html_file(source: Source) -> Document:
         raise ParseError(f"{source.path.name} is empty")
     if b"\x00" in data[:4096]:
         raise ParseError(f"{source.path.name} is binary, not HTML")
-    result = _extract(data, source.path.name)
-    paragraphs: list[str] = []
-    if result is not None and getattr(result, "body", None) is not None:
-        paragraphs = html_to_paragraphs(
-            result.body, blocks=TRAFILATURA_BLOCKS, skip=TRAFILATURA_SKIP
-        )
-    if not paragraphs:
-        log.info("%s: no main content found; using the page's whole text", source.path)
-        root = parse_html_root(data)
-        body = root.find("body")
-        paragraphs = html_to_paragraphs(body if body is not None else root)
     meta: dict[str, Any] = {}
-    if result is not None:
-        meta = {k: v for k, v in result.as_dict().items() if k not in ("body", "commentsbody")}
+    paragraphs: list[str] = []
+    if _is_fragment(data):
+        # a fragment is content already cut out of its page: there is no furniture to remove
+        paragraphs = html_to_paragraphs(parse_html_root(data))
+    else:
+        result = _extract(data, source.path.name)
+        if result is not None:
+            meta = {k: v for k, v in result.as_dict().items() if k not in ("body", "commentsbody")}
+            if getattr(result, "body", None) is not None:
+                paragraphs = html_to_paragraphs(
+                    result.body, blocks=TRAFILATURA_BLOCKS, skip=TRAFILATURA_SKIP
+                )
+        if not paragraphs:
+            log.info("%s: no main content found; using the page's whole text", source.path)
+            root = parse_html_root(data)
+            body = root.find("body")
+            paragraphs = html_to_paragraphs(body if body is not None else root)
     title = clean_inline(meta.get("title") or "") if _STATED_TITLE.search(data) else ""
     if not title:
         title = _title_element(data)

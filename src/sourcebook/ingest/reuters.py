@@ -77,10 +77,9 @@ def _reflow(text: str) -> list[str]:
     current: list[str] = []
     for raw in text.split("\n"):
         stripped = " ".join(raw.split())
-        if not stripped or raw[0] in " \t":
-            if current:
-                paragraphs.append(" ".join(current))
-                current = []
+        if current and (not stripped or raw[0] in " \t"):
+            paragraphs.append(" ".join(current))
+            current = []
         if stripped:
             current.append(stripped)
     if current:

@@ -50,6 +50,8 @@ _SPACE = re.compile(r"\s+")
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BLANK_LINE = re.compile(r"\n[ \t\u00a0]*\n")
+#: Longer than any line of hard-wrapped text (72-80 columns, Reuters 65).
+_WRAPPED_LINE = 100
 
 
 def clean_inline(text: str) -> str:
@@ -64,10 +66,18 @@ def join_paragraphs(paragraphs: Iterable[str]) -> str:
 
 
 def plain_paragraphs(text: str) -> list[str]:
-    """Paragraphs of plain text: blocks between blank lines, each on one normalised line."""
+    """Paragraphs of plain text: blocks between blank lines, each on one normalised line.
+
+    A block whose lines are not hard-wrapped (one is longer than any wrapped line would be)
+    holds one paragraph per line, as in text exported from web pages.
+    """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    out = []
+    out: list[str] = []
     for block in _BLANK_LINE.split(text):
+        lines = [line for line in block.split("\n") if line.strip()]
+        if len(lines) > 1 and max(len(line) for line in lines) > _WRAPPED_LINE:
+            out.extend(clean for clean in (clean_inline(line) for line in lines) if clean)
+            continue
         cleaned = clean_inline(block)
         if cleaned:
             out.append(cleaned)
@@ -75,9 +85,17 @@ def plain_paragraphs(text: str) -> list[str]:
 
 
 def split_names(value: str) -> list[str]:
-    """Split a list of names: on ";" when present (names may hold commas), else on ","."""
-    separator = ";" if ";" in value else ","
-    return [name for name in (clean_inline(part) for part in value.split(separator)) if name]
+    """Split a list of names on ";", or on "," when every part is a full name.
+
+    "Jane Doe, John Roe" is two people; "Doe, Jane" is one, written surname first.
+    """
+    if ";" in value:
+        parts = value.split(";")
+    else:
+        parts = value.split(",")
+        if len(parts) > 1 and any(len(part.split()) < 2 for part in parts):
+            parts = [value]
+    return [name for name in (clean_inline(part) for part in parts) if name]
 
 
 def parse_countries(values: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -219,7 +237,7 @@ def markdown_paragraphs(text: str) -> list[str]:
     return blocks.paragraphs
 
 
-# -- front matter -----------------------------------------------------------------------------------
+# -- front matter ---------------------------------------------------------------------------------
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
 _FRONT_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s?(.*)$")
@@ -301,10 +319,8 @@ def _front_value(key: str, raw: str, where: str, number: int) -> Any:
         return names
     codes, unknown = parse_countries(names)
     if unknown:
-        raise ParseError(
-            f"{where}: front matter line {number}: unknown countr{'y' if len(unknown) == 1 else 'ies'} "
-            + ", ".join(repr(u) for u in unknown)
-        )
+        listed = ", ".join(repr(u) for u in unknown)
+        raise ParseError(f"{where}: front matter line {number}: unknown country {listed}")
     return codes
 
 
@@ -360,18 +376,31 @@ def parse_text_file(source: Source) -> Document:
         "text/markdown",
         "text/x-markdown",
     )
-    paragraphs = markdown_paragraphs(text) if markdown else plain_paragraphs(text)
     title: str = meta.get("title", "")
+    if markdown:
+        paragraphs = markdown_paragraphs(text)
+        index = _first_heading(paragraphs, text)
+        if not title and index is not None:
+            title = paragraphs.pop(index)
+    else:
+        if not title:
+            first, _, text = text.lstrip().partition("\n")
+            title = clean_inline(first)
+        paragraphs = plain_paragraphs(text)
     if not title and paragraphs:
-        index = _first_heading(paragraphs, text) if markdown else None
-        title = paragraphs.pop(index if index is not None else 0)
+        first, _, rest = paragraphs[0].partition("\n")
+        title = clean_inline(first)
+        paragraphs[0:1] = [rest] if rest.strip() else []
     if paragraphs and clean_inline(paragraphs[0]) == title:
         paragraphs.pop(0)  # the title repeated at the top of the body (Wikinews)
     if not title and not paragraphs:
         raise ParseError(f"{source.path.name} is empty: no title and no text")
     publication_date: date | None = meta.get("publication_date")
-    if publication_date is None and paragraphs:
-        publication_date = leading_date(paragraphs[0])
+    if publication_date is None:
+        # a dateline opens the story, sometimes after a one-line lead or photo caption
+        publication_date = next(
+            (found for found in map(leading_date, paragraphs[:3]) if found), None
+        )
     last_updated: datetime | None = meta.get("last_updated")
     source_id: str = meta.get("source_id", "")
     doc = Document(

@@ -172,7 +172,10 @@ def _keyword_value(ctx: CompileContext, field: str, value: str) -> str:
     return value
 
 
-def _position(ctx: CompileContext, value: str) -> int | None:
+def _position(ctx: CompileContext, value: str, node: object = None) -> int | None:
+    pos = getattr(node, "pos", None)
+    if isinstance(pos, int) and pos > 0:
+        return pos
     found = ctx.query_text.find(value)
     return found if found >= 0 else None
 

@@ -57,13 +57,14 @@ class SearchEngine:
         self.settings = settings
         self.store = store
         self.index = index
-        self._languages_cache: tuple[int, tuple[str, ...]] | None = None
+        self._languages_cache: tuple[tuple[int, int], tuple[str, ...]] | None = None
         self._stopword_analyzers: dict[str, Any] = {}
 
     # --- helpers ------------------------------------------------------------------------
     def active_languages(self, searcher: Any) -> tuple[str, ...]:
         """Analyzer languages that have documents (so a query fans out only where needed)."""
-        generation = id(searcher)
+        # A searcher object is new on every call; its size identifies the index generation.
+        generation = (searcher.num_docs, searcher.num_segments)
         if self._languages_cache and self._languages_cache[0] == generation:
             return self._languages_cache[1]
         total = searcher.num_docs

@@ -1,0 +1,226 @@
+"""PDF reports: text by page with pypdf, plus what the PDF itself says about itself.
+
+Which PDF metadata we trust, and why:
+
+* ``/Title`` and ``/Author`` are used when present and not placeholders ("Microsoft Word -
+  report.docx", "untitled"); otherwise the title is the first substantial line of page one
+  (not a URL, not a date, not a one-word label).
+* ``/CreationDate`` and ``/ModDate`` are **not** publication dates: they record when a file was
+  produced or re-saved (CRS PDFs are re-stamped on every download), which can be years after the
+  report was published. ``publication_date`` is filled only from a line near the top of page one
+  that is nothing but a date ("April 16, 2026", "Updated April 10, 2026"), the publisher's own
+  dating; otherwise it stays empty.
+* ``/Lang`` in the document catalogue gives the language when the producer set it.
+
+PDF text comes out one visual line at a time. Paragraphs are rebuilt with two cheap rules: a
+line that ends a sentence and falls clearly short of the page's usual line length ends a
+paragraph, and so does a very short line (a heading). Lines repeated on most pages (running
+heads, "Congressional Research Service 3" footers) are dropped. Pages are separated by a blank
+line, so a paragraph running across a page break is split there.
+
+An encrypted PDF that opens with the empty password (common for "no copying" restrictions) is
+read; any other encrypted, truncated or corrupt file is a ParseError naming the problem.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from pypdf import PdfReader
+from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
+
+from sourcebook.countries import resolve_language
+from sourcebook.dates import parse_date
+from sourcebook.errors import ParseError
+from sourcebook.ingest.registry import BY_CONTENT, BY_EXTENSION, NO_MATCH, Source
+from sourcebook.ingest.text import clean_inline, join_paragraphs, split_names
+from sourcebook.model import BadRecord, Document
+
+log = logging.getLogger(__name__)
+
+__all__ = ["PdfParser"]
+
+_SENTENCE_END = tuple('.!?:"”’)]')
+_OPEN_END = tuple(",;-–—(/")
+_URL = re.compile(r"^(?:https?://|www\.)\S+$", re.I)
+_DATE_LINE = re.compile(r"^(?:(?:updated|published|revised|dated|as of)\s*:?\s+)?(.+)$", re.I)
+_PLACEHOLDER_TITLE = re.compile(
+    r"^(?:untitled|document\d*|microsoft (?:word|powerpoint) - .*|.*\.(?:docx?|pdf|rtf|odt|indd))$",
+    re.I,
+)
+_DIGITS = re.compile(r"\d+")
+
+
+def _page_lines(text: str) -> list[str]:
+    return [clean_inline(line) for line in text.replace("\r", "\n").split("\n")]
+
+
+def _running_lines(pages: list[list[str]]) -> set[str]:
+    """Short lines (digits ignored) that recur on more than half the pages."""
+    if len(pages) < 3:
+        return set()
+    counts: Counter[str] = Counter()
+    for lines in pages:
+        counts.update({_DIGITS.sub("#", line) for line in lines if line and len(line) <= 100})
+    return {line for line, n in counts.items() if n > len(pages) / 2}
+
+
+def _join_lines(lines: list[str]) -> str:
+    out = ""
+    for line in lines:
+        if out and out[-1] in "-–—" and len(out) > 1 and out[-2].isalpha():
+            out += line  # a word or compound broken at the line end
+        else:
+            out = f"{out} {line}" if out else line
+    return out
+
+
+def _page_paragraphs(lines: list[str], running: set[str]) -> list[str]:
+    kept = [line for line in lines if not line or _DIGITS.sub("#", line) not in running]
+    lengths = sorted(len(line) for line in kept if line)
+    if not lengths:
+        return []
+    typical = lengths[(len(lengths) * 3) // 4]
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in kept:
+        if not line:
+            if current:
+                paragraphs.append(_join_lines(current))
+                current = []
+            continue
+        current.append(line)
+        ends_sentence = line.endswith(_SENTENCE_END) and len(line) < 0.85 * typical
+        is_heading = len(line) < 0.5 * typical and not line.endswith(_OPEN_END)
+        if ends_sentence or is_heading:
+            paragraphs.append(_join_lines(current))
+            current = []
+    if current:
+        paragraphs.append(_join_lines(current))
+    return paragraphs
+
+
+def _is_substantial(line: str) -> bool:
+    return (
+        len(line) >= 10
+        and len(line.split()) >= 2
+        and sum(c.isalpha() for c in line) >= len(line) / 2
+        and not _URL.match(line)
+        and _date_line(line) is None
+    )
+
+
+def _date_line(line: str) -> date | None:
+    match = _DATE_LINE.match(line)
+    return parse_date(match.group(1)) if match else None
+
+
+def _metadata(reader: PdfReader) -> dict[str, str]:
+    try:
+        info = reader.metadata
+    except PyPdfError as exc:
+        log.info("unreadable PDF metadata: %s", exc)
+        return {}
+    if not info:
+        return {}
+    out: dict[str, str] = {}
+    for key in ("/Title", "/Author"):
+        value = info.get(key)
+        if isinstance(value, str):
+            out[key] = clean_inline(value)
+    return out
+
+
+def _language(reader: PdfReader) -> str:
+    try:
+        value: Any = reader.root_object.get("/Lang")
+    except (PyPdfError, KeyError, AttributeError, TypeError):
+        return ""
+    if not isinstance(value, str):
+        return ""
+    return resolve_language(value) or ""
+
+
+def _open(data: bytes, name: str) -> PdfReader:
+    if not data.strip():
+        raise ParseError(f"{name} is empty")
+    if b"%PDF-" not in data[:1024]:
+        raise ParseError(f"{name} is not a PDF (no %PDF- header)")
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            try:
+                reader.decrypt("")
+            except DependencyError as exc:
+                raise ParseError(f"{name} is encrypted with a cipher we cannot read") from exc
+            _ = reader.pages[0]  # raises FileNotDecryptedError when the password was wrong
+    except FileNotDecryptedError as exc:
+        raise ParseError(f"{name} is encrypted and needs a password") from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise ParseError(f"{name} is a damaged or truncated PDF: {exc}") from exc
+    return reader
+
+
+class PdfParser:
+    """PDF files (pypdf)."""
+
+    name = "pdf"
+    media_types: tuple[str, ...] = ("application/pdf",)
+    extensions: tuple[str, ...] = ("pdf",)
+
+    def match(self, source: Source) -> int:
+        if b"%PDF-" in source.head[:1024]:
+            return BY_CONTENT
+        if source.extension in self.extensions or source.media_type in self.media_types:
+            return BY_EXTENSION
+        return NO_MATCH
+
+    def parse(self, source: Source) -> Iterator[Document | BadRecord]:
+        yield parse_pdf_file(source)
+
+
+def parse_pdf_file(source: Source) -> Document:
+    """One document from a PDF (see the module docstring)."""
+    name = source.path.name
+    reader = _open(source.read_bytes(), name)
+    pages: list[list[str]] = []
+    try:
+        for page in reader.pages:
+            pages.append(_page_lines(page.extract_text() or ""))
+    except FileNotDecryptedError as exc:
+        raise ParseError(f"{name} is encrypted and needs a password") from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise ParseError(f"{name}: text could not be extracted: {exc}") from exc
+    running = _running_lines(pages)
+    body = join_paragraphs(
+        "\n\n".join(paragraphs)
+        for paragraphs in (_page_paragraphs(lines, running) for lines in pages)
+        if paragraphs
+    )
+    meta = _metadata(reader)
+    title = meta.get("/Title", "")
+    if _PLACEHOLDER_TITLE.match(title):
+        title = ""
+    first_page = [line for line in pages[0] if line] if pages else []
+    if not title:
+        title = next((line for line in first_page if _is_substantial(line)), "")
+    publication_date = next(
+        (found for found in (_date_line(line) for line in first_page[:25]) if found), None
+    )
+    if not title and not body:
+        raise ParseError(f"{name} has no extractable text (a scanned PDF needs OCR first)")
+    return Document(
+        title=title,
+        authors=split_names(meta.get("/Author", "")),
+        publication_date=publication_date,
+        body=body,
+        language=_language(reader),
+        source_key=f"file:{source.path.resolve()}",
+        origin=str(source.path),
+    )

@@ -1,0 +1,105 @@
+"""The command line through typer's runner, on a temporary archive."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sourcebook.cli import app
+
+runner = CliRunner()
+
+STORY = """Border security talks in Dushanbe
+
+Russian and Tajik officials agreed to bolster security along the Tajik-Afghan border.
+"""
+
+
+def sb(archive: Path, *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["--archive", str(archive), *args])
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Path:
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "story.txt").write_text(STORY, encoding="utf-8")
+    code, out = sb(tmp_path / "archive", "ingest", str(src))
+    assert code == 0, out
+    assert "1 added" in out
+    return tmp_path / "archive"
+
+
+def test_ingest_reports_and_is_idempotent(archive: Path, tmp_path: Path) -> None:
+    code, out = sb(archive, "ingest", str(tmp_path / "in"))
+    assert code == 0
+    assert "0 added" in out and "1 unchanged" in out and "docs/s" in out
+
+
+def test_ingest_exits_non_zero_when_an_input_fails(archive: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"\x00\x01\x02" * 100)
+    code, out = sb(archive, "ingest", str(bad), str(tmp_path / "in"))
+    assert code == 1
+    assert "failed" in out and "bad.bin" in out
+
+
+def test_search_text_and_json(archive: Path) -> None:
+    code, out = sb(archive, "search", "Tajik-Afghan border")
+    assert code == 0 and "Border security talks in Dushanbe" in out
+    code, out = sb(archive, "search", "Tajik-Afghan border", "--json")
+    data = json.loads(out)
+    assert data["total"] == 1
+    hit = data["hits"][0]
+    assert hit["passages"][0]["highlights"]
+    assert set(data["facets"]) >= {"country", "publisher", "type", "language", "year"}
+
+
+def test_search_syntax_error_is_a_message_not_a_trace(archive: Path) -> None:
+    code, out = sb(archive, "search", '"border', "--mode", "syntax")
+    assert code == 2
+    assert "query error" in out and "Traceback" not in out
+
+
+def test_show_cite_export_import_stats(archive: Path, tmp_path: Path) -> None:
+    code, out = sb(archive, "search", "Dushanbe", "--json")
+    docid = json.loads(out)["hits"][0]["docid"]
+    code, out = sb(archive, "show", docid)
+    assert code == 0 and "Border security talks in Dushanbe" in out
+    code, out = sb(archive, "show", docid, "--json")
+    assert json.loads(out)["docid"] == docid
+    code, out = sb(archive, "cite", docid, "--style", "ris")
+    assert code == 0 and "TI  - Border security talks in Dushanbe" in out
+    code, out = sb(archive, "cite", docid, "--style", "nonsense")
+    assert code == 2
+    export = tmp_path / "export.jsonl"
+    code, _ = sb(archive, "export", "-o", str(export))
+    assert code == 0 and json.loads(export.read_text().splitlines()[0])["docid"] == docid
+    code, out = sb(tmp_path / "copy", "import", str(export))
+    assert code == 0, out
+    code, out = sb(tmp_path / "copy", "show", docid, "--json")
+    assert json.loads(out)["title"] == "Border security talks in Dushanbe"
+    code, out = sb(archive, "stats", "--json")
+    assert json.loads(out)["documents"] == 1
+
+
+def test_show_unknown_docid(archive: Path) -> None:
+    code, out = sb(archive, "show", "aaaaaaaaaa")
+    assert code == 3 and "no document" in out
+
+
+def test_check_and_reindex(archive: Path) -> None:
+    code, out = sb(archive, "check")
+    assert code == 0 and "agree" in out
+    code, out = sb(archive, "reindex")
+    assert code == 0 and "reindexed 1 documents" in out
+
+
+def test_archive_from_environment(archive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCEBOOK_HOME", str(archive))
+    result = runner.invoke(app, ["stats", "--json"])
+    assert json.loads(result.output)["documents"] == 1
