@@ -24,10 +24,10 @@ from sourcebook.errors import Conflict, InputTooLarge, NotFound, SourcebookError
 from sourcebook.ids import is_valid_docid, make_docid
 from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.ingest.registry import ParserRegistry, Source
-from sourcebook.model import BadRecord, Document, SearchResult
+from sourcebook.model import BadRecord, Document, FacetValue, Hit, SearchResult
 from sourcebook.passages import split_passages
 from sourcebook.search.engine import SearchEngine
-from sourcebook.search.request import SearchRequest
+from sourcebook.search.request import FACETS, SearchRequest
 from sourcebook.store.base import Change, ChangeKind, Store
 from sourcebook.store.codec import content_hash, iso_date, iso_datetime, now_utc
 from sourcebook.store.sqlite import SQLiteStore
@@ -377,6 +377,18 @@ class Archive:
 
     def get(self, docid: str) -> Document:
         return self.store.get(docid.strip())
+
+    def similar(self, docid: str, limit: int = 5) -> list[Hit]:
+        """Documents most like this one (more-like-this over its terms)."""
+        return self.engine.similar(self.get(docid), limit)
+
+    def browse(self, facet: str, limit: int = 300) -> list[FacetValue]:
+        """Every value of a facet (country, publisher, type, language, year, collection) with
+        its document count, over the whole archive."""
+        if facet not in FACETS:
+            raise NotFound(f"no facet {facet!r}; use one of {', '.join(FACETS)}")
+        result = self.search(SearchRequest(page_size=1, passages=0, facet_size=limit))
+        return result.facets.get(facet, [])
 
     def cite(self, docid: str, style: str, accessed: date | None = None, base_url: str = "") -> str:
         return cite.format_citation(self.get(docid), style, accessed=accessed, base_url=base_url)

@@ -204,3 +204,16 @@ def test_request_bounds(archive: Archive) -> None:
         archive.search(SearchRequest(query="x" * 5000))
     with pytest.raises(QuerySyntaxError, match="sort"):
         archive.search(SearchRequest(sort="random"))  # type: ignore[arg-type]
+
+
+def test_similar_documents(archive: Archive) -> None:
+    tj1 = next(h for h in archive.search(SearchRequest(query="Rahmon")).hits)
+    similar = archive.similar(tj1.docid)
+    assert similar and tj1.docid not in [h.docid for h in similar]
+
+
+def test_browse_counts_over_the_whole_archive(archive: Archive) -> None:
+    countries = {v.value: v.count for v in archive.browse("country")}
+    assert countries == {"TJ": 3, "AF": 2, "RU": 1, "IR": 1}
+    publishers = {v.value: v.count for v in archive.browse("publisher")}
+    assert publishers["Illustrative Research Unit"] == 2

@@ -222,6 +222,7 @@ def _assemble(joined: str, cell_separator: str) -> list[str]:
 
 _LANG = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)", re.I)
 _STATED_TITLE = re.compile(rb"<title[\s>]|<h1[\s>]|property\s*=\s*[\"']og:title", re.I)
+_COMMENT = re.compile(rb"<!--.*?-->", re.S)
 _PAGE_MARKERS = re.compile(rb"<html[\s>]|<body[\s>]|<head[\s>]|<!doctype\s+html", re.I)
 #: A page starts with its doctype or <html>, after at most an XML declaration and comments; a
 #: text that merely mentions "<html>" further down is not a page.
@@ -279,7 +280,7 @@ def _extract(data: bytes, name: str) -> Any:
 
 
 def _is_fragment(data: bytes) -> bool:
-    return _PAGE_MARKERS.search(data[:65536]) is None
+    return _PAGE_MARKERS.search(_COMMENT.sub(b"", data[:65536])) is None
 
 
 def parse_html_file(source: Source) -> Document:
@@ -310,6 +311,8 @@ def parse_html_file(source: Source) -> Document:
     title = clean_inline(meta.get("title") or "") if _STATED_TITLE.search(data) else ""
     if not title:
         title = _title_element(data)
+    if paragraphs and title and paragraphs[0] == title:
+        paragraphs.pop(0)  # the headline repeated as the first line of the article
     if not title and not paragraphs:
         raise ParseError(f"{source.path.name}: no text found in the HTML")
     tags = {

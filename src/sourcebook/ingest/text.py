@@ -314,10 +314,11 @@ def _front_value(key: str, raw: str, where: str, number: int) -> Any:
                 f"{where}: front matter line {number}: last_updated {raw!r} is not a date"
             )
         return moment
-    names = [_unquote(v) for v in split_names(_list_value(raw))]
     if key == "authors":
-        return names
-    codes, unknown = parse_countries(names)
+        return [_unquote(v) for v in split_names(_list_value(raw))]
+    value = _list_value(raw)
+    separator = ";" if ";" in value else ","
+    codes, unknown = parse_countries(_unquote(v.strip()) for v in value.split(separator))
     if unknown:
         listed = ", ".join(repr(u) for u in unknown)
         raise ParseError(f"{where}: front matter line {number}: unknown country {listed}")

@@ -18,7 +18,8 @@ from sourcebook.countries import country_name, language_name, resolve_country, r
 from sourcebook.errors import QuerySyntaxError
 from sourcebook.index.analyzers import FALLBACK, LANGUAGES, analyzer_language, build_analyzer
 from sourcebook.index.tantivy_index import SearchIndex
-from sourcebook.model import FacetValue, Hit, SearchResult
+from sourcebook.index.schema import text_field
+from sourcebook.model import Document, FacetValue, Hit, PassageHit, SearchResult
 from sourcebook.search.compile import CompileContext, compile_node, date_range_query, terms_any
 from sourcebook.search.highlight import TermPatterns, best_passages, positive_terms
 from sourcebook.search.query import (
@@ -48,6 +49,8 @@ _FACET_FIELDS = {
 }
 #: Plain-text queries with at most this many content words require all of them.
 PLAIN_AND_MAX_TERMS = 4
+#: How much of a long body more-like-this reads to pick its terms.
+SIMILAR_SAMPLE_CHARS = 20_000
 
 
 class SearchEngine:
@@ -202,20 +205,7 @@ class SearchEngine:
             if doc is None:  # indexed but gone from the store: `sourcebook check` repairs this
                 log.warning("index holds %s but the store does not", docid)
                 continue
-            hits.append(
-                Hit(
-                    docid=docid,
-                    score=round(score, 4),
-                    title=doc.title,
-                    publisher=doc.publisher,
-                    publication_date=doc.publication_date,
-                    countries=doc.countries,
-                    language=doc.language,
-                    document_type=doc.document_type,
-                    collection=doc.collection,
-                    passages=best_passages(doc, terms, request.passages),
-                )
-            )
+            hits.append(_hit(doc, score, best_passages(doc, terms, request.passages)))
         facets = self._facets(searcher, query, request) if request.facets else {}
         return SearchResult(
             query=request.query,
@@ -227,6 +217,38 @@ class SearchEngine:
             sort=request.sort,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
         )
+
+    def similar(self, doc: Document, limit: int = 5) -> list[Hit]:
+        """Documents like ``doc`` (Tantivy's more-like-this over its title and body terms)."""
+        lang = analyzer_language(doc.language)
+        fields = {
+            text_field("title", lang): [doc.title],
+            text_field("body", lang): [doc.body[:SIMILAR_SAMPLE_CHARS]],
+        }
+        searcher = self.index.searcher()
+        like = Query.more_like_this_document_fields_query(
+            self.index.schema,
+            {k: v for k, v in fields.items() if v[0]},
+            # a term only this document has cannot find another one
+            min_doc_frequency=2,
+            min_term_frequency=1,
+            max_query_terms=25,
+            min_word_length=3,
+        )
+        query = Query.boolean_query(
+            [
+                (Occur.Must, like),
+                (Occur.MustNot, Query.term_query(self.index.schema, "docid", doc.docid)),
+            ]
+        )
+        result = searcher.search(query, limit=limit, count=False)
+        docids = [searcher.doc(address).get_first("docid") for _score, address in result.hits]
+        docs = self.store.get_many(docids)
+        return [
+            _hit(docs[d], float(score), [])
+            for d, (score, _address) in zip(docids, result.hits, strict=True)
+            if d in docs
+        ]
 
     def _run(self, searcher: Any, query: Any, request: SearchRequest, offset: int) -> Any:
         kwargs: dict[str, Any] = {"limit": request.page_size, "count": True, "offset": offset}
@@ -260,6 +282,21 @@ class SearchEngine:
                 value.label = _facet_label(name, value.value)
             facets[name] = values
         return facets
+
+
+def _hit(doc: Document, score: float, passages: list[PassageHit]) -> Hit:
+    return Hit(
+        docid=doc.docid,
+        score=round(score, 4),
+        title=doc.title,
+        publisher=doc.publisher,
+        publication_date=doc.publication_date,
+        countries=doc.countries,
+        language=doc.language,
+        document_type=doc.document_type,
+        collection=doc.collection,
+        passages=passages,
+    )
 
 
 def _facet_label(name: str, value: str) -> str:
