@@ -17,8 +17,8 @@ from sourcebook.config import Settings
 from sourcebook.countries import country_name, language_name, resolve_country, resolve_language
 from sourcebook.errors import QuerySyntaxError
 from sourcebook.index.analyzers import FALLBACK, LANGUAGES, analyzer_language, build_analyzer
-from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.index.schema import text_field
+from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.model import Document, FacetValue, Hit, PassageHit, SearchResult
 from sourcebook.search.compile import CompileContext, compile_node, date_range_query, terms_any
 from sourcebook.search.highlight import TermPatterns, best_passages, positive_terms
