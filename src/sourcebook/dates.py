@@ -148,8 +148,8 @@ def parse_datetime(text: str | None) -> datetime | None:
     if not text or not text.strip():
         return None
     stripped = text.strip()
-    try:  # ISO 8601 in full, including fractions and offsets
-        parsed = datetime.fromisoformat(stripped.replace("Z", "+00:00").replace("z", "+00:00"))
+    try:  # ISO 8601 in full, including fractions, "Z" and offsets
+        parsed = datetime.fromisoformat(stripped)
     except ValueError:
         pass
     else:

@@ -132,6 +132,7 @@ class Hit:
     docid: str
     score: float
     title: str
+    source_id: str
     publisher: str
     publication_date: date | None
     countries: list[str]

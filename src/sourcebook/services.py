@@ -28,7 +28,15 @@ from sourcebook.model import BadRecord, Document, FacetValue, Hit, SearchResult
 from sourcebook.passages import split_passages
 from sourcebook.search.engine import SearchEngine
 from sourcebook.search.request import FACETS, SearchRequest
-from sourcebook.store.base import Change, ChangeKind, Store
+from sourcebook.store.base import (
+    Change,
+    ChangeKind,
+    HarvestedRecord,
+    HarvestFilter,
+    HarvestPosition,
+    SetCounts,
+    Store,
+)
 from sourcebook.store.codec import content_hash, iso_date, iso_datetime, now_utc
 from sourcebook.store.sqlite import SQLiteStore
 
@@ -208,6 +216,9 @@ class Archive:
         self.store: Store = SQLiteStore(settings.db_path)
         self.store.migrate()
         self.index = SearchIndex(settings.index_path, settings.index_heap_bytes)
+        if self.index.recreated and self.store.count():
+            log.warning("rebuilding the search index from the store (schema changed)")
+            self.reindex()
         self._registry = registry
         self.engine = SearchEngine(settings, self.store, self.index)
 
@@ -463,6 +474,26 @@ class Archive:
             self.index.commit()
             report.repaired = True
         return report
+
+    # --- harvesting (OAI-PMH, feeds) ----------------------------------------------------
+    def harvest(
+        self, selection: HarvestFilter, after: HarvestPosition | None = None, limit: int = 100
+    ) -> list[HarvestedRecord]:
+        """A page of documents in the order of their last change in the store (oldest first),
+        resuming after ``after``; a record that changes moves to the end, so it is seen again."""
+        return self.store.list_updated(selection, after, limit)
+
+    def harvest_count(self, selection: HarvestFilter) -> int:
+        """How many documents a harvest selection holds."""
+        return self.store.count_updated(selection)
+
+    def harvest_sets(self) -> SetCounts:
+        """Documents per collection and per country, for harvesters choosing a set."""
+        return self.store.set_counts()
+
+    def harvest_records(self, docids: Iterable[str]) -> dict[str, HarvestedRecord]:
+        """These documents with their last-change times in the store; unknown ones left out."""
+        return self.store.get_harvested([d.strip() for d in docids])
 
 
 def document_to_json(doc: Document) -> dict[str, Any]:

@@ -147,3 +147,97 @@ def test_ingest_runs_and_errors(store: Store) -> None:
     store.record_error(run, "a.txt", "no parser recognises a.txt")
     store.finish_run(run, 0, 0, 0, 1)
     assert store.recent_errors()[0][1:] == ("a.txt", "no parser recognises a.txt")
+
+
+# --- harvesting ---------------------------------------------------------------------------------
+def _harvest_docs() -> list[Document]:
+    docs = []
+    for i in range(9):
+        doc = make_doc(f"harvest:{i}")
+        doc.collection = ("alpha", "beta", "")[i % 3]
+        doc.countries = [["TJ"], ["AF", "TJ"], []][i % 3]
+        docs.append(doc)
+    return docs
+
+
+def test_list_updated_pages_in_update_order(store: Store) -> None:
+    from sourcebook.store.base import HarvestFilter
+
+    docs = _harvest_docs()
+    store.write([Change("added", d, content_hash(d)) for d in docs[:4]])  # two batches
+    store.write([Change("added", d, content_hash(d)) for d in docs[4:]])
+    everything = store.list_updated(HarvestFilter(), None, 100)
+    assert [r.document.docid for r in everything] == [d.docid for d in docs]
+    positions = [r.position for r in everything]
+    assert positions == sorted(positions) and len(set(positions)) == len(positions)
+    assert all(r.updated_at.tzinfo is not None for r in everything)
+    assert all(r.document.passages for r in everything)
+    assert store.count_updated(HarvestFilter()) == 9
+    paged, after = [], None
+    while page := store.list_updated(HarvestFilter(), after, 2):
+        assert len(page) <= 2
+        paged += page
+        after = page[-1].position
+    assert [r.document.docid for r in paged] == [d.docid for d in docs]
+    assert store.list_updated(HarvestFilter(), None, 0) == []
+
+
+def test_list_updated_filters_by_set_and_time(store: Store) -> None:
+    from datetime import timedelta
+
+    from sourcebook.store.base import HarvestFilter
+
+    docs = _harvest_docs()
+    store.write([Change("added", d, content_hash(d)) for d in docs])
+
+    def docids(selection: HarvestFilter) -> list[str]:
+        found = [r.document.docid for r in store.list_updated(selection, None, 100)]
+        assert store.count_updated(selection) == len(found)
+        return found
+
+    assert docids(HarvestFilter(collection="alpha")) == [d.docid for d in docs[0::3]]
+    assert docids(HarvestFilter(collection="gamma")) == []
+    assert docids(HarvestFilter(country="AF")) == [d.docid for d in docs[1::3]]
+    assert docids(HarvestFilter(country="TJ", collection="alpha")) == [d.docid for d in docs[0::3]]
+    assert len(docids(HarvestFilter(any_collection=True))) == 6
+    assert len(docids(HarvestFilter(any_country=True))) == 6
+    stamps = [r.updated_at for r in store.list_updated(HarvestFilter(), None, 100)]
+    first, last = min(stamps), max(stamps)
+    assert len(docids(HarvestFilter(since=first, until=last))) == 9  # both bounds inclusive
+    assert docids(HarvestFilter(since=last + timedelta(seconds=1))) == []
+    assert docids(HarvestFilter(until=first - timedelta(seconds=1))) == []
+
+
+def test_an_updated_record_moves_to_the_end_of_harvest_order(store: Store) -> None:
+    from sourcebook.store.base import HarvestFilter
+
+    docs = _harvest_docs()[:3]
+    store.write([Change("added", d, content_hash(d)) for d in docs])
+    before = {r.document.docid: r for r in store.list_updated(HarvestFilter(), None, 100)}
+    changed = make_doc("harvest:0", body="A corrected body.\n\nWith two paragraphs.")
+    store.write([Change("updated", changed, content_hash(changed))])
+    after = store.list_updated(HarvestFilter(), None, 100)
+    assert sorted(r.position for r in after) == [r.position for r in after]
+    moved = next(r for r in after if r.document.docid == changed.docid)
+    assert moved.key == before[changed.docid].key
+    assert moved.updated_at >= before[changed.docid].updated_at
+    assert moved.document.body == changed.body
+    assert len(after) == 3
+
+
+def test_set_counts_and_get_harvested(store: Store) -> None:
+    from sourcebook.store.base import HarvestFilter
+
+    docs = _harvest_docs()
+    store.write([Change("added", d, content_hash(d)) for d in docs])
+    counts = store.set_counts()
+    assert counts.collections == {"alpha": 3, "beta": 3}
+    assert counts.countries == {"AF": 3, "TJ": 6}
+    listed = {r.document.docid: r for r in store.list_updated(HarvestFilter(), None, 100)}
+    got = store.get_harvested([docs[4].docid, "missing", docs[2].docid])
+    assert set(got) == {docs[4].docid, docs[2].docid}
+    for docid, record in got.items():
+        assert record.position == listed[docid].position
+        assert record.document.content() == listed[docid].document.content()
+        assert record.document.passages
+    assert store.get_harvested([]) == {}

@@ -8,7 +8,7 @@ import tantivy
 
 from sourcebook.index.analyzers import LANGUAGES, tokenizer_name
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Keyword fields: exact values, fast (columnar) for facets and filters.
 KEYWORD_FIELDS: tuple[str, ...] = ("country", "language", "type", "collection", "publisher_exact")

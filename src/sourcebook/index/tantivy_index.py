@@ -34,8 +34,10 @@ def to_index_document(doc: Document, content_hash: str) -> Any:
     out.add_text("chash", content_hash)
     if doc.title:
         out.add_text(text_field("title", lang), doc.title)
-    if doc.body:
-        out.add_text(text_field("body", lang), doc.body)
+    if doc.body or doc.title:
+        out.add_text(
+            text_field("body", lang), f"{doc.title}\n\n{doc.body}" if doc.title else doc.body
+        )
     if doc.publisher:
         out.add_text("publisher", doc.publisher)
         out.add_text("publisher_exact", doc.publisher)
@@ -67,6 +69,8 @@ class SearchIndex:
         self.path = path
         self.heap_bytes = heap_bytes
         self._writer: Any = None
+        #: True when an outdated index was discarded on open: the caller must rebuild it.
+        self.recreated = False
         self._index = self._open()
         self.schema = self._index.schema
 

@@ -12,6 +12,10 @@ A record with an ``_id`` key is a BEIR corpus record (``_id``, ``title``, ``text
 collection is the name of the folder that holds the file (``beir/scifact/corpus.jsonl`` is
 collection ``scifact``), which is how BEIR names its data sets.
 
+Two records of one file with the same identity (the same ``source_key``, or BEIR ``_id``: CACM
+repeats ``_id`` 28) would silently overwrite each other in the archive, so the second is a
+BadRecord naming the line of the first.
+
 Dates are ISO ``YYYY-MM-DD`` (other clear forms are accepted too); ``last_updated`` is an ISO
 datetime, taken as UTC when it has no offset.
 """
@@ -36,25 +40,12 @@ log = logging.getLogger(__name__)
 __all__ = ["JsonlParser", "record_to_document"]
 
 _DERIVED_ON_IMPORT = frozenset({"passages", "revisions", "origin"})
-_FIELDS = {f.name for f in fields(Document)}
-_STRING_FIELDS = frozenset(
-    name
-    for name in _FIELDS
-    if name
-    not in {
-        "authors",
-        "countries",
-        "derived",
-        "source_tags",
-        "publication_date",
-        "accessed_date",
-        "last_updated",
-        "passages",
-        "revisions",
-    }
-)
+_FIELDS = frozenset(f.name for f in fields(Document))
 _LIST_FIELDS = frozenset({"authors", "countries", "derived"})
 _DATE_FIELDS = frozenset({"publication_date", "accessed_date"})
+_OTHER_FIELDS = frozenset({"last_updated", "source_tags"})
+#: Every other field holds a string (the model's str fields: title, body, docid, ...).
+_STRING_FIELDS = _FIELDS - _DERIVED_ON_IMPORT - _LIST_FIELDS - _DATE_FIELDS - _OTHER_FIELDS
 
 
 class RecordError(ValueError):
@@ -188,6 +179,7 @@ class JsonlParser:
         collection = collection_of(path)
         resolved = str(path.resolve())
         ignored: set[str] = set()
+        seen: dict[str, int] = {}
         count = 0
         for number, line in enumerate(source.read_text().split("\n"), start=1):
             if not line.strip():
@@ -217,6 +209,13 @@ class JsonlParser:
                     if doc.source_id
                     else f"jsonl:{resolved}:{number}"
                 )
+            if doc.source_key in seen:
+                yield BadRecord(
+                    where,
+                    f"duplicate identity {doc.source_key!r} (first on line {seen[doc.source_key]})",
+                )
+                continue
+            seen[doc.source_key] = number
             doc.origin = f"{path}#{count}"
             yield doc
         if ignored:

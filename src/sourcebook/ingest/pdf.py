@@ -12,9 +12,9 @@ Which PDF metadata we trust, and why:
   dating; otherwise it stays empty.
 * ``/Lang`` in the document catalogue gives the language when the producer set it.
 
-PDF text comes out one visual line at a time. Paragraphs are rebuilt with two cheap rules: a
-line that ends a sentence and falls clearly short of the page's usual line length ends a
-paragraph, and so does a very short line (a heading). Lines repeated on most pages (running
+PDF text comes out one visual line at a time. Paragraphs are rebuilt from line lengths: a line
+that stops although the next word would have fitted was ended on purpose, so when it also ends a
+sentence, or the next line starts with a capital, it ends a paragraph (or is a heading). Lines repeated on most pages (running
 heads, "Congressional Research Service 3" footers) are dropped. Pages are separated by a blank
 line, so a paragraph running across a page break is split there.
 
@@ -48,6 +48,7 @@ __all__ = ["PdfParser"]
 
 _SENTENCE_END = tuple('.!?:"”’)]')
 _OPEN_END = tuple(",;-–—(/")
+_OPENERS = "•–-“\"('‘["
 _URL = re.compile(r"^(?:https?://|www\.)\S+$", re.I)
 _DATE_LINE = re.compile(r"^(?:(?:updated|published|revised|dated|as of)\s*:?\s+)?(.+)$", re.I)
 _PLACEHOLDER_TITLE = re.compile(
@@ -74,7 +75,7 @@ def _running_lines(pages: list[list[str]]) -> set[str]:
 def _join_lines(lines: list[str]) -> str:
     out = ""
     for line in lines:
-        if out and out[-1] in "-–—" and len(out) > 1 and out[-2].isalpha():
+        if out and out[-1] in "-–—" and len(out) > 1 and not out[-2].isspace():
             out += line  # a word or compound broken at the line end
         else:
             out = f"{out} {line}" if out else line
@@ -82,23 +83,32 @@ def _join_lines(lines: list[str]) -> str:
 
 
 def _page_paragraphs(lines: list[str], running: set[str]) -> list[str]:
+    """Re-join a page's visual lines into paragraphs.
+
+    A line ends its paragraph when the next line's first word would still have fitted on it
+    (so the line was ended on purpose, not by the margin) and either it ends a sentence or the
+    next line starts like a new paragraph or heading does. Blank lines always end one.
+    """
     kept = [line for line in lines if not line or _DIGITS.sub("#", line) not in running]
     lengths = sorted(len(line) for line in kept if line)
     if not lengths:
         return []
-    typical = lengths[(len(lengths) * 3) // 4]
+    width = 0.9 * lengths[(len(lengths) * 3) // 4]
     paragraphs: list[str] = []
     current: list[str] = []
-    for line in kept:
+    for index, line in enumerate(kept):
         if not line:
             if current:
                 paragraphs.append(_join_lines(current))
                 current = []
             continue
         current.append(line)
-        ends_sentence = line.endswith(_SENTENCE_END) and len(line) < 0.85 * typical
-        is_heading = len(line) < 0.5 * typical and not line.endswith(_OPEN_END)
-        if ends_sentence or is_heading:
+        following = kept[index + 1] if index + 1 < len(kept) else ""
+        if not following:
+            continue  # a blank line or the page end closes the paragraph anyway
+        fits = len(line) + 1 + len(following.split()[0]) <= width
+        starts_new = following[0].isupper() or following[0].isdigit() or following[0] in _OPENERS
+        if fits and not line.endswith(_OPEN_END) and (line.endswith(_SENTENCE_END) or starts_new):
             paragraphs.append(_join_lines(current))
             current = []
     if current:

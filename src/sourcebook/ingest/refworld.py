@@ -21,7 +21,8 @@ Every labelled value is kept; nothing is inferred. In particular:
   dateline ("February 27, 2017") is part of the story and stays in the body.
 
 The docid decides the identity (``refworld:<docid>``), so the text and HTML forms of one record
-are the same document.
+are the same document. ``language`` stays empty in both: the page's ``<html lang>`` is the
+language of Refworld's interface, not of the record, and the text form does not state one.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 
 import lxml.etree
 
+from sourcebook.countries import resolve_country
 from sourcebook.dates import parse_date, parse_datetime
 from sourcebook.errors import ParseError
 from sourcebook.ingest.html import html_to_paragraphs, parse_html_root
@@ -62,7 +64,7 @@ _LABELS: dict[str, str] = {
 }
 _LABEL = re.compile(
     r"^(?P<label>" + "|".join(re.escape(k) for k in sorted(_LABELS, key=len, reverse=True)) + r")"
-    r"(?:\s*[:|]\s*|\s+|(?=[A-Z0-9\"“]))(?P<value>.*)$"
+    r"(?:\s*[:|]\s*|\s+|(?=[A-Z0-9\"“])|$)(?P<value>.*)$"
 )
 _LAST_UPDATED = re.compile(r"^Last Updated:\s*(?P<value>.+)$", re.I)
 _LINK_LINE = re.compile(r"^Link to original (?:story|article|document)\b", re.I)
@@ -84,7 +86,7 @@ _ANY_URL = re.compile(r"https?://\S+?(?=[\s,;\]]|$)")
 _DOCID = re.compile(r"/docid/([0-9a-f]{6,})\.html|[?&]docid=([0-9a-f]{6,})", re.I)
 _ACCESSED = re.compile(r"\[accessed\s+([^\]]+)\]", re.I)
 _LIST_SPLIT = re.compile(r"\s*(?:\n|;|\||,(?![^()]*\))|\s-\s)\s*")
-_MULTI = frozenset({"countries", "topics", "authors"})
+_INVERTED_TAIL = re.compile(r"\b(?:of|of the)$|^the\b", re.I)
 
 _TEXT_MARKERS = ("Last Updated:",)
 _TEXT_LABELS = ("Cite as", "Publisher")
@@ -103,17 +105,13 @@ class _Fields:
 def _doubled(line: str) -> bool:
     """A caption printed twice back to back: "Putin (left)...February 27.Putin (left)..."."""
     text = line.strip()
-    if len(text) < 40:
+    size = len(text)
+    if size < 40:
         return False
-    for gap in ("", " "):
-        half, rest = divmod(len(text) - len(gap), 2)
-        if (
-            rest == 0
-            and text[:half] == text[half + len(gap) :]
-            and text[half : half + len(gap)] == gap
-        ):
-            return True
-    return False
+    half = size // 2
+    if size % 2 == 0:
+        return text[:half] == text[half:]
+    return text[half] == " " and text[:half] == text[half + 1 :]
 
 
 def _split_fields(paragraphs: list[str]) -> _Fields:
@@ -189,6 +187,24 @@ def _values(labels: dict[str, list[str]], key: str) -> list[str]:
     return values
 
 
+def _country_values(labels: dict[str, list[str]]) -> list[str]:
+    """Country names, re-joining the UN-style names a comma split apart.
+
+    Refworld writes "Iran, Islamic Republic of" and "Congo, Democratic Republic of the", so a
+    piece is glued back to the one before it when together they name a country, or when the
+    piece is such an inverted tail ("... of", "... of the").
+    """
+    names: list[str] = []
+    for piece in _values(labels, "countries"):
+        if names:
+            joined = f"{names[-1]}, {piece}"
+            if resolve_country(joined) or _INVERTED_TAIL.search(piece):
+                names[-1] = joined
+                continue
+        names.append(piece)
+    return names
+
+
 def _single(labels: dict[str, list[str]], key: str) -> str:
     return clean_inline(" ".join(labels.get(key, [])))
 
@@ -207,7 +223,7 @@ def _document(fields_: _Fields, source: Source) -> Document:
     docid_match = _DOCID.search(source_url)
     source_id = (docid_match.group(1) or docid_match.group(2)).lower() if docid_match else ""
     accessed = _ACCESSED.search(cite_as)
-    countries_written = _values(labels, "countries")
+    countries_written = _country_values(labels)
     codes, unknown = parse_countries(countries_written)
     if unknown:
         log.warning("%s: countries not recognised: %s", source.path, ", ".join(unknown))

@@ -11,9 +11,11 @@ someone wrote on purpose, and a silently dropped date would be worse than a loud
 Markdown is reduced to plain text, not rendered: heading markers, emphasis and link syntax go,
 the words stay. Lists and tables keep one line per item or row, because joining table cells into
 one long sentence would destroy them; everywhere else a paragraph is one line of normalised
-white space. A dateline that opens the body ("22 mai 2012. - ...", "February 27, 2017") is the
-publisher's own statement of the date, so it fills ``publication_date`` when the front matter
-does not.
+white space. A dateline that opens the story ("22 mai 2012. - ...", "February 27, 2017"; within
+the first three paragraphs, since a lead or photo caption may come first) is the publisher's own
+statement of the date, so it fills ``publication_date`` when the front matter does not. Plain
+text blocks whose lines are longer than any hard-wrapped line are one paragraph per line (text
+exported from web pages often has no blank lines at all).
 
 The small text helpers here (:func:`clean_inline`, :func:`join_paragraphs`,
 :func:`plain_paragraphs`) are shared by the other parsers.

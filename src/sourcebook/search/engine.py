@@ -16,12 +16,19 @@ import tantivy
 from sourcebook.config import Settings
 from sourcebook.countries import country_name, language_name, resolve_country, resolve_language
 from sourcebook.errors import QuerySyntaxError
-from sourcebook.index.analyzers import FALLBACK, LANGUAGES, analyzer_language, build_analyzer
+from sourcebook.index.analyzers import FALLBACK, LANGUAGES, analyzer_language
 from sourcebook.index.schema import text_field
 from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.model import Document, FacetValue, Hit, PassageHit, SearchResult
-from sourcebook.search.compile import CompileContext, compile_node, date_range_query, terms_any
+from sourcebook.search.compile import (
+    CompileContext,
+    Weights,
+    compile_node,
+    date_range_query,
+    terms_any,
+)
 from sourcebook.search.highlight import TermPatterns, best_passages, positive_terms
+from sourcebook.search.plain import plain_terms
 from sourcebook.search.query import (
     MatchAll,
     Node,
@@ -49,6 +56,8 @@ _FACET_FIELDS = {
 }
 #: Plain-text queries with at most this many content words require all of them.
 PLAIN_AND_MAX_TERMS = 4
+#: Plain-text queries may be this many times longer than the syntax limit (then truncated).
+PLAIN_LENGTH_FACTOR = 4
 #: How much of a long body more-like-this reads to pick its terms.
 SIMILAR_SAMPLE_CHARS = 20_000
 
@@ -61,7 +70,7 @@ class SearchEngine:
         self.store = store
         self.index = index
         self._languages_cache: tuple[tuple[int, int], tuple[str, ...]] | None = None
-        self._stopword_analyzers: dict[str, Any] = {}
+        self.weights = Weights()
 
     # --- helpers ------------------------------------------------------------------------
     def active_languages(self, searcher: Any) -> tuple[str, ...]:
@@ -86,17 +95,8 @@ class SearchEngine:
         self._languages_cache = (generation, languages)
         return languages
 
-    def _is_stopword(self, word: str, languages: Sequence[str]) -> bool:
-        for lang in languages:
-            if lang not in self._stopword_analyzers:
-                self._stopword_analyzers[lang] = _stopword_analyzer(lang)
-            analyzer = self._stopword_analyzers[lang]
-            if analyzer is not None and not analyzer.analyze(word):
-                return True
-        return False
-
     def _validate(self, request: SearchRequest) -> None:
-        if len(request.query) > self.settings.max_query_chars:
+        if request.mode != "plain" and len(request.query) > self.settings.max_query_chars:
             raise QuerySyntaxError(
                 f"the query is {len(request.query):,} characters long; the limit is "
                 f"{self.settings.max_query_chars:,}"
@@ -120,7 +120,12 @@ class SearchEngine:
             return MatchAll(), False
         plain = request.mode == "plain" or (request.mode == "auto" and not looks_like_syntax(text))
         limit = self.settings.max_query_chars
-        return (parse_plain(text, limit) if plain else parse_query(text, limit)), plain
+        if plain:
+            # pasted text is never refused for its length: its first words are searched
+            return parse_plain(
+                text[: limit * PLAIN_LENGTH_FACTOR], limit * PLAIN_LENGTH_FACTOR
+            ), True
+        return parse_query(text, limit), False
 
     def _filters(self, schema: Any, request: SearchRequest) -> list[Any]:
         filters: list[Any] = []
@@ -150,29 +155,41 @@ class SearchEngine:
             filters.append(date_range_query(schema, request.date_from, request.date_to))
         return filters
 
-    def build_query(self, request: SearchRequest, searcher: Any) -> tuple[Any, Node, bool]:
-        """(tantivy query, AST, relaxable) for a request; relaxable plain queries may fall back to OR."""
+    def _with_filters(self, main: Any, request: SearchRequest) -> Any:
+        filters = self._filters(self.index.schema, request)
+        if not filters:
+            return main
+        clauses = [(Occur.Must, main)]
+        clauses += [(Occur.Must, Query.const_score_query(f, 0.0)) for f in filters]
+        return Query.boolean_query(clauses)
+
+    def build_query(
+        self, request: SearchRequest, searcher: Any
+    ) -> tuple[Any, Node, list[tuple[str, float]]]:
+        """(tantivy query, AST for highlighting, plain terms that may be relaxed to any-of).
+
+        Plain text in ``auto`` mode is read as keywords: up to PLAIN_AND_MAX_TERMS content words
+        are all required (relaxed to any word when nothing has them all). Explicit ``plain``
+        mode is for pasted text and questions: any word, ranked by BM25.
+        """
         node, plain = self.parse(request)
         languages = self.active_languages(searcher)
-        ctx = CompileContext(
-            schema=self.index.schema, languages=languages, query_text=request.query
-        )
-        relaxable = False
+        ctx = CompileContext(self.index.schema, languages, request.query, self.weights)
+        relaxable: list[tuple[str, float]] = []
         if plain:
-            words = _plain_words(node)
-            content = [w for w in words if not self._is_stopword(w, languages)] or words
-            node = Or(tuple(Term(w) for w in content)) if len(content) > 1 else Term(content[0])
-            required = len(content) if len(content) <= PLAIN_AND_MAX_TERMS else 1
-            relaxable = required > 1
-            main = terms_any(ctx, content, required)
+            terms = plain_terms(
+                request.query[: self.settings.max_query_chars * PLAIN_LENGTH_FACTOR], languages
+            )
+            words = [w for w, _ in terms]
+            node = Or(tuple(Term(w) for w in words)) if len(words) > 1 else Term(words[0])
+            required = 1
+            if request.mode == "auto" and len(terms) <= PLAIN_AND_MAX_TERMS:
+                required = len(terms)
+                relaxable = terms if required > 1 else []
+            main = terms_any(ctx, terms, required)
         else:
             main = compile_node(ctx, node)
-        filters = self._filters(self.index.schema, request)
-        if filters:
-            clauses = [(Occur.Must, main)]
-            clauses += [(Occur.Must, Query.const_score_query(f, 0.0)) for f in filters]
-            main = Query.boolean_query(clauses)
-        return main, node, relaxable
+        return self._with_filters(main, request), node, relaxable
 
     # --- running ------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResult:
@@ -184,15 +201,10 @@ class SearchEngine:
         result = self._run(searcher, query, request, offset)
         if relaxable and result.count == 0:
             # every word was required and nothing has them all: show documents with any of them
-            content = _plain_words(node)
-            ctx = CompileContext(self.index.schema, self.active_languages(searcher), request.query)
-            query = terms_any(ctx, content, 1)
-            filters = self._filters(self.index.schema, request)
-            if filters:
-                query = Query.boolean_query(
-                    [(Occur.Must, query)]
-                    + [(Occur.Must, Query.const_score_query(f, 0.0)) for f in filters]
-                )
+            ctx = CompileContext(
+                self.index.schema, self.active_languages(searcher), request.query, self.weights
+            )
+            query = self._with_filters(terms_any(ctx, relaxable, 1), request)
             result = self._run(searcher, query, request, offset)
         addresses = [address for _key, address in result.hits]
         docids = [searcher.doc(a).get_first("docid") for a in addresses]
@@ -289,6 +301,7 @@ def _hit(doc: Document, score: float, passages: list[PassageHit]) -> Hit:
         docid=doc.docid,
         score=round(score, 4),
         title=doc.title,
+        source_id=doc.source_id,
         publisher=doc.publisher,
         publication_date=doc.publication_date,
         countries=doc.countries,
@@ -307,37 +320,4 @@ def _facet_label(name: str, value: str) -> str:
     return value
 
 
-def _plain_words(node: Node) -> list[str]:
-    if isinstance(node, Term):
-        return [node.text]
-    if isinstance(node, Or):
-        return [item.text for item in node.items if isinstance(item, Term)]
-    return []
-
-
-_STOPWORD_LANGUAGES = {
-    "en": "english",
-    "fr": "french",
-    "ru": "russian",
-    "es": "spanish",
-    "de": "german",
-    "it": "italian",
-    "pt": "portuguese",
-    "nl": "dutch",
-    "sv": "swedish",
-}
-
-
-def _stopword_analyzer(lang: str) -> Any:
-    name = _STOPWORD_LANGUAGES.get(lang)
-    if name is None:
-        return None
-    return (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.lowercase())
-        .filter(tantivy.Filter.stopword(name))
-        .build()
-    )
-
-
-__all__ = ["SearchEngine", "SearchRequest", "build_analyzer"]
+__all__ = ["SearchEngine", "SearchRequest"]

@@ -8,7 +8,8 @@ at a time (the ingest service); reads may come from many. One contract test suit
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal, Protocol
 
 from sourcebook.model import Document
@@ -40,6 +41,53 @@ class IndexEntry:
 
     docid: str
     content_hash: str
+
+
+#: Where a record stands in harvest order: (its store update time, its internal key).
+HarvestPosition = tuple[datetime, int]
+
+
+@dataclass(frozen=True)
+class HarvestFilter:
+    """Which documents a harvest selects (OAI-PMH selective harvesting; options object).
+
+    ``since`` and ``until`` bound the store's own update time of the record (``updated_at``, UTC,
+    to the second), both inclusive. ``collection`` and ``country`` (ISO alpha-2) select one set;
+    ``any_collection`` and ``any_country`` select the parent sets: documents filed under some
+    collection, documents with at least one country.
+    """
+
+    since: datetime | None = None
+    until: datetime | None = None
+    collection: str | None = None
+    country: str | None = None
+    any_collection: bool = False
+    any_country: bool = False
+
+
+@dataclass
+class HarvestedRecord:
+    """A document with its place in harvest order, ordered by ``(updated_at, key)``.
+
+    ``key`` is the store's internal key: stable for the life of the record, never shown to users;
+    ``updated_at`` is when the store last changed the record (the OAI-PMH datestamp).
+    """
+
+    key: int
+    updated_at: datetime
+    document: Document
+
+    @property
+    def position(self) -> HarvestPosition:
+        return (self.updated_at, self.key)
+
+
+@dataclass
+class SetCounts:
+    """How many documents each collection and each country (ISO alpha-2) holds."""
+
+    collections: dict[str, int] = field(default_factory=dict)
+    countries: dict[str, int] = field(default_factory=dict)
 
 
 class Store(Protocol):
@@ -107,4 +155,24 @@ class Store(Protocol):
 
     def recent_errors(self, limit: int = 50) -> list[tuple[str, str, str]]:
         """(recorded_at, origin, message) of the latest ingest errors."""
+        ...
+
+    # --- harvesting ------------------------------------------------------------------------
+    def list_updated(
+        self, selection: HarvestFilter, after: HarvestPosition | None = None, limit: int = 100
+    ) -> list[HarvestedRecord]:
+        """Up to ``limit`` selected documents (with passages) ordered by (updated_at, key),
+        starting after ``after``: a stable cursor, since a changed record moves to the end."""
+        ...
+
+    def count_updated(self, selection: HarvestFilter) -> int:
+        """How many documents the selection holds."""
+        ...
+
+    def set_counts(self) -> SetCounts:
+        """Documents per collection (unfiled ones left out) and per country."""
+        ...
+
+    def get_harvested(self, docids: Sequence[str]) -> dict[str, HarvestedRecord]:
+        """These documents (with passages) and their update times; missing ones are left out."""
         ...

@@ -16,12 +16,21 @@ from typing import Any
 
 from sourcebook.errors import NotFound, StorageError
 from sourcebook.model import Document, Passage, Revision
-from sourcebook.store.base import Change, IndexEntry, StoredVersion
+from sourcebook.store.base import (
+    Change,
+    HarvestedRecord,
+    HarvestFilter,
+    HarvestPosition,
+    IndexEntry,
+    SetCounts,
+    StoredVersion,
+)
 from sourcebook.store.codec import (
     DOCUMENT_COLUMNS,
     document_from_row,
     document_values,
     dumps,
+    iso_datetime,
     now_utc,
     parse_iso_datetime,
 )
@@ -401,3 +410,100 @@ class SQLiteStore:
                 (limit,),
             )
         ]
+
+    # --- harvesting ---------------------------------------------------------------------
+    # updated_at is stored as ISO 8601 UTC text of one shape (``now_utc().isoformat()``), so text
+    # order is time order and the documents_updated_at index (which holds the rowid after the
+    # key) serves both the range and the (updated_at, id) order.
+    @staticmethod
+    def _harvest_where(selection: HarvestFilter) -> tuple[list[str], list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if selection.since is not None:
+            clauses.append("updated_at >= ?")
+            params.append(iso_datetime(selection.since))
+        if selection.until is not None:
+            clauses.append("updated_at <= ?")
+            params.append(iso_datetime(selection.until))
+        if selection.collection is not None:
+            clauses.append("collection = ?")
+            params.append(selection.collection)
+        if selection.any_collection:
+            clauses.append("collection != ''")
+        if selection.country is not None:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM document_countries c"
+                " WHERE c.document_id = documents.id AND c.code = ?)"
+            )
+            params.append(selection.country)
+        if selection.any_country:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM document_countries c WHERE c.document_id = documents.id)"
+            )
+        return clauses, params
+
+    def _harvested(self, conn: sqlite3.Connection, rows: list[Any]) -> list[HarvestedRecord]:
+        records = []
+        by_id: dict[int, Document] = {}
+        for row in rows:
+            doc = document_from_row(row)
+            updated = parse_iso_datetime(row["updated_at"])
+            assert updated is not None
+            by_id[row["id"]] = doc
+            records.append(HarvestedRecord(key=int(row["id"]), updated_at=updated, document=doc))
+        self._passages(conn, by_id)
+        return records
+
+    def list_updated(
+        self, selection: HarvestFilter, after: HarvestPosition | None = None, limit: int = 100
+    ) -> list[HarvestedRecord]:
+        clauses, params = self._harvest_where(selection)
+        if after is not None:
+            clauses.append("(updated_at, id) > (?, ?)")
+            params += [iso_datetime(after[0]), after[1]]
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        conn = self._conn()
+        rows = conn.execute(
+            f"SELECT {_SELECT_COLUMNS}, updated_at FROM documents{where}"
+            " ORDER BY updated_at, id LIMIT ?",
+            [*params, max(0, limit)],
+        ).fetchall()
+        return self._harvested(conn, rows)
+
+    def count_updated(self, selection: HarvestFilter) -> int:
+        clauses, params = self._harvest_where(selection)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"SELECT count(*) FROM documents{where}"
+        return int(self._conn().execute(sql, params).fetchone()[0])
+
+    def set_counts(self) -> SetCounts:
+        conn = self._conn()
+        return SetCounts(
+            collections={
+                str(r[0]): int(r[1])
+                for r in conn.execute(
+                    "SELECT collection, count(*) FROM documents WHERE collection != ''"
+                    " GROUP BY collection ORDER BY collection"
+                )
+            },
+            countries={
+                str(r[0]): int(r[1])
+                for r in conn.execute(
+                    "SELECT code, count(*) FROM document_countries GROUP BY code ORDER BY code"
+                )
+            },
+        )
+
+    def get_harvested(self, docids: Sequence[str]) -> dict[str, HarvestedRecord]:
+        conn = self._conn()
+        wanted = list(dict.fromkeys(docids))
+        out: dict[str, HarvestedRecord] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT {_SELECT_COLUMNS}, updated_at FROM documents WHERE docid IN ({marks})",
+                chunk,
+            ).fetchall()
+            out.update((r.document.docid, r) for r in self._harvested(conn, rows))
+        return out

@@ -1,0 +1,230 @@
+"""The JSON shapes of the API, as Pydantic models, so the OpenAPI schema says exactly what comes back.
+
+The search result's shape is defined once here and used by both the API and ``sourcebook search
+--json`` (:func:`result_to_json`), so scripts can switch between them. A record is exactly
+:func:`sourcebook.services.document_to_json` (the export's shape).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sourcebook.model import FacetValue, Hit, SearchResult
+
+PROBLEM_BASE = "https://sourcebook.dev/problems/"
+
+
+class PassageOut(BaseModel):
+    """A passage of a hit: offsets into the record's body and the matched words in it."""
+
+    seq: int = Field(description="Passage number in the record; its anchor is `#p-SEQ`.")
+    start: int = Field(description="Offset of the passage in the body (characters).")
+    end: int = Field(description="End offset in the body: `body[start:end] == text`.")
+    text: str
+    highlights: list[tuple[int, int]] = Field(
+        description="Matched words as `[start, end]` character offsets relative to `text`."
+    )
+
+
+class HitOut(BaseModel):
+    docid: str
+    score: float = Field(description="Relevance score (0 when sorted by date or title).")
+    title: str
+    publisher: str
+    publication_date: str | None = Field(description="ISO 8601 date, or null when undated.")
+    countries: list[str] = Field(description="ISO 3166-1 alpha-2 codes, most salient first.")
+    language: str = Field(description="ISO 639-1 code, empty when unknown.")
+    document_type: str
+    collection: str
+    passages: list[PassageOut]
+
+    @classmethod
+    def from_hit(cls, hit: Hit) -> HitOut:
+        return cls(
+            docid=hit.docid,
+            score=hit.score,
+            title=hit.title,
+            publisher=hit.publisher,
+            publication_date=hit.publication_date.isoformat() if hit.publication_date else None,
+            countries=hit.countries,
+            language=hit.language,
+            document_type=hit.document_type,
+            collection=hit.collection,
+            passages=[
+                PassageOut(
+                    seq=p.seq,
+                    start=p.start,
+                    end=p.end,
+                    text=p.text,
+                    highlights=[(x.start, x.end) for x in p.highlights],
+                )
+                for p in hit.passages
+            ],
+        )
+
+
+class FacetValueOut(BaseModel):
+    value: str = Field(description="The value to filter by, e.g. `TJ`.")
+    label: str = Field(description="A readable name, e.g. `Tajikistan`.")
+    count: int
+
+    @classmethod
+    def from_value(cls, value: FacetValue) -> FacetValueOut:
+        return cls(value=value.value, label=value.label, count=value.count)
+
+
+class SearchOut(BaseModel):
+    query: str
+    total: int = Field(description="Documents matching the query and filters.")
+    page: int
+    page_size: int
+    sort: str
+    took_ms: float = Field(description="Time the search service took, in milliseconds.")
+    hits: list[HitOut]
+    facets: dict[str, list[FacetValueOut]] = Field(
+        description="Counts by country, publisher, type, language, year and collection."
+    )
+
+    @classmethod
+    def from_result(cls, result: SearchResult) -> SearchOut:
+        return cls(
+            query=result.query,
+            total=result.total,
+            page=result.page,
+            page_size=result.page_size,
+            sort=result.sort,
+            took_ms=result.took_ms,
+            hits=[HitOut.from_hit(h) for h in result.hits],
+            facets={
+                name: [FacetValueOut.from_value(v) for v in values]
+                for name, values in result.facets.items()
+            },
+        )
+
+
+def result_to_json(result: SearchResult) -> dict[str, Any]:
+    """A search result as JSON-ready data: the API's ``/api/search`` shape."""
+    return SearchOut.from_result(result).model_dump(mode="json")
+
+
+class SimilarOut(BaseModel):
+    docid: str
+    hits: list[HitOut]
+
+
+class FacetOut(BaseModel):
+    facet: str
+    values: list[FacetValueOut]
+
+
+class PassageRef(BaseModel):
+    seq: int
+    start: int
+    end: int
+
+
+class RevisionOut(BaseModel):
+    number: int
+    content_hash: str
+    recorded_at: str | None = Field(description="ISO 8601 time in UTC.")
+    changed_fields: list[str]
+
+
+class RecordOut(BaseModel):
+    """Every field of a record, as ``sourcebook export`` writes it (see docs/record.md)."""
+
+    docid: str
+    source_key: str
+    source_id: str
+    title: str
+    publisher: str
+    authors: list[str]
+    publication_date: str | None = Field(description="ISO 8601 date.")
+    last_updated: str | None = Field(description="ISO 8601 time in UTC.")
+    source_url: str
+    original_url: str
+    accessed_date: str | None = Field(description="ISO 8601 date.")
+    cite_as: str
+    disclaimer: str
+    copyright: str
+    body: str
+    document_type: str
+    language: str
+    countries: list[str]
+    collection: str
+    source_tags: dict[str, list[str]]
+    derived: list[str] = Field(description="Fields Sourcebook derived rather than read.")
+    origin: str
+    passages: list[PassageRef]
+    revisions: list[RevisionOut]
+
+
+class CitationOut(BaseModel):
+    docid: str
+    style: str
+    text: str = Field(description="The citation (for csl-json, a JSON array as text).")
+
+
+class StatsOut(BaseModel):
+    documents: int
+    indexed_documents: int
+    body_chars: int
+    earliest_publication_date: str | None
+    latest_publication_date: str | None
+    passages: int
+    revisions: int
+    docids_issued: int
+    ingest_runs: int
+    ingest_errors: int
+    by_language: dict[str, int]
+    by_collection: dict[str, int]
+    by_type: dict[str, int]
+    top_countries: dict[str, int]
+    top_publishers: dict[str, int]
+
+
+class FileReportOut(BaseModel):
+    path: str = Field(description="The uploaded file's name.")
+    parser: str = Field(description="The parser that read it (empty when none could).")
+    status: str = Field(description="added, updated, unchanged, failed, empty, or a + of them.")
+    added: int
+    updated: int
+    unchanged: int
+    failed: int
+    errors: list[str]
+
+
+class IngestOut(BaseModel):
+    run_id: int
+    seconds: float
+    added: int
+    updated: int
+    unchanged: int
+    failed: int
+    files: list[FileReportOut]
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int] = Field(description="Where: e.g. `['query', 'size']`.")
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An error as RFC 9457 problem details (media type ``application/problem+json``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description=f"A stable URI naming the problem, under {PROBLEM_BASE}.")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = Field(default=None, description="The request path.")
+    position: int | None = Field(
+        default=None, description="For query errors: 0-based offset in the query."
+    )
+    errors: list[ValidationIssue] | None = Field(
+        default=None, description="For validation errors: each invalid parameter."
+    )

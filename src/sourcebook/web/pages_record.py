@@ -1,0 +1,247 @@
+"""The record page (``/record/{docid}``), laid out like a Refworld record, and its citation files.
+
+The body is plain text, shown as its passages: each passage is an element with ``id="p-SEQ"`` so
+a search hit (or a citation) can link to ``/record/DOCID#p-SEQ``; the CSS ``:target`` rule
+highlights the passage linked to.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sourcebook.cite import format_citation
+from sourcebook.errors import SourcebookError
+from sourcebook.model import Document, Hit
+from sourcebook.services import Archive
+from sourcebook.web.runtime import Runtime, get_runtime
+from sourcebook.web.templating import country_label, language_label, last_updated, long_date
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(include_in_schema=False)
+
+#: Citation files: extension -> (style, media type).
+CITATION_FILES: dict[str, tuple[str, str]] = {
+    "bib": ("bibtex", "application/x-bibtex; charset=utf-8"),
+    "ris": ("ris", "application/x-research-info-systems; charset=utf-8"),
+    "json": ("csl-json", "application/vnd.citationstyles.csl+json; charset=utf-8"),
+}
+CITATION_LABELS = {"bib": "BibTeX", "ris": "RIS", "json": "CSL-JSON"}
+SIMILAR_LIMIT = 5
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+
+
+@dataclass
+class Item:
+    text: str
+    url: str = ""
+
+
+@dataclass
+class MetaField:
+    label: str
+    items: list[Item]
+    derived: bool = False
+
+
+@dataclass
+class Block:
+    """A stretch of the body: one passage (``seq``) or text outside any passage (``None``)."""
+
+    seq: int | None
+    paragraphs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RevisionView:
+    number: int
+    recorded: str
+    changed: str
+
+
+@dataclass
+class SimilarView:
+    title: str
+    url: str
+    publisher: str
+    date_text: str
+
+
+def search_url(**params: str) -> str:
+    return "/search?" + urlencode({**params, "sort": "newest"})
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in _PARAGRAPH_BREAK.split(text) if p.strip()]
+
+
+def body_blocks(doc: Document) -> list[Block]:
+    """The body cut at its passages; text between passages (normally none) is kept too."""
+    blocks: list[Block] = []
+    pos = 0
+    for passage in sorted(doc.passages, key=lambda p: p.start):
+        gap = doc.body[pos : passage.start]
+        if gap.strip():
+            blocks.append(Block(None, paragraphs(gap)))
+        blocks.append(Block(passage.seq, paragraphs(doc.body[passage.start : passage.end])))
+        pos = max(pos, passage.end)
+    if doc.body[pos:].strip():
+        blocks.append(Block(None, paragraphs(doc.body[pos:])))
+    return blocks
+
+
+def meta_fields(doc: Document) -> list[MetaField]:
+    derived = set(doc.derived)
+    fields = [
+        MetaField(
+            "Publisher",
+            [Item(doc.publisher, search_url(publisher=doc.publisher))] if doc.publisher else [],
+        ),
+        MetaField("Author(s)", [Item(a) for a in doc.authors]),
+        MetaField(
+            "Publication Date",
+            [Item(long_date(doc.publication_date))] if doc.publication_date else [],
+            "publication_date" in derived,
+        ),
+        MetaField(
+            "Document type",
+            [Item(doc.document_type, search_url(type=doc.document_type.lower()))]
+            if doc.document_type
+            else [],
+            "document_type" in derived,
+        ),
+        MetaField(
+            "Countries",
+            [Item(country_label(c), search_url(country=c)) for c in doc.countries],
+            "countries" in derived,
+        ),
+        MetaField(
+            "Language",
+            [Item(language_label(doc.language), search_url(language=doc.language))]
+            if doc.language
+            else [],
+            "language" in derived,
+        ),
+        MetaField(
+            "Collection",
+            [Item(doc.collection, search_url(collection=doc.collection))] if doc.collection else [],
+        ),
+        MetaField("Source id", [Item(doc.source_id)] if doc.source_id else []),
+        MetaField("Docid", [Item(doc.docid)]),
+    ]
+    return [f for f in fields if f.items]
+
+
+def revision_views(doc: Document) -> list[RevisionView]:
+    return [
+        RevisionView(
+            r.number,
+            last_updated(r.recorded_at),
+            ", ".join(r.changed_fields) if r.changed_fields else "first version",
+        )
+        for r in doc.revisions
+    ]
+
+
+def similar_documents(archive: Archive, docid: str) -> list[Hit]:
+    """Similar documents, or none when they cannot be found: they are an extra, and a record
+    page must not fail because of them."""
+    try:
+        return archive.similar(docid, SIMILAR_LIMIT)
+    except Exception:
+        log.warning("similar documents for %s failed", docid, exc_info=True)
+        return []
+
+
+def base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+@router.get("/record/{docid}")
+async def record_page(
+    docid: str, request: Request, runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    doc = await runtime.read(runtime.archive.get, docid)
+    similar = await runtime.read(similar_documents, runtime.archive, doc.docid)
+    citation = format_citation(doc, "refworld", base_url=base_url(request))
+    context = {
+        "doc": doc,
+        "title": doc.title or "(untitled)",
+        "updated": last_updated(doc.last_updated),
+        "updated_derived": "last_updated" in doc.derived,
+        "fields": meta_fields(doc),
+        "citation": citation,
+        "source_cite": doc.cite_as if doc.cite_as and doc.cite_as != citation else "",
+        "downloads": [
+            (CITATION_LABELS[ext], f"/record/{doc.docid}/cite.{ext}") for ext in CITATION_FILES
+        ],
+        "blocks": body_blocks(doc),
+        "revisions": revision_views(doc),
+        "similar": [
+            SimilarView(
+                h.title or "(untitled)",
+                f"/record/{h.docid}",
+                h.publisher,
+                long_date(h.publication_date),
+            )
+            for h in similar
+        ],
+        "source_tags": sorted(doc.source_tags.items()),
+    }
+    response: Response = request.app.state.templates.TemplateResponse(
+        request, "record.html", context
+    )
+    return response
+
+
+async def _citation_file(
+    docid: str, ext: str, request: Request, runtime: Runtime, accessed: str
+) -> Response:
+    style, media_type = CITATION_FILES[ext]
+    when: date | None = None
+    if accessed:
+        try:
+            when = date.fromisoformat(accessed)
+        except ValueError as exc:
+            raise SourcebookError(
+                f"accessed must be a date like 2023-05-19, not {accessed[:40]!r}"
+            ) from exc
+    text = await runtime.read(
+        runtime.archive.cite, docid, style, accessed=when, base_url=base_url(request)
+    )
+    filename = f"sourcebook-{docid.strip()}.{ext}"
+    return Response(
+        text if text.endswith("\n") else text + "\n",
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/record/{docid}/cite.bib")
+async def citation_bibtex(
+    docid: str, request: Request, accessed: str = "", runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    return await _citation_file(docid, "bib", request, runtime, accessed)
+
+
+@router.get("/record/{docid}/cite.ris")
+async def citation_ris(
+    docid: str, request: Request, accessed: str = "", runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    return await _citation_file(docid, "ris", request, runtime, accessed)
+
+
+@router.get("/record/{docid}/cite.json")
+async def citation_csl_json(
+    docid: str, request: Request, accessed: str = "", runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    return await _citation_file(docid, "json", request, runtime, accessed)

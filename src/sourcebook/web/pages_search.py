@@ -1,0 +1,250 @@
+"""The search page (``/`` and ``/search``): query box, facets, active filters, hits, pages.
+
+A malformed query is answered on the search page itself, status 400, with the message and a
+marker at the position the parser gave.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sourcebook.errors import QuerySyntaxError
+from sourcebook.model import Hit, SearchResult
+from sourcebook.search.request import SORTS
+from sourcebook.web.runtime import Runtime, get_runtime
+from sourcebook.web.search_params import SearchParams, year_bounds, year_of
+from sourcebook.web.templating import Segment, country_label, language_label, long_date
+from sourcebook.web.templating import snippet_segments as snippet
+
+router = APIRouter(include_in_schema=False)
+
+#: Facets shown in the sidebar, in order, with their headings.
+SIDEBAR_FACETS: dict[str, str] = {
+    "country": "Country",
+    "publisher": "Publisher",
+    "type": "Document type",
+    "language": "Language",
+    "year": "Year",
+    "collection": "Collection",
+}
+SORT_LABELS = {
+    "relevance": "Relevance",
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "title": "Title (A–Z)",
+}
+#: Facet values shown before the rest are folded away.
+FACET_SHOWN = 8
+#: Pages linked on each side of the current one.
+PAGE_WINDOW = 3
+
+
+@dataclass
+class FacetLink:
+    label: str
+    count: int
+    url: str
+    active: bool
+
+
+@dataclass
+class FacetBox:
+    name: str
+    title: str
+    links: list[FacetLink]
+
+
+@dataclass
+class ActiveFilter:
+    name: str
+    label: str
+    remove_url: str
+
+
+@dataclass
+class PassageView:
+    seq: int
+    url: str
+    segments: list[Segment]
+
+
+@dataclass
+class HitView:
+    number: int
+    docid: str
+    url: str
+    title: str
+    publisher: str
+    date_text: str
+    date_iso: str
+    countries: list[str]
+    language: str
+    document_type: str
+    passages: list[PassageView]
+
+
+@dataclass
+class PageLink:
+    number: int
+    url: str
+    current: bool
+
+
+@dataclass
+class Pagination:
+    page: int
+    pages: int
+    prev_url: str = ""
+    next_url: str = ""
+    links: list[PageLink | None] = field(default_factory=list)  # None is a gap ("…")
+
+
+def label_for(name: str, value: str) -> str:
+    if name == "country":
+        return country_label(value)
+    if name == "language":
+        return language_label(value)
+    if name == "type":
+        return value[:1].upper() + value[1:]
+    return value
+
+
+def facet_boxes(params: SearchParams, result: SearchResult) -> list[FacetBox]:
+    boxes = []
+    active_year = year_of(params.date_from, params.date_to)
+    for name, title in SIDEBAR_FACETS.items():
+        links = []
+        for value in result.facets.get(name, []):
+            if name == "year":
+                active = value.value == active_year
+                target = params.with_dates(*year_bounds(value.value))
+            else:
+                active = value.value in params.filters.get(name, [])
+                target = params.with_filter(name, value.value)
+            label = value.label if name in ("country", "language") else label_for(name, value.value)
+            links.append(FacetLink(label or value.value, value.count, target.url(), active))
+        if links and not (name == "collection" and len(links) < 2 and not params.filters.get(name)):
+            boxes.append(FacetBox(name, title, links))
+    return boxes
+
+
+def active_filters(params: SearchParams) -> list[ActiveFilter]:
+    out = []
+    for name, values in params.filters.items():
+        for value in values:
+            label = f"{SIDEBAR_FACETS.get(name, name)}: {label_for(name, value)}"
+            out.append(ActiveFilter(name, label, params.without_filter(name, value).url()))
+    if params.date_from or params.date_to:
+        year = year_of(params.date_from, params.date_to)
+        if year:
+            label = f"Year: {year}"
+        elif params.date_from and params.date_to:
+            label = f"Published {params.date_from} to {params.date_to}"
+        elif params.date_from:
+            label = f"Published from {params.date_from}"
+        else:
+            label = f"Published until {params.date_to}"
+        out.append(ActiveFilter("date", label, params.with_dates("", "").url()))
+    return out
+
+
+def hit_view(number: int, hit: Hit) -> HitView:
+    url = f"/record/{hit.docid}"
+    return HitView(
+        number=number,
+        docid=hit.docid,
+        url=url,
+        title=hit.title or "(untitled)",
+        publisher=hit.publisher,
+        date_text=long_date(hit.publication_date),
+        date_iso=hit.publication_date.isoformat() if hit.publication_date else "",
+        countries=[country_label(c) for c in hit.countries],
+        language=language_label(hit.language) if hit.language else "",
+        document_type=hit.document_type,
+        passages=[
+            PassageView(
+                p.seq,
+                f"{url}#p-{p.seq}",
+                snippet(p.text, [(h.start, h.end) for h in p.highlights]),
+            )
+            for p in hit.passages
+        ],
+    )
+
+
+def pagination(params: SearchParams, total: int) -> Pagination:
+    pages = max(1, -(-total // params.size))
+    page = params.page
+    nav = Pagination(page=page, pages=pages)
+    if page > 1:
+        nav.prev_url = params.with_page(min(page - 1, pages)).url()
+    if page < pages:
+        nav.next_url = params.with_page(page + 1).url()
+    shown = sorted(
+        {1, pages, *range(max(1, page - PAGE_WINDOW), min(pages, page + PAGE_WINDOW) + 1)}
+    )
+    previous = 0
+    for number in shown:
+        if number - previous > 1:
+            nav.links.append(None)
+        nav.links.append(PageLink(number, params.with_page(number).url(), number == page))
+        previous = number
+    return nav
+
+
+def error_marker(exc: QuerySyntaxError) -> tuple[str, str, str] | None:
+    """The query cut at the error position: (before, the character there, after)."""
+    if exc.position is None or not exc.query:
+        return None
+    pos = max(0, min(exc.position, len(exc.query)))
+    return exc.query[:pos], exc.query[pos : pos + 1] or " ", exc.query[pos + 1 :]
+
+
+@router.get("/")
+@router.get("/search")
+async def search_page(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
+    templates = request.app.state.templates
+    context: dict[str, object] = {
+        "sorts": [(s, SORT_LABELS[s]) for s in SORTS],
+        "error": None,
+        "marker": None,
+        "position": None,
+        "result": None,
+        "hits": [],
+        "facets": [],
+        "active": [],
+        "nav": None,
+    }
+    status = 200
+    try:
+        params = SearchParams.from_query(request.query_params)
+    except QuerySyntaxError as exc:
+        params = SearchParams(q=request.query_params.get("q", ""))
+        context["error"] = exc.message
+        status = 400
+    context["params"] = params
+    if status == 200:
+        try:
+            result = await runtime.read(runtime.archive.search, params.to_request())
+        except QuerySyntaxError as exc:
+            context["error"] = exc.message
+            context["marker"] = error_marker(exc)
+            context["position"] = exc.position
+            status = 400
+        else:
+            start = (result.page - 1) * result.page_size
+            context.update(
+                result=result,
+                hits=[hit_view(start + i, hit) for i, hit in enumerate(result.hits, 1)],
+                facets=facet_boxes(params, result),
+                nav=pagination(params, result.total),
+            )
+    context["active"] = active_filters(params)
+    response: Response = templates.TemplateResponse(
+        request, "search.html", context, status_code=status
+    )
+    return response

@@ -1,0 +1,116 @@
+"""Jinja2 templates (autoescaped) and the small formatting helpers the pages share.
+
+Everything a page shows goes through Jinja's autoescaping. Highlighted passages are never built
+as HTML strings: :func:`highlight_segments` cuts the passage text at the highlight offsets into
+``(text, is_match)`` pieces and the template escapes each piece inside or outside ``<mark>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import jinja2
+from starlette.templating import Jinja2Templates
+
+from sourcebook import __version__
+from sourcebook.cite import format_day_month_year
+from sourcebook.countries import country_name, language_name
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES_DIR = HERE / "templates"
+STATIC_DIR = HERE / "static"
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+#: A hit's passage longer than this is shown as a window around its first match.
+SNIPPET_CHARS = 480
+_SNIPPET_LEAD = 120
+
+Segment = tuple[str, bool]
+
+
+def build_templates() -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["day_month_year"] = long_date
+    env.filters["country_name"] = country_label
+    env.filters["language_name"] = language_label
+    env.filters["thousands"] = lambda n: f"{int(n):,}"
+    env.globals["version"] = __version__
+    return Jinja2Templates(env=env)
+
+
+def long_date(value: date | None) -> str:
+    """``27 February 2017``, as Refworld prints dates; empty for no date."""
+    return format_day_month_year(value) if value is not None else ""
+
+
+def last_updated(value: datetime | None) -> str:
+    """``Wednesday, 17 May 2023, 15:20 GMT``: Refworld's "Last Updated" line."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return f"{_WEEKDAYS[value.weekday()]}, {format_day_month_year(value.date())}, {value:%H:%M} GMT"
+
+
+def country_label(code: str) -> str:
+    return country_name(code) or code
+
+
+def language_label(code: str) -> str:
+    return language_name(code) or code
+
+
+def highlight_segments(text: str, spans: Iterable[tuple[int, int]]) -> list[Segment]:
+    """``text`` cut into ``(piece, is_match)`` at the highlight spans (offsets into ``text``).
+
+    Overlapping or out-of-range spans are clipped, so any offsets give a well-formed result.
+    """
+    segments: list[Segment] = []
+    pos = 0
+    for start, end in sorted(spans):
+        start, end = max(start, pos), min(end, len(text))
+        if start >= end:
+            continue
+        if start > pos:
+            segments.append((text[pos:start], False))
+        segments.append((text[start:end], True))
+        pos = end
+    if pos < len(text):
+        segments.append((text[pos:], False))
+    return segments
+
+
+def snippet_segments(
+    text: str, spans: Iterable[tuple[int, int]], limit: int = SNIPPET_CHARS
+) -> list[Segment]:
+    """Like :func:`highlight_segments`, but a long passage is cut to a window of about
+    ``limit`` characters around its first match, at word boundaries, with ``…`` marking cuts."""
+    ordered = sorted(spans)
+    if len(text) <= limit:
+        return highlight_segments(text, ordered)
+    first = ordered[0][0] if ordered else 0
+    start = max(0, min(first - _SNIPPET_LEAD, len(text) - limit))
+    if start > 0:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < first else start
+    end = min(len(text), start + limit)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start + limit // 2 else end
+    window = [(s - start, e - start) for s, e in ordered if e > start and s < end]
+    segments = highlight_segments(text[start:end], window)
+    if start > 0:
+        segments.insert(0, ("…", False))
+    if end < len(text):
+        segments.append(("…", False))
+    return segments
