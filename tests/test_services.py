@@ -192,3 +192,20 @@ def test_stats(archive: Archive, tmp_path: Path) -> None:
     stats = archive.stats()
     assert stats["documents"] == 1 and stats["indexed_documents"] == 1
     assert int(str(stats["passages"])) >= 1
+
+
+def test_empty_records_are_skipped_not_failed(archive: Archive, tmp_path: Path) -> None:
+    sgm = tmp_path / "mini.sgm"
+    sgm.write_text(
+        '<REUTERS TOPICS="NO" NEWID="1"><DATE>26-FEB-1987 15:01:01.79</DATE>'
+        "<TEXT><TITLE>COCOA TALKS</TITLE><BODY>Cocoa talks resumed in London.</BODY></TEXT>"
+        "</REUTERS>\n"
+        '<REUTERS TOPICS="NO" NEWID="2"><DATE>26-FEB-1987 15:02:01.79</DATE>'
+        '<TEXT TYPE="UNPROC">\x05\x05\x1e</TEXT></REUTERS>\n',
+        encoding="latin-1",
+    )
+    report = archive.ingest([sgm])
+    outcome = report.files[0]
+    assert (outcome.added, outcome.skipped, outcome.failed) == (1, 1, 0)
+    assert "NEWID=2" in outcome.notes[0]
+    assert report.failed_files == 0

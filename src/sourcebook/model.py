@@ -106,6 +106,17 @@ class BadRecord:
 
 
 @dataclass
+class EmptyRecord:
+    """A record that holds nothing to archive (no title, no text): skipped, not an error.
+
+    Reuters-21578 story 12793, for one, is only control characters in the distribution.
+    """
+
+    where: str
+    message: str
+
+
+@dataclass
 class Highlight:
     """A matched term inside a passage: character offsets relative to the passage start."""
 

@@ -24,7 +24,7 @@ from sourcebook.errors import Conflict, InputTooLarge, NotFound, SourcebookError
 from sourcebook.ids import is_valid_docid, make_docid
 from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.ingest.registry import ParserRegistry, Source
-from sourcebook.model import BadRecord, Document, FacetValue, Hit, SearchResult
+from sourcebook.model import BadRecord, Document, EmptyRecord, FacetValue, Hit, SearchResult
 from sourcebook.passages import split_passages
 from sourcebook.search.engine import SearchEngine
 from sourcebook.search.request import FACETS, SearchRequest
@@ -66,7 +66,10 @@ class FileOutcome:
     updated: int = 0
     unchanged: int = 0
     failed: int = 0
+    skipped: int = 0
     errors: list[str] = field(default_factory=list)
+    #: Records skipped because they hold nothing (not errors).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def documents(self) -> int:
@@ -166,12 +169,19 @@ class _Run:
         return outcome
 
     def add(
-        self, items: Iterable[Document | BadRecord], options: IngestOptions, outcome: FileOutcome
+        self,
+        items: Iterable[Document | BadRecord | EmptyRecord],
+        options: IngestOptions,
+        outcome: FileOutcome,
     ) -> None:
         archive = self.archive
         for item in items:
             if isinstance(item, BadRecord):
                 archive._fail(self.run_id, outcome, item.where, item.message)
+                continue
+            if isinstance(item, EmptyRecord):
+                outcome.skipped += 1
+                outcome.notes.append(f"{item.where}: {item.message}")
                 continue
             try:
                 doc = archive._prepare(item, options)
@@ -278,7 +288,7 @@ class Archive:
 
     def _parse_file(
         self, path: Path, options: IngestOptions, outcome: FileOutcome
-    ) -> Iterator[Document | BadRecord]:
+    ) -> Iterator[Document | BadRecord | EmptyRecord]:
         source = Source.from_path(path, self.settings.max_file_bytes)
         if source.size > self.settings.max_file_bytes:
             raise InputTooLarge(

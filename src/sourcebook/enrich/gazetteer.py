@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -57,7 +56,6 @@ __all__ = [
 SenseKind = Literal["country", "demonym", "place", "block"]
 _KINDS: dict[str, SenseKind] = {"c": "country", "d": "demonym", "p": "place", "x": "block"}
 
-_NON_WORD = re.compile(r"[\W_]")
 _CYRILLIC_CONSONANT = set("бвгджзклмнпрстфхцчшщ")
 _SOFT_AFTER = set("гкхжшчщ")
 #: Tajik letters: such names are Tajik, which does not decline like Russian.
@@ -93,7 +91,8 @@ class Sense:
     kind: SenseKind
     country: str  # alpha-2; "" for a blocker
     place: int  # index into Gazetteer.places; -1 unless kind == "place"
-    surface: str  # the name as the gazetteer writes it (for the case rule)
+    surface: str  # the name as the gazetteer writes it
+    case: int = 0  # NO_CASE, CAPITALISED or ABBREVIATION: how it must be written in a text
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,12 +105,42 @@ class NameMatch:
     senses: tuple[Sense, ...]
 
 
+_ASCII_TABLE = bytes(c if chr(c).isalnum() else 32 for c in range(128)) + bytes(range(128, 256))
+_word_table: Any = None
+
+
+def _word_chars() -> Any:
+    """A numpy lookup: True for each BMP code point that is a letter or digit (built once)."""
+    global _word_table
+    if _word_table is None:
+        import numpy as np
+
+        _word_table = np.fromiter(
+            (chr(i).isalnum() for i in range(0x10000)), dtype=np.bool_, count=0x10000
+        )
+    return _word_table
+
+
 def normalise(text: str) -> str:
-    """Lower case, every non-alphanumeric character a space; same length as ``text``."""
+    """Lower case, every non-alphanumeric character a space; same length as ``text``.
+
+    This runs on every document, so the common case is fast: ASCII text goes through
+    ``bytes.translate``; other text through a numpy table lookup (a regular expression
+    substitution is 20 times slower on a 3 KB story).
+    """
     lowered = text.lower()
     if len(lowered) != len(text):  # "İ" lower-cases to two characters
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-    return _NON_WORD.sub(" ", lowered)
+    if lowered.isascii():
+        return lowered.encode("ascii").translate(_ASCII_TABLE).decode("ascii")
+    import numpy as np
+
+    codes = np.frombuffer(lowered.encode("utf-32-le"), dtype=np.uint32).copy()
+    inside = codes < 0x10000
+    keep = np.zeros(codes.shape, dtype=np.bool_)
+    keep[inside] = _word_chars()[codes[inside]]
+    codes[~keep] = 32
+    return codes.tobytes().decode("utf-32-le")
 
 
 def _russian_forms(word: str) -> list[str]:
@@ -141,18 +170,24 @@ def _script(surface: str) -> str:
     return ""
 
 
-def _case_ok(sense_surface: str, written: str) -> bool:
-    """The case rule: capitals in the gazetteer must be capitals in the text."""
-    if not written or not sense_surface:
-        return False
-    letters = [c for c in sense_surface if c.isalpha()]
+NO_CASE, CAPITALISED, ABBREVIATION = 0, 1, 2
+
+
+def _case_rule(surface: str) -> int:
+    """How a name must be written: capitals in the gazetteer must be capitals in the text."""
+    letters = [c for c in surface if c.isalpha()]
     if len(letters) >= 2 and all(c.isupper() for c in letters):
-        # an abbreviation: "US", "UK", "U.S.", "USSR", "GBAO"
-        return all(not c.isalpha() or c.isupper() for c in written)
-    first = next((c for c in sense_surface if c.isalpha()), "")
-    if first.isupper():
-        first_written = next((c for c in written if c.isalpha()), "")
-        return first_written.isupper()
+        return ABBREVIATION  # "US", "UK", "U.S.", "USSR", "GBAO"
+    if letters and letters[0].isupper():
+        return CAPITALISED
+    return NO_CASE
+
+
+def _case_ok(rule: int, written: str) -> bool:
+    if rule == CAPITALISED:
+        return written[0].isupper()
+    if rule == ABBREVIATION:
+        return written.isupper()
     return True
 
 
@@ -162,7 +197,8 @@ class Gazetteer:
     def __init__(self, data: dict[str, Any]) -> None:
         self.version: int = int(data["version"])
         self.countries: dict[str, CountryRecord] = {
-            code: CountryRecord(code, str(v[0]), v[1], v[2]) for code, v in data["countries"].items()
+            code: CountryRecord(code, str(v[0]), v[1], v[2])
+            for code, v in data["countries"].items()
         }
         self.places: list[PlaceRecord] = [
             PlaceRecord(i, str(p[0]), str(p[1]), p[2], p[3], int(p[4]), str(p[5]))
@@ -175,6 +211,7 @@ class Gazetteer:
             key = normalise(surface).strip()
             if not key:
                 return
+            sense = Sense(sense.kind, sense.country, sense.place, surface, _case_rule(surface))
             senses = table.setdefault(key, [])
             if sense not in senses:
                 senses.append(sense)
@@ -234,7 +271,7 @@ class Gazetteer:
             if start < last_end:
                 continue
             written = text[start:end]
-            kept = tuple(s for s in senses if _case_ok(s.surface, written))
+            kept = tuple(s for s in senses if _case_ok(s.case, written))
             if not kept:
                 continue
             out.append(NameMatch(start, end, written, kept))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from sourcebook.errors import InputTooLarge, ParseError, UnsupportedFormat
-from sourcebook.model import BadRecord, Document
+from sourcebook.model import BadRecord, Document, EmptyRecord
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,9 @@ class Parser(Protocol):
         """How sure this parser is that it can read ``source`` (0-100)."""
         ...
 
-    def parse(self, source: Source) -> Iterator[Document | BadRecord]:
-        """Yield the documents in ``source``; a bad record inside a good file is a BadRecord.
+    def parse(self, source: Source) -> Iterator[Document | BadRecord | EmptyRecord]:
+        """Yield the documents in ``source``; a bad record inside a good file is a BadRecord,
+        a record with nothing in it an EmptyRecord (skipped, not an error).
 
         Raise :class:`~sourcebook.errors.ParseError` when the file as a whole is unreadable.
         Documents come back without docid; ``source_key`` must be set.
@@ -155,7 +156,7 @@ class ParserRegistry:
             )
         return best
 
-    def parse(self, source: Source) -> Iterator[Document | BadRecord]:
+    def parse(self, source: Source) -> Iterator[Document | BadRecord | EmptyRecord]:
         parser = self.auction(source)
         try:
             yield from parser.parse(source)

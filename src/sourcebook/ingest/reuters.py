@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from sourcebook.dates import parse_date
 from sourcebook.errors import ParseError
 from sourcebook.ingest.registry import BY_CONTENT, NO_MATCH, Source
-from sourcebook.model import BadRecord, Document
+from sourcebook.model import BadRecord, Document, EmptyRecord
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,9 @@ def _tags(story: str) -> dict[str, list[str]]:
     return tags
 
 
-def parse_story(attributes: str, story: str, path: str, number: int) -> Document | BadRecord:
+def parse_story(
+    attributes: str, story: str, path: str, number: int
+) -> Document | BadRecord | EmptyRecord:
     """One story: a Document, or a BadRecord naming the story when it has no NEWID or text."""
     where = f"{path}#{number}"
     newid = _NEWID.search(attributes)
@@ -163,7 +165,7 @@ def parse_story(attributes: str, story: str, path: str, number: int) -> Document
             title = first
             paragraphs = ([remainder] if remainder else []) + paragraphs[1:]
     if not title and not paragraphs:
-        return BadRecord(where, f"story NEWID={newid.group(1)} is empty: no title and no text")
+        return EmptyRecord(where, f"story NEWID={newid.group(1)} is empty: no title and no text")
     return Document(
         source_id=newid.group(1),
         title=title,
@@ -192,7 +194,7 @@ class ReutersParser:
             return BY_CONTENT + 5
         return NO_MATCH
 
-    def parse(self, source: Source) -> Iterator[Document | BadRecord]:
+    def parse(self, source: Source) -> Iterator[Document | BadRecord | EmptyRecord]:
         text = source.read_text()
         path = str(source.path)
         count = 0

@@ -120,7 +120,12 @@ async def browse_page(
     return render(
         request,
         "browse.html",
-        {"facet": facet, "title": BROWSE_TITLES[facet], "entries": entries, "titles": BROWSE_TITLES},
+        {
+            "facet": facet,
+            "title": BROWSE_TITLES[facet],
+            "entries": entries,
+            "titles": BROWSE_TITLES,
+        },
     )
 
 

@@ -29,6 +29,8 @@ FILTERS: dict[str, str] = {
     "collection": "collections",
 }
 DEFAULT_SIZE = 10
+#: Deepest page served: a deep page makes the index collect every hit before it.
+MAX_PAGE = 1000
 #: Longest value one filter parameter may have (publishers are the longest real values).
 MAX_FILTER_CHARS = 300
 _PERIOD = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?\s*$")
@@ -62,8 +64,8 @@ class SearchParams:
             date_from=params.get("from", "").strip(),
             date_to=params.get("to", "").strip(),
             sort=params.get("sort", "").strip(),
-            page=_whole_number(params.get("page", ""), "page", 1),
-            size=_whole_number(params.get("size", ""), "size", DEFAULT_SIZE),
+            page=_whole_number(params.get("page", ""), "page", 1, MAX_PAGE),
+            size=_whole_number(params.get("size", ""), "size", DEFAULT_SIZE, 1000),
         )
 
     @property
@@ -145,13 +147,14 @@ class SearchParams:
         return [(k, v) for k, v in self.pairs() if k not in ("q", "sort", "page")]
 
 
-def _whole_number(text: str, name: str, default: int) -> int:
+def _whole_number(text: str, name: str, default: int, most: int) -> int:
     text = text.strip()
     if not text:
         return default
-    if not text.isdigit() or len(text) > 6:
-        raise QuerySyntaxError(f"{name} must be a whole number from 1, not {text[:20]!r}")
-    return int(text)
+    value = int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else 0
+    if not 1 <= value <= most:
+        raise QuerySyntaxError(f"{name} must be a whole number from 1 to {most}, not {text[:20]!r}")
+    return value
 
 
 def parse_period(text: str, name: str, end: bool) -> date | None:

@@ -1,0 +1,260 @@
+"""The JSON API under ``/api``: search, records, citations, similar documents, facets, export,
+stats and ingest by upload. Every route calls :class:`~sourcebook.services.Archive`; errors are
+problem details (see :mod:`sourcebook.web.problems`).
+
+The router is built per app (:func:`build_router`) so the limits in the OpenAPI schema (longest
+query, largest page) are the archive's own settings.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
+from starlette.responses import StreamingResponse
+
+from sourcebook.api.schemas import (
+    CitationOut,
+    FacetOut,
+    FacetValueOut,
+    HitOut,
+    IngestOut,
+    Problem,
+    RecordOut,
+    SearchOut,
+    SimilarOut,
+    StatsOut,
+)
+from sourcebook.api.uploads import MAX_UPLOAD_FILES, Upload, ingest_uploads
+from sourcebook.config import Settings
+from sourcebook.errors import InputTooLarge
+from sourcebook.search.request import SearchRequest
+from sourcebook.services import IngestOptions, document_to_json
+from sourcebook.web.runtime import Runtime, get_runtime
+from sourcebook.web.search_params import MAX_PAGE
+
+JSONL_MEDIA_TYPE = "application/x-ndjson"
+DOCID_PATTERN = r"^\s*[a-z2-7]{6,32}\s*$"
+
+Mode = Literal["auto", "syntax", "plain"]
+Sort = Literal["relevance", "newest", "oldest", "title"]
+Style = Literal["refworld", "bibtex", "ris", "csl-json"]
+Facet = Literal["country", "publisher", "type", "language", "year", "collection"]
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+Docid = Annotated[
+    str,
+    Path(
+        description="The record's docid (10 characters a-z and 2-7).",
+        pattern=DOCID_PATTERN,
+        examples=["vsrdalhiem"],
+    ),
+]
+
+
+def problem(description: str) -> dict[str, Any]:
+    """An error response for the OpenAPI schema (served as ``application/problem+json``)."""
+    return {"model": Problem, "description": description}
+
+
+INVALID = {422: problem("A parameter is missing or invalid.")}
+NOT_FOUND = {404: problem("No record has this docid.")}
+
+
+def build_router(settings: Settings) -> APIRouter:
+    router = APIRouter(prefix="/api", responses=INVALID)
+
+    @router.get(
+        "/search",
+        response_model=SearchOut,
+        summary="Search the archive",
+        responses={400: problem("The query is malformed (`position` says where).")},
+        tags=["search"],
+    )
+    async def search(
+        runtime: RuntimeDep,
+        q: Annotated[
+            str,
+            Query(
+                max_length=settings.max_query_chars,
+                description="The query (docs/query-language.md); empty for every document.",
+            ),
+        ] = "",
+        mode: Annotated[
+            Mode, Query(description="auto: syntax when it looks like it; syntax; plain words.")
+        ] = "auto",
+        country: Annotated[
+            list[str] | None, Query(description="ISO code or name; repeat for OR.")
+        ] = None,
+        publisher: Annotated[list[str] | None, Query(description="Exact publisher.")] = None,
+        type: Annotated[list[str] | None, Query(description="Document type.")] = None,
+        language: Annotated[list[str] | None, Query(description="ISO 639-1 code or name.")] = None,
+        collection: Annotated[list[str] | None, Query(description="Collection.")] = None,
+        date_from: Annotated[
+            date | None, Query(alias="from", description="Published on or after.")
+        ] = None,
+        date_to: Annotated[
+            date | None, Query(alias="to", description="Published on or before.")
+        ] = None,
+        sort: Sort = "relevance",
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+        size: Annotated[int, Query(ge=1, le=settings.page_size_max)] = 10,
+    ) -> SearchOut:
+        """Hits with their best passages (highlights as character offsets into each passage's
+        text), the total, facet counts and the time taken. Filters combine with AND across
+        parameters and OR within one."""
+        request = SearchRequest(
+            query=q,
+            mode=mode,
+            countries=country or [],
+            publishers=publisher or [],
+            types=type or [],
+            languages=language or [],
+            collections=collection or [],
+            date_from=date_from,
+            date_to=date_to,
+            sort=sort,
+            page=page,
+            page_size=size,
+        )
+        result = await runtime.read(runtime.archive.search, request)
+        return SearchOut.from_result(result)
+
+    @router.get(
+        "/records/{docid}",
+        response_model=RecordOut,
+        summary="One record, every field",
+        responses=NOT_FOUND,
+        tags=["records"],
+    )
+    async def record(docid: Docid, runtime: RuntimeDep) -> dict[str, Any]:
+        """The record as `sourcebook export` writes it: every field, passages, revisions."""
+        doc = await runtime.read(runtime.archive.get, docid)
+        return document_to_json(doc)
+
+    @router.get(
+        "/records/{docid}/citation",
+        response_model=CitationOut,
+        summary="Cite a record",
+        responses=NOT_FOUND,
+        tags=["records"],
+    )
+    async def citation(
+        docid: Docid,
+        runtime: RuntimeDep,
+        style: Style = "refworld",
+        accessed: Annotated[
+            date | None,
+            Query(description="Access date to print; default: the record's, else today."),
+        ] = None,
+        base_url: Annotated[
+            str,
+            Query(
+                max_length=500,
+                description="This archive's public URL, for records with no source URL.",
+            ),
+        ] = "",
+    ) -> CitationOut:
+        """A citation in one of the styles of docs/citations.md."""
+        text = await runtime.read(
+            runtime.archive.cite, docid, style, accessed=accessed, base_url=base_url
+        )
+        return CitationOut(docid=docid.strip(), style=style, text=text)
+
+    @router.get(
+        "/records/{docid}/similar",
+        response_model=SimilarOut,
+        summary="Documents like this one",
+        responses=NOT_FOUND,
+        tags=["records"],
+    )
+    async def similar(
+        docid: Docid,
+        runtime: RuntimeDep,
+        limit: Annotated[int, Query(ge=1, le=50)] = 5,
+    ) -> SimilarOut:
+        hits = await runtime.read(runtime.archive.similar, docid, limit)
+        return SimilarOut(docid=docid.strip(), hits=[HitOut.from_hit(h) for h in hits])
+
+    @router.get(
+        "/facets/{facet}",
+        response_model=FacetOut,
+        summary="Every value of a facet with its count",
+        tags=["browse"],
+    )
+    async def facet_values(
+        facet: Facet,
+        runtime: RuntimeDep,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 300,
+    ) -> FacetOut:
+        """Counts over the whole archive, most documents first (years newest first)."""
+        values = await runtime.read(runtime.archive.browse, facet, limit)
+        return FacetOut(facet=facet, values=[FacetValueOut.from_value(v) for v in values])
+
+    @router.get(
+        "/export.jsonl",
+        summary="Export every record (JSON Lines)",
+        response_class=StreamingResponse,
+        responses={
+            200: {
+                "description": "One record per line, in the shape of `/api/records/{docid}`.",
+                "content": {JSONL_MEDIA_TYPE: {"schema": {"type": "string"}}},
+            }
+        },
+        tags=["export"],
+    )
+    async def export(runtime: RuntimeDep) -> StreamingResponse:
+        """Streamed as it is read, so an export of any size starts at once."""
+        return StreamingResponse(
+            runtime.stream(runtime.archive.export_jsonl),
+            media_type=JSONL_MEDIA_TYPE,
+            headers={"Content-Disposition": 'attachment; filename="sourcebook-export.jsonl"'},
+        )
+
+    @router.get("/stats", response_model=StatsOut, summary="Archive figures", tags=["export"])
+    async def stats(runtime: RuntimeDep) -> dict[str, Any]:
+        """Documents, passages, revisions, ingest runs and errors, counts by field."""
+        return await runtime.read(runtime.archive.stats)
+
+    @router.post(
+        "/ingest",
+        response_model=IngestOut,
+        summary="Add documents by uploading files",
+        responses={413: problem("A file (or the whole upload) is over the size limit.")},
+        tags=["ingest"],
+    )
+    async def ingest(
+        runtime: RuntimeDep,
+        files: Annotated[
+            list[UploadFile],
+            File(
+                description="Refworld records, HTML, PDF, text/Markdown, JSONL, RSS/Atom or "
+                "Reuters SGML files."
+            ),
+        ],
+        collection: Annotated[
+            str, Form(max_length=200, description="File the documents under this collection.")
+        ] = "",
+    ) -> IngestOut:
+        """Ingests the files as `sourcebook ingest` does and returns the report per file: a bad
+        file is reported with its errors, never failing the others. Uploads are ingested one
+        request at a time; searches go on meanwhile."""
+        limit = runtime.settings.max_file_bytes
+        if len(files) > MAX_UPLOAD_FILES:
+            raise InputTooLarge(f"{len(files)} files; one upload takes at most {MAX_UPLOAD_FILES}")
+        uploads = []
+        for upload in files:
+            name = upload.filename or "upload"
+            size = upload.size if upload.size is not None else 0
+            if size > limit:
+                raise InputTooLarge(
+                    f"{name} is {size:,} bytes; the limit is {limit:,} (SOURCEBOOK_MAX_FILE_BYTES)"
+                )
+            uploads.append(Upload(name, upload.file))
+        options = IngestOptions(collection=collection.strip())
+        return await runtime.write(
+            ingest_uploads, runtime.archive, runtime.settings.home, uploads, options
+        )
+
+    return router

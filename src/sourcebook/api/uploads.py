@@ -1,0 +1,129 @@
+"""Ingest by upload: stage the uploaded files under safe names, run ``Archive.ingest``, clean up.
+
+Parsers that find no identity in a file (plain text, a PDF, HTML without a canonical URL) key the
+document on its path (``file:<path>``), so the staging path must be stable for the same upload:
+files are staged as ``<archive>/uploads/<content hash>/<safe name>``. Uploading the same file
+twice leaves it unchanged; two different files that share a name never overwrite each other's
+record. The staged copies are removed once ingested (the store keeps the content).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from sourcebook.api.schemas import FileReportOut, IngestOut
+from sourcebook.services import Archive, IngestOptions
+
+#: Files one upload request may carry.
+MAX_UPLOAD_FILES = 100
+#: Longest staged file name (the extension is kept: parsers look at it).
+MAX_NAME_CHARS = 100
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_COPY_CHUNK = 1024 * 1024
+
+
+@dataclass
+class Upload:
+    filename: str
+    file: IO[bytes]
+
+
+def display_name(filename: str) -> str:
+    """The uploaded file's own name, without any folders the client sent."""
+    return filename.replace("\\", "/").rsplit("/", 1)[-1].strip() or "upload"
+
+
+def safe_name(filename: str, number: int) -> str:
+    """A file name that is safe on any file system: ASCII letters, digits, ``.``, ``_``, ``-``;
+    not hidden, not ``..``, not too long, extension kept."""
+    name = unicodedata.normalize("NFKD", display_name(filename))
+    name = name.encode("ascii", "ignore").decode("ascii")
+    name = _UNSAFE.sub("_", name).lstrip("._-")
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    ext = ext[:16]
+    stem = stem[: MAX_NAME_CHARS - len(ext) - 1].rstrip("._-")
+    if not stem:
+        stem = f"upload-{number}"
+    return f"{stem}.{ext}" if ext else stem
+
+
+def _stage(upload: Upload, staging: Path, number: int) -> Path:
+    staging.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    upload.file.seek(0)
+    with tempfile.NamedTemporaryFile(dir=staging, prefix=".partial-", delete=False) as tmp:
+        while chunk := upload.file.read(_COPY_CHUNK):
+            digest.update(chunk)
+            tmp.write(chunk)
+    folder = staging / digest.hexdigest()[:20]
+    folder.mkdir(exist_ok=True)
+    target = folder / safe_name(upload.filename, number)
+    os.replace(tmp.name, target)
+    return target
+
+
+def _unstage(paths: list[Path], staging: Path) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+        try:
+            path.parent.rmdir()
+        except OSError:
+            pass  # another staged file is still in it
+    for leftover in staging.glob(".partial-*"):
+        leftover.unlink(missing_ok=True)
+
+
+def ingest_uploads(
+    archive: Archive, home: Path, uploads: list[Upload], options: IngestOptions
+) -> IngestOut:
+    """Stage, ingest and report; the report names files by their uploaded names only."""
+    staging = home / "uploads"
+    staged: list[Path] = []
+    names: dict[str, str] = {}
+    try:
+        for number, upload in enumerate(uploads, 1):
+            path = _stage(upload, staging, number)
+            staged.append(path)
+            names[str(path)] = display_name(upload.filename)
+        report = archive.ingest(staged, options)
+    finally:
+        _unstage(staged, staging)
+        if staging.is_dir() and not any(staging.iterdir()):
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def hide_paths(message: str) -> str:
+        for path, name in names.items():
+            message = message.replace(path, name)
+        return message.replace(str(staging) + os.sep, "")
+
+    return IngestOut(
+        run_id=report.run_id,
+        seconds=round(report.seconds, 3),
+        added=report.total("added"),
+        updated=report.total("updated"),
+        unchanged=report.total("unchanged"),
+        failed=report.total("failed"),
+        files=[
+            FileReportOut(
+                path=names.get(outcome.path, display_name(outcome.path)),
+                parser=outcome.parser,
+                status=outcome.status,
+                added=outcome.added,
+                updated=outcome.updated,
+                unchanged=outcome.unchanged,
+                failed=outcome.failed,
+                errors=[hide_paths(e) for e in outcome.errors],
+            )
+            for outcome in report.files
+        ],
+    )
