@@ -191,6 +191,10 @@ def _case_ok(rule: int, written: str) -> bool:
     return True
 
 
+def _same(a: Sense, b: Sense) -> bool:
+    return (a.kind, a.country, a.place, a.case) == (b.kind, b.country, b.place, b.case)
+
+
 class Gazetteer:
     """Countries, places and the names that point at them; see the module docstring."""
 
@@ -213,7 +217,8 @@ class Gazetteer:
                 return
             sense = Sense(sense.kind, sense.country, sense.place, surface, _case_rule(surface))
             senses = table.setdefault(key, [])
-            if sense not in senses:
+            # "Kŭlob" and "Kulob" are one sense: the same meaning under the same case rule
+            if not any(_same(sense, other) for other in senses):
                 senses.append(sense)
 
         for surface, raw_senses in data["names"].items():

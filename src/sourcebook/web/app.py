@@ -1,0 +1,106 @@
+"""The web application: pages, the JSON API under ``/api``, static files, security headers.
+
+``create_app(settings)`` builds the app; its lifespan opens one :class:`Archive` on startup
+(``app.state.archive``) and closes it on shutdown. Run it with ``sourcebook serve`` or any ASGI
+server (``uvicorn --factory`` with a function that builds the settings).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.staticfiles import StaticFiles
+
+from sourcebook import __version__
+from sourcebook.api.routes import build_router
+from sourcebook.config import Settings
+from sourcebook.services import Archive
+from sourcebook.web import apidocs, pages
+from sourcebook.web.problems import PROBLEM_MEDIA_TYPE, install_error_handlers
+from sourcebook.web.runtime import Runtime
+from sourcebook.web.security import BodyLimit, SecurityHeaders
+from sourcebook.web.templating import STATIC_DIR, build_templates
+
+log = logging.getLogger(__name__)
+
+API_DESCRIPTION = """\
+Search, read, cite and export the records of a Sourcebook archive; add documents by upload.
+Errors are [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) problem details
+(`application/problem+json`) whose `type` names the problem.
+"""
+#: Room for the multipart framing around the files of one upload.
+UPLOAD_OVERHEAD_BYTES = 1024 * 1024
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The Sourcebook web app for the archive at ``settings.home``."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime(settings=settings, archive=Archive(settings))
+        app.state.runtime = runtime
+        app.state.archive = runtime.archive
+        log.info("serving the archive at %s", settings.home)
+        try:
+            yield
+        finally:
+            runtime.close()
+
+    app = FastAPI(
+        title="Sourcebook",
+        version=__version__,
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.templates = build_templates()
+    app.openapi = _problem_openapi(app)  # type: ignore[method-assign]
+    install_error_handlers(app)
+
+    app.include_router(build_router(settings))
+    app.include_router(apidocs.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    upload_limit = settings.max_file_bytes + UPLOAD_OVERHEAD_BYTES
+
+    def body_limit(path: str, method: str) -> int | None:
+        return upload_limit if method == "POST" and path == "/api/ingest" else None
+
+    app.add_middleware(BodyLimit, limit_for=body_limit)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """The OpenAPI schema, with error responses declared as ``application/problem+json``."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                if not isinstance(operation, dict):
+                    continue
+                for code, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if code.isdigit() and int(code) >= 400 and "application/json" in content:
+                        content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+        app.openapi_schema = schema
+        return schema
+
+    return openapi
