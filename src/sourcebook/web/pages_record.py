@@ -50,7 +50,8 @@ class Item:
 class MetaField:
     label: str
     items: list[Item]
-    derived: bool = False
+    #: "detected" or "derived" when Sourcebook computed the value rather than the source.
+    note: str = ""
 
 
 @dataclass
@@ -100,7 +101,11 @@ def body_blocks(doc: Document) -> list[Block]:
 
 
 def meta_fields(doc: Document) -> list[MetaField]:
-    derived = set(doc.derived)
+    def note(name: str) -> str:
+        if name not in doc.derived:
+            return ""
+        return "detected" if name == "language" else "derived"
+
     fields = [
         MetaField(
             "Publisher",
@@ -110,26 +115,26 @@ def meta_fields(doc: Document) -> list[MetaField]:
         MetaField(
             "Publication Date",
             [Item(long_date(doc.publication_date))] if doc.publication_date else [],
-            "publication_date" in derived,
+            note("publication_date"),
         ),
         MetaField(
             "Document type",
             [Item(doc.document_type, search_url(type=doc.document_type.lower()))]
             if doc.document_type
             else [],
-            "document_type" in derived,
+            note("document_type"),
         ),
         MetaField(
             "Countries",
             [Item(country_label(c), search_url(country=c)) for c in doc.countries],
-            "countries" in derived,
+            note("countries"),
         ),
         MetaField(
             "Language",
             [Item(language_label(doc.language), search_url(language=doc.language))]
             if doc.language
             else [],
-            "language" in derived,
+            note("language"),
         ),
         MetaField(
             "Collection",

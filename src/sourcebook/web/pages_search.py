@@ -6,7 +6,7 @@ marker at the position the parser gave.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from fastapi import APIRouter, Depends
 from starlette.requests import Request
@@ -218,6 +218,7 @@ async def search_page(request: Request, runtime: Runtime = Depends(get_runtime))
         "facets": [],
         "active": [],
         "nav": None,
+        "plain_url": "",
     }
     status = 200
     try:
@@ -234,6 +235,8 @@ async def search_page(request: Request, runtime: Runtime = Depends(get_runtime))
             context["error"] = exc.message
             context["marker"] = error_marker(exc)
             context["position"] = exc.position
+            if params.q.strip() and params.mode != "plain":
+                context["plain_url"] = replace(params, mode="plain", page=1).url()
             status = 400
         else:
             start = (result.page - 1) * result.page_size
@@ -244,6 +247,9 @@ async def search_page(request: Request, runtime: Runtime = Depends(get_runtime))
                 nav=pagination(params, result.total),
             )
     context["active"] = active_filters(params)
+    context["clear_url"] = SearchParams(
+        q=params.q, mode=params.mode, sort=params.sort, size=params.size
+    ).url()
     response: Response = templates.TemplateResponse(
         request, "search.html", context, status_code=status
     )

@@ -43,8 +43,16 @@ def build_templates() -> Jinja2Templates:
     env.filters["country_name"] = country_label
     env.filters["language_name"] = language_label
     env.filters["thousands"] = lambda n: f"{int(n):,}"
+    env.tests["web_url"] = is_web_url
     env.globals["version"] = __version__
     return Jinja2Templates(env=env)
+
+
+def is_web_url(value: str) -> bool:
+    """Only http(s) addresses become links: a record's URL fields come from its source, and a
+    ``javascript:`` or ``data:`` address there must stay text."""
+    scheme, _, rest = value.strip().partition(":")
+    return scheme.lower() in ("http", "https") and rest.startswith("//")
 
 
 def long_date(value: date | None) -> str:
