@@ -8,7 +8,7 @@ runtime reads the small generated file. What goes in, and why:
 
 * **Countries**: every ISO 3166-1 country (pycountry) plus Kosovo (XK), with its name, official
   and common names, the translations shipped with pycountry (gettext domain ``iso3166-1``) in
-  French, Russian, Spanish, Arabic, Persian, Tajik, German, Italian and Portuguese, the part of an
+  French, Russian, Spanish, Arabic, Persian and Tajik, the part of an
   inverted name before its comma ("Russie, Fédération de" gives "Russie") unless two countries
   share it ("Corée"), and the hand-written short forms, historical names and demonyms below
   ("Russia", "Soviet Union", "Tajik", "Afghans"). Historical states map to their successor as
@@ -17,8 +17,14 @@ runtime reads the small generated file. What goes in, and why:
   coordinates, population and kind. A city's alternate names come in when written in Cyrillic or
   Arabic script (Russian, Tajik, Arabic and Persian texts; no collision with English words), and
   in Latin script only for cities of at least ``LATIN_ALTERNATES_POPULATION`` people, starting
-  with a capital letter and at least five letters long (GeoNames' lower-case romanisations such
-  as "mwskw" and short forms such as "Pari" are noise that would match ordinary words).
+  with a capital letter, at least five letters long, sharing the first three letters of the
+  city's name and most of its letters ("Moscou", "Moskau", "Londres"), or listed as a historical name ("Peking",
+  "Bombay"). GeoNames' lower-case romanisations ("mwskw"), short forms ("Pari") and nicknames
+  are noise that match ordinary English: Casablanca's "White House", Amman's "Philadelphia",
+  Singapore's "Garden City" were all found matching Reuters stories.
+* **Stop-lists** (``PLACE_STOPLIST``, ``NAME_STOPLIST``): names that match far more often as
+  something else in English news ("Bush" is a town in Egypt, "George" one in South Africa,
+  "Salomon" the French short name of the Solomon Islands and a New York bank).
 * **Regions**: US states (coordinates: population-weighted mean of their cities) and a
   hand-written table of provinces and regions that news and COI reports name often (Ontario,
   Xinjiang, Khatlon, Helmand, Idlib, Darfur, Tigray, ...), with approximate centroids.
@@ -44,6 +50,7 @@ import json
 import sys
 import unicodedata
 from collections import defaultdict
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +60,7 @@ import pycountry
 OUT = Path(__file__).resolve().parents[1] / "src" / "sourcebook" / "enrich" / "data" / "gazetteer.json.gz"
 MIN_POPULATION = 100_000
 LATIN_ALTERNATES_POPULATION = 1_000_000
-LANGUAGES = ("fr", "ru", "es", "ar", "fa", "tg", "de", "it", "pt")
+LANGUAGES = ("fr", "ru", "es", "ar", "fa", "tg")
 
 #: English short forms and historical names, by alpha-2 code (pycountry has the ISO names).
 ENGLISH_NAMES: dict[str, str] = {
@@ -395,7 +402,7 @@ BLOCKERS = (
     "Ocean, West Indies, West Indian, East Indies, Persian Gulf, Arabian Gulf, Arabian Sea, "
     "Turkish Cypriot, Turkish Cypriots, South China Sea, East China Sea, China Sea, Hong Kong and "
     "Shanghai Banking, Irish Sea, North Sea, Caspian Sea, Black Sea, Dead Sea, Red Sea, "
-    "Canary Islands, Georgia Gulf, Georgia-Pacific, Georgia Pacific, Georgia Power, "
+    "Canary Islands, Credit Suisse, Salomon Brothers, McDonnell Douglas, Bank of America, Midland Bank, Georgia Gulf, Georgia-Pacific, Georgia Pacific, Georgia Power, "
     "English Channel, French Guiana, French Polynesia, Dutch Shell, Royal Dutch, "
     "British Columbia, British Airways, British Petroleum, British Telecom, British Gas, "
     "British Steel, British Aerospace, Swiss Bank, Swiss Re, Japan Air Lines, "
@@ -403,6 +410,50 @@ BLOCKERS = (
     "Central Asia, Central Asian, South Asia, South East Asia, Southeast Asia, East Asia, "
     "Middle East, Near East, Far East, West Africa, East Africa, North Africa, Southern Africa"
 )
+
+
+#: Former or English names of big cities that GeoNames keeps as alternates.
+HISTORICAL_NAMES = frozenset(
+    "Peking Bombay Calcutta Madras Canton Rangoon Saigon Leningrad Stalingrad Stalinabad Frunze "
+    "Alma-Ata Akmola Tselinograd Sverdlovsk Gorky Kuibyshev Cologne Pekin Pékin Varsovie "
+    "Bangalore Poona Dacca Chittagong Mukden Tientsin Nanking Chungking Hankow Amoy Batavia "
+    "Leopoldville Elisabethville Salisbury Usumbura Fort-Lamy Kharkov Kiev Odessa Lvov".split()
+)
+
+#: Place names that in English news are mostly something else (checked on Reuters and BBC).
+PLACE_STOPLIST = frozenset(
+    "Bush George Stanley Delta Chia Chu Cheng Banda Mary Of Bar Police Ita Mercedes General "
+    "Hong Concordia Marathon Nancy Regina Bali Florida Douglas".split()
+)
+
+#: Country names from the catalogues that match something else in English text.
+NAME_STOPLIST = frozenset({"Salomon", "Island", "Commonwealth", "Guinée", "Corée"})
+
+#: Institutions that name their country (a weaker signal, counted like a demonym).
+INSTITUTIONS: dict[str, str] = {
+    "US": "White House, Federal Reserve, Wall Street, Pentagon, Capitol Hill, State Department, "
+    "Treasury Department, U.S. Treasury, Congress, Senate, Federal Reserve Board",
+    "GB": "Whitehall, Downing Street, Bank of England, House of Commons, House of Lords",
+    "RU": "Kremlin, State Duma",
+    "DE": "Bundesbank, Bundestag, Bonn",
+    "FR": "Elysee, Élysée, Banque de France, Quai d'Orsay",
+    "JP": "Bank of Japan, Diet, MITI",
+    "CA": "Bank of Canada, Ottawa",
+    "IL": "Knesset",
+    "IR": "Majlis",
+    "CN": "Zhongnanhai",
+}
+
+#: US state abbreviations that cannot be ordinary words once their dots are gone.
+US_STATE_ABBREVIATIONS: dict[str, str] = {
+    "N.Y.": "NY", "N.J.": "NJ", "N.C.": "NC", "S.C.": "SC", "N.H.": "NH", "N.M.": "NM",
+    "N.D.": "ND", "S.D.": "SD", "R.I.": "RI", "W.Va.": "WV", "Calif.": "CA", "Conn.": "CT",
+    "Mich.": "MI", "Minn.": "MN", "Tenn.": "TN", "Okla.": "OK", "Ariz.": "AZ", "Colo.": "CO",
+    "Wisc.": "WI", "Penn.": "PA", "Mass.": "MA", "Nebr.": "NE", "Kans.": "KS",
+}
+
+
+ARTICLES = frozenset({"el", "la", "le", "les", "l'", "los", "las", "the", "al"})
 
 
 def fold(text: str) -> str:
@@ -429,6 +480,12 @@ def script(text: str) -> str:
     if kinds <= {"ARABIC"}:
         return "arabic"
     return "other"
+
+
+def _similar(alternate: str, name: str) -> bool:
+    """Same start and mostly the same letters: "Moscou" for Moscow, not "San Miguel" for San Diego."""
+    a, b = fold(alternate).casefold(), fold(name).casefold()
+    return a[:3] == b[:3] and SequenceMatcher(None, a, b).ratio() >= 0.6
 
 
 def split(value: str) -> list[str]:
@@ -503,12 +560,15 @@ def build() -> dict[str, Any]:
             kind_of_script = script(alt)
             if kind_of_script in ("cyrillic", "arabic"):
                 add(alt, "p", index)
-            elif (
-                kind_of_script == "latin"
-                and population >= LATIN_ALTERNATES_POPULATION
-                and alt[:1].isupper()
-                and len(alt) >= 5
-                and not alt.isupper()
+            elif kind_of_script == "latin" and (
+                alt in HISTORICAL_NAMES
+                or (
+                    population >= LATIN_ALTERNATES_POPULATION
+                    and alt[:1].isupper()
+                    and len(alt) >= 5
+                    and not alt.isupper()
+                    and _similar(alt, city["name"])
+                )
             ):
                 add(alt, "p", index)
         return index
@@ -539,7 +599,8 @@ def build() -> dict[str, Any]:
             for variant in variants:
                 if ", " in variant:
                     head, _, tail = variant.partition(", ")
-                    short_forms[head].add(code)
+                    if tail.casefold() not in ARTICLES:  # "Salvador, El" is no short form
+                        short_forms[head].add(code)
                     add(f"{tail} {head}", "c", code)
                 else:
                     add(variant, "c", code)
@@ -557,6 +618,11 @@ def build() -> dict[str, Any]:
     for code, value in FOREIGN_NAMES.items():
         for name in split(value):
             add(name, "c", code)
+    for code, value in INSTITUTIONS.items():
+        for name in split(value):
+            add(name, "d", code)
+    for name in NAME_STOPLIST:
+        names.pop(name, None)
 
     # regions
     for state in gc.get_us_states().values():
@@ -570,6 +636,9 @@ def build() -> dict[str, Any]:
             continue
         places.append([state["name"], "US", lat and round(lat, 2), lon and round(lon, 2), 0, "region"])
         add(state["name"], "p", len(places) - 1)
+        for abbreviation, code in US_STATE_ABBREVIATIONS.items():
+            if code == state["code"]:
+                add(abbreviation, "p", len(places) - 1)
     for spec, code, lat, lon in REGIONS:
         alternatives = spec.split("|")
         if any("p" == s[0] and places[s[1]][5] == "region" and places[s[1]][1] == code for a in alternatives for s in names.get(a, [])):
@@ -577,8 +646,14 @@ def build() -> dict[str, Any]:
         places.append([alternatives[0], code, lat, lon, 0, "region"])
         for alternative in alternatives:
             add(alternative, "p", len(places) - 1)
+    for name in PLACE_STOPLIST:
+        if name in names:
+            names[name] = [s for s in names[name] if s[0] != "p"]
+            if not names[name]:
+                del names[name]
     for name in split(BLOCKERS):
-        names[name] = [["x", ""]]
+        if not any(sense[0] == "p" and places[int(sense[1])][5] == "region" for sense in names.get(name, [])):
+            names[name] = [["x", ""]]  # British Columbia stays a region
 
     return {
         "version": 1,

@@ -209,3 +209,13 @@ def test_empty_records_are_skipped_not_failed(archive: Archive, tmp_path: Path) 
     assert (outcome.added, outcome.skipped, outcome.failed) == (1, 1, 0)
     assert "NEWID=2" in outcome.notes[0]
     assert report.failed_files == 0
+
+
+def test_lone_surrogates_are_replaced_not_fatal(archive: Archive) -> None:
+    from sourcebook.model import Document
+
+    bad = Document(source_key="test:s", title="Broken \udc80 title", body="Text \ud800 here.")
+    report = archive.add_documents([bad])
+    assert report.total("added") == 1
+    doc = next(archive.store.iter_documents())
+    assert "\ufffd" in doc.title and doc.title.startswith("Broken ")

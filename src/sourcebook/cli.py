@@ -28,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sourcebook import __version__
+from sourcebook.api.schemas import result_to_json
 from sourcebook.config import Settings
 from sourcebook.errors import NotFound, QuerySyntaxError, SourcebookError
 from sourcebook.model import Document, SearchResult
@@ -246,45 +247,6 @@ def _print_hits(result: SearchResult) -> None:
             if values:
                 shown = ", ".join(f"{v.label or v.value} ({v.count})" for v in values[:8])
                 console.print(f"[dim]{name}:[/dim] {escape(shown)}")
-
-
-def result_to_json(result: SearchResult) -> dict[str, Any]:
-    return {
-        "query": result.query,
-        "total": result.total,
-        "page": result.page,
-        "page_size": result.page_size,
-        "sort": result.sort,
-        "took_ms": result.took_ms,
-        "hits": [
-            {
-                "docid": h.docid,
-                "score": h.score,
-                "title": h.title,
-                "publisher": h.publisher,
-                "publication_date": h.publication_date.isoformat() if h.publication_date else None,
-                "countries": h.countries,
-                "language": h.language,
-                "document_type": h.document_type,
-                "collection": h.collection,
-                "passages": [
-                    {
-                        "seq": p.seq,
-                        "start": p.start,
-                        "end": p.end,
-                        "text": p.text,
-                        "highlights": [[x.start, x.end] for x in p.highlights],
-                    }
-                    for p in h.passages
-                ],
-            }
-            for h in result.hits
-        ],
-        "facets": {
-            name: [{"value": v.value, "label": v.label, "count": v.count} for v in values]
-            for name, values in result.facets.items()
-        },
-    }
 
 
 @app.command()
@@ -509,6 +471,41 @@ def check(
     else:
         console.print("run [bold]sourcebook check --repair[/bold] to fix")
         raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; 127.0.0.1 serves this machine only.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    reload: Annotated[
+        bool,
+        typer.Option(
+            "--reload/--no-reload", help="Restart when the code changes (for development)."
+        ),
+    ] = False,
+) -> None:
+    """Serve the archive on the web: search pages, records, citations and the JSON API under
+    /api (one process; stop with Ctrl+C)."""
+    import os
+
+    import uvicorn
+
+    settings = _settings()
+    console.print(
+        f"serving [bold]{escape(str(settings.home))}[/bold] at http://{host}:{port}/"
+        " (Ctrl+C to stop)"
+    )
+    options: dict[str, Any] = {"host": host, "port": port, "server_header": False}
+    if reload:
+        # A reloading server imports the app in a child process: pass the archive by name.
+        os.environ["SOURCEBOOK_HOME"] = str(settings.home)
+        uvicorn.run("sourcebook.web.app:app_from_environment", factory=True, reload=True, **options)
+        return
+    from sourcebook.web import create_app
+
+    uvicorn.run(create_app(settings), **options)
 
 
 def main() -> None:

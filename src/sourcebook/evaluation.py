@@ -9,6 +9,13 @@ the run is scored with the usual definitions:
 * nDCG@10 with linear gains (the graded score) and log2 discounts, as pytrec_eval and BEIR do;
 * Recall@100: judged-relevant documents retrieved in the top 100, over all judged-relevant ones;
 * MRR@10: reciprocal rank of the first relevant document in the top 10 (0 when none).
+
+Modes: ``bm25`` is the search service alone. ``semantic`` ranks by embeddings only (the corpus
+as stored, embedded by :mod:`sourcebook.enrich.embeddings`, searched exactly in a
+:class:`~sourcebook.index.vectors.VectorIndex`); ``hybrid`` fuses the BM25 top 100 with the
+vector top 100 (:mod:`sourcebook.search.fusion`). Corpus embeddings take minutes, so they are
+kept in ``cache_dir`` (one vector index per dataset, corpus size, model and unit) and a stopped
+run resumes where it stopped. Queries are embedded at query time, inside the timed loop.
 """
 
 from __future__ import annotations
@@ -20,13 +27,29 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sourcebook.config import Settings
 from sourcebook.errors import ConfigError
+from sourcebook.search.fusion import DEFAULT_FUSION, Fusion
 from sourcebook.search.request import SearchRequest
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from sourcebook.enrich.embeddings import Embedder
+    from sourcebook.index.vectors import VectorIndex
+    from sourcebook.model import Document
 
 Qrels = dict[str, dict[str, int]]
 Run = dict[str, list[str]]
+ScoredRun = dict[str, list[tuple[str, float]]]
+
+MODES = ("bm25", "semantic", "hybrid")
+#: How many hits each retriever hands to fusion (and the depth Recall@100 reads).
+DEPTH = 100
+#: Passage vectors read per wanted document before max-pooling per document.
+PASSAGES_PER_DOCUMENT = 5
 
 
 @dataclass
@@ -150,12 +173,36 @@ def evaluate_retrieval(
     split: str = "test",
     archive_dir: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    semantic: SemanticOptions | None = None,
+    cache_dir: Path | None = None,
 ) -> RetrievalScores:
-    """Ingest a BEIR dataset into a temporary archive and score plain-text search on it."""
+    """Ingest a BEIR dataset into a temporary archive and score plain-text search on it.
+
+    ``mode`` is ``bm25``, ``semantic`` or ``hybrid``; the last two embed the corpus (kept in
+    ``cache_dir`` when given) with ``semantic.embedder`` (MiniLM by default).
+    """
     from sourcebook.services import Archive, IngestOptions
 
+    if mode not in MODES:
+        raise ConfigError(
+            f"retrieval mode {mode!r} is not available; use one of {', '.join(MODES)}"
+        )
     if mode != "bm25":
-        raise ConfigError(f"retrieval mode {mode!r} is not available; use bm25")
+        runs = retrieval_runs(
+            folder, mode, split, semantic or SemanticOptions(), cache_dir, archive_dir, progress
+        )
+        ndcg, recall, mrr = score_run(runs.ranked, runs.qrels)
+        return RetrievalScores(
+            dataset=folder.name,
+            mode=mode,
+            queries=len(runs.bm25) or len(runs.vector),
+            ndcg_at_10=ndcg,
+            recall_at_100=recall,
+            mrr_at_10=mrr,
+            queries_per_second=runs.queries_per_second,
+            documents=runs.documents,
+            failed=runs.failed,
+        )
     dataset = load_dataset(folder, split)
     with tempfile.TemporaryDirectory() as tmp:
         home = archive_dir or Path(tmp) / "archive"
@@ -192,6 +239,184 @@ def evaluate_retrieval(
         queries_per_second=qps,
         documents=documents,
         failed=failed,
+    )
+
+
+@dataclass
+class SemanticOptions:
+    """How the semantic and hybrid modes embed, search and fuse."""
+
+    #: None: :class:`~sourcebook.enrich.embeddings.MiniLMEmbedder`, loaded once per process.
+    embedder: Embedder | None = None
+    #: "document" (title + start of the body, one vector) or "passage" (title + each passage,
+    #: max-pooled per document).
+    unit: str = "document"
+    fusion: Fusion = DEFAULT_FUSION
+    depth: int = DEPTH
+
+
+@dataclass
+class RetrievalRuns:
+    """Every query's BM25 and vector lists (with scores) and the ranking the mode produced."""
+
+    dataset: str
+    mode: str
+    qrels: Qrels
+    bm25: ScoredRun
+    vector: ScoredRun
+    ranked: Run
+    queries_per_second: float
+    documents: int
+    failed: int
+
+
+_default_embedder: Embedder | None = None
+
+
+def default_embedder() -> Embedder:
+    """One MiniLM embedder per process (loading it takes seconds)."""
+    global _default_embedder
+    if _default_embedder is None:
+        from sourcebook.enrich.embeddings import MiniLMEmbedder
+
+        _default_embedder = MiniLMEmbedder()
+    return _default_embedder
+
+
+def _cache_key(folder: Path, embedder: Embedder, unit: str, settings: Settings) -> str:
+    corpus = folder / "corpus.jsonl"
+    model = "".join(c if c.isalnum() or c in "-_." else "_" for c in embedder.name)
+    extra = f"-p{settings.passage_target_chars}" if unit == "passage" else ""
+    return f"{folder.name}-{corpus.stat().st_size}-{model}-{unit}{extra}"
+
+
+def _units(doc: Document, unit: str) -> list[tuple[str, str]]:
+    from sourcebook.enrich.embeddings import document_units, passage_units
+
+    if unit == "document":
+        return document_units(doc, doc.source_id)
+    if unit == "passage":
+        return passage_units(doc, doc.source_id)
+    raise ConfigError(f"unknown embedding unit {unit!r}; use document or passage")
+
+
+def embed_corpus(
+    docs: Iterable[Document],
+    embedder: Embedder,
+    unit: str,
+    folder: Path,
+    progress: Callable[[str], None] | None = None,
+) -> VectorIndex:
+    """The vector index of ``docs`` in ``folder``, embedding only what it does not hold yet."""
+    from sourcebook.enrich.embeddings import embed_missing
+    from sourcebook.index.vectors import VectorIndex
+
+    index = VectorIndex.open(folder, embedder.dimension, embedder.name)
+    units = [u for doc in docs for u in _units(doc, unit)]
+    missing = sum(1 for item, _ in units if not index.has(item))
+    if missing:
+        if progress:
+            progress(f"embedding {missing:,} of {len(units):,} {unit} units with {embedder.name}")
+        started = time.perf_counter()
+        embed_missing(units, embedder, index)
+        elapsed = time.perf_counter() - started
+        if progress and elapsed:
+            progress(f"embedded {missing:,} units in {elapsed:.0f} s ({missing / elapsed:.1f}/s)")
+    return index
+
+
+def vector_top(
+    index: VectorIndex, query: ArrayLike, depth: int, unit: str
+) -> list[tuple[str, float]]:
+    """The ``depth`` best documents for a query vector; passages are max-pooled per document."""
+    if unit == "document":
+        return index.search(query, depth)
+    best: dict[str, float] = {}
+    for item, score in index.search(query, depth * PASSAGES_PER_DOCUMENT):
+        doc = item.split("#", 1)[0]
+        if doc not in best:  # the list is best first: the first passage is the maximum
+            best[doc] = score
+    return list(best.items())[:depth]
+
+
+def retrieval_runs(
+    folder: Path,
+    mode: str = "hybrid",
+    split: str = "test",
+    semantic: SemanticOptions | None = None,
+    cache_dir: Path | None = None,
+    archive_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RetrievalRuns:
+    """Run every judged query of a dataset in ``semantic`` or ``hybrid`` mode, keeping the lists.
+
+    Timed per query: BM25 through the search service (hybrid), the query's embedding, the vector
+    search and the fusion. ``benchmarks/tune_fusion.py`` re-fuses the kept lists.
+    """
+    from sourcebook.services import Archive, IngestOptions
+
+    if mode not in ("semantic", "hybrid"):
+        raise ConfigError(f"retrieval_runs takes semantic or hybrid, not {mode!r}")
+    options = semantic or SemanticOptions()
+    embedder = options.embedder or default_embedder()
+    dataset = load_dataset(folder, split)
+    bm25: ScoredRun = {}
+    vector: ScoredRun = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        home = archive_dir or Path(tmp) / "archive"
+        settings = Settings(home=home)
+        with Archive(settings) as archive:
+            if progress:
+                progress(f"ingesting {dataset.corpus}")
+            report = archive.ingest([dataset.corpus], IngestOptions(collection=dataset.name))
+            if not report.documents:
+                raise ConfigError(f"no corpus record of {dataset.corpus} could be ingested")
+            vectors_dir = (
+                cache_dir / _cache_key(folder, embedder, options.unit, settings)
+                if cache_dir
+                else home / "vectors"
+            )
+            index = embed_corpus(
+                archive.store.iter_documents(), embedder, options.unit, vectors_dir, progress
+            )
+            embedder.embed_queries(["warm up"])  # loading the model is not query time
+
+            def search(qid: str, text: str) -> list[str]:
+                found = vector_top(
+                    index, embedder.embed_queries([text])[0], options.depth, options.unit
+                )
+                vector[qid] = found
+                if mode == "semantic":
+                    return [item for item, _ in found]
+                result = archive.search(
+                    SearchRequest(
+                        query=text,
+                        mode="plain",
+                        page_size=options.depth,
+                        facets=False,
+                        passages=0,
+                    )
+                )
+                bm25[qid] = [(hit.source_id, hit.score) for hit in result.hits]
+                fused = options.fusion.fuse([bm25[qid], found], limit=options.depth)
+                return [item for item, _ in fused]
+
+            ranked: Run = {}
+            started = time.perf_counter()
+            for qid, text in dataset.queries.items():
+                ranked[qid] = search(qid, text)
+            elapsed = time.perf_counter() - started
+            documents = archive.store.count()
+    return RetrievalRuns(
+        dataset=dataset.name,
+        mode=mode,
+        qrels=dataset.qrels,
+        bm25=bm25,
+        vector=vector,
+        ranked=ranked,
+        queries_per_second=len(dataset.queries) / elapsed if elapsed else 0.0,
+        documents=documents,
+        failed=report.total("failed"),
     )
 
 

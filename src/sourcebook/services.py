@@ -320,6 +320,7 @@ class Archive:
             )
         if not (doc.title or doc.body):
             raise SourcebookError("the record has neither a title nor a body")
+        _clean_strings(doc)
         if options.collection:
             doc.collection = options.collection
         codes = []
@@ -504,6 +505,23 @@ class Archive:
     def harvest_records(self, docids: Iterable[str]) -> dict[str, HarvestedRecord]:
         """These documents with their last-change times in the store; unknown ones left out."""
         return self.store.get_harvested([d.strip() for d in docids])
+
+
+def _clean(text: str) -> str:
+    # Lone surrogates (from broken decoders) cannot be stored as UTF-8: mark them U+FFFD.
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def _clean_strings(doc: Document) -> None:
+    """Make every text field valid Unicode, so one bad character never fails a batch."""
+    for name, value in vars(doc).items():
+        if isinstance(value, str):
+            setattr(doc, name, _clean(value))
+        elif isinstance(value, list) and value and isinstance(value[0], str):
+            setattr(doc, name, [_clean(v) for v in value])
+    doc.source_tags = {_clean(k): [_clean(v) for v in vs] for k, vs in doc.source_tags.items()}
 
 
 def document_to_json(doc: Document) -> dict[str, Any]:

@@ -3,10 +3,9 @@ stats and ingest by upload. Every route calls :class:`~sourcebook.services.Archi
 problem details (see :mod:`sourcebook.web.problems`).
 
 The router is built per app (:func:`build_router`) so the limits in the OpenAPI schema (longest
-query, largest page) are the archive's own settings.
+query, largest page) are the archive's own settings. (No ``from __future__ import annotations``
+here: FastAPI reads the parameters' annotations, which refer to those settings, at run time.)
 """
-
-from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal

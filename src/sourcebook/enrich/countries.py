@@ -31,11 +31,17 @@ How it works:
 
 4. **Ambiguous places** ("Hyderabad", "Tripoli", "London", "Valencia") resolve to a country the
    document already names unambiguously, else to a capital, else to the largest namesake.
-5. **Salience**: each mention weighs by where it is (title 3, dateline 3, lead paragraph 1.5,
-   rest 1, decaying to half towards the end of the body) and what it is (country name 1, capital
-   1, demonym 0.8, city or region 0.8). A country is a *document country* when its score reaches
-   ``min_score`` and ``min_share`` of the best country's score; the defaults were chosen on
-   Reuters stories (see the benchmark) and the seed record.
+5. **Salience**: each mention weighs by where it is (a dateline decides on its own; title and
+   lead paragraph 1.5; the rest of the body decays from 1 to 0.3 towards the end) and what it is
+   (a country name 1, "U.S."/"UK" as adjectives 0.3, a demonym 0.6, a capital 0.5 in the body but
+   1.2 in a headline, another city or region 0.4; "Bishkek, Kyrgyzstan" doubles the country). A
+   country is a *document country* when its score reaches ``min_score`` (0.6: one plain mention
+   of the country's name in the first half of the body) and ``min_share`` of the best country's
+   score. The weights come from a search on Reuters files 000-009 (PLACES as gold, 0.93
+   micro-F1; files 010-014, held out, score 0.93 too) under the constraint that the seed record
+   comes out exactly as a reader would tag it. Reuters' indexers tag what a story is *about*, so
+   a country named once in passing is left out; the seed shows that a COI reader still wants
+   Syria when it is named as the subject of the talks.
 """
 
 from __future__ import annotations
@@ -128,7 +134,7 @@ _GEORGIA_GE_CUES = re.compile(
     r"Shevardnadze|Saakashvili|Gamsakhurdia|Armenia|Azerbaijan|Soviet|Russia|Moscow)\b"
 )
 
-_MONTH = r"(?:Jan|Feb|Mar|March|Apr|April|May|June?|July?|Aug|Sept?|Oct|Nov|Dec)[a-z]*\.?"
+_MONTH = r"(?i:Jan|Feb|Mar|March|Apr|April|May|June?|July?|Aug|Sept?|Oct|Nov|Dec)[a-z]*\.?"
 _DATELINE = re.compile(
     r"\A\s*(?P<place>[A-Z][A-Z.'\-]+(?:\s+[A-Z][A-Z.'\-]+){0,4})"
     r"(?:,\s*(?P<region>[A-Z][A-Za-z.'\-]*(?:\s+[A-Z][A-Za-z.'\-]*){0,3}))?"
@@ -140,24 +146,37 @@ _DATELINE = re.compile(
 
 @dataclass(frozen=True)
 class TaggerOptions:
-    """Weights and thresholds of the salience score (see the module docstring)."""
+    """Weights and thresholds of the salience score (see the module docstring).
 
-    title_weight: float = 3.0
-    dateline_weight: float = 3.0
+    The defaults were chosen by a coordinate search on Reuters-21578 files reut2-000..009
+    (micro-F1 of document countries against PLACES), keeping the seed record's expected
+    countries exact; files reut2-010..014 were held out and score within a point of them.
+    """
+
+    #: A dateline names where the story happened: it decides on its own.
+    dateline_weight: float = 30.0
+    title_weight: float = 1.5
     lead_weight: float = 1.5
-    body_weight: float = 1.0
     #: Weight left at the very end of the body (mentions decay linearly towards it).
-    tail_factor: float = 0.5
+    tail_factor: float = 0.3
     country_weight: float = 1.0
-    capital_weight: float = 1.0
-    demonym_weight: float = 0.8
-    place_weight: float = 0.8
+    #: "US", "U.S.", "UK" outside the title: mostly adjectives ("U.S. dollar", "U.S. Treasury").
+    abbreviation_weight: float = 0.3
+    demonym_weight: float = 0.6
+    #: A capital in the title stands for its government ("MOSCOW SAYS ...").
+    title_capital_weight: float = 1.2
+    #: A capital in the body is more often a market or a meeting place ("traded in London").
+    capital_weight: float = 0.5
+    place_weight: float = 0.4
+    #: "Bishkek, Kyrgyzstan": a country named right after one of its places is a location.
+    located_factor: float = 2.0
     #: A document country needs at least this score ...
-    min_score: float = 0.7
+    min_score: float = 0.6
     #: ... and at least this share of the best country's score.
-    min_share: float = 0.1
-    #: The lead: the first paragraph, or this many characters when the body has no breaks.
-    lead_chars: int = 400
+    min_share: float = 0.05
+    #: The lead: the first paragraph of at least ``lead_min_chars``, up to ``lead_chars``.
+    lead_chars: int = 600
+    lead_min_chars: int = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,14 +240,13 @@ def parse_dateline(body: str, gaz: Gazetteer | None = None) -> Dateline | None:
         return None  # "ABC, Big Words - ..." is more likely a headline than a dateline
     region_countries: set[str] = set()
     if region:
-        if region in US_STATE_ABBREVIATIONS:
+        titled = region.title() if region.isupper() else region  # "KAN." -> "Kan."
+        if titled in US_STATE_ABBREVIATIONS:
             region_countries = {"US"}
-        elif region in CA_PROVINCE_ABBREVIATIONS:
+        elif titled in CA_PROVINCE_ABBREVIATIONS:
             region_countries = {"CA"}
         else:
-            region_countries = {s.country for s in gaz.lookup(region) if s.kind != "block"}
-            if not region_countries:
-                region = ""  # "NEW YORK, Reuters" and the like: no qualifier
+            region_countries = _qualifier_countries(gaz, region)
     senses = [s for s in gaz.lookup(place_text) if s.kind != "block"]
     countries = [s for s in senses if s.kind in ("country", "demonym")]
     places = [s for s in senses if s.kind == "place"]
@@ -245,6 +263,29 @@ def parse_dateline(body: str, gaz: Gazetteer | None = None) -> Dateline | None:
     if len(region_countries) == 1:
         return Dateline(match.end(), place_text, next(iter(region_countries)), -1, start, end)
     return None
+
+
+def _qualifier_countries(gaz: Gazetteer, region: str) -> set[str]:
+    """Countries a dateline qualifier names: a country, else a region, else a city."""
+    senses = [s for s in gaz.lookup(region) if s.kind != "block"]
+    named = {s.country for s in senses if s.kind in ("country", "demonym")}
+    if named:
+        return named
+    regions = {s.country for s in senses if s.kind == "place" and gaz.places[s.place].kind == "region"}
+    return regions or {s.country for s in senses}
+
+
+def _lead_end(body: str, opts: TaggerOptions) -> int:
+    """Where the lead ends: after the first real paragraph (a date line or caption is not one)."""
+    start = 0
+    while True:
+        end = body.find("\n\n", start)
+        if end < 0:
+            end = len(body)
+        if end - start >= opts.lead_min_chars or end == len(body):
+            break
+        start = end + 2
+    return min(end, start + opts.lead_chars)
 
 
 def _place_rank(gaz: Gazetteer, sense: Sense) -> tuple[int, int]:
@@ -342,10 +383,7 @@ class CountryTagger:
             )
         dateline = parse_dateline(body, gaz) if body else None
         if body:
-            lead_end = body.find("\n\n")
-            if lead_end < 0 or lead_end > 2 * opts.lead_chars:
-                lead_end = min(len(body), opts.lead_chars)
-            contexts.append(_Context(body, "body", False, lead_end, len(body)))
+            contexts.append(_Context(body, "body", False, _lead_end(body, opts), len(body)))
         for ctx in contexts:
             ctx.matches = gaz.scan(ctx.text)
         # countries named unambiguously: they settle the ambiguous places
@@ -376,21 +414,28 @@ class CountryTagger:
                 )
             )
         for ctx in contexts:
+            previous: GeoMention | None = None
             for m in ctx.matches:
                 if dateline and ctx.zone == "body" and m.start < dateline.end:
                     continue  # the dateline was read above
                 sense = self._resolve(ctx, m, evidence, georgia, drop_turkey)
                 if sense is None:
                     continue
-                weight = self._weight(ctx, m, sense)
+                located = (
+                    sense.kind == "country"
+                    and previous is not None
+                    and previous.kind == "place"
+                    and previous.country == sense.country
+                    and ctx.text[previous.end : m.start].strip() == ","
+                )
+                weight = self._weight(ctx, m, sense, located)
                 kind_of: Literal["country", "demonym", "place"] = (
                     "place" if sense.kind == "place" else sense.kind  # type: ignore[assignment]
                 )
-                out.append(
-                    GeoMention(
-                        ctx.zone, m.start, m.end, m.surface, sense.country, kind_of, sense.place, weight
-                    )
+                previous = GeoMention(
+                    ctx.zone, m.start, m.end, m.surface, sense.country, kind_of, sense.place, weight
                 )
+                out.append(previous)
         return out
 
     # -- rules ----------------------------------------------------------------------------------
@@ -471,22 +516,26 @@ class CountryTagger:
         window = text[max(0, start - 24) : end + 24]
         return not any(c.islower() for c in window)
 
-    def _weight(self, ctx: _Context, m: NameMatch, sense: Sense) -> float:
+    def _weight(self, ctx: _Context, m: NameMatch, sense: Sense, located: bool) -> float:
         opts = self.options
+        title = ctx.zone == "title"
         if sense.kind == "country":
-            weight = opts.country_weight
+            abbreviation = len(m.surface.replace(".", "")) <= 3 and m.surface.isupper()
+            weight = opts.abbreviation_weight if abbreviation and not title else opts.country_weight
         elif sense.kind == "demonym":
             weight = opts.demonym_weight
         elif self.gazetteer.places[sense.place].kind == "capital":
-            weight = opts.capital_weight
+            weight = opts.title_capital_weight if title else opts.capital_weight
         else:
             weight = opts.place_weight
-        if ctx.zone == "title":
+        if located:
+            weight *= opts.located_factor
+        if title:
             return weight * opts.title_weight
         if m.start < ctx.lead_end:
             return weight * opts.lead_weight
         position = m.start / ctx.length if ctx.length else 0.0
-        return weight * opts.body_weight * (1.0 - (1.0 - opts.tail_factor) * position)
+        return weight * (1.0 - (1.0 - opts.tail_factor) * position)
 
 
 def gaz_has_place(word: str) -> bool:

@@ -104,3 +104,9 @@ def _problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
         return schema
 
     return openapi
+
+
+def app_from_environment() -> FastAPI:
+    """The app for the archive named by ``SOURCEBOOK_*`` variables (for ``uvicorn --factory``
+    and ``sourcebook serve --reload``)."""
+    return create_app(Settings())

@@ -88,6 +88,8 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 _COUNTRY_CODE = re.compile(r"[A-Z]{2}")
 #: The repositoryIdentifier of the oai-identifier scheme must be a domain name.
 _DOMAIN = re.compile(r"[a-zA-Z][a-zA-Z0-9\-]*(?:\.[a-zA-Z][a-zA-Z0-9\-]*)+")
+_TOKEN_KEYS = frozenset({"v", "verb", "p", "f", "u", "s", "t", "k", "c"})
+_MAX_INT = 2**63 - 1  # what the store's keys can hold
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -200,7 +202,7 @@ def parse_arguments(pairs: Sequence[tuple[str, str]]) -> tuple[str, dict[str, st
             problems.append(f"the {key} argument is repeated")
         elif not value:
             problems.append(f"the {key} argument is empty")
-        elif len(value) > MAX_ARGUMENT_CHARS:
+        elif len(value) > MAX_ARGUMENT_CHARS and key != "resumptionToken":  # bounded apart
             problems.append(f"the {key} argument is longer than {MAX_ARGUMENT_CHARS} characters")
         else:
             args[key] = value
@@ -303,26 +305,25 @@ class Resumption:
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             payload = json.loads(raw.decode("utf-8"))
-        except (binascii.Error, ValueError) as exc:
+        except (binascii.Error, ValueError, RecursionError) as exc:
             raise bad from exc
-        if not isinstance(payload, dict) or set(payload) != set("vpfusktc") | {"verb"}:
+        if not isinstance(payload, dict) or set(payload) != _TOKEN_KEYS:
+            raise bad
+        if (
+            any(type(payload[k]) is not int or not 0 <= payload[k] <= _MAX_INT for k in "vkc")
+            or any(not isinstance(payload[k], str) for k in ("verb", "p", "t"))
+            or any(payload[k] is not None and not isinstance(payload[k], str) for k in "fus")
+        ):
             raise bad
         if payload["v"] != 1 or payload["verb"] != verb or payload["p"] not in METADATA_FORMATS:
             raise bad
-        texts = [payload[k] for k in "fus"]
-        numbers = [payload[k] for k in "kc"]
-        if not all(t is None or isinstance(t, str) for t in texts) or not all(
-            type(n) is int and n >= 0 for n in numbers
-        ):
-            raise bad
-        if not isinstance(payload["t"], str):
-            raise bad
         try:
             after = datetime.fromisoformat(payload["t"])
-        except ValueError as exc:
+            if after.tzinfo is None:
+                raise bad
+            after = after.astimezone(UTC)
+        except (ValueError, OverflowError) as exc:
             raise bad from exc
-        if after.tzinfo is None:
-            raise bad
         query = ListQuery(payload["p"], payload["f"], payload["u"], payload["s"])
         try:
             query.selection()  # a token passes the checks a fresh request passes

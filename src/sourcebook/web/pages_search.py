@@ -16,7 +16,7 @@ from sourcebook.errors import QuerySyntaxError
 from sourcebook.model import Hit, SearchResult
 from sourcebook.search.request import SORTS
 from sourcebook.web.runtime import Runtime, get_runtime
-from sourcebook.web.search_params import SearchParams, year_bounds, year_of
+from sourcebook.web.search_params import SearchParams, parse_period, year_bounds, year_of
 from sourcebook.web.templating import Segment, country_label, language_label, long_date
 from sourcebook.web.templating import snippet_segments as snippet
 
@@ -114,22 +114,46 @@ def label_for(name: str, value: str) -> str:
 
 
 def facet_boxes(params: SearchParams, result: SearchResult) -> list[FacetBox]:
+    """The sidebar. A value's link adds it as a filter, so its count is what the click gives.
+
+    Values of one field combine with OR in a search request, so once a facet has a value
+    selected its other values are not offered (they would widen the results, not narrow them);
+    removing the filter brings them back.
+    """
     boxes = []
     active_year = year_of(params.date_from, params.date_to)
     for name, title in SIDEBAR_FACETS.items():
+        selected = (
+            [active_year] if name == "year" and active_year else params.filters.get(name, [])
+        )
         links = []
         for value in result.facets.get(name, []):
+            if selected and value.value not in selected:
+                continue
             if name == "year":
-                active = value.value == active_year
-                target = params.with_dates(*year_bounds(value.value))
+                target = params.with_dates(*narrowed_year(params, value.value))
             else:
-                active = value.value in params.filters.get(name, [])
                 target = params.with_filter(name, value.value)
             label = value.label if name in ("country", "language") else label_for(name, value.value)
-            links.append(FacetLink(label or value.value, value.count, target.url(), active))
-        if links and not (name == "collection" and len(links) < 2 and not params.filters.get(name)):
+            links.append(FacetLink(label or value.value, value.count, target.url(), bool(selected)))
+        if links and not (name == "collection" and len(links) < 2 and not selected):
             boxes.append(FacetBox(name, title, links))
     return boxes
+
+
+def narrowed_year(params: SearchParams, year: str) -> tuple[str, str]:
+    """The dates a year's link sets: the year, within any date range already chosen."""
+    start, end = year_bounds(year)
+    try:
+        chosen_from = parse_period(params.date_from, "from", end=False)
+        chosen_to = parse_period(params.date_to, "to", end=True)
+    except QuerySyntaxError:
+        return start, end
+    if chosen_from is not None and chosen_from.isoformat() > start:
+        start = chosen_from.isoformat()
+    if chosen_to is not None and chosen_to.isoformat() < end:
+        end = chosen_to.isoformat()
+    return start, end
 
 
 def active_filters(params: SearchParams) -> list[ActiveFilter]:

