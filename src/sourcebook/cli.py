@@ -503,9 +503,12 @@ def serve(
         os.environ["SOURCEBOOK_HOME"] = str(settings.home)
         uvicorn.run("sourcebook.web.app:app_from_environment", factory=True, reload=True, **options)
         return
-    from sourcebook.web import create_app
+    from sourcebook.web.app import LOOPBACK_HOSTS, create_app
 
-    uvicorn.run(create_app(settings), **options)
+    # On a loopback address only loopback names are answered (no DNS rebinding); on another
+    # address the server cannot know its names, so a proxy in front must check them.
+    hosts = list(LOOPBACK_HOSTS) if host in LOOPBACK_HOSTS else None
+    uvicorn.run(create_app(settings, allowed_hosts=hosts), **options)
 
 
 def main() -> None:

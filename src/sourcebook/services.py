@@ -204,7 +204,8 @@ class _Run:
 
     def finish(self) -> IngestReport:
         self.flush()
-        self.archive.index.commit()
+        # commit, and let another process (a CLI ingest beside a running server) take the writer
+        self.archive.index.release_writer()
         report = self.report
         report.seconds = time.perf_counter() - self.started
         self.archive.store.finish_run(
@@ -454,7 +455,7 @@ class Archive:
         n += len(batch)
         if progress and batch:
             progress(len(batch), n)
-        self.index.commit()
+        self.index.release_writer()
         return n
 
     def check(self, repair: bool = False) -> CheckReport:
@@ -482,7 +483,7 @@ class Archive:
             redo = sorted(set(missing) | set(stale) | set(duplicated))
             docs = self.store.get_many(redo)
             self.index.upsert([(d, content_hash(d)) for d in docs.values()])
-            self.index.commit()
+            self.index.release_writer()
             report.repaired = True
         return report
 

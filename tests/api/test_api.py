@@ -59,7 +59,16 @@ def test_search_returns_hits_passages_offsets_facets(site: Client) -> None:
 def test_search_json_is_the_clis_json(site: Client, tmp_path: Path) -> None:
     assert cli.result_to_json is schemas.result_to_json
     data = site.get("/api/search", params={"q": "border", "size": 3}).json()
-    assert list(data) == ["query", "total", "page", "page_size", "sort", "took_ms", "hits", "facets"]
+    assert list(data) == [
+        "query",
+        "total",
+        "page",
+        "page_size",
+        "sort",
+        "took_ms",
+        "hits",
+        "facets",
+    ]
     assert list(data["hits"][0]) == [
         "docid",
         "score",
@@ -239,7 +248,9 @@ def test_openapi_schema_declares_problems(site: Client) -> None:
     assert set(search["responses"]["422"]["content"]) == {PROBLEM}
     size = next(p for p in search["parameters"] if p["name"] == "size")
     assert size["schema"]["maximum"] == 100
-    assert "application/x-ndjson" in paths["/api/export.jsonl"]["get"]["responses"]["200"]["content"]
+    assert (
+        "application/x-ndjson" in paths["/api/export.jsonl"]["get"]["responses"]["200"]["content"]
+    )
 
 
 # --- ingest -------------------------------------------------------------------------------------
@@ -265,7 +276,14 @@ def test_ingest_a_good_file_then_find_it(site: Client) -> None:
 def test_ingest_a_bad_file_reports_its_error(site: Client) -> None:
     files = [
         ("files", ("junk.bin", bytes(range(256)) * 20, "application/octet-stream")),
-        ("files", ("../../notes.md", b"# Notes on Khorog\n\nProtests in Khorog in May.\n", "text/markdown")),
+        (
+            "files",
+            (
+                "../../notes.md",
+                b"# Notes on Khorog\n\nProtests in Khorog in May.\n",
+                "text/markdown",
+            ),
+        ),
     ]
     response = site.post("/api/ingest", files=files)
     assert response.status_code == 200, response.text
@@ -285,9 +303,16 @@ def test_ingest_needs_files(site: Client) -> None:
 
 
 def test_searching_goes_on_while_ingesting(site: Client) -> None:
-    upload = {"files": [("files", (f"story-{i}.txt", STORY.replace("Panj", f"Panj{i}").encode(), "text/plain")) for i in range(20)]}
+    upload = {
+        "files": [
+            ("files", (f"story-{i}.txt", STORY.replace("Panj", f"Panj{i}").encode(), "text/plain"))
+            for i in range(20)
+        ]
+    }
     searches = [("GET", "/api/search", {"params": {"q": "border"}}) for _ in range(8)]
-    responses = site.gather(("POST", "/api/ingest", upload), *searches, ("POST", "/api/ingest", upload))
+    responses = site.gather(
+        ("POST", "/api/ingest", upload), *searches, ("POST", "/api/ingest", upload)
+    )
     assert [r.status_code for r in responses] == [200] * 10
     assert responses[0].json()["added"] == 20
     assert responses[-1].json()["unchanged"] == 20
@@ -323,3 +348,47 @@ def test_the_archive_is_searchable_after_the_app_closes(tmp_path: Path) -> None:
     with Archive(Settings(home=config.home)) as archive:
         assert archive.search(SearchRequest(query="Panj")).total == 1
         assert archive.check().ok
+
+
+def test_dates_outside_the_index_range_are_not_server_errors(site: Client) -> None:
+    early = site.get("/api/search", params={"from": "0067-06-18", "to": "0189-03-23"})
+    assert early.status_code == 200 and early.json()["total"] == 0
+    late = site.get("/api/search", params={"from": "1000-01-01", "to": "9999-12-31"})
+    assert late.status_code == 200 and late.json()["total"] == 15
+    far = site.get("/api/search", params={"q": "date:1000"})
+    assert far.status_code == 200 and far.json()["total"] == 0
+    assert site.get("/search", params={"q": "border date:>9000"}).status_code == 200
+
+
+def test_uploads_from_other_sites_are_refused(site: Client) -> None:
+    files = {"files": ("talks.txt", STORY.encode(), "text/plain")}
+    for headers in (
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},  # another port of the same machine
+    ):
+        response = site.post("/api/ingest", files=files, headers=headers)
+        assert_problem(response, 403, "access-denied")
+    own = {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
+    assert site.post("/api/ingest", files=files, headers=own).status_code == 200
+
+
+def test_allowed_hosts_keep_out_other_names(tmp_path: Path) -> None:
+    from sourcebook.web.app import LOOPBACK_HOSTS, create_app
+
+    config = build_archive(tmp_path / "archive")
+    with Client(create_app(config, allowed_hosts=LOOPBACK_HOSTS)) as client:
+        assert client.get("/", headers={"Host": "127.0.0.1:8000"}).status_code == 200
+        assert client.get("/", headers={"Host": "localhost:8000"}).status_code == 200
+        rebound = client.get("/api/stats", headers={"Host": "evil.example:8000"})
+        assert rebound.status_code == 400
+        assert rebound.headers["x-content-type-options"] == "nosniff"
+
+
+def test_every_record_has_similar_documents_or_none(site: Client) -> None:
+    docids = [json.loads(line)["docid"] for line in site.get("/api/export.jsonl").text.splitlines()]
+    for docid in docids:
+        response = site.get(f"/api/records/{docid}/similar")
+        assert response.status_code == 200, (docid, response.text)
+        assert site.get(f"/record/{docid}").status_code == 200

@@ -8,13 +8,18 @@ the app opens and closes its archive as in production.
 from __future__ import annotations
 
 import functools
-from contextlib import AbstractContextManager, ExitStack
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import anyio.from_thread
 import httpx
+import uvicorn
 from fastapi import FastAPI
 
 from sourcebook.config import Settings
@@ -62,9 +67,7 @@ class Client(AbstractContextManager["Client"]):
             import asyncio
 
             return list(
-                await asyncio.gather(
-                    *(self._client.request(m, u, **kw) for m, u, kw in calls)
-                )
+                await asyncio.gather(*(self._client.request(m, u, **kw) for m, u, kw in calls))
             )
 
         return self._portal.call(send_all)
@@ -150,3 +153,26 @@ def build_archive(home: Path, **settings: Any) -> Settings:
 
 def open_client(config: Settings) -> Client:
     return Client(create_app(config))
+
+
+@contextmanager
+def serve_in_thread(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a thread on a free port of 127.0.0.1; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(20)
+        sock.close()

@@ -101,9 +101,10 @@ def test_search_shows_hits_with_highlighted_passages(site: Client) -> None:
     html = site.get("/search", params={"q": "Rahmon"}).text
     assert summary_total(html) == 1
     assert hit_titles(html) == ["Putin and Rahmon agree to bolster Tajik-Afghan border security"]
-    assert (f"/record/{SEED}", "Putin and Rahmon agree to bolster Tajik-Afghan border security") in (
-        links(html)
-    )
+    assert (
+        f"/record/{SEED}",
+        "Putin and Rahmon agree to bolster Tajik-Afghan border security",
+    ) in (links(html))
     assert "<mark>Rahmon</mark>" in html
     assert "Radio Free Europe/Radio Liberty" in html
     assert '<time datetime="2017-02-27">27 February 2017</time>' in html
@@ -153,7 +154,7 @@ def test_a_selected_facet_offers_no_values_that_would_widen(site: Client) -> Non
     html = site.get("/search", params={"q": "border", "country": "TJ"}).text
     hrefs = [href for href, _ in links(html)]
     assert not any("country=TJ&country=" in h for h in hrefs)
-    assert "Tajikistan<span class=\"visually-hidden\"> (selected)</span>" in html
+    assert 'Tajikistan<span class="visually-hidden"> (selected)</span>' in html
     # the other facets still narrow, keeping the country
     assert "/search?q=border&country=TJ&publisher=UNHCR" in hrefs
 
@@ -256,7 +257,10 @@ def test_record_page_follows_the_refworld_layout(site: Client) -> None:
     positions = [html.index(marker) for marker in order]
     assert positions == sorted(positions)
     assert "27 February 2017" in html
-    assert "Radio Free Europe/Radio Liberty, Putin and Rahmon agree to bolster Tajik-Afghan border security, 27 February 2017, available at: https://www.refworld.org/docid/5975a5b29.html [accessed " in html
+    assert (
+        "Radio Free Europe/Radio Liberty, Putin and Rahmon agree to bolster Tajik-Afghan border security, 27 February 2017, available at: https://www.refworld.org/docid/5975a5b29.html [accessed "
+        in html
+    )
     assert (
         '<a href="https://www.rferl.org/a/putin-rahmon-tajik-afghan-border/28335893.html" rel="external noopener noreferrer">'
         in html
@@ -274,7 +278,7 @@ def test_record_page_follows_the_refworld_layout(site: Client) -> None:
 def test_record_page_marks_derived_fields(site: Client) -> None:
     html = site.get(f"/record/{REPORT}").text
     assert "<dt>Language</dt>" in html
-    assert "English</a> <span class=\"derived\">(detected)</span>" in html
+    assert 'English</a> <span class="derived">(detected)</span>' in html
     assert "(recorded by Sourcebook)" in html  # last_updated is ours, not the source's
     assert "<dt>Author(s)</dt>" in html and "McAdam, Jane" in html
     seed = site.get(f"/record/{SEED}").text
@@ -365,7 +369,7 @@ def test_browse_pages_link_to_newest_first(site: Client) -> None:
     html = site.get("/browse/country").text
     entries = {text: href for href, text in links(html) if href.startswith("/search?")}
     assert entries["Tajikistan"] == "/search?country=TJ&sort=newest"
-    assert "Tajikistan</a> <span class=\"facet__count\">14<" in html
+    assert 'Tajikistan</a> <span class="facet__count">14<' in html
     publishers = [href for href, _ in links(site.get("/browse/publisher").text)]
     assert "/search?publisher=Radio+Free+Europe%2FRadio+Liberty&sort=newest" in publishers
     years = [href for href, _ in links(site.get("/browse/year").text)]

@@ -9,6 +9,7 @@ record. The staged copies are removed once ingested (the store keeps the content
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -75,10 +76,8 @@ def _stage(upload: Upload, staging: Path, number: int) -> Path:
 def _unstage(paths: list[Path], staging: Path) -> None:
     for path in paths:
         path.unlink(missing_ok=True)
-        try:
+        with contextlib.suppress(OSError):  # another staged file is still in the folder
             path.parent.rmdir()
-        except OSError:
-            pass  # another staged file is still in it
     for leftover in staging.glob(".partial-*"):
         leftover.unlink(missing_ok=True)
 

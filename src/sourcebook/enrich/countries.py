@@ -63,59 +63,69 @@ __all__ = [
 
 Zone = Literal["title", "dateline", "body"]
 
+
+def _word_set(text: str) -> frozenset[str]:
+    """A set of words written as one string (tables of names read better as prose)."""
+    return frozenset(text.split())
+
+
 #: US state and Canadian province abbreviations as wire datelines write them.
-US_STATE_ABBREVIATIONS = frozenset(
+US_STATE_ABBREVIATIONS = _word_set(
     "Ala. Alaska Ariz. Ark. Calif. Cal. Colo. Conn. Del. D.C. Fla. Ga. Hawaii Idaho Ill. Ind. "
     "Iowa Kan. Kans. Ky. La. Maine Md. Mass. Mich. Minn. Miss. Mo. Mont. Neb. Nebr. Nev. N.H. "
-    "N.J. N.M. N.Y. N.C. N.D. Ohio Okla. Ore. Oreg. Pa. Penn. R.I. S.C. S.D. Tenn. Tex. Utah Vt. "
-    "Va. Wash. W.Va. W. Va. Wis. Wisc. Wyo.".split()
+    "N.J. N.M. N.Y. N.C. N.D. Ohio Okla. Ore. Oreg. Pa. Penn. R.I. S.C. S.D. Tenn. Tex. Utah "
+    "Vt. Va. Wash. W.Va. W. Va. Wis. Wisc. Wyo."
 ) | {"W. Va.", "D.C"}
-CA_PROVINCE_ABBREVIATIONS = frozenset("Ont. Que. B.C. Alta. Man. Sask. N.S. N.B. Nfld. P.E.I.".split())
+CA_PROVINCE_ABBREVIATIONS = frozenset(
+    ["Ont.", "Que.", "B.C.", "Alta.", "Man.", "Sask.", "N.S.", "N.B.", "Nfld.", "P.E.I."]
+)
 
 #: Place names that are also common first names: dropped before a capitalised surname.
-FIRST_NAMES = frozenset(
+FIRST_NAMES = _word_set(
     "chad jordan georgia india israel florence victoria eugene charlotte austin madison jackson "
     "lincoln regina paris sydney orlando chelsea adelaide alexandria beverly vladimir aurora "
     "santiago salvador tyler brooklyn dallas denver houston cleveland kent lorraine savannah "
-    "hamilton douglas phoenix virginia carolina dakota nancy valencia marion florida "
-    "sofia lima medina mariana".split()
+    "hamilton douglas phoenix virginia carolina dakota nancy valencia marion florida sofia lima "
+    "medina mariana"
 )
 
 #: Capitalised words that may stand before a place name without making it a person's name.
-PLACE_PREFIXES = frozenset(
-    "north south east west northern southern eastern western central greater upper lower "
-    "inner outer new old soviet metropolitan downtown suburban rural coastal northeast "
-    "northwest southeast southwest northeastern northwestern southeastern southwestern "
-    "mid lake mount port fort saint st st. san santa republic kingdom state province "
-    "the in of at to from for and or by near via".split()
+PLACE_PREFIXES = _word_set(
+    "north south east west northern southern eastern western central greater upper lower inner "
+    "outer new old soviet metropolitan downtown suburban rural coastal northeast northwest "
+    "southeast southwest northeastern northwestern southeastern southwestern mid lake mount "
+    "port fort saint st st. san santa republic kingdom state province the in of at to from for "
+    "and or by near via"
 )
 
 #: Capitalised words that may follow a place that is also a first name ("Jordan Valley").
-PLACE_WORDS = frozenset(
-    "river valley basin lake sea gulf bay city province region state county district "
-    "airport port harbour harbor island islands peninsula mountains border government "
-    "army police president prime minister ministry parliament times post news radio "
-    "university times central national international street road square crisis "
-    "oblast republic authority desert plain".split()
+PLACE_WORDS = _word_set(
+    "river valley basin lake sea gulf bay city province region state county district airport "
+    "port harbour harbor island islands peninsula mountains border government army police "
+    "president prime minister ministry parliament times post news radio university times "
+    "central national international street road square crisis oblast republic authority desert "
+    "plain"
 )
 
-PERSON_TITLES = frozenset(
-    "mr mr. mrs mrs. ms ms. miss dr dr. sir lady lord sen sen. senator rep rep. gov gov. "
-    "judge justice professor prof prof. rev rev. father sister brother coach".split()
+PERSON_TITLES = _word_set(
+    "mr mr. mrs mrs. ms ms. miss dr dr. sir lady lord sen sen. senator rep rep. gov gov. judge "
+    "justice professor prof prof. rev rev. father sister brother coach"
 )
 
 #: Town names that are ordinary English words (cities of 100,000 or more only).
-COMMON_WORDS = frozenset(
+COMMON_WORDS = _word_set(
     "split nice mobile reading bath march male sale orange victoria bar police independence "
     "concord surprise enterprise temple pueblo buffalo eagle university marathon mercedes "
-    "general la of opportunity gary hollywood industry commerce grand union hope "
-    "florence eugene wellington kingston hamilton charlotte columbia essen worth "
-    "leverkusen bend pembroke normal fairfield centennial tyler mission paradise "
-    "santa clara lorain billings bridgeport aurora irvine provo vista rochester "
-    "deal luton crawley gravesend poole medway swindon".split()
+    "general la of opportunity gary hollywood industry commerce grand union hope florence "
+    "eugene wellington kingston hamilton charlotte columbia essen worth leverkusen bend "
+    "pembroke normal fairfield centennial tyler mission paradise santa clara lorain billings "
+    "bridgeport aurora irvine provo vista rochester deal luton crawley gravesend poole medway "
+    "swindon"
 )
 
-ARTICLES = frozenset("a an the this that our my his her its their your".split())
+ARTICLES = frozenset(
+    ["a", "an", "the", "this", "that", "our", "my", "his", "her", "its", "their", "your"]
+)
 
 _POULTRY = re.compile(
     r"\b(?:turkeys|poultry|broilers?|thanksgiving|roast|gobblers?|hens|drumsticks?|chickens?|"
@@ -251,7 +261,14 @@ def parse_dateline(body: str, gaz: Gazetteer | None = None) -> Dateline | None:
     countries = [s for s in senses if s.kind in ("country", "demonym")]
     places = [s for s in senses if s.kind == "place"]
     if region_countries:
-        places = [s for s in places if s.country in region_countries]
+        in_region = [s for s in places if s.country in region_countries]
+        if not in_region and region:
+            # "ATLANTA, Georgia": the qualifier's other meanings (the US state) before giving up
+            anywhere = {s.country for s in gaz.lookup(region) if s.kind != "block"}
+            in_region = [s for s in places if s.country in anywhere]
+            if in_region:
+                region_countries = {s.country for s in in_region}
+        places = in_region
         countries = [s for s in countries if s.country in region_countries]
     start = match.start("place")
     end = start + len(place_text)
@@ -271,7 +288,9 @@ def _qualifier_countries(gaz: Gazetteer, region: str) -> set[str]:
     named = {s.country for s in senses if s.kind in ("country", "demonym")}
     if named:
         return named
-    regions = {s.country for s in senses if s.kind == "place" and gaz.places[s.place].kind == "region"}
+    regions = {
+        s.country for s in senses if s.kind == "place" and gaz.places[s.place].kind == "region"
+    }
     return regions or {s.country for s in senses}
 
 
@@ -397,7 +416,12 @@ class CountryTagger:
                     evidence |= codes
         whole = f"{title}\n{body}"
         georgia = self._georgia_country(whole, evidence)
-        drop_turkey = bool(_POULTRY.search(whole)) and not _TURKISH_CUES.search(whole)
+        # the poultry look-up reads the whole text: only when "Turkey" is there at all
+        drop_turkey = (
+            ("Turkey" in whole or "TURKEY" in whole)
+            and bool(_POULTRY.search(whole))
+            and not _TURKISH_CUES.search(whole)
+        )
         out: list[GeoMention] = []
         if dateline:
             kind: Literal["country", "place"] = "place" if dateline.place >= 0 else "country"
@@ -474,24 +498,39 @@ class CountryTagger:
         if prev_lower in PERSON_TITLES and prev_sep:
             return None
         name_like = lower in FIRST_NAMES
-        if (name_like or places_only) and prev_sep == " " and _capitalised(previous):
-            if (
-                prev_lower not in PLACE_PREFIXES
-                and not previous.endswith(("'s", "\u2019s", "."))
-                and not _sentence_start(text, m.start - len(prev_sep) - len(previous))
-                and not caps_context
-                and not gaz_has_place(previous)
-            ):
-                return None
-        if name_like and next_sep == " " and _capitalised(following) and not caps_context:
-            if following.lower() not in PLACE_WORDS and not gaz_has_place(following):
-                return None
+        surname_before = (
+            (name_like or places_only)
+            and prev_sep == " "
+            and _capitalised(previous)
+            and prev_lower not in PLACE_PREFIXES
+            and not previous.endswith(("'s", "\u2019s", "."))
+            and not caps_context
+            and not _sentence_start(text, m.start - len(prev_sep) - len(previous))
+        )
+        if surname_before and not gaz_has_place(previous):
+            return None  # "Jesse Jackson", "Michael Jordan"
+        surname_after = (
+            name_like
+            and next_sep == " "
+            and _capitalised(following)
+            and not caps_context
+            and following.lower() not in PLACE_WORDS
+        )
+        if surname_after and not gaz_has_place(following):
+            return None  # "Chad Smith", "Vladimir Putin"
         # common words that are also towns
-        if places_only and lower in COMMON_WORDS:
-            if caps_context or _sentence_start(text, m.start) or prev_lower in ARTICLES:
-                return None
+        if (
+            places_only
+            and lower in COMMON_WORDS
+            and (caps_context or _sentence_start(text, m.start) or prev_lower in ARTICLES)
+        ):
+            return None
         # Turkey the bird, china the porcelain
-        if drop_turkey and any(s.country == "TR" for s in senses) and lower in ("turkey", "turkeys"):
+        if (
+            drop_turkey
+            and any(s.country == "TR" for s in senses)
+            and lower in ("turkey", "turkeys")
+        ):
             return None
         if lower == "china" and prev_lower in _PORCELAIN_BEFORE and prev_lower != "the":
             return None

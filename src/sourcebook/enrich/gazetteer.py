@@ -244,7 +244,7 @@ class Gazetteer:
         self._automaton = self._build_automaton()
 
     def _build_automaton(self) -> Any:
-        import ahocorasick
+        import ahocorasick  # type: ignore[import-not-found,unused-ignore]
 
         automaton = ahocorasick.Automaton()
         for key, senses in self.names.items():

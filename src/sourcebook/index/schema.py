@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import tantivy
@@ -9,6 +10,11 @@ import tantivy
 from sourcebook.index.analyzers import LANGUAGES, tokenizer_name
 
 SCHEMA_VERSION = 2
+
+#: Tantivy dates are 64-bit nanoseconds since 1970: the range a date field can hold (publication
+#: dates outside it stay in the store but are not indexed as dates).
+INDEX_DATE_MIN = date(1678, 1, 1)
+INDEX_DATE_MAX = date(2262, 1, 1)
 
 #: Keyword fields: exact values, fast (columnar) for facets and filters.
 KEYWORD_FIELDS: tuple[str, ...] = ("country", "language", "type", "collection", "publisher_exact")

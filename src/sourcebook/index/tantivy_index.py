@@ -17,7 +17,13 @@ import tantivy
 
 from sourcebook.errors import Conflict, StorageError
 from sourcebook.index.analyzers import analyzer_language, register_analyzers
-from sourcebook.index.schema import SCHEMA_VERSION, build_schema, text_field
+from sourcebook.index.schema import (
+    INDEX_DATE_MAX,
+    INDEX_DATE_MIN,
+    SCHEMA_VERSION,
+    build_schema,
+    text_field,
+)
 from sourcebook.model import Document
 from sourcebook.store.base import IndexEntry
 
@@ -52,7 +58,10 @@ def to_index_document(doc: Document, content_hash: str) -> Any:
     if doc.source_id:
         out.add_text("source_id", doc.source_id)
     out.add_text("title_sort", doc.title.casefold()[:120])
-    if doc.publication_date is not None:
+    if (
+        doc.publication_date is not None
+        and INDEX_DATE_MIN <= doc.publication_date <= INDEX_DATE_MAX
+    ):
         d = doc.publication_date
         out.add_date("date", datetime(d.year, d.month, d.day, tzinfo=UTC))
         out.add_unsigned("year", d.year)
@@ -129,12 +138,15 @@ class SearchIndex:
             raise StorageError(f"committing the search index failed: {exc}") from exc
         self._index.reload()
 
-    def close(self) -> None:
-        """Commit pending changes and release the writer lock."""
+    def release_writer(self) -> None:
+        """Commit pending changes and release the writer lock (another process may write)."""
         if self._writer is not None:
             self.commit()
             self._writer.wait_merging_threads()
             self._writer = None
+
+    def close(self) -> None:
+        self.release_writer()
 
     # --- reading ------------------------------------------------------------------------
     def searcher(self) -> Any:

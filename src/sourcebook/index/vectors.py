@@ -60,7 +60,7 @@ class VectorIndex:
         self._saved_rows = 0
         self._removed: list[str] = []  # saved ids removed since the last save
         self._segments: list[dict[str, Any]] = []
-        self._manifest_stamp: float = 0.0
+        self._manifest_stamp: tuple[int, int, int] = (0, 0, 0)
 
     # --- reading ------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -79,7 +79,8 @@ class VectorIndex:
 
     def vector(self, item: str) -> Vectors:
         """The stored vector of ``item`` (KeyError when absent)."""
-        return self._all()[self._row[item]]
+        row: Vectors = self._all()[self._row[item]]
+        return row
 
     def _all(self) -> Vectors:
         if self._matrix is None:
@@ -187,7 +188,7 @@ class VectorIndex:
     def _write_manifest(self, folder: Path) -> None:
         data = json.dumps(self._manifest(), indent=1).encode()
         _atomic_write(folder / MANIFEST, lambda fh: fh.write(data))
-        self._manifest_stamp = (folder / MANIFEST).stat().st_mtime
+        self._manifest_stamp = _stamp(folder / MANIFEST)
 
     def save(self, path: Path | None = None) -> None:
         """Append what was added or removed since the last save as one new segment."""
@@ -243,7 +244,7 @@ class VectorIndex:
         index._segments = list(manifest["segments"])
         index._saved_rows = len(index._ids)
         index._removed = []
-        index._manifest_stamp = (path / MANIFEST).stat().st_mtime
+        index._manifest_stamp = _stamp(path / MANIFEST)
         return index
 
     @classmethod
@@ -263,7 +264,7 @@ class VectorIndex:
         if self.path is None:
             return False
         try:
-            return (self.path / MANIFEST).stat().st_mtime != self._manifest_stamp
+            return _stamp(self.path / MANIFEST) != self._manifest_stamp
         except OSError:
             return False
 
@@ -290,6 +291,12 @@ class VectorIndex:
                 (folder / f"{segment['name']}{suffix}").unlink(missing_ok=True)
         loaded = VectorIndex.load(folder)
         self.__dict__.update(loaded.__dict__)
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    # every save replaces the manifest with a new file: a new inode even within one mtime tick
+    st = path.stat()
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 def _atomic_write(target: Path, write: Any) -> None:

@@ -22,7 +22,7 @@ import tantivy
 from sourcebook.countries import resolve_country, resolve_language
 from sourcebook.errors import QuerySyntaxError
 from sourcebook.index.analyzers import analyze
-from sourcebook.index.schema import text_field
+from sourcebook.index.schema import INDEX_DATE_MAX, INDEX_DATE_MIN, text_field
 from sourcebook.search.query import (
     And,
     DateRange,
@@ -202,12 +202,16 @@ def _keyword_query(ctx: CompileContext, node: Term | Phrase | Prefix | Wildcard)
 
 
 def _day(d: date) -> datetime:
+    # Tantivy stores dates as nanoseconds since 1970 in 64 bits: clamp to what it can hold
+    d = min(max(d, INDEX_DATE_MIN), INDEX_DATE_MAX)
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
 def date_range_query(schema: Any, start: date | None, end: date | None) -> Any:
     if start is None and end is None:
         return Query.all_query()
+    if (start and start > INDEX_DATE_MAX) or (end and end < INDEX_DATE_MIN):
+        return Query.empty_query()
     return Query.range_query(
         schema,
         "date",

@@ -80,7 +80,7 @@ def reciprocal_rank_fusion(
     first_seen: dict[str, int] = {}
     for weight, run in zip(w, runs, strict=True):
         for rank, entry in enumerate(run, start=1):
-            item = entry if isinstance(entry, str) else entry[0]
+            item = entry if isinstance(entry, str) else str(entry[0])
             first_seen.setdefault(item, len(first_seen))
             scores[item] = scores.get(item, 0.0) + weight / (k + rank)
     return _ordered(scores, first_seen)

@@ -8,19 +8,20 @@ server (``uvicorn --factory`` with a function that builds the settings).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.staticfiles import StaticFiles
 
 from sourcebook import __version__
 from sourcebook.api.routes import build_router
 from sourcebook.config import Settings
 from sourcebook.services import Archive
-from sourcebook.web import apidocs, pages
+from sourcebook.web import apidocs, atom, oai, pages
 from sourcebook.web.problems import PROBLEM_MEDIA_TYPE, install_error_handlers
 from sourcebook.web.runtime import Runtime
 from sourcebook.web.security import BodyLimit, SecurityHeaders
@@ -33,12 +34,19 @@ Search, read, cite and export the records of a Sourcebook archive; add documents
 Errors are [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) problem details
 (`application/problem+json`) whose `type` names the problem.
 """
+#: The names of this machine's loopback interface, as browsers write them in ``Host``.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 #: Room for the multipart framing around the files of one upload.
 UPLOAD_OVERHEAD_BYTES = 1024 * 1024
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The Sourcebook web app for the archive at ``settings.home``."""
+def create_app(settings: Settings, *, allowed_hosts: Sequence[str] | None = None) -> FastAPI:
+    """The Sourcebook web app for the archive at ``settings.home``.
+
+    ``allowed_hosts``: the names the app answers to (``Host`` header); others get 400. A server
+    on 127.0.0.1 should name its loopback names, so a web page whose domain is made to resolve
+    to 127.0.0.1 (DNS rebinding) cannot read the archive through the visitor's browser.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,6 +76,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(build_router(settings))
     app.include_router(apidocs.router)
     app.include_router(pages.router)
+    app.include_router(oai.router, include_in_schema=False)  # XML protocols, not the JSON API
+    app.include_router(atom.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     upload_limit = settings.max_file_bytes + UPLOAD_OVERHEAD_BYTES
@@ -75,6 +85,8 @@ def create_app(settings: Settings) -> FastAPI:
     def body_limit(path: str, method: str) -> int | None:
         return upload_limit if method == "POST" and path == "/api/ingest" else None
 
+    if allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     app.add_middleware(BodyLimit, limit_for=body_limit)
     app.add_middleware(SecurityHeaders)
     return app

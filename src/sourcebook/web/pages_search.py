@@ -16,7 +16,13 @@ from sourcebook.errors import QuerySyntaxError
 from sourcebook.model import Hit, SearchResult
 from sourcebook.search.request import SORTS
 from sourcebook.web.runtime import Runtime, get_runtime
-from sourcebook.web.search_params import SearchParams, parse_period, year_bounds, year_of
+from sourcebook.web.search_params import (
+    SearchParams,
+    parse_period,
+    run_search,
+    year_bounds,
+    year_of,
+)
 from sourcebook.web.templating import Segment, country_label, language_label, long_date
 from sourcebook.web.templating import snippet_segments as snippet
 
@@ -123,9 +129,7 @@ def facet_boxes(params: SearchParams, result: SearchResult) -> list[FacetBox]:
     boxes = []
     active_year = year_of(params.date_from, params.date_to)
     for name, title in SIDEBAR_FACETS.items():
-        selected = (
-            [active_year] if name == "year" and active_year else params.filters.get(name, [])
-        )
+        selected = [active_year] if name == "year" and active_year else params.filters.get(name, [])
         links = []
         for value in result.facets.get(name, []):
             if selected and value.value not in selected:
@@ -254,7 +258,7 @@ async def search_page(request: Request, runtime: Runtime = Depends(get_runtime))
     context["params"] = params
     if status == 200:
         try:
-            result = await runtime.read(runtime.archive.search, params.to_request())
+            result = await runtime.read(run_search, runtime.archive, params.to_request())
         except QuerySyntaxError as exc:
             context["error"] = exc.message
             context["marker"] = error_marker(exc)

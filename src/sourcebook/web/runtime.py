@@ -81,6 +81,8 @@ class Runtime:
     writer: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="sb-ingest")
     )
+    #: Stop signals of the exports being streamed, so closing the app ends them.
+    _streams: set[threading.Event] = field(default_factory=set, repr=False)
 
     async def read(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a read (search, get, cite...) on a reader thread."""
@@ -91,8 +93,6 @@ class Runtime:
         """Run a write (ingest) on the single writer thread; writes queue behind each other."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.writer, functools.partial(fn, *args, **kwargs))
-
-    _streams: set[threading.Event] = field(default_factory=set)
 
     async def stream(self, produce: Callable[[IO[str]], object]) -> AsyncIterator[bytes]:
         """Run ``produce(file)`` on an export thread and yield what it writes, in chunks.

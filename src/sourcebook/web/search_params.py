@@ -18,7 +18,9 @@ from urllib.parse import urlencode
 from starlette.datastructures import QueryParams
 
 from sourcebook.errors import QuerySyntaxError
+from sourcebook.model import SearchResult
 from sourcebook.search.request import SearchRequest
+from sourcebook.services import Archive
 
 #: Filter parameters, in the order they appear in URLs, and the request field each fills.
 FILTERS: dict[str, str] = {
@@ -28,6 +30,7 @@ FILTERS: dict[str, str] = {
     "language": "languages",
     "collection": "collections",
 }
+#: The days the index can hold (Tantivy stores dates as nanoseconds since 1970 in 64 bits).
 DEFAULT_SIZE = 10
 #: Deepest page served: a deep page makes the index collect every hit before it.
 MAX_PAGE = 1000
@@ -192,3 +195,9 @@ def year_of(date_from: str, date_to: str) -> str | None:
     ):
         return date_from[:4]
     return None
+
+
+def run_search(archive: Archive, request: SearchRequest) -> SearchResult:
+    """``archive.search(request)`` for the pages and the API (dates outside what the index can
+    hold are handled by the search service: they simply match nothing)."""
+    return archive.search(request)

@@ -38,6 +38,7 @@ def build_templates() -> Jinja2Templates:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates ship with the package: no stat() per render
     )
     env.filters["day_month_year"] = long_date
     env.filters["country_name"] = country_label
@@ -107,7 +108,8 @@ def snippet_segments(
     if len(text) <= limit:
         return highlight_segments(text, ordered)
     first = ordered[0][0] if ordered else 0
-    start = max(0, min(first - _SNIPPET_LEAD, len(text) - limit))
+    lead = min(_SNIPPET_LEAD, limit // 4)
+    start = max(0, min(first - lead, len(text) - limit))
     if start > 0:
         space = text.find(" ", start)
         start = space + 1 if 0 <= space < first else start
