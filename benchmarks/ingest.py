@@ -3,7 +3,7 @@
     python benchmarks/ingest.py --reuters ../shared/data/reuters21578
 
 Prints documents/s for: parsing alone; Sourcebook's full ingest without enrichment (parse,
-passages, docids, SQLite, Tantivy); the same with language detection on; a second, idempotent
+passages, docids, SQLite, Tantivy); the same with enrichment on; a second, idempotent
 run (every story unchanged); and raw Tantivy indexing the already-parsed stories.
 Target (issue 2): >= 1,000 docs/s without enrichment.
 """
@@ -19,6 +19,7 @@ from sourcebook.config import Settings
 from sourcebook.services import Archive, IngestOptions
 
 TARGET_DOCS_PER_S = 1000
+TARGET_ENRICHED_DOCS_PER_S = 500
 
 
 def main() -> int:
@@ -39,7 +40,7 @@ def main() -> int:
         root = Path(tmp)
         with Archive(Settings(home=root / "plain")) as archive:
             seconds, report = timed(
-                lambda: archive.ingest(files, IngestOptions(detect_language=False))
+                lambda: archive.ingest(files, IngestOptions(detect_language=False, enrich=False))
             )
             ours = report.documents / seconds
             print(
@@ -47,7 +48,7 @@ def main() -> int:
                 f"{report.total('added'):,} added, {report.total('failed')} failed)"
             )
             seconds, again = timed(
-                lambda: archive.ingest(files, IngestOptions(detect_language=False))
+                lambda: archive.ingest(files, IngestOptions(detect_language=False, enrich=False))
             )
             print(
                 f"sourcebook re-ingest (idempotent): {again.documents / seconds:,.0f} docs/s "
@@ -56,8 +57,10 @@ def main() -> int:
             passages = archive.stats()["passages"]
         with Archive(Settings(home=root / "lang")) as archive:
             seconds, report = timed(lambda: archive.ingest(files, IngestOptions()))
+            enriched = report.documents / seconds
             print(
-                f"sourcebook ingest, with language detection: {report.documents / seconds:,.0f} docs/s"
+                "sourcebook ingest, with enrichment (language, passage languages, countries, "
+                f"places, near-duplicates): {enriched:,.0f} docs/s ({seconds:.2f} s)"
             )
         peer = RawTantivy(root / "raw")
         seconds, count = timed(lambda: peer.add(docs))
@@ -67,6 +70,8 @@ def main() -> int:
     print(f"ratio sourcebook/raw tantivy: {ours / raw:.2f}")
     verdict = "meets" if ours >= TARGET_DOCS_PER_S else "MISSES"
     print(f"target >= {TARGET_DOCS_PER_S:,} docs/s without enrichment: {verdict}")
+    verdict = "meets" if enriched >= TARGET_ENRICHED_DOCS_PER_S else "MISSES"
+    print(f"target >= {TARGET_ENRICHED_DOCS_PER_S:,} docs/s with enrichment: {verdict}")
     return 0
 
 

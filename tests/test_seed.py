@@ -74,3 +74,14 @@ def test_seed_round_trip(seed_record: Path, tmp_path: Path) -> None:
         app, ["--archive", str(tmp_path / "archive"), "search", "Tajik-Afghan border", "--json"]
     ).output
     assert json.loads(out)["hits"][0]["docid"] == docid
+
+
+def test_seed_enrichment(seed_record: Path, tmp_path: Path) -> None:
+    """The seed comes out with countries TJ, AF, RU, KZ, KG, SY (Tajikistan first) and places."""
+    with Archive(Settings(home=tmp_path / "archive")) as archive:
+        archive.ingest([seed_record])
+        doc = next(archive.store.iter_documents())
+    assert doc.countries[0] == "TJ"
+    assert set(doc.countries) == {"TJ", "AF", "RU", "KZ", "KG", "SY"}
+    assert "countries" in doc.derived
+    assert {"Dushanbe", "Kulob", "Almaty", "Astana", "Bishkek"} <= {p.name for p in doc.places}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -122,6 +123,7 @@ def _print_report(report: IngestReport, quiet: bool) -> None:
                 ("added", outcome.added),
                 ("updated", outcome.updated),
                 ("unchanged", outcome.unchanged),
+                ("skipped", outcome.skipped),
                 ("failed", outcome.failed),
             )
             if n
@@ -139,7 +141,7 @@ def _print_report(report: IngestReport, quiet: bool) -> None:
     console.print(
         f"[bold]{len(report.files)} files[/bold]: {report.total('added')} added, "
         f"{report.total('updated')} updated, {report.total('unchanged')} unchanged, "
-        f"{report.total('failed')} failed ({report.failed_files} files with failures) "
+        f"{report.total('skipped')} skipped (empty), {report.total('failed')} failed ({report.failed_files} files with failures) "
         f"in {report.seconds:.1f} s ({rate:,.0f} docs/s)"
     )
 
@@ -179,12 +181,21 @@ def ingest(
     no_language: Annotated[
         bool, typer.Option("--no-language", help="Do not detect languages.")
     ] = False,
+    no_enrich: Annotated[
+        bool,
+        typer.Option("--no-enrich", help="Skip countries, places and near-duplicate grouping."),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="List only failed files.")] = False,
 ) -> None:
     """Add or update documents from files: Refworld records, HTML, PDF, text/Markdown, JSONL,
     RSS/Atom feeds and Reuters SGML. Idempotent: unchanged documents are left alone, changed
     ones get a new revision. Exits 1 when any input failed."""
-    options = IngestOptions(collection=collection, parser=parser, detect_language=not no_language)
+    options = IngestOptions(
+        collection=collection,
+        parser=parser,
+        detect_language=not no_language,
+        enrich=not no_enrich,
+    )
     _run_ingest(paths, options, quiet, import_mode=False)
 
 
@@ -435,6 +446,43 @@ def stats(
             value = f"{value:,}"
         table.add_row(f"[bold]{key}[/bold]", escape(str(value)))
     console.print(table)
+
+
+@app.command()
+def enrich(
+    entities: Annotated[
+        bool,
+        typer.Option(
+            "--entities",
+            help="Extract people and organisations (needs the extra: pip install 'sourcebook[entities]').",
+        ),
+    ] = False,
+    batch: Annotated[int, typer.Option(help="Documents per batch.")] = 64,
+    limit: Annotated[int, typer.Option(help="Stop after this many documents (0: all).")] = 0,
+) -> None:
+    """Run the slow enrichment in the background of a working archive: resumable, batch by
+    batch, with search available throughout."""
+    if not entities:
+        err.print("[red]error:[/red] say what to enrich: --entities")
+        raise typer.Exit(2)
+    archive = _open()
+    with archive:
+        pending = archive.pending_entities()
+        total = min(pending, limit) if limit else pending
+        with _progress() as progress:
+            task = progress.add_task("entities", total=total, docs=0)
+            started = time.perf_counter()
+            done = archive.enrich_entities(
+                batch_size=batch,
+                limit=limit,
+                progress=lambda k, n: progress.update(task, advance=k, docs=n),
+            )
+        seconds = time.perf_counter() - started
+    rate = done / seconds if seconds else 0.0
+    console.print(
+        f"entities: {done:,} documents in {seconds:.1f} s ({rate:,.1f} docs/s); "
+        f"{max(pending - done, 0):,} still pending"
+    )
 
 
 @app.command()

@@ -41,6 +41,21 @@ class Passage:
     start: int
     end: int
     text: str
+    #: ISO 639-1 language of this passage when detected ("" when unknown).
+    language: str = ""
+
+
+@dataclass
+class PlaceMention:
+    """A city or region a document names, with its country and coordinates."""
+
+    name: str  # as first written in the document
+    canonical: str  # the gazetteer's name
+    country: str  # ISO 3166-1 alpha-2
+    lat: float | None = None
+    lon: float | None = None
+    count: int = 1
+    kind: str = ""  # capital, city or region
 
 
 @dataclass
@@ -76,6 +91,12 @@ class Document:
     countries: list[str] = field(default_factory=list)
     collection: str = ""
     source_tags: dict[str, list[str]] = field(default_factory=dict)
+    #: Derived by enrichment (never given by a source): places, people, organisations, the
+    #: near-duplicate group (docid of the group's earliest member).
+    places: list[PlaceMention] = field(default_factory=list)
+    people: list[str] = field(default_factory=list)
+    organisations: list[str] = field(default_factory=list)
+    dup_group: str = ""
     passages: list[Passage] = field(default_factory=list)
     revisions: list[Revision] = field(default_factory=list)
     #: Internal identity of the source ("scheme:identifier"); the docid is derived from it.
@@ -86,9 +107,16 @@ class Document:
     origin: str = ""
 
     def content(self) -> dict[str, Any]:
-        """The fields whose change makes a new revision, in a JSON-friendly form."""
+        """The source's content: the fields whose change makes a new revision, JSON-friendly.
+
+        Fields Sourcebook derived (listed in ``derived``) are left out, so a better language
+        detector or country tagger never turns an unchanged source into a new revision.
+        """
         out: dict[str, Any] = {}
+        derived = set(self.derived)
         for name in CONTENT_FIELDS:
+            if name in derived:
+                continue
             value = getattr(self, name)
             out[name] = value.isoformat() if isinstance(value, date) else value
         return out
@@ -151,6 +179,9 @@ class Hit:
     document_type: str
     collection: str
     passages: list[PassageHit] = field(default_factory=list)
+    #: The near-duplicate group (docid of its earliest member) and how many others it holds.
+    dup_group: str = ""
+    similar: int = 0
 
 
 @dataclass

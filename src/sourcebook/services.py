@@ -14,17 +14,26 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from sourcebook import cite
 from sourcebook.config import Settings
 from sourcebook.countries import resolve_country
+from sourcebook.enrich.base import Enricher
 from sourcebook.enrich.language import detect_language
 from sourcebook.errors import Conflict, InputTooLarge, NotFound, SourcebookError
 from sourcebook.ids import is_valid_docid, make_docid
 from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.ingest.registry import ParserRegistry, Source
-from sourcebook.model import BadRecord, Document, EmptyRecord, FacetValue, Hit, SearchResult
+from sourcebook.model import (
+    BadRecord,
+    Document,
+    EmptyRecord,
+    FacetValue,
+    Hit,
+    PlaceMention,
+    SearchResult,
+)
 from sourcebook.passages import split_passages
 from sourcebook.search.engine import SearchEngine
 from sourcebook.search.request import FACETS, SearchRequest
@@ -40,8 +49,13 @@ from sourcebook.store.base import (
 from sourcebook.store.codec import content_hash, iso_date, iso_datetime, now_utc
 from sourcebook.store.sqlite import SQLiteStore
 
+if TYPE_CHECKING:  # numpy and datasketch load only when an ingest first needs them
+    from sourcebook.enrich.dedup import DedupIndex
+
 log = logging.getLogger(__name__)
 
+#: People and organisations kept per document (most mentioned first).
+MAX_NAMES = 50
 #: Commit the index at least this often during a long ingest, so a crash loses little.
 INDEX_COMMIT_EVERY = 20_000
 
@@ -53,6 +67,8 @@ class IngestOptions:
     collection: str = ""
     parser: str = ""
     detect_language: bool = True
+    #: countries, places, passage languages and near-duplicate groups (about 1 ms a story)
+    enrich: bool = True
     include_hidden: bool = False
 
 
@@ -155,9 +171,10 @@ class _Batch:
 class _Run:
     """One ingest run: batches documents, writes them, keeps the per-file report."""
 
-    def __init__(self, archive: Archive, run_id: int) -> None:
+    def __init__(self, archive: Archive, run_id: int, options: IngestOptions) -> None:
         self.archive = archive
         self.run_id = run_id
+        self.options = options
         self.report = IngestReport(run_id=run_id, files=[])
         self.batch = _Batch()
         self.since_commit = 0
@@ -196,7 +213,7 @@ class _Run:
                 self.flush()
 
     def flush(self) -> None:
-        self.since_commit += self.archive._flush(self.batch, self.run_id)
+        self.since_commit += self.archive._flush(self.batch, self.run_id, self.options)
         self.batch = _Batch()
         if self.since_commit >= INDEX_COMMIT_EVERY:
             self.archive.index.commit()
@@ -231,6 +248,8 @@ class Archive:
             log.warning("rebuilding the search index from the store (schema changed)")
             self.reindex()
         self._registry = registry
+        self._enricher: Enricher | None = None
+        self._dedup: DedupIndex | None = None
         self.engine = SearchEngine(settings, self.store, self.index)
 
     @property
@@ -259,7 +278,7 @@ class Archive:
         """Ingest files and folders; never aborts on a bad file; idempotent."""
         options = options or IngestOptions()
         path_list = list(paths)
-        run = _Run(self, self.store.start_run([str(p) for p in path_list]))
+        run = _Run(self, self.store.start_run([str(p) for p in path_list]), options)
         for path in iter_input_files(path_list, options.include_hidden):
             outcome = run.outcome(str(path))
             size = 0
@@ -282,9 +301,10 @@ class Archive:
         self, docs: Iterable[Document], options: IngestOptions | None = None, origin: str = "(api)"
     ) -> IngestReport:
         """Ingest documents already in memory, through the same checks as files."""
-        run = _Run(self, self.store.start_run([origin]))
+        options = options or IngestOptions()
+        run = _Run(self, self.store.start_run([origin]), options)
         outcome = run.outcome(origin)
-        run.add(docs, options or IngestOptions(), outcome)
+        run.add(docs, options, outcome)
         return run.finish()
 
     def _parse_file(
@@ -332,14 +352,57 @@ class Archive:
             elif code not in codes:
                 codes.append(code)
         doc.countries = codes
-        if not doc.language and options.detect_language:
+        doc.passages = split_passages(doc.body, self.settings.passage_target_chars)
+        if options.enrich:
+            self._enrich(doc, options)
+        elif not doc.language and options.detect_language:
             lang = detect_language(doc.body or doc.title)
             if lang:
                 doc.language = lang
                 if "language" not in doc.derived:
                     doc.derived.append("language")
-        doc.passages = split_passages(doc.body, self.settings.passage_target_chars)
         return doc
+
+    @property
+    def enricher(self) -> Enricher:
+        if self._enricher is None:
+            self._enricher = Enricher()
+        return self._enricher
+
+    @property
+    def dedup(self) -> DedupIndex:
+        """The archive's near-duplicate index, rebuilt from stored signatures on first use."""
+        if self._dedup is None:
+            from sourcebook.enrich.dedup import DedupIndex
+
+            self._dedup = DedupIndex.from_signatures(
+                (docid, sig, group) for docid, group, sig in self.store.iter_minhashes()
+            )
+        return self._dedup
+
+    def _enrich(self, doc: Document, options: IngestOptions) -> None:
+        """Language per document and passage, countries and places; never over source fields."""
+        if not options.detect_language and not doc.language:
+            doc.language = ""  # the enricher would detect it; keep it empty as asked
+            result = self.enricher.enrich(doc)
+            result.language = ""
+        else:
+            result = self.enricher.enrich(doc)
+        result.apply(doc)
+        for passage, lang in zip(doc.passages, result.passage_languages, strict=False):
+            passage.language = lang
+        doc.places = [
+            PlaceMention(
+                name=p.name,
+                canonical=p.canonical,
+                country=p.country,
+                lat=p.lat,
+                lon=p.lon,
+                count=p.count,
+                kind=p.kind,
+            )
+            for p in result.places
+        ]
 
     def _assign_docid(self, doc: Document, taken: set[str]) -> str:
         if doc.docid:
@@ -356,7 +419,7 @@ class Archive:
                 return candidate
         raise Conflict(f"could not find a free docid for {doc.source_key}")
 
-    def _flush(self, batch: _Batch, run_id: int) -> int:
+    def _flush(self, batch: _Batch, run_id: int, options: IngestOptions) -> int:
         if not batch.docs:
             return 0
         stored = self.store.lookup_sources([d.source_key for d, _, _ in batch.docs])
@@ -386,7 +449,14 @@ class Archive:
                 doc.last_updated = stamp
                 if "last_updated" not in doc.derived:
                     doc.derived.append("last_updated")
-            changes.append(Change(kind=kind, document=doc, content_hash=chash))
+            minhash: bytes | None = None
+            if kind == "updated":
+                doc.dup_group = known.dup_group if known is not None else ""
+            elif options.enrich:
+                signature = self.dedup.signature(f"{doc.title}\n{doc.body}")
+                doc.dup_group = self.dedup.add_signature(doc.docid, signature)
+                minhash = signature.astype("<u4").tobytes()
+            changes.append(Change(kind=kind, document=doc, content_hash=chash, minhash=minhash))
             outcomes.append((outcome, kind))
         self.store.write(changes)
         self.index.upsert([(c.document, c.content_hash) for c in changes])
@@ -421,6 +491,44 @@ class Archive:
         stats["indexed_documents"] = self.index.num_docs()
         stats["archive"] = str(self.settings.home)
         return stats
+
+    # --- background enrichment ----------------------------------------------------------
+    def pending_entities(self) -> int:
+        """Documents still waiting for people and organisations."""
+        return self.store.count_pending_entities()
+
+    def enrich_entities(
+        self, batch_size: int = 64, limit: int = 0, progress: ProgressCallback | None = None
+    ) -> int:
+        """Extract people and organisations (spaCy) for documents not done yet; resumable.
+
+        Each batch is stored and re-indexed before the next, so an interrupted run loses at
+        most one batch and search works throughout. Returns the number of documents done.
+        """
+        from sourcebook.enrich.entities import EntityExtractor
+
+        extractor = EntityExtractor()
+        extractor.load()  # raises EntitiesUnavailable with the install hint when missing
+        done = 0
+        while not limit or done < limit:
+            wanted = batch_size if not limit else min(batch_size, limit - done)
+            docs = self.store.pending_entities(wanted)
+            if not docs:
+                break
+            found = extractor.extract_batch([f"{d.title}\n\n{d.body}" for d in docs])
+            rows = []
+            for doc, entities in zip(docs, found, strict=True):
+                doc.people = entities.top_people(MAX_NAMES)
+                doc.organisations = entities.top_organisations(MAX_NAMES)
+                rows.append((doc.docid, doc.people, doc.organisations))
+            self.store.set_entities(rows)
+            self.index.upsert([(d, content_hash(d)) for d in docs])
+            self.index.commit()
+            done += len(docs)
+            if progress is not None:
+                progress(len(docs), done)
+        self.index.release_writer()
+        return done
 
     # --- export and import --------------------------------------------------------------
     def export_jsonl(self, out: IO[str]) -> int:
@@ -550,7 +658,14 @@ def document_to_json(doc: Document) -> dict[str, Any]:
         "source_tags": doc.source_tags,
         "derived": doc.derived,
         "origin": doc.origin,
-        "passages": [{"seq": p.seq, "start": p.start, "end": p.end} for p in doc.passages],
+        "places": [vars(p) for p in doc.places],
+        "people": doc.people,
+        "organisations": doc.organisations,
+        "dup_group": doc.dup_group,
+        "passages": [
+            {"seq": p.seq, "start": p.start, "end": p.end, "language": p.language}
+            for p in doc.passages
+        ],
         "revisions": [
             {
                 "number": r.number,

@@ -180,4 +180,4 @@ def test_every_model_field_is_read() -> None:
     )
     assert handled == {f.name for f in fields(Document)}
     str_fields = {f.name for f in fields(Document) if f.type == "str"}
-    assert str_fields - {"origin"} == jsonl._STRING_FIELDS
+    assert str_fields - {"origin", "dup_group"} == jsonl._STRING_FIELDS

@@ -39,6 +39,8 @@ class HitOut(BaseModel):
     document_type: str
     collection: str
     passages: list[PassageOut]
+    dup_group: str = Field(description="Near-duplicate group (docid of its earliest member).")
+    similar: int = Field(description="How many near-duplicates this hit stands for.")
 
     @classmethod
     def from_hit(cls, hit: Hit) -> HitOut:
@@ -62,6 +64,8 @@ class HitOut(BaseModel):
                 )
                 for p in hit.passages
             ],
+            dup_group=hit.dup_group,
+            similar=hit.similar,
         )
 
 
@@ -123,6 +127,17 @@ class PassageRef(BaseModel):
     seq: int
     start: int
     end: int
+    language: str = Field(description="ISO 639-1 code of the passage, empty when unknown.")
+
+
+class PlaceOut(BaseModel):
+    name: str = Field(description="As first written in the document.")
+    canonical: str = Field(description="The gazetteer's name.")
+    country: str = Field(description="ISO 3166-1 alpha-2.")
+    lat: float | None
+    lon: float | None
+    count: int
+    kind: str = Field(description="capital, city or region.")
 
 
 class RevisionOut(BaseModel):
@@ -157,6 +172,10 @@ class RecordOut(BaseModel):
     source_tags: dict[str, list[str]]
     derived: list[str] = Field(description="Fields Sourcebook derived rather than read.")
     origin: str
+    places: list[PlaceOut]
+    people: list[str]
+    organisations: list[str]
+    dup_group: str = Field(description="Docid of the earliest member of the near-duplicate group.")
     passages: list[PassageRef]
     revisions: list[RevisionOut]
 
@@ -193,6 +212,7 @@ class FileReportOut(BaseModel):
     updated: int
     unchanged: int
     failed: int
+    skipped: int = Field(description="Records that held nothing (no title, no text).")
     errors: list[str]
 
 

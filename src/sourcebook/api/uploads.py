@@ -121,6 +121,7 @@ def ingest_uploads(
                 updated=outcome.updated,
                 unchanged=outcome.unchanged,
                 failed=outcome.failed,
+                skipped=outcome.skipped,
                 errors=[hide_paths(e) for e in outcome.errors],
             )
             for outcome in report.files

@@ -9,7 +9,7 @@ import tantivy
 
 from sourcebook.index.analyzers import LANGUAGES, tokenizer_name
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Tantivy dates are 64-bit nanoseconds since 1970: the range a date field can hold (publication
 #: dates outside it stay in the store but are not indexed as dates).
@@ -17,7 +17,19 @@ INDEX_DATE_MIN = date(1678, 1, 1)
 INDEX_DATE_MAX = date(2262, 1, 1)
 
 #: Keyword fields: exact values, fast (columnar) for facets and filters.
-KEYWORD_FIELDS: tuple[str, ...] = ("country", "language", "type", "collection", "publisher_exact")
+KEYWORD_FIELDS: tuple[str, ...] = (
+    "country",
+    "language",
+    "type",
+    "collection",
+    "publisher_exact",
+    "place_exact",
+    "person_exact",
+    "organisation_exact",
+    "dup_group",
+)
+#: Name fields searchable word by word (``person:putin``), beside their exact facet fields.
+NAME_FIELDS: tuple[str, ...] = ("place", "person", "organisation")
 
 
 def text_field(kind: str, lang: str) -> str:
@@ -33,6 +45,8 @@ def build_schema() -> Any:
         sb.add_text_field(text_field("title", lang), tokenizer_name=tokenizer_name(lang))
         sb.add_text_field(text_field("body", lang), tokenizer_name=tokenizer_name(lang))
     sb.add_text_field("publisher", tokenizer_name=tokenizer_name("xx"))
+    for name in NAME_FIELDS:
+        sb.add_text_field(name, tokenizer_name=tokenizer_name("xx"))
     for name in KEYWORD_FIELDS:
         sb.add_text_field(name, fast=True, tokenizer_name="raw")
     sb.add_text_field("source_id", tokenizer_name="raw")
@@ -40,4 +54,7 @@ def build_schema() -> Any:
     sb.add_date_field("date", indexed=True, fast=True)
     sb.add_unsigned_field("year", indexed=True, fast=True)
     sb.add_unsigned_field("has_date", indexed=True, fast=True)
+    # a number per near-duplicate group, read from the columnar store to collapse a page
+    sb.add_unsigned_field("dup_key", fast=True)
+    sb.add_unsigned_field("dup_leader", fast=True)  # 1 for the group's earliest member
     return sb.build()

@@ -6,6 +6,7 @@ one writer (the ingest service) and released on ``close()``. Readers reload afte
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 from collections.abc import Iterator, Sequence
@@ -30,6 +31,11 @@ from sourcebook.store.base import IndexEntry
 log = logging.getLogger(__name__)
 
 _VERSION_FILE = "sourcebook-schema-version"
+
+
+def dup_key(group: str) -> int:
+    """A 63-bit number for a near-duplicate group id (collapsing reads numbers, not strings)."""
+    return int.from_bytes(hashlib.blake2b(group.encode(), digest_size=8).digest(), "big") >> 1
 
 
 def to_index_document(doc: Document, content_hash: str) -> Any:
@@ -57,6 +63,19 @@ def to_index_document(doc: Document, content_hash: str) -> Any:
         out.add_text("collection", doc.collection)
     if doc.source_id:
         out.add_text("source_id", doc.source_id)
+    for place in doc.places:
+        out.add_text("place", place.canonical)
+        out.add_text("place_exact", place.canonical)
+    for person in doc.people:
+        out.add_text("person", person)
+        out.add_text("person_exact", person)
+    for organisation in doc.organisations:
+        out.add_text("organisation", organisation)
+        out.add_text("organisation_exact", organisation)
+    group = doc.dup_group or doc.docid
+    out.add_text("dup_group", group)
+    out.add_unsigned("dup_key", dup_key(group))
+    out.add_unsigned("dup_leader", 1 if group == doc.docid else 0)
     out.add_text("title_sort", doc.title.casefold()[:120])
     if (
         doc.publication_date is not None

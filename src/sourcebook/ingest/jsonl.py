@@ -39,9 +39,10 @@ log = logging.getLogger(__name__)
 
 __all__ = ["JsonlParser", "record_to_document"]
 
-_DERIVED_ON_IMPORT = frozenset({"passages", "revisions", "origin"})
+#: recomputed by the importing archive (places and near-duplicate groups by its enrichment)
+_DERIVED_ON_IMPORT = frozenset({"passages", "revisions", "origin", "places", "dup_group"})
 _FIELDS = frozenset(f.name for f in fields(Document))
-_LIST_FIELDS = frozenset({"authors", "countries", "derived"})
+_LIST_FIELDS = frozenset({"authors", "countries", "derived", "people", "organisations"})
 _DATE_FIELDS = frozenset({"publication_date", "accessed_date"})
 _OTHER_FIELDS = frozenset({"last_updated", "source_tags"})
 #: Every other field holds a string (the model's str fields: title, body, docid, ...).

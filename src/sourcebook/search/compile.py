@@ -45,6 +45,8 @@ TEXT_KINDS: dict[str | None, tuple[str, ...]] = {
     "title": ("title",),
     "body": ("body",),
 }
+#: Names searched word by word (accent-folded, unstemmed): ``publisher:``, ``person:``...
+NAME_FIELDS = {"publisher", "place", "person", "organisation"}
 STEM_SLACK = 3
 MIN_STEM_CHARS = 4
 KEYWORD_FIELDS = {"country", "language", "type", "collection", "docid", "source_id"}
@@ -246,18 +248,21 @@ def compile_node(ctx: CompileContext, node: Node) -> Any:
     if isinstance(node, DateRange):
         return date_range_query(ctx.schema, node.start, node.end)
     field = node.field
-    if field == "publisher":
+    if field == "group":  # the members of a near-duplicate group ("N similar")
+        text = node.pattern if isinstance(node, Wildcard) else node.text
+        return Query.term_query(ctx.schema, "dup_group", text)
+    if field in NAME_FIELDS:
         text = node.pattern if isinstance(node, Wildcard) else node.text
         if isinstance(node, Prefix | Wildcard):
             regex = _wildcard_regex(text + "*" if isinstance(node, Prefix) else text)
-            return Query.regex_query(ctx.schema, "publisher", regex)
+            return Query.regex_query(ctx.schema, field, regex)
         tokens = analyze("xx", text)
         if not tokens:
             return _empty()
         if len(tokens) == 1:
-            return Query.term_query(ctx.schema, "publisher", tokens[0])
+            return Query.term_query(ctx.schema, field, tokens[0])
         slop = node.slop if isinstance(node, Phrase) else 0
-        return Query.phrase_query(ctx.schema, "publisher", list(tokens), slop)
+        return Query.phrase_query(ctx.schema, field, list(tokens), slop)
     if field in KEYWORD_FIELDS:
         return _keyword_query(ctx, node)
     kinds = TEXT_KINDS.get(field)

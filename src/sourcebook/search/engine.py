@@ -30,8 +30,10 @@ from sourcebook.search.compile import (
 from sourcebook.search.highlight import TermPatterns, best_passages, positive_terms
 from sourcebook.search.plain import plain_terms
 from sourcebook.search.query import (
+    And,
     MatchAll,
     Node,
+    Not,
     Or,
     Term,
     looks_like_syntax,
@@ -53,7 +55,13 @@ _FACET_FIELDS = {
     "language": "language",
     "year": "year",
     "collection": "collection",
+    "place": "place_exact",
+    "person": "person_exact",
+    "organisation": "organisation_exact",
 }
+#: Collapsing near-duplicates reads this many candidates per hit wanted (then dedupes them).
+COLLAPSE_WINDOW_FACTOR = 3
+COLLAPSE_WINDOW_MAX = 2_000
 #: Plain-text queries with at most this many content words require all of them.
 PLAIN_AND_MAX_TERMS = 4
 #: Plain-text queries may be this many times longer than the syntax limit (then truncated).
@@ -71,6 +79,7 @@ class SearchEngine:
         self.index = index
         self._languages_cache: tuple[tuple[int, int], tuple[str, ...]] | None = None
         self.weights = Weights()
+        self._duplicates_cache: tuple[tuple[int, int], bool] | None = None
 
     # --- helpers ------------------------------------------------------------------------
     def active_languages(self, searcher: Any) -> tuple[str, ...]:
@@ -151,6 +160,9 @@ class SearchEngine:
         any_term("publisher_exact", request.publishers)
         any_term("type", [t.lower() for t in request.types])
         any_term("collection", request.collections)
+        any_term("place_exact", request.places)
+        any_term("person_exact", request.people)
+        any_term("organisation_exact", request.organisations)
         if request.date_from or request.date_to:
             filters.append(date_range_query(schema, request.date_from, request.date_to))
         return filters
@@ -206,10 +218,21 @@ class SearchEngine:
             )
             query = self._with_filters(terms_any(ctx, relaxable, 1), request)
             result = self._run(searcher, query, request, offset)
-        addresses = [address for _key, address in result.hits]
-        docids = [searcher.doc(a).get_first("docid") for a in addresses]
-        scores = [float(key) if request.sort == "relevance" else 0.0 for key, _ in result.hits]
+        collapse = (
+            request.collapse and not _names_field(node, "group") and self._has_duplicates(searcher)
+        )
+        if collapse:
+            window = min(
+                (offset + request.page_size) * COLLAPSE_WINDOW_FACTOR + 20, COLLAPSE_WINDOW_MAX
+            )
+            wide = self._run(searcher, query, request, 0, limit=window)
+            picked = _collapse(searcher, wide.hits)[offset : offset + request.page_size]
+        else:
+            picked = list(result.hits)
+        docids = [searcher.doc(address).get_first("docid") for _key, address in picked]
+        scores = [float(key) if request.sort == "relevance" else 0.0 for key, _ in picked]
         docs = self.store.get_many(docids)
+        sizes = self.store.group_sizes([d.dup_group for d in docs.values()]) if collapse else {}
         terms = positive_terms(node) if request.passages else TermPatterns()
         hits = []
         for docid, score in zip(docids, scores, strict=True):
@@ -217,7 +240,9 @@ class SearchEngine:
             if doc is None:  # indexed but gone from the store: `sourcebook check` repairs this
                 log.warning("index holds %s but the store does not", docid)
                 continue
-            hits.append(_hit(doc, score, best_passages(doc, terms, request.passages)))
+            hit = _hit(doc, score, best_passages(doc, terms, request.passages))
+            hit.similar = max(sizes.get(doc.dup_group, 1) - 1, 0)
+            hits.append(hit)
         facets = self._facets(searcher, query, request) if request.facets else {}
         return SearchResult(
             query=request.query,
@@ -262,8 +287,25 @@ class SearchEngine:
             if d in docs
         ]
 
-    def _run(self, searcher: Any, query: Any, request: SearchRequest, offset: int) -> Any:
-        kwargs: dict[str, Any] = {"limit": request.page_size, "count": True, "offset": offset}
+    def _has_duplicates(self, searcher: Any) -> bool:
+        """Whether any near-duplicate group has two members (else collapsing is skipped)."""
+        generation = (searcher.num_docs, searcher.num_segments)
+        if self._duplicates_cache is None or self._duplicates_cache[0] != generation:
+            groups = (
+                searcher.cardinality(Query.all_query(), "dup_group") if searcher.num_docs else 0
+            )
+            # cardinality is an estimate (HyperLogLog): only a clear gap means duplicates
+            self._duplicates_cache = (generation, groups < searcher.num_docs * 0.999)
+        return self._duplicates_cache[1]
+
+    def _run(
+        self, searcher: Any, query: Any, request: SearchRequest, offset: int, limit: int = 0
+    ) -> Any:
+        kwargs: dict[str, Any] = {
+            "limit": limit or request.page_size,
+            "count": True,
+            "offset": offset,
+        }
         if request.sort == "newest":
             kwargs.update(order_by_field="date", order=tantivy.Order.Desc)
         elif request.sort == "oldest":
@@ -309,7 +351,38 @@ def _hit(doc: Document, score: float, passages: list[PassageHit]) -> Hit:
         document_type=doc.document_type,
         collection=doc.collection,
         passages=passages,
+        dup_group=doc.dup_group,
     )
+
+
+def _names_field(node: Node, field: str) -> bool:
+    """Whether the query uses ``field:`` anywhere."""
+    if isinstance(node, And | Or):
+        return any(_names_field(item, field) for item in node.items)
+    if isinstance(node, Not):
+        return _names_field(node.item, field)
+    return getattr(node, "field", None) == field
+
+
+def _collapse(searcher: Any, hits: list[Any]) -> list[Any]:
+    """One hit per near-duplicate group, in ranked order: the group's earliest member when it
+    matched (a reprint never hides the original), else its best-ranked member."""
+    if not hits:
+        return []
+    addresses = [address for _score, address in hits]
+    keys = searcher.fast_field_values("dup_key", addresses)
+    leaders = searcher.fast_field_values("dup_leader", addresses)
+    slot: dict[int, int] = {}
+    out: list[Any] = []
+    for hit, key, leader in zip(hits, keys, leaders, strict=True):
+        if key is None:
+            out.append(hit)
+        elif key not in slot:
+            slot[key] = len(out)
+            out.append(hit)
+        elif leader:
+            out[slot[key]] = (out[slot[key]][0], hit[1])  # keep the rank, show the original
+    return out
 
 
 def _facet_label(name: str, value: str) -> str:

@@ -105,6 +105,14 @@ FIELDS: Mapping[str, str] = MappingProxyType(
         "published": "date",
         "publication_date": "date",
         "year": "date",
+        "place": "place",
+        "places": "place",
+        "person": "person",
+        "people": "person",
+        "organisation": "organisation",
+        "organization": "organisation",
+        "org": "organisation",
+        "group": "group",
     }
 )
 DATE_FIELD = "date"

@@ -10,7 +10,17 @@ Mode = Literal["auto", "syntax", "plain"]
 Sort = Literal["relevance", "newest", "oldest", "title"]
 SORTS: tuple[str, ...] = ("relevance", "newest", "oldest", "title")
 MODES: tuple[str, ...] = ("auto", "syntax", "plain")
-FACETS: tuple[str, ...] = ("country", "publisher", "type", "language", "year", "collection")
+FACETS: tuple[str, ...] = (
+    "country",
+    "publisher",
+    "type",
+    "language",
+    "year",
+    "collection",
+    "place",
+    "person",
+    "organisation",
+)
 
 
 @dataclass
@@ -29,6 +39,9 @@ class SearchRequest:
     types: list[str] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)
     collections: list[str] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)
+    people: list[str] = field(default_factory=list)
+    organisations: list[str] = field(default_factory=list)
     date_from: date | None = None
     date_to: date | None = None
     sort: Sort = "relevance"
@@ -37,3 +50,6 @@ class SearchRequest:
     facets: bool = True
     facet_size: int = 20
     passages: int = 3
+    #: Show one hit per near-duplicate group (its earliest member when it matches), with the
+    #: number of similar documents; ``group:DOCID`` in the query lists a whole group.
+    collapse: bool = True

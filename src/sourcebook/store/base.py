@@ -24,6 +24,7 @@ class StoredVersion:
     docid: str
     content_hash: str
     revision: int
+    dup_group: str = ""
 
 
 @dataclass
@@ -33,6 +34,8 @@ class Change:
     kind: ChangeKind
     document: Document
     content_hash: str
+    #: The document's MinHash signature (near-duplicate detection), when computed.
+    minhash: bytes | None = None
 
 
 @dataclass
@@ -175,4 +178,23 @@ class Store(Protocol):
 
     def get_harvested(self, docids: Sequence[str]) -> dict[str, HarvestedRecord]:
         """These documents (with passages) and their update times; missing ones are left out."""
+        ...
+
+    # --- enrichment -------------------------------------------------------------------------
+    def iter_minhashes(self) -> Iterator[tuple[str, str, bytes]]:
+        """(docid, dup_group, MinHash signature) in ingest order, to rebuild the dedup index."""
+        ...
+
+    def group_sizes(self, groups: Sequence[str]) -> dict[str, int]:
+        """How many documents each near-duplicate group holds."""
+        ...
+
+    def pending_entities(self, limit: int) -> list[Document]:
+        """Documents whose current revision still awaits entity extraction (oldest first)."""
+        ...
+
+    def count_pending_entities(self) -> int: ...
+
+    def set_entities(self, entities: Sequence[tuple[str, list[str], list[str]]]) -> None:
+        """Store (docid, people, organisations) and mark the documents done."""
         ...

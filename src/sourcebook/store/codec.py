@@ -7,7 +7,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sourcebook.model import Document
+from sourcebook.model import Document, PlaceMention
 
 
 def content_hash(doc: Document) -> str:
@@ -72,6 +72,10 @@ DOCUMENT_COLUMNS: tuple[str, ...] = (
     "source_tags",
     "derived",
     "origin",
+    "places",
+    "people",
+    "organisations",
+    "dup_group",
 )
 
 
@@ -100,6 +104,10 @@ def document_values(doc: Document) -> tuple[Any, ...]:
         dumps(doc.source_tags),
         dumps(doc.derived),
         doc.origin,
+        dumps([vars(p) for p in doc.places]),
+        dumps(doc.people),
+        dumps(doc.organisations),
+        doc.dup_group,
     )
 
 
@@ -128,4 +136,8 @@ def document_from_row(row: Any) -> Document:
         source_tags=json.loads(row["source_tags"]),
         derived=json.loads(row["derived"]),
         origin=row["origin"],
+        places=[PlaceMention(**p) for p in json.loads(row["places"])],
+        people=json.loads(row["people"]),
+        organisations=json.loads(row["organisations"]),
+        dup_group=row["dup_group"],
     )

@@ -133,11 +133,13 @@ class SQLiteStore:
             chunk = keys[i : i + 500]
             marks = ",".join("?" * len(chunk))
             for row in conn.execute(
-                "SELECT source_key, docid, content_hash, revision FROM documents"
+                "SELECT source_key, docid, content_hash, revision, dup_group FROM documents"
                 f" WHERE source_key IN ({marks})",
                 chunk,
             ):
-                out[row[0]] = StoredVersion(docid=row[1], content_hash=row[2], revision=row[3])
+                out[row[0]] = StoredVersion(
+                    docid=row[1], content_hash=row[2], revision=row[3], dup_group=row[4]
+                )
         return out
 
     def docid_owner(self, docid: str) -> str | None:
@@ -172,6 +174,8 @@ class SQLiteStore:
             _INSERT_SQL, (*document_values(doc), change.content_hash, 1, stamp, stamp)
         )
         doc_id = cur.lastrowid
+        if change.minhash is not None:
+            conn.execute("UPDATE documents SET minhash = ? WHERE id = ?", (change.minhash, doc_id))
         conn.execute(
             "INSERT OR IGNORE INTO docids VALUES (?, ?, ?)", (doc.docid, doc.source_key, stamp)
         )
@@ -207,6 +211,8 @@ class SQLiteStore:
         conn.execute(
             _UPDATE_SQL, (*document_values(doc), change.content_hash, number, stamp, row["id"])
         )
+        # a new revision needs its entities extracted again
+        conn.execute("UPDATE documents SET entities_done = 0 WHERE id = ?", (row["id"],))
         conn.execute("DELETE FROM passages WHERE document_id = ?", (row["id"],))
         conn.execute("DELETE FROM document_countries WHERE document_id = ?", (row["id"],))
         self._write_children(conn, row["id"], doc)
@@ -214,8 +220,8 @@ class SQLiteStore:
     @staticmethod
     def _write_children(conn: sqlite3.Connection, doc_id: Any, doc: Document) -> None:
         conn.executemany(
-            "INSERT INTO passages VALUES (?, ?, ?, ?)",
-            [(doc_id, p.seq, p.start, p.end) for p in doc.passages],
+            "INSERT INTO passages (document_id, seq, start, end, language) VALUES (?, ?, ?, ?, ?)",
+            [(doc_id, p.seq, p.start, p.end, p.language) for p in doc.passages],
         )
         conn.executemany(
             "INSERT OR IGNORE INTO document_countries VALUES (?, ?, ?)",
@@ -267,13 +273,19 @@ class SQLiteStore:
             return
         marks = ",".join("?" * len(ids))
         for row in conn.execute(
-            f"SELECT document_id, seq, start, end FROM passages WHERE document_id IN ({marks})"
+            f"SELECT document_id, seq, start, end, language FROM passages WHERE document_id IN ({marks})"
             " ORDER BY document_id, seq",
             list(ids),
         ):
             doc = ids[row[0]]
             doc.passages.append(
-                Passage(seq=row[1], start=row[2], end=row[3], text=doc.body[row[2] : row[3]])
+                Passage(
+                    seq=row[1],
+                    start=row[2],
+                    end=row[3],
+                    text=doc.body[row[2] : row[3]],
+                    language=row[4],
+                )
             )
 
     def _revisions(self, conn: sqlite3.Connection, ids: dict[int, Document]) -> None:
@@ -507,3 +519,57 @@ class SQLiteStore:
             ).fetchall()
             out.update((r.document.docid, r) for r in self._harvested(conn, rows))
         return out
+
+    # --- enrichment -----------------------------------------------------------------------
+    def iter_minhashes(self) -> Iterator[tuple[str, str, bytes]]:
+        """(docid, dup_group, signature) of every document with a signature, in ingest order."""
+        for row in self._conn().execute(
+            "SELECT docid, dup_group, minhash FROM documents WHERE minhash IS NOT NULL ORDER BY id"
+        ):
+            yield str(row[0]), str(row[1]), bytes(row[2])
+
+    def group_sizes(self, groups: Sequence[str]) -> dict[str, int]:
+        """How many documents each near-duplicate group holds."""
+        wanted = [g for g in dict.fromkeys(groups) if g]
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        return {
+            str(r[0]): int(r[1])
+            for r in self._conn().execute(
+                f"SELECT dup_group, count(*) FROM documents WHERE dup_group IN ({marks})"
+                " GROUP BY dup_group",
+                wanted,
+            )
+        }
+
+    def pending_entities(self, limit: int) -> list[Document]:
+        """Documents whose current revision has not been through entity extraction yet."""
+        conn = self._conn()
+        rows = conn.execute(
+            f"SELECT {_SELECT_COLUMNS} FROM documents WHERE entities_done = 0 ORDER BY id LIMIT ?",
+            (limit,),
+        ).fetchall()
+        by_id = {row["id"]: document_from_row(row) for row in rows}
+        self._passages(conn, by_id)
+        return list(by_id.values())
+
+    def count_pending_entities(self) -> int:
+        row = self._conn().execute("SELECT count(*) FROM documents WHERE entities_done = 0")
+        return int(row.fetchone()[0])
+
+    def set_entities(self, entities: Sequence[tuple[str, list[str], list[str]]]) -> None:
+        """Store (docid, people, organisations) and mark those documents done."""
+        conn = self._conn()
+        with self._write_lock:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany(
+                    "UPDATE documents SET people = ?, organisations = ?, entities_done = 1"
+                    " WHERE docid = ?",
+                    [(dumps(p), dumps(o), d) for d, p, o in entities],
+                )
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise StorageError(f"storing entities failed: {exc}") from exc
