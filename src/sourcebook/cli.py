@@ -223,7 +223,7 @@ def _parse_date(value: str | None, name: str) -> date | None:
 def _print_hits(result: SearchResult) -> None:
     start = (result.page - 1) * result.page_size
     console.print(
-        f"[bold]{result.total:,}[/bold] documents for [cyan]{escape(result.query or '*')}[/cyan]"
+        f"[bold]{result.total:,}[/bold] {'document' if result.total == 1 else 'documents'} for [cyan]{escape(result.query or '*')}[/cyan]"
         f" [dim]({result.took_ms:.1f} ms, page {result.page}, sorted by {result.sort})[/dim]"
     )
     for i, hit in enumerate(result.hits, start + 1):

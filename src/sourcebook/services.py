@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -25,6 +23,14 @@ from sourcebook.errors import Conflict, InputTooLarge, NotFound, SourcebookError
 from sourcebook.ids import is_valid_docid, make_docid
 from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.ingest.registry import ParserRegistry, Source
+from sourcebook.ingest.report import (
+    CheckReport,
+    FileOutcome,
+    IngestOptions,
+    IngestReport,
+    ProgressCallback,
+    iter_input_files,
+)
 from sourcebook.model import (
     BadRecord,
     Document,
@@ -35,6 +41,7 @@ from sourcebook.model import (
     SearchResult,
 )
 from sourcebook.passages import split_passages
+from sourcebook.records import clean_strings, document_to_json
 from sourcebook.search.engine import SearchEngine
 from sourcebook.search.request import FACETS, SearchRequest
 from sourcebook.store.base import (
@@ -46,7 +53,7 @@ from sourcebook.store.base import (
     SetCounts,
     Store,
 )
-from sourcebook.store.codec import content_hash, iso_date, iso_datetime, now_utc
+from sourcebook.store.codec import content_hash, now_utc
 from sourcebook.store.sqlite import SQLiteStore
 
 if TYPE_CHECKING:  # numpy and datasketch load only when an ingest first needs them
@@ -54,112 +61,21 @@ if TYPE_CHECKING:  # numpy and datasketch load only when an ingest first needs t
 
 log = logging.getLogger(__name__)
 
+__all__ = [
+    "Archive",
+    "CheckReport",
+    "FileOutcome",
+    "IngestOptions",
+    "IngestReport",
+    "ProgressCallback",
+    "document_to_json",
+    "iter_input_files",
+]
+
 #: People and organisations kept per document (most mentioned first).
 MAX_NAMES = 50
 #: Commit the index at least this often during a long ingest, so a crash loses little.
 INDEX_COMMIT_EVERY = 20_000
-
-
-@dataclass
-class IngestOptions:
-    """How to ingest: collection to file documents under, parser to force, enrichment switches."""
-
-    collection: str = ""
-    parser: str = ""
-    detect_language: bool = True
-    #: countries, places, passage languages and near-duplicate groups (about 1 ms a story)
-    enrich: bool = True
-    include_hidden: bool = False
-
-
-@dataclass
-class FileOutcome:
-    """What happened to one input file."""
-
-    path: str
-    parser: str = ""
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    failed: int = 0
-    skipped: int = 0
-    errors: list[str] = field(default_factory=list)
-    #: Records skipped because they hold nothing (not errors).
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def documents(self) -> int:
-        return self.added + self.updated + self.unchanged
-
-    @property
-    def status(self) -> str:
-        if self.failed and not self.documents:
-            return "failed"
-        parts = [
-            name
-            for name, n in (
-                ("added", self.added),
-                ("updated", self.updated),
-                ("unchanged", self.unchanged),
-            )
-            if n
-        ]
-        if self.failed:
-            parts.append("failed")
-        return "+".join(parts) if parts else "empty"
-
-
-@dataclass
-class IngestReport:
-    run_id: int
-    files: list[FileOutcome]
-    seconds: float = 0.0
-
-    def total(self, name: str) -> int:
-        return sum(int(getattr(f, name)) for f in self.files)
-
-    @property
-    def failed_files(self) -> int:
-        return sum(1 for f in self.files if f.failed)
-
-    @property
-    def documents(self) -> int:
-        return sum(f.documents for f in self.files)
-
-
-@dataclass
-class CheckReport:
-    store_documents: int
-    index_documents: int
-    missing: list[str]
-    extra: list[str]
-    stale: list[str]
-    duplicated: list[str]
-    repaired: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not (self.missing or self.extra or self.stale or self.duplicated)
-
-
-ProgressCallback = Callable[[int, int], None]  # (advance_bytes, documents_so_far)
-
-
-def iter_input_files(paths: Iterable[Path], include_hidden: bool = False) -> Iterator[Path]:
-    """Files under the given paths, directories walked recursively in name order.
-
-    Hidden files and folders (names starting with ".") are skipped unless asked for; symbolic
-    links to directories are not followed (no loops).
-    """
-    for path in paths:
-        if path.is_dir():
-            for root, dirs, files in os.walk(path, followlinks=False):
-                dirs[:] = sorted(d for d in dirs if include_hidden or not d.startswith("."))
-                for name in sorted(files):
-                    if include_hidden or not name.startswith("."):
-                        yield Path(root) / name
-        else:
-            yield path
 
 
 class _Batch:
@@ -341,7 +257,7 @@ class Archive:
             )
         if not (doc.title or doc.body):
             raise SourcebookError("the record has neither a title nor a body")
-        _clean_strings(doc)
+        clean_strings(doc)
         if options.collection:
             doc.collection = options.collection
         codes = []
@@ -614,65 +530,3 @@ class Archive:
     def harvest_records(self, docids: Iterable[str]) -> dict[str, HarvestedRecord]:
         """These documents with their last-change times in the store; unknown ones left out."""
         return self.store.get_harvested([d.strip() for d in docids])
-
-
-def _clean(text: str) -> str:
-    # Lone surrogates (from broken decoders) cannot be stored as UTF-8: mark them U+FFFD.
-    if text.isascii():
-        return text
-    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-
-
-def _clean_strings(doc: Document) -> None:
-    """Make every text field valid Unicode, so one bad character never fails a batch."""
-    for name, value in vars(doc).items():
-        if isinstance(value, str):
-            setattr(doc, name, _clean(value))
-        elif isinstance(value, list) and value and isinstance(value[0], str):
-            setattr(doc, name, [_clean(v) for v in value])
-    doc.source_tags = {_clean(k): [_clean(v) for v in vs] for k, vs in doc.source_tags.items()}
-
-
-def document_to_json(doc: Document) -> dict[str, Any]:
-    """A document as exported: every field, dates in ISO 8601, countries as ISO alpha-2."""
-    return {
-        "docid": doc.docid,
-        "source_key": doc.source_key,
-        "source_id": doc.source_id,
-        "title": doc.title,
-        "publisher": doc.publisher,
-        "authors": doc.authors,
-        "publication_date": iso_date(doc.publication_date),
-        "last_updated": iso_datetime(doc.last_updated),
-        "source_url": doc.source_url,
-        "original_url": doc.original_url,
-        "accessed_date": iso_date(doc.accessed_date),
-        "cite_as": doc.cite_as,
-        "disclaimer": doc.disclaimer,
-        "copyright": doc.copyright,
-        "body": doc.body,
-        "document_type": doc.document_type,
-        "language": doc.language,
-        "countries": doc.countries,
-        "collection": doc.collection,
-        "source_tags": doc.source_tags,
-        "derived": doc.derived,
-        "origin": doc.origin,
-        "places": [vars(p) for p in doc.places],
-        "people": doc.people,
-        "organisations": doc.organisations,
-        "dup_group": doc.dup_group,
-        "passages": [
-            {"seq": p.seq, "start": p.start, "end": p.end, "language": p.language}
-            for p in doc.passages
-        ],
-        "revisions": [
-            {
-                "number": r.number,
-                "content_hash": r.content_hash,
-                "recorded_at": iso_datetime(r.recorded_at),
-                "changed_fields": r.changed_fields,
-            }
-            for r in doc.revisions
-        ],
-    }

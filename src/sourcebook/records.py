@@ -1,0 +1,72 @@
+"""A document as JSON (export, API, ``show --json``) and the text clean-up applied at ingest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sourcebook.model import Document
+from sourcebook.store.codec import iso_date, iso_datetime
+
+
+def clean_text(text: str) -> str:
+    # Lone surrogates (from broken decoders) cannot be stored as UTF-8: mark them U+FFFD.
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def clean_strings(doc: Document) -> None:
+    """Make every text field valid Unicode, so one bad character never fails a batch."""
+    for name, value in vars(doc).items():
+        if isinstance(value, str):
+            setattr(doc, name, clean_text(value))
+        elif isinstance(value, list) and value and isinstance(value[0], str):
+            setattr(doc, name, [clean_text(v) for v in value])
+    doc.source_tags = {
+        clean_text(k): [clean_text(v) for v in vs] for k, vs in doc.source_tags.items()
+    }
+
+
+def document_to_json(doc: Document) -> dict[str, Any]:
+    """A document as exported: every field, dates in ISO 8601, countries as ISO alpha-2."""
+    return {
+        "docid": doc.docid,
+        "source_key": doc.source_key,
+        "source_id": doc.source_id,
+        "title": doc.title,
+        "publisher": doc.publisher,
+        "authors": doc.authors,
+        "publication_date": iso_date(doc.publication_date),
+        "last_updated": iso_datetime(doc.last_updated),
+        "source_url": doc.source_url,
+        "original_url": doc.original_url,
+        "accessed_date": iso_date(doc.accessed_date),
+        "cite_as": doc.cite_as,
+        "disclaimer": doc.disclaimer,
+        "copyright": doc.copyright,
+        "body": doc.body,
+        "document_type": doc.document_type,
+        "language": doc.language,
+        "countries": doc.countries,
+        "collection": doc.collection,
+        "source_tags": doc.source_tags,
+        "derived": doc.derived,
+        "origin": doc.origin,
+        "places": [vars(p) for p in doc.places],
+        "people": doc.people,
+        "organisations": doc.organisations,
+        "dup_group": doc.dup_group,
+        "passages": [
+            {"seq": p.seq, "start": p.start, "end": p.end, "language": p.language}
+            for p in doc.passages
+        ],
+        "revisions": [
+            {
+                "number": r.number,
+                "content_hash": r.content_hash,
+                "recorded_at": iso_datetime(r.recorded_at),
+                "changed_fields": r.changed_fields,
+            }
+            for r in doc.revisions
+        ],
+    }
