@@ -103,3 +103,21 @@ def test_archive_from_environment(archive: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("SOURCEBOOK_HOME", str(archive))
     result = runner.invoke(app, ["stats", "--json"])
     assert json.loads(result.output)["documents"] == 1
+
+
+def test_eval_retrieval_on_a_tiny_collection(tmp_path: Path) -> None:
+    folder = tmp_path / "tiny"
+    (folder / "qrels").mkdir(parents=True)
+    corpus = [
+        {"_id": "d1", "title": "Border security", "text": "Troops guard the Tajik-Afghan border."},
+        {"_id": "d2", "title": "Floods", "text": "Heavy rain flooded the Kulob region."},
+        {"_id": "d3", "title": "Elections", "text": "Voters went to the polls in Bishkek."},
+    ]
+    (folder / "corpus.jsonl").write_text("\n".join(json.dumps(c) for c in corpus) + "\n")
+    queries = [{"_id": "q1", "text": "Who guards the border?"}, {"_id": "q2", "text": "floods"}]
+    (folder / "queries.jsonl").write_text("\n".join(json.dumps(q) for q in queries) + "\n")
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n")
+    result = runner.invoke(app, ["eval", "retrieval", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["ndcg@10"] == 1.0 and figures["queries"] == 2 and figures["documents"] == 3

@@ -559,6 +559,35 @@ def serve(
     uvicorn.run(create_app(settings, allowed_hosts=hosts), **options)
 
 
+eval_app = typer.Typer(help="Evaluate search quality on test collections.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    dataset: Annotated[
+        Path, typer.Argument(help="A BEIR-layout folder: corpus.jsonl, queries.jsonl, qrels/.")
+    ],
+    mode: Annotated[str, typer.Option(help="bm25, or hybrid/semantic with the extra.")] = "bm25",
+    split: Annotated[str, typer.Option(help="Which qrels file: test or train.")] = "test",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Ingest a test collection into a temporary archive through the normal ingest path, run
+    every judged query through the normal search service in plain-text mode, and print nDCG@10,
+    Recall@100, MRR@10 and queries/s."""
+    from sourcebook.evaluation import evaluate_retrieval
+
+    scores = evaluate_retrieval(
+        dataset, mode=mode, split=split, progress=lambda message: err.print(f"[dim]{message}[/dim]")
+    )
+    figures = scores.as_dict()
+    if as_json:
+        sys.stdout.write(json.dumps(figures, indent=2) + "\n")
+        return
+    for key, value in figures.items():
+        console.print(f"{key} {value}")
+
+
 def main() -> None:
     try:
         app()
