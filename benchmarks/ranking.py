@@ -110,6 +110,7 @@ def main() -> int:
         type=Path,
         help="folder keeping corpus embeddings between runs (hybrid, semantic)",
     )
+    ap.add_argument("--model", default="minilm", help="embedding model: minilm, e5 or static:DIR")
     args = ap.parse_args()
     modes = [m for m in args.modes.split(",") if m]
     unknown = [m for m in modes if m not in MODES]

@@ -219,3 +219,16 @@ def test_lone_surrogates_are_replaced_not_fatal(archive: Archive) -> None:
     assert report.total("added") == 1
     doc = next(archive.store.iter_documents())
     assert "\ufffd" in doc.title and doc.title.startswith("Broken ")
+
+
+def test_an_outdated_index_is_rebuilt_from_the_store(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    write(src, "a.txt", STORY_A)
+    settings = Settings(home=tmp_path / "archive")
+    with Archive(settings) as arch:
+        arch.ingest([src])
+    (settings.index_path / "sourcebook-schema-version").write_text("0")
+    with Archive(settings) as arch:
+        assert arch.index.recreated
+        assert arch.search(SearchRequest(query="Dushanbe")).total == 1
+        assert arch.check().ok

@@ -111,6 +111,7 @@ class SearchIndex:
                     "index schema %s is outdated (now %s): recreating", found, SCHEMA_VERSION
                 )
                 shutil.rmtree(self.path)
+                self.recreated = True
         self.path.mkdir(parents=True, exist_ok=True)
         try:
             index = tantivy.Index(build_schema(), path=str(self.path), reuse=True)
