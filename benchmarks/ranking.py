@@ -155,7 +155,7 @@ def main() -> int:
         for mode in extra_modes:
             m = row[mode]
             print(
-                f"  ours {mode:<5}nDCG@10 {m['ndcg@10']:.3f}  R@100 {m['recall@100']:.3f}  "
+                f"  ours {mode} nDCG@10 {m['ndcg@10']:.3f}  R@100 {m['recall@100']:.3f}  "
                 f"MRR@10 {m['mrr@10']:.3f}  {m['queries_per_second']:.0f} q/s"
             )
         for name in ("bm25s", "fts5"):

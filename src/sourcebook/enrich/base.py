@@ -28,6 +28,40 @@ if TYPE_CHECKING:  # numpy (dedup) loads only when a caller builds a DedupIndex
 
 __all__ = ["Enricher", "Enrichment"]
 
+#: In bodies shorter than this, plain-ASCII passages take the document's language.
+MIXED_LANGUAGE_MIN_CHARS = 3000
+LATIN_SCRIPT = frozenset(
+    [
+        "en",
+        "fr",
+        "es",
+        "de",
+        "it",
+        "pt",
+        "nl",
+        "sv",
+        "da",
+        "no",
+        "nb",
+        "fi",
+        "tr",
+        "pl",
+        "cs",
+        "sk",
+        "ro",
+        "hu",
+        "id",
+        "ms",
+        "tl",
+        "ca",
+        "et",
+        "lv",
+        "lt",
+        "sl",
+        "hr",
+    ]
+)
+
 
 @dataclass
 class Enrichment:
@@ -110,6 +144,19 @@ class Enricher:
         texts = list(passages) if passages is not None else [p.text for p in doc.passages]
         if len(texts) == 1 and out.language:
             out.passage_languages = [out.language]  # one passage: the document's language
+        elif texts and out.language in LATIN_SCRIPT and len(doc.body) < MIXED_LANGUAGE_MIN_CHARS:
+            # A short story in a Latin-script language: its plain-ASCII paragraphs are in the
+            # document's language (detecting every paragraph of a wire story costs a third of
+            # the enrichment time and changes nothing); others (Cyrillic, accents) are detected.
+            ascii_text = [t.isascii() for t in texts]
+            detected = iter(
+                detect_passage_languages(
+                    [t for t, a in zip(texts, ascii_text, strict=True) if not a], out.language
+                )
+            )
+            out.passage_languages = [
+                out.language if a else next(detected, out.language) for a in ascii_text
+            ]
         elif texts:
             out.passage_languages = detect_passage_languages(texts, out.language)
         mentions = self.tagger.mentions(doc)
