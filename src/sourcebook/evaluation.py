@@ -219,7 +219,14 @@ def evaluate_retrieval(
 
             def search(text: str) -> list[str]:
                 result = archive.search(
-                    SearchRequest(query=text, mode="plain", page_size=100, facets=False, passages=0)
+                    SearchRequest(
+                        query=text,
+                        mode="plain",
+                        page_size=100,
+                        facets=False,
+                        passages=0,
+                        collapse=False,  # every judged document must be rankable
+                    )
                 )
                 return [hit.source_id for hit in result.hits]
 
@@ -395,6 +402,7 @@ def retrieval_runs(
                         page_size=options.depth,
                         facets=False,
                         passages=0,
+                        collapse=False,
                     )
                 )
                 bm25[qid] = [(hit.source_id, hit.score) for hit in result.hits]
