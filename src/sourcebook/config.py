@@ -44,6 +44,10 @@ class Settings(BaseSettings):
         default=500,
         description="Documents written to the store and index per transaction during ingest.",
     )
+    default_language: str = Field(
+        default="en",
+        description="Language (ISO 639-1) whose stemmer analyses documents of unknown language.",
+    )
     passage_target_chars: int = Field(
         default=800,
         description="Passages are paragraphs, merged or split towards this many characters.",

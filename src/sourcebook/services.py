@@ -159,7 +159,9 @@ class Archive:
         settings.home.mkdir(parents=True, exist_ok=True)
         self.store: Store = SQLiteStore(settings.db_path)
         self.store.migrate()
-        self.index = SearchIndex(settings.index_path, settings.index_heap_bytes)
+        self.index = SearchIndex(
+            settings.index_path, settings.index_heap_bytes, settings.default_language
+        )
         if self.index.recreated and self.store.count():
             log.warning("rebuilding the search index from the store (schema changed)")
             self.reindex()

@@ -38,9 +38,15 @@ LANGUAGES: tuple[str, ...] = (*STEMMERS, FALLBACK)
 MAX_TOKEN_CHARS = 40
 
 
-def analyzer_language(language: str) -> str:
-    """The analyzer key for a document language code ("" or unsupported -> "xx")."""
-    code = (language or "").lower()[:2]
+def analyzer_language(language: str, default: str = "") -> str:
+    """The analyzer key for a document language code.
+
+    A document whose language is unknown ("") is analysed as ``default`` (the archive's main
+    language, setting ``default_language``): short or technical records often defeat language
+    detection, and indexing them unstemmed in a small field of their own skews BM25 (their
+    terms get the inflated idf of a tiny field). An unsupported language gets "xx".
+    """
+    code = (language or default or "").lower()[:2]
     return code if code in STEMMERS else FALLBACK
 
 

@@ -38,9 +38,9 @@ def dup_key(group: str) -> int:
     return int.from_bytes(hashlib.blake2b(group.encode(), digest_size=8).digest(), "big") >> 1
 
 
-def to_index_document(doc: Document, content_hash: str) -> Any:
+def to_index_document(doc: Document, content_hash: str, default_language: str = "") -> Any:
     """The Tantivy document for one stored document."""
-    lang = analyzer_language(doc.language)
+    lang = analyzer_language(doc.language, default_language)
     out = tantivy.Document()
     out.add_text("docid", doc.docid)
     out.add_text("chash", content_hash)
@@ -93,9 +93,12 @@ def to_index_document(doc: Document, content_hash: str) -> Any:
 class SearchIndex:
     """The archive's Tantivy index directory."""
 
-    def __init__(self, path: Path, heap_bytes: int = 128_000_000) -> None:
+    def __init__(
+        self, path: Path, heap_bytes: int = 128_000_000, default_language: str = ""
+    ) -> None:
         self.path = path
         self.heap_bytes = heap_bytes
+        self.default_language = default_language
         self._writer: Any = None
         #: True when an outdated index was discarded on open: the caller must rebuild it.
         self.recreated = False
@@ -139,7 +142,7 @@ class SearchIndex:
         for doc, chash in docs:
             if replace:
                 writer.delete_documents_by_term("docid", doc.docid)
-            writer.add_document(to_index_document(doc, chash))
+            writer.add_document(to_index_document(doc, chash, self.default_language))
 
     def delete(self, docids: Sequence[str]) -> None:
         writer = self._get_writer()

@@ -16,7 +16,7 @@ import tantivy
 from sourcebook.config import Settings
 from sourcebook.countries import country_name, language_name, resolve_country, resolve_language
 from sourcebook.errors import QuerySyntaxError
-from sourcebook.index.analyzers import FALLBACK, LANGUAGES, analyzer_language
+from sourcebook.index.analyzers import LANGUAGES, analyzer_language
 from sourcebook.index.schema import text_field
 from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.model import Document, FacetValue, Hit, PassageHit, SearchResult
@@ -98,8 +98,8 @@ class SearchEngine:
             for bucket in agg["l"]["buckets"]:
                 found.add(analyzer_language(str(bucket["key"])))
                 counted += int(bucket["doc_count"])
-            if counted < total:
-                found.add(FALLBACK)
+            if counted < total:  # documents of unknown language
+                found.add(analyzer_language("", self.settings.default_language))
         languages = tuple(lang for lang in LANGUAGES if lang in found) or ("en",)
         self._languages_cache = (generation, languages)
         return languages
@@ -240,7 +240,8 @@ class SearchEngine:
             if doc is None:  # indexed but gone from the store: `sourcebook check` repairs this
                 log.warning("index holds %s but the store does not", docid)
                 continue
-            hit = _hit(doc, score, best_passages(doc, terms, request.passages))
+            passages = best_passages(doc, terms, request.passages, self.settings.default_language)
+            hit = _hit(doc, score, passages)
             hit.similar = max(sizes.get(doc.dup_group, 1) - 1, 0)
             hits.append(hit)
         facets = self._facets(searcher, query, request) if request.facets else {}
@@ -257,7 +258,7 @@ class SearchEngine:
 
     def similar(self, doc: Document, limit: int = 5) -> list[Hit]:
         """Documents like ``doc`` (Tantivy's more-like-this over its title and body terms)."""
-        lang = analyzer_language(doc.language)
+        lang = analyzer_language(doc.language, self.settings.default_language)
         fields = {
             text_field("title", lang): [doc.title],
             text_field("body", lang): [doc.body[:SIMILAR_SAMPLE_CHARS]],

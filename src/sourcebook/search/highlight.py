@@ -114,7 +114,9 @@ def _matcher(terms: TermPatterns, lang: str) -> _Matcher:
     return _Matcher(stems, prefixes, patterns, idx)
 
 
-def best_passages(doc: Document, terms: TermPatterns, limit: int = 3) -> list[PassageHit]:
+def best_passages(
+    doc: Document, terms: TermPatterns, limit: int = 3, default_language: str = ""
+) -> list[PassageHit]:
     """Up to ``limit`` passages of ``doc`` that best match ``terms``, best first.
 
     When no passage holds a query term (a match on the title or on metadata only), the first
@@ -122,7 +124,7 @@ def best_passages(doc: Document, terms: TermPatterns, limit: int = 3) -> list[Pa
     """
     if limit <= 0 or not doc.passages:
         return []
-    lang = analyzer_language(doc.language)
+    lang = analyzer_language(doc.language, default_language)
     scored: list[PassageHit] = []
     if terms:
         matcher = _matcher(terms, lang)
