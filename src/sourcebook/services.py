@@ -10,6 +10,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -300,27 +301,13 @@ class Archive:
 
     def _enrich(self, doc: Document, options: IngestOptions) -> None:
         """Language per document and passage, countries and places; never over source fields."""
-        if not options.detect_language and not doc.language:
-            doc.language = ""  # the enricher would detect it; keep it empty as asked
-            result = self.enricher.enrich(doc)
-            result.language = ""
-        else:
-            result = self.enricher.enrich(doc)
+        result = self.enricher.enrich(doc)
+        if not options.detect_language:
+            result.language = ""  # the enricher detected one; keep the source's (or none)
         result.apply(doc)
         for passage, lang in zip(doc.passages, result.passage_languages, strict=False):
             passage.language = lang
-        doc.places = [
-            PlaceMention(
-                name=p.name,
-                canonical=p.canonical,
-                country=p.country,
-                lat=p.lat,
-                lon=p.lon,
-                count=p.count,
-                kind=p.kind,
-            )
-            for p in result.places
-        ]
+        doc.places = [PlaceMention(**asdict(p)) for p in result.places]
 
     def _assign_docid(self, doc: Document, taken: set[str]) -> str:
         if doc.docid:
@@ -489,7 +476,9 @@ class Archive:
         stored = {e.docid: e.content_hash for e in self.store.iter_index_entries()}
         indexed: dict[str, str] = {}
         duplicated: list[str] = []
+        entries = 0
         for entry in self.index.iter_entries():
+            entries += 1
             if entry.docid in indexed:
                 duplicated.append(entry.docid)
             indexed[entry.docid] = entry.content_hash
@@ -498,7 +487,7 @@ class Archive:
         stale = sorted(d for d in set(stored) & set(indexed) if stored[d] != indexed[d])
         report = CheckReport(
             store_documents=len(stored),
-            index_documents=sum(1 for _ in self.index.iter_entries()),
+            index_documents=entries,
             missing=missing,
             extra=extra,
             stale=stale,

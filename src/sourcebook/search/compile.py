@@ -113,14 +113,22 @@ def _prefix_regex(ctx: CompileContext, lang: str, prefix: str) -> str | None:
     stemmed = analyze(lang, prefix)
     if len(stemmed) == 1 and stemmed[0] and stemmed[0] != raw:
         options.append(re.escape(stemmed[0]) + ".*")
-    if lang != "xx":
-        # A stemmer cuts suffixes, so the stem of a longer word can be shorter than the prefix
-        # typed ("negotiat*" must find "negotiations", indexed as "negoti"): also accept the
-        # prefix's own truncations by up to STEM_SLACK characters as whole terms.
-        for cut in range(1, STEM_SLACK + 1):
-            if len(raw) - cut >= MIN_STEM_CHARS:
-                options.append(re.escape(raw[:-cut]))
+    options.extend(re.escape(t) for t in stem_truncations(lang, raw))
     return "(" + "|".join(options) + ")"
+
+
+def stem_truncations(lang: str, prefix: str) -> list[str]:
+    """Whole index terms a typed prefix may stand for on a stemmed field.
+
+    A stemmer cuts suffixes, so the stem of a longer word can be shorter than the prefix typed
+    ("negotiat*" must find "negotiations", indexed as "negoti"): the prefix's own truncations by
+    up to STEM_SLACK characters count as whole terms.
+    """
+    if lang == "xx":
+        return []
+    return [
+        prefix[:-cut] for cut in range(1, STEM_SLACK + 1) if len(prefix) - cut >= MIN_STEM_CHARS
+    ]
 
 
 def _regex_query(ctx: CompileContext, kinds: tuple[str, ...], pattern_for: Any) -> Any:
@@ -135,7 +143,7 @@ def _regex_query(ctx: CompileContext, kinds: tuple[str, ...], pattern_for: Any) 
     return _any_of(parts)
 
 
-def _wildcard_regex(pattern: str, stemmed: bool = False) -> str:
+def wildcard_regex(pattern: str, stemmed: bool = False) -> str:
     """A regex for a wildcard pattern over index terms (lower-cased, accent-folded).
 
     On stemmed fields the literal tail after the last wildcard may have been cut by the stemmer
@@ -254,7 +262,7 @@ def compile_node(ctx: CompileContext, node: Node) -> Any:
     if field in NAME_FIELDS:
         text = node.pattern if isinstance(node, Wildcard) else node.text
         if isinstance(node, Prefix | Wildcard):
-            regex = _wildcard_regex(text + "*" if isinstance(node, Prefix) else text)
+            regex = wildcard_regex(text + "*" if isinstance(node, Prefix) else text)
             return Query.regex_query(ctx.schema, field, regex)
         tokens = analyze("xx", text)
         if not tokens:
@@ -275,8 +283,8 @@ def compile_node(ctx: CompileContext, node: Node) -> Any:
     if isinstance(node, Prefix):
         prefix = node.text
         return _regex_query(ctx, kinds, lambda lang: _prefix_regex(ctx, lang, prefix))
-    plain_regex = _wildcard_regex(node.pattern)
-    stem_regex = _wildcard_regex(node.pattern, stemmed=True)
+    plain_regex = wildcard_regex(node.pattern)
+    stem_regex = wildcard_regex(node.pattern, stemmed=True)
     return _regex_query(ctx, kinds, lambda lang: plain_regex if lang == "xx" else stem_regex)
 
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from sourcebook.index.analyzers import analyze, analyzer_language
 from sourcebook.model import Document, Highlight, PassageHit
-from sourcebook.search.compile import MIN_STEM_CHARS, STEM_SLACK, _wildcard_regex
+from sourcebook.search.compile import stem_truncations, wildcard_regex
 from sourcebook.search.query import And, Node, Not, Or, Phrase, Prefix, Term, Wildcard
 
 _HIGHLIGHT_FIELDS = {None, "title", "body"}
@@ -101,15 +101,13 @@ def _matcher(terms: TermPatterns, lang: str) -> _Matcher:
         if options:
             prefixes.append((tuple(sorted(options)), idx))
             raw = analyze("xx", prefix)
-            if lang != "xx" and len(raw) == 1:
-                # whole-term truncations, as in search.compile._prefix_regex
-                for cut in range(1, STEM_SLACK + 1):
-                    if len(raw[0]) - cut >= MIN_STEM_CHARS:
-                        stems.setdefault(raw[0][:-cut], idx)
+            if len(raw) == 1:
+                for term in stem_truncations(lang, raw[0]):
+                    stems.setdefault(term, idx)
             idx += 1
     patterns = []
     for wildcard in terms.wildcards:
-        patterns.append((re.compile(_wildcard_regex(wildcard, stemmed=lang != "xx")), idx))
+        patterns.append((re.compile(wildcard_regex(wildcard, stemmed=lang != "xx")), idx))
         idx += 1
     return _Matcher(stems, prefixes, patterns, idx)
 
