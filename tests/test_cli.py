@@ -121,3 +121,8 @@ def test_eval_retrieval_on_a_tiny_collection(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
     assert figures["ndcg@10"] == 1.0 and figures["queries"] == 2 and figures["documents"] == 3
+
+
+def test_enrich_needs_to_be_told_what(archive: Path) -> None:
+    code, out = sb(archive, "enrich")
+    assert code == 2 and "--entities" in out
