@@ -60,7 +60,7 @@ class Weights:
     baselines index it), so the title field only adds a small bonus for title matches.
     """
 
-    title: float = 0.3
+    title: float = 0.2
     body: float = 1.0
 
 
