@@ -7,6 +7,7 @@ source metadata, query fields (``country:Tajikistan``) and filters. Names come f
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 
@@ -57,6 +58,9 @@ _ALIASES: dict[str, str] = {
     "cape verde": "CV",
     "east timor": "TL",
     "taiwan": "TW",
+    "libyan arab jamahiriya": "LY",
+    "the former yugoslav republic of macedonia": "MK",
+    "zaire": "CD",
 }
 
 
@@ -81,11 +85,39 @@ def _country_table() -> dict[str, str]:
     return table
 
 
+_INVERTED = re.compile(r"^(?P<head>[^,()]+?)\s*(?:,\s*(?P<tail>[^,()]+)|\((?P<paren>[^()]+)\))$")
+
+
+def _uninvert(folded: str) -> str:
+    """UN/ISO list order back to reading order: "congo, democratic republic of the" ->
+    "democratic republic of the congo", "venezuela (bolivarian republic of)" -> "bolivarian
+    republic of venezuela"."""
+    match = _INVERTED.match(folded)
+    if not match:
+        return ""
+    tail = (match["tail"] or match["paren"] or "").strip()
+    return f"{tail} {match['head'].strip()}" if tail else ""
+
+
 def resolve_country(value: str) -> str | None:
-    """The ISO 3166-1 alpha-2 code for a code or name, or None when unknown."""
+    """The ISO 3166-1 alpha-2 code for a code or name, or None when unknown.
+
+    Names are matched folded (case, accents); list-order names as the UN and ISO print them
+    ("Congo, Democratic Republic of the", "Venezuela (Bolivarian Republic of)") are read both
+    ways, and the bare head ("Venezuela") is tried last.
+    """
     if not value or not value.strip():
         return None
-    return _country_table().get(_fold(value))
+    table = _country_table()
+    folded = _fold(value)
+    found = table.get(folded)
+    if found or ("," not in folded and "(" not in folded):
+        return found
+    reading = _uninvert(folded)
+    if reading and reading in table:
+        return table[reading]
+    head = re.split(r"[,(]", folded, maxsplit=1)[0].strip()
+    return table.get(head)
 
 
 def country_name(code: str) -> str:
