@@ -33,7 +33,9 @@ def test_resolve_country(name: str, code: str) -> None:
     assert resolve_country(name) == code
 
 
-@pytest.mark.parametrize("name", ["", "  ", "Atlantis", "Nowhere, Land of", "Narnia (Kingdom of)"])
+@pytest.mark.parametrize(
+    "name", ["", "  ", "Atlantis", "Nowhere, Land of", "Narnia (Kingdom of)", "Tajikistan, Russia"]
+)
 def test_unknown_country_is_none(name: str) -> None:
     assert resolve_country(name) is None
 

@@ -103,8 +103,8 @@ def resolve_country(value: str) -> str | None:
     """The ISO 3166-1 alpha-2 code for a code or name, or None when unknown.
 
     Names are matched folded (case, accents); list-order names as the UN and ISO print them
-    ("Congo, Democratic Republic of the", "Venezuela (Bolivarian Republic of)") are read both
-    ways, and the bare head ("Venezuela") is tried last.
+    ("Congo, Democratic Republic of the", "Venezuela (Bolivarian Republic of)") are read in
+    reading order too. A list of names ("Tajikistan, Afghanistan") is not a name: None.
     """
     if not value or not value.strip():
         return None
@@ -114,10 +114,10 @@ def resolve_country(value: str) -> str | None:
     if found or ("," not in folded and "(" not in folded):
         return found
     reading = _uninvert(folded)
-    if reading and reading in table:
-        return table[reading]
-    head = re.split(r"[,(]", folded, maxsplit=1)[0].strip()
-    return table.get(head)
+    if not reading:
+        return None
+    # "Gambia, The" reads "the gambia", which ISO calls "Gambia"
+    return table.get(reading) or table.get(reading.removeprefix("the "))
 
 
 def country_name(code: str) -> str:

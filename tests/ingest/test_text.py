@@ -63,6 +63,19 @@ def test_windows_1252_text(text_dir: Path) -> None:
     assert "£2" in parse_one(text_dir / "latin1.txt").body
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_utf16_text_with_bom(tmp_path: Path, encoding: str) -> None:
+    # what Windows Notepad saves as "Unicode": full of NUL bytes, yet text
+    text = "Душанбе: пограничный переход\r\n\r\nIllustrative note on the border, 2021.\r\n"
+    path = tmp_path / "notes.txt"
+    data = text.encode(encoding)
+    path.write_bytes(data if encoding == "utf-16" else b"\xfe\xff" + data)
+    assert TextParser().match(Source.from_path(path)) == BY_EXTENSION
+    doc = parse_one(path)
+    assert doc.title == "Душанбе: пограничный переход"
+    assert doc.body == "Illustrative note on the border, 2021."
+
+
 def test_plain_paragraphs_helper() -> None:
     assert plain_paragraphs("a\nb\n\n\n  c  d \r\n") == ["a b", "c d"]
     assert plain_paragraphs("soft\u00adhyphen and\u200bzero width") == ["softhyphen andzero width"]

@@ -70,11 +70,24 @@ class Source:
         return decode_text(self.read_bytes())
 
     def head_text(self) -> str:
+        if utf16_bom(self.head):
+            return self.head.decode("utf-16", errors="replace").lstrip("\ufeff")
         return self.head.decode("utf-8", errors="replace").lstrip("\ufeff")
 
 
+def utf16_bom(data: bytes) -> bool:
+    """Whether ``data`` opens with a UTF-16 byte-order mark (Windows "Unicode" text files)."""
+    return data[:2] in (b"\xff\xfe", b"\xfe\xff")
+
+
 def decode_text(data: bytes) -> str:
-    """Decode bytes as UTF-8, falling back to Windows-1252 then Latin-1 (which never fails)."""
+    """Decode bytes as UTF-16 when they open with its BOM, else as UTF-8, falling back to
+    Windows-1252 then Latin-1 (which never fails)."""
+    if utf16_bom(data):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)

@@ -33,7 +33,7 @@ from typing import Any
 from sourcebook.countries import resolve_country, resolve_language
 from sourcebook.dates import leading_date, parse_date, parse_datetime
 from sourcebook.errors import ParseError
-from sourcebook.ingest.registry import BY_EXTENSION, FALLBACK, NO_MATCH, Source
+from sourcebook.ingest.registry import BY_EXTENSION, FALLBACK, NO_MATCH, Source, utf16_bom
 from sourcebook.model import BadRecord, Document
 
 log = logging.getLogger(__name__)
@@ -331,6 +331,8 @@ def _front_value(key: str, raw: str, where: str, number: int) -> Any:
 
 
 def _looks_binary(data: bytes) -> bool:
+    if utf16_bom(data):  # UTF-16 text is full of NUL bytes; judge its characters instead
+        data = data[: len(data) // 2 * 2].decode("utf-16", errors="replace").encode("utf-8")
     if b"\x00" in data:
         return True
     if not data:
