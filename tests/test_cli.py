@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sourcebook.cli import app
+from sourcebook.enrich.embeddings import available, unavailable_reason
 
 runner = CliRunner()
 
@@ -126,3 +127,55 @@ def test_eval_retrieval_on_a_tiny_collection(tmp_path: Path) -> None:
 def test_enrich_needs_to_be_told_what(archive: Path) -> None:
     code, out = sb(archive, "enrich")
     assert code == 2 and "--entities" in out
+
+
+def test_enrich_embeddings_with_an_unknown_model_is_a_usage_error(
+    archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCEBOOK_SEMANTIC_MODEL", "word2vec")
+    code, out = sb(archive, "enrich", "--embeddings")
+    assert code == 2 and "unknown embedding model" in out and "Traceback" not in out
+
+
+@pytest.mark.skipif(available(), reason="the semantic extra is installed")
+def test_enrich_embeddings_without_the_extra_says_what_to_install(archive: Path) -> None:
+    code, out = sb(archive, "enrich", "--embeddings")
+    out = " ".join(out.split())
+    assert code == 2 and "pip install" in out and "sourcebook[semantic]" in out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not available(), reason=unavailable_reason() or "")
+def test_enrich_embeddings_then_hybrid_search(archive: Path, tmp_path: Path) -> None:
+    code, out = sb(archive, "enrich", "--embeddings")
+    assert code == 0, out
+    out = " ".join(out.split())
+    assert ": 1 documents (1 vectors" in out and "1 of 1 documents embedded, 0 pending" in out
+    code, out = sb(archive, "enrich", "--embeddings")
+    assert code == 0 and ": 0 documents" in " ".join(out.split())  # nothing left to do
+    code, out = sb(archive, "stats", "--json")
+    assert json.loads(out)["embedded_documents"] == 1
+    code, out = sb(archive, "search", "soldiers watching the frontier", "--json")
+    data = json.loads(out)
+    assert data["ranking"] == "hybrid" and data["hits"][0]["title"].startswith("Border security")
+    code, out = sb(archive, "search", "soldiers watching the frontier")
+    assert code == 0 and "hybrid" in out
+    code, out = sb(archive, "search", "Tajik border", "--no-hybrid", "--json")
+    assert json.loads(out)["ranking"] == "bm25"
+
+    folder = tmp_path / "tiny"
+    (folder / "qrels").mkdir(parents=True)
+    corpus = [
+        {"_id": "d1", "title": "Floods", "text": "Storm water inundated the city."},
+        {"_id": "d2", "title": "Elections", "text": "Voters went to the polls in Bishkek."},
+    ]
+    (folder / "corpus.jsonl").write_text("\n".join(json.dumps(c) for c in corpus) + "\n")
+    query = {"_id": "q1", "text": "heavy rain flooded the capital"}
+    (folder / "queries.jsonl").write_text(json.dumps(query) + "\n")
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
+    cache = tmp_path / "cache"
+    args = ["eval", "retrieval", str(folder), "--mode", "hybrid", "--cache", str(cache), "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["ndcg@10"] == 1.0
+    assert any(cache.glob("*-live/manifest.json"))  # the embeddings are kept for the next run

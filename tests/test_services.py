@@ -191,6 +191,7 @@ def test_stats(archive: Archive, tmp_path: Path) -> None:
     archive.ingest([tmp_path / "in"])
     stats = archive.stats()
     assert stats["documents"] == 1 and stats["indexed_documents"] == 1
+    assert stats["embedded_documents"] == 0  # no vectors until `enrich --embeddings`
     assert int(str(stats["passages"])) >= 1
 
 

@@ -20,9 +20,11 @@ from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
     TransferSpeedColumn,
 )
 from rich.table import Table
@@ -59,9 +61,9 @@ def _settings() -> Settings:
     return Settings()
 
 
-def _open() -> Archive:
+def _open(settings: Settings | None = None) -> Archive:
     try:
-        return Archive(_settings())
+        return Archive(settings or _settings())
     except SourcebookError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
@@ -224,7 +226,9 @@ def _print_hits(result: SearchResult) -> None:
     start = (result.page - 1) * result.page_size
     console.print(
         f"[bold]{result.total:,}[/bold] {'document' if result.total == 1 else 'documents'} for [cyan]{escape(result.query or '*')}[/cyan]"
-        f" [dim]({result.took_ms:.1f} ms, page {result.page}, sorted by {result.sort})[/dim]"
+        f" [dim]({result.took_ms:.1f} ms, page {result.page}, sorted by {result.sort}"
+        + (", hybrid" if result.ranking == "hybrid" else "")
+        + ")[/dim]"
     )
     for i, hit in enumerate(result.hits, start + 1):
         meta = " · ".join(
@@ -288,6 +292,15 @@ def search(
     page: Annotated[int, typer.Option(help="Page number (from 1).")] = 1,
     size: Annotated[int, typer.Option(help="Hits per page.")] = 10,
     mode: Annotated[str, typer.Option(help="auto, syntax or plain.")] = "auto",
+    hybrid: Annotated[
+        bool | None,
+        typer.Option(
+            "--hybrid/--no-hybrid",
+            help="Fuse BM25 with vector search when the archive has vectors (default: the "
+            "hybrid setting); --no-hybrid skips loading the model.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Search the archive, with facets and the best passages of each hit."""
@@ -305,7 +318,10 @@ def search(
         page=page,
         page_size=size,
     )
-    archive = _open()
+    settings = _settings()
+    if hybrid is not None:
+        settings = settings.model_copy(update={"hybrid": hybrid})
+    archive = _open(settings)
     with archive:
         try:
             result = archive.search(request)
@@ -457,31 +473,91 @@ def enrich(
             help="Extract people and organisations (needs the extra: pip install 'sourcebook[entities]').",
         ),
     ] = False,
-    batch: Annotated[int, typer.Option(help="Documents per batch.")] = 64,
+    embeddings: Annotated[
+        bool,
+        typer.Option(
+            "--embeddings",
+            help="Embed documents for hybrid search (needs the extra: see docs/semantic.md).",
+        ),
+    ] = False,
+    batch: Annotated[
+        int,
+        typer.Option(
+            help="Documents per batch (entities, default 64) or vectors per save "
+            "(embeddings, default 256)."
+        ),
+    ] = 0,
     limit: Annotated[int, typer.Option(help="Stop after this many documents (0: all).")] = 0,
 ) -> None:
     """Run the slow enrichment in the background of a working archive: resumable, batch by
     batch, with search available throughout."""
-    if not entities:
-        err.print("[red]error:[/red] say what to enrich: --entities")
+    if not entities and not embeddings:
+        err.print("[red]error:[/red] say what to enrich: --entities and/or --embeddings")
         raise typer.Exit(2)
     archive = _open()
     with archive:
-        pending = archive.pending_entities()
-        total = min(pending, limit) if limit else pending
-        with _progress() as progress:
-            task = progress.add_task("entities", total=total, docs=0)
-            started = time.perf_counter()
-            done = archive.enrich_entities(
-                batch_size=batch,
-                limit=limit,
-                progress=lambda k, n: progress.update(task, advance=k, docs=n),
-            )
-        seconds = time.perf_counter() - started
+        if entities:
+            _enrich_entities(archive, batch or 64, limit)
+        if embeddings:
+            _enrich_embeddings(archive, batch, limit)
+
+
+def _enrich_entities(archive: Archive, batch: int, limit: int) -> None:
+    pending = archive.pending_entities()
+    total = min(pending, limit) if limit else pending
+    with _progress() as progress:
+        task = progress.add_task("entities", total=total, docs=0)
+        started = time.perf_counter()
+        done = archive.enrich_entities(
+            batch_size=batch,
+            limit=limit,
+            progress=lambda k, n: progress.update(task, advance=k, docs=n),
+        )
+    seconds = time.perf_counter() - started
     rate = done / seconds if seconds else 0.0
     console.print(
         f"entities: {done:,} documents in {seconds:.1f} s ({rate:,.1f} docs/s); "
         f"{max(pending - done, 0):,} still pending"
+    )
+
+
+def _enrich_embeddings(archive: Archive, chunk: int, limit: int) -> None:
+    status = archive.embedding_status()
+    total = min(status.pending, limit) if limit else status.pending
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("docs"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    )
+    try:
+        with progress:
+            task = progress.add_task("embeddings", total=total)
+            report = archive.enrich_embeddings(
+                chunk=chunk,
+                limit=limit,
+                progress=lambda k, _n: progress.update(task, advance=k),
+            )
+    except KeyboardInterrupt:
+        err.print(
+            "[yellow]stopped[/yellow]: the vectors saved so far are kept; run the command "
+            "again to embed the rest"
+        )
+        raise typer.Exit(130) from None
+    except SourcebookError as exc:  # the extra is missing, another job is running...
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    console.print(
+        f"embeddings ({report.model}, {report.unit}s): {report.documents:,} documents "
+        f"({report.vectors:,} vectors, {report.changed:,} changed) in {report.seconds:.1f} s "
+        f"({report.rate:,.1f} docs/s); {report.removed:,} deleted documents' vectors removed; "
+        f"{report.embedded:,} of {report.total:,} documents embedded, "
+        f"{report.pending:,} pending"
     )
 
 
@@ -570,15 +646,24 @@ def eval_retrieval(
     ],
     mode: Annotated[str, typer.Option(help="bm25, or hybrid/semantic with the extra.")] = "bm25",
     split: Annotated[str, typer.Option(help="Which qrels file: test or train.")] = "test",
+    cache: Annotated[
+        Path | None,
+        typer.Option(help="Folder keeping corpus embeddings between runs (hybrid, semantic)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Ingest a test collection into a temporary archive through the normal ingest path, run
     every judged query through the normal search service in plain-text mode, and print nDCG@10,
-    Recall@100, MRR@10 and queries/s."""
+    Recall@100, MRR@10 and queries/s. Hybrid mode embeds the corpus with the normal job
+    (`enrich --embeddings`) and searches as users do."""
     from sourcebook.evaluation import evaluate_retrieval
 
     scores = evaluate_retrieval(
-        dataset, mode=mode, split=split, progress=lambda message: err.print(f"[dim]{message}[/dim]")
+        dataset,
+        mode=mode,
+        split=split,
+        cache_dir=cache,
+        progress=lambda message: err.print(f"[dim]{message}[/dim]"),
     )
     figures = scores.as_dict()
     if as_json:

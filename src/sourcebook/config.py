@@ -6,9 +6,12 @@ Every field is documented in ``docs/configuration.md`` (a test checks this).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sourcebook.search.fusion import DEFAULT_FUSION, Fusion
 
 
 def _default_home() -> Path:
@@ -56,6 +59,43 @@ class Settings(BaseSettings):
         default=100,
         description="Largest page of search results a caller may ask for.",
     )
+    semantic_model: str = Field(
+        default="minilm",
+        description="Embedding model of semantic search: minilm (all-MiniLM-L6-v2), e5, static:DIR.",
+    )
+    semantic_unit: Literal["document", "passage"] = Field(
+        default="document",
+        description="What one vector stands for: a document (title and start) or each passage.",
+    )
+    vectors_dir: Path | None = Field(
+        default=None,
+        description="Folder of the vector index (default: vectors/ in the archive directory).",
+    )
+    hybrid: bool = Field(
+        default=True,
+        description="Fuse BM25 with vector search for plain-text queries when vectors exist.",
+    )
+    hybrid_fusion: Literal["zscore", "minmax", "rrf"] = Field(
+        default=DEFAULT_FUSION.method,  # type: ignore[arg-type]  # one of the three
+        description="How the BM25 and vector lists are fused.",
+    )
+    hybrid_vector_weight: float = Field(
+        default=DEFAULT_FUSION.weights[1],
+        ge=0.0,
+        le=1.0,
+        description="Weight of the vector list in the fusion; BM25 gets the rest.",
+    )
+    hybrid_depth: int = Field(
+        default=DEFAULT_FUSION.depth,
+        ge=1,
+        le=1000,
+        description="How many hits of each list are fused.",
+    )
+    hybrid_rrf_k: float = Field(
+        default=DEFAULT_FUSION.k,
+        gt=0,
+        description="k of reciprocal rank fusion (when hybrid_fusion is rrf).",
+    )
 
     @property
     def db_path(self) -> Path:
@@ -64,3 +104,17 @@ class Settings(BaseSettings):
     @property
     def index_path(self) -> Path:
         return self.home / "index"
+
+    @property
+    def vectors_path(self) -> Path:
+        return self.vectors_dir or self.home / "vectors"
+
+    def fusion(self) -> Fusion:
+        """The fusion of hybrid search (``DEFAULT_FUSION`` unless the settings change it)."""
+        weight = self.hybrid_vector_weight
+        return Fusion(
+            method=self.hybrid_fusion,
+            weights=(round(1.0 - weight, 6), weight),
+            k=self.hybrid_rrf_k,
+            depth=self.hybrid_depth,
+        )

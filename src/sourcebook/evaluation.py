@@ -10,12 +10,17 @@ the run is scored with the usual definitions:
 * Recall@100: judged-relevant documents retrieved in the top 100, over all judged-relevant ones;
 * MRR@10: reciprocal rank of the first relevant document in the top 10 (0 when none).
 
-Modes: ``bm25`` is the search service alone. ``semantic`` ranks by embeddings only (the corpus
-as stored, embedded by :mod:`sourcebook.enrich.embeddings`, searched exactly in a
-:class:`~sourcebook.index.vectors.VectorIndex`); ``hybrid`` fuses the BM25 top 100 with the
-vector top 100 (:mod:`sourcebook.search.fusion`). Corpus embeddings take minutes, so they are
-kept in ``cache_dir`` (one vector index per dataset, corpus size, model and unit) and a stopped
-run resumes where it stopped. Queries are embedded at query time, inside the timed loop.
+Modes: ``bm25`` is the search service alone. ``hybrid`` is what users get once an archive has
+vectors: the corpus is embedded by the archive's own job (``Archive.enrich_embeddings``, as
+``sourcebook enrich --embeddings``) and every query goes through the normal search service,
+which fuses the BM25 top 100 with the vector top 100 (``sourcebook.search.hybrid``).
+``semantic`` ranks by embeddings only (the corpus as stored, embedded by
+:mod:`sourcebook.enrich.embeddings`, searched exactly in a
+:class:`~sourcebook.index.vectors.VectorIndex`); :func:`retrieval_runs` keeps both lists of
+every query apart (``benchmarks/tune_fusion.py`` re-fuses them). Corpus embeddings take minutes,
+so they are kept in ``cache_dir`` (one vector index per dataset, corpus size, model and unit)
+and a stopped run resumes where it stopped. Queries are embedded at query time, inside the
+timed loop.
 """
 
 from __future__ import annotations
@@ -32,14 +37,14 @@ from typing import TYPE_CHECKING
 from sourcebook.config import Settings
 from sourcebook.errors import ConfigError
 from sourcebook.search.fusion import DEFAULT_FUSION, Fusion
+from sourcebook.search.hybrid import vector_top
 from sourcebook.search.request import SearchRequest
 
 if TYPE_CHECKING:
-    from numpy.typing import ArrayLike
-
     from sourcebook.enrich.embeddings import Embedder
     from sourcebook.index.vectors import VectorIndex
     from sourcebook.model import Document
+    from sourcebook.services import Archive
 
 Qrels = dict[str, dict[str, int]]
 Run = dict[str, list[str]]
@@ -48,8 +53,6 @@ ScoredRun = dict[str, list[tuple[str, float]]]
 MODES = ("bm25", "semantic", "hybrid")
 #: How many hits each retriever hands to fusion (and the depth Recall@100 reads).
 DEPTH = 100
-#: Passage vectors read per wanted document before max-pooling per document.
-PASSAGES_PER_DOCUMENT = 5
 
 
 @dataclass
@@ -179,7 +182,8 @@ def evaluate_retrieval(
     """Ingest a BEIR dataset into a temporary archive and score plain-text search on it.
 
     ``mode`` is ``bm25``, ``semantic`` or ``hybrid``; the last two embed the corpus (kept in
-    ``cache_dir`` when given) with ``semantic.embedder`` (MiniLM by default).
+    ``cache_dir`` when given) with ``semantic.embedder`` (MiniLM by default). ``hybrid`` runs
+    the live path: the archive's embedding job, then the normal search service.
     """
     from sourcebook.services import Archive, IngestOptions
 
@@ -187,10 +191,9 @@ def evaluate_retrieval(
         raise ConfigError(
             f"retrieval mode {mode!r} is not available; use one of {', '.join(MODES)}"
         )
-    if mode != "bm25":
-        runs = retrieval_runs(
-            folder, mode, split, semantic or SemanticOptions(), cache_dir, archive_dir, progress
-        )
+    options = semantic or SemanticOptions()
+    if mode == "semantic":
+        runs = retrieval_runs(folder, mode, split, options, cache_dir, archive_dir, progress)
         ndcg, recall, mrr = score_run(runs.ranked, runs.qrels)
         return RetrievalScores(
             dataset=folder.name,
@@ -204,9 +207,15 @@ def evaluate_retrieval(
             failed=runs.failed,
         )
     dataset = load_dataset(folder, split)
+    hybrid = mode == "hybrid"
+    embedder = (options.embedder or default_embedder()) if hybrid else None
     with tempfile.TemporaryDirectory() as tmp:
         home = archive_dir or Path(tmp) / "archive"
-        with Archive(Settings(home=home)) as archive:
+        settings = _live_settings(home, hybrid, options)
+        if hybrid and embedder is not None and cache_dir is not None:
+            key = _cache_key(folder, embedder, options.unit, settings)
+            settings = settings.model_copy(update={"vectors_dir": cache_dir / f"{key}-live"})
+        with Archive(settings, embedder=embedder) as archive:
             if progress:
                 progress(f"ingesting {dataset.corpus}")
             report = archive.ingest([dataset.corpus], IngestOptions(collection=dataset.name))
@@ -216,18 +225,23 @@ def evaluate_retrieval(
                 # e.g. CACM repeats one _id: the second record is refused, the run goes on
                 for message in report.files[0].errors[:5]:
                     progress(f"skipped: {message}")
+            if hybrid and embedder is not None:
+                _embed_archive(archive, folder, embedder, options.unit, cache_dir, progress)
+            page_size = options.depth if hybrid else DEPTH
 
             def search(text: str) -> list[str]:
                 result = archive.search(
                     SearchRequest(
                         query=text,
                         mode="plain",
-                        page_size=100,
+                        page_size=page_size,
                         facets=False,
                         passages=0,
                         collapse=False,  # every judged document must be rankable
                     )
                 )
+                if hybrid and result.ranking != "hybrid":
+                    raise ConfigError("the archive's search did not use its vectors")
                 return [hit.source_id for hit in result.hits]
 
             if progress:
@@ -247,6 +261,87 @@ def evaluate_retrieval(
         documents=documents,
         failed=failed,
     )
+
+
+def _live_settings(home: Path, hybrid: bool, options: SemanticOptions) -> Settings:
+    """The archive's settings for a bm25 run (no vectors) or a hybrid run (``options``)."""
+    fusion = options.fusion
+    depth = min(options.depth, fusion.depth or options.depth)
+    bm25_weight, vector_weight = fusion.weights
+    return Settings(
+        home=home,
+        hybrid=hybrid,
+        semantic_unit=options.unit,  # type: ignore[arg-type]  # validated by Settings
+        hybrid_fusion=fusion.method,  # type: ignore[arg-type]
+        # only the ratio of the weights changes a ranking
+        hybrid_vector_weight=vector_weight / (bm25_weight + vector_weight),
+        hybrid_depth=depth,
+        hybrid_rrf_k=fusion.k,
+        page_size_max=max(DEPTH, options.depth),
+    )
+
+
+def _embed_archive(
+    archive: Archive,
+    folder: Path,
+    embedder: Embedder,
+    unit: str,
+    cache_dir: Path | None,
+    progress: Callable[[str], None] | None,
+) -> None:
+    """Embed the archive with its own job; vectors a semantic run left in the cache are reused."""
+    if cache_dir is not None:
+        legacy = cache_dir / _cache_key(folder, embedder, unit, archive.settings)
+        seeded = seed_vectors(archive, legacy, embedder, unit)
+        if seeded and progress:
+            progress(f"reused {seeded:,} vectors from {legacy}")
+    status = archive.embedding_status()
+    if status.pending and progress:
+        progress(f"embedding {status.pending:,} of {status.documents:,} documents ({unit}s)")
+    report = archive.enrich_embeddings()
+    if report.documents and progress:
+        progress(
+            f"embedded {report.documents:,} documents in {report.seconds:.0f} s "
+            f"({report.rate:.1f}/s)"
+        )
+    archive.engine.vectors.warm()  # loading the model is not query time
+
+
+def seed_vectors(archive: Archive, legacy: Path, embedder: Embedder, unit: str) -> int:
+    """Copy vectors of the archive's documents from a vector index keyed by source id (what
+    the semantic mode caches) into the archive's empty vector index; returns how many.
+
+    Both embed the same text of each stored document, so the vectors are the same.
+    """
+    from sourcebook.enrich.embeddings import unit_tag
+    from sourcebook.index.vectors import MANIFEST, VectorIndex, writer_lock
+
+    target = archive.settings.vectors_path
+    if (target / MANIFEST).exists() or not (legacy / MANIFEST).exists():
+        return 0
+    source = VectorIndex.load(legacy, embedder.name)
+    hashes = {e.docid: e.content_hash for e in archive.store.iter_index_entries()}
+    ids: list[str] = []
+    rows: list[str] = []
+    tags: list[str] = []
+    for doc in archive.store.iter_documents():
+        units = _units(doc, unit)
+        if not units or not all(source.has(item) for item, _ in units):
+            continue
+        tag = unit_tag(hashes[doc.docid], len(units))
+        for item, _text in units:
+            ids.append(doc.docid + item[len(doc.source_id) :])  # source id#seq -> docid#seq
+            rows.append(item)
+            tags.append(tag)
+    if not ids:
+        return 0
+    import numpy as np
+
+    with writer_lock(target):
+        index = VectorIndex.open(target, embedder.dimension, embedder.name)
+        index.add(ids, np.stack([source.vector(item) for item in rows]), tags)
+        index.save()
+    return len(ids)
 
 
 @dataclass
@@ -277,17 +372,11 @@ class RetrievalRuns:
     failed: int
 
 
-_default_embedder: Embedder | None = None
-
-
 def default_embedder() -> Embedder:
-    """One MiniLM embedder per process (loading it takes seconds)."""
-    global _default_embedder
-    if _default_embedder is None:
-        from sourcebook.enrich.embeddings import MiniLMEmbedder
+    """One MiniLM embedder per process (loading it takes seconds), shared with live search."""
+    from sourcebook.enrich.embeddings import shared_embedder
 
-        _default_embedder = MiniLMEmbedder()
-    return _default_embedder
+    return shared_embedder("minilm")
 
 
 def _cache_key(folder: Path, embedder: Embedder, unit: str, settings: Settings) -> str:
@@ -330,20 +419,6 @@ def embed_corpus(
         if progress and elapsed:
             progress(f"embedded {missing:,} units in {elapsed:.0f} s ({missing / elapsed:.1f}/s)")
     return index
-
-
-def vector_top(
-    index: VectorIndex, query: ArrayLike, depth: int, unit: str
-) -> list[tuple[str, float]]:
-    """The ``depth`` best documents for a query vector; passages are max-pooled per document."""
-    if unit == "document":
-        return index.search(query, depth)
-    best: dict[str, float] = {}
-    for item, score in index.search(query, depth * PASSAGES_PER_DOCUMENT):
-        doc = item.split("#", 1)[0]
-        if doc not in best:  # the list is best first: the first passage is the maximum
-            best[doc] = score
-    return list(best.items())[:depth]
 
 
 def retrieval_runs(

@@ -203,3 +203,5 @@ class SearchResult:
     page_size: int
     sort: str
     took_ms: float
+    #: How the hits were ranked: ``bm25``, or ``hybrid`` (BM25 fused with vector search).
+    ranking: str = "bm25"

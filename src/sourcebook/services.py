@@ -1,4 +1,4 @@
-"""The use cases: ingest, search, show, cite, export, import, reindex, check, stats.
+"""The use cases: ingest, search, show, cite, export, import, reindex, check, stats, enrich.
 
 This is the only module that joins parsers, enrichers, the store and the index. The CLI and the
 web layer call an :class:`Archive`; they never touch SQL or Tantivy.
@@ -59,6 +59,8 @@ from sourcebook.store.sqlite import SQLiteStore
 
 if TYPE_CHECKING:  # numpy and datasketch load only when an ingest first needs them
     from sourcebook.enrich.dedup import DedupIndex
+    from sourcebook.enrich.embedding_job import EmbeddingReport, EmbeddingStatus
+    from sourcebook.enrich.embeddings import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -153,9 +155,18 @@ class _Run:
 
 
 class Archive:
-    """One archive: a store (truth) and its search index (derived)."""
+    """One archive: a store (truth), its search index and its vector index (both derived).
 
-    def __init__(self, settings: Settings, registry: ParserRegistry | None = None) -> None:
+    ``embedder``: the embedding model of semantic search (default: ``settings.semantic_model``,
+    loaded once per process on first use).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        registry: ParserRegistry | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
         self.settings = settings
         settings.home.mkdir(parents=True, exist_ok=True)
         self.store: Store = SQLiteStore(settings.db_path)
@@ -169,7 +180,7 @@ class Archive:
         self._registry = registry
         self._enricher: Enricher | None = None
         self._dedup: DedupIndex | None = None
-        self.engine = SearchEngine(settings, self.store, self.index)
+        self.engine = SearchEngine(settings, self.store, self.index, embedder)
 
     @property
     def registry(self) -> ParserRegistry:
@@ -394,8 +405,14 @@ class Archive:
     def stats(self) -> dict[str, Any]:
         stats = dict(self.store.stats())
         stats["indexed_documents"] = self.index.num_docs()
+        stats["embedded_documents"] = self.embedding_status().embedded
         stats["archive"] = str(self.settings.home)
         return stats
+
+    def warm_up(self) -> None:
+        """Start loading what hybrid search needs (vectors, model) on a background thread, so
+        the first query does not wait for it; nothing happens when there are no vectors."""
+        self.engine.vectors.warm_in_background()
 
     # --- background enrichment ----------------------------------------------------------
     def pending_entities(self) -> int:
@@ -434,6 +451,45 @@ class Archive:
                 progress(len(docs), done)
         self.index.release_writer()
         return done
+
+    def embedding_status(self) -> EmbeddingStatus:
+        """Documents in the archive, and those whose vectors are current (loads no model)."""
+        from sourcebook.enrich.embedding_job import EmbeddingStatus, embedding_status
+
+        folder = self.settings.vectors_path
+        if not (folder / "manifest.json").is_file():  # never embedded: skip reading the store
+            return EmbeddingStatus(self.store.count(), 0)
+        entries = ((e.docid, e.content_hash) for e in self.store.iter_index_entries())
+        return embedding_status(entries, folder, self.settings.semantic_unit)
+
+    def enrich_embeddings(
+        self, chunk: int = 0, limit: int = 0, progress: ProgressCallback | None = None
+    ) -> EmbeddingReport:
+        """Embed documents for semantic search into the vector index; resumable.
+
+        New and changed documents are embedded (``chunk`` units are saved at a time, so an
+        interrupted run loses at most one chunk and search uses the rest at once), and the
+        vectors of deleted documents removed. ``limit`` > 0 stops after that many documents.
+        Raises ConfigError saying what to install when the semantic extra is missing.
+        """
+        from sourcebook.enrich.embedding_job import DEFAULT_CHUNK, run_embedding_job
+        from sourcebook.errors import ConfigError
+
+        vectors = self.engine.vectors
+        reason = vectors.extra_missing()
+        if reason:
+            raise ConfigError(f"cannot embed documents: {reason}")
+        stored = [(e.docid, e.content_hash) for e in self.store.iter_index_entries()]
+        return run_embedding_job(
+            stored,
+            self.store.get_many,
+            vectors.embedder,
+            self.settings.vectors_path,
+            self.settings.semantic_unit,
+            chunk=chunk or DEFAULT_CHUNK,
+            limit=limit,
+            progress=progress,
+        )
 
     # --- export and import --------------------------------------------------------------
     def export_jsonl(self, out: IO[str]) -> int:

@@ -12,6 +12,7 @@ import pytest
 from sourcebook import cli
 from sourcebook.api import schemas
 from sourcebook.config import Settings
+from sourcebook.enrich.embeddings import available, unavailable_reason
 from sourcebook.ids import make_docid
 from sourcebook.search.request import SearchRequest
 from sourcebook.services import Archive, document_to_json
@@ -78,7 +79,9 @@ def test_search_json_is_the_clis_json(site: Client, tmp_path: Path) -> None:
         "took_ms",
         "hits",
         "facets",
+        "ranking",
     ]
+    assert data["ranking"] == "bm25"  # this archive has no vectors
     assert list(data["hits"][0]) == [
         "docid",
         "score",
@@ -405,3 +408,19 @@ def test_every_record_has_similar_documents_or_none(site: Client) -> None:
         response = site.get(f"/api/records/{docid}/similar")
         assert response.status_code == 200, (docid, response.text)
         assert site.get(f"/record/{docid}").status_code == 200
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not available(), reason=unavailable_reason() or "")
+def test_hybrid_search_through_the_api(tmp_path: Path) -> None:
+    config = build_archive(tmp_path / "archive")
+    with Archive(config) as archive:
+        archive.enrich_embeddings()
+    with open_client(config) as client:  # the app warms the model up in the background
+        client.app.state.archive.engine.vectors.wait_until_warm(120)
+        stats = client.get("/api/stats").json()
+        assert stats["embedded_documents"] == stats["documents"] == 15
+        data = client.get("/api/search", params={"q": "soldiers watching the frontier"}).json()
+        assert data["ranking"] == "hybrid" and data["hits"]
+        dated = client.get("/api/search", params={"q": "border", "sort": "newest"}).json()
+        assert dated["ranking"] == "bm25"

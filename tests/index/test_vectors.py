@@ -143,3 +143,30 @@ def test_a_reader_sees_another_writers_save(tmp_path: Path) -> None:
     writer.add(["b"], unit_vectors(1, seed=1))
     writer.save()
     assert reader.changed_on_disk()
+
+
+def test_tags_are_saved_with_their_vectors(tmp_path: Path) -> None:
+    folder = tmp_path / "vectors"
+    vectors = unit_vectors(4)
+    index = VectorIndex(16, "m", folder)
+    index.add(["a", "b"], vectors[:2], ["h1/1", "h2/1"])
+    index.add(["c"], vectors[2:3])  # untagged
+    index.save()
+    assert VectorIndex.read_entries(folder) == {"a": "h1/1", "b": "h2/1", "c": ""}
+    index.add(["a"], vectors[3:4], ["h9/1"])  # re-embedded after a change...
+    index.remove(["a"])  # ...then deleted before the save: the saved vector must go too
+    index.save()
+    loaded = VectorIndex.load(folder)
+    assert loaded.entries() == {"b": "h2/1", "c": ""} == VectorIndex.read_entries(folder)
+    assert loaded.tag("b") == "h2/1" and loaded.tag("zz") == ""
+    loaded.add(["d"], vectors[3:4], ["h4/1"])
+    loaded.save()
+    loaded.compact()
+    assert VectorIndex.load(folder).entries() == {"b": "h2/1", "c": "", "d": "h4/1"}
+    assert sorted(p.name for p in folder.glob("seg-*")) == [
+        "seg-000004.ids.json",
+        "seg-000004.npy",
+        "seg-000004.tags.json",
+    ]
+    with pytest.raises(ConfigError):
+        loaded.add(["e"], vectors[:1], ["x", "y"])

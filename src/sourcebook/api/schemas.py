@@ -90,6 +90,12 @@ class SearchOut(BaseModel):
     facets: dict[str, list[FacetValueOut]] = Field(
         description="Counts by country, publisher, type, language, year and collection."
     )
+    ranking: str = Field(
+        default="bm25",
+        description="How hits were ranked: `bm25` (the words), or `hybrid` (BM25 fused with "
+        "vector search, for plain-text queries by relevance once the archive has vectors; "
+        "`total` and `facets` then also count the hits found for their meaning).",
+    )
 
     @classmethod
     def from_result(cls, result: SearchResult) -> SearchOut:
@@ -105,6 +111,7 @@ class SearchOut(BaseModel):
                 name: [FacetValueOut.from_value(v) for v in values]
                 for name, values in result.facets.items()
             },
+            ranking=result.ranking,
         )
 
 
@@ -197,6 +204,9 @@ class StatsOut(BaseModel):
     docids_issued: int
     ingest_runs: int
     ingest_errors: int
+    embedded_documents: int = Field(
+        default=0, description="Documents with current vectors (semantic search)."
+    )
     by_language: dict[str, int]
     by_collection: dict[str, int]
     by_type: dict[str, int]

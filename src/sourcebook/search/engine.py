@@ -1,7 +1,8 @@
 """The search service: parse, compile, rank, filter, facet, page and pick passages.
 
 It reads the index for ranking and facets and the store for the passages of the page's hits, so
-a hit's passages always carry offsets into the stored body.
+a hit's passages always carry offsets into the stored body. Plain-text queries sorted by
+relevance are ranked by BM25 fused with vector search when vectors exist (``search/hybrid.py``).
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tantivy
 
 from sourcebook.config import Settings
 from sourcebook.countries import country_name, language_name, resolve_country, resolve_language
-from sourcebook.errors import QuerySyntaxError
+from sourcebook.errors import QuerySyntaxError, SourcebookError
 from sourcebook.index.analyzers import LANGUAGES, analyzer_language
 from sourcebook.index.schema import text_field
 from sourcebook.index.tantivy_index import SearchIndex
@@ -28,6 +29,7 @@ from sourcebook.search.compile import (
     terms_any,
 )
 from sourcebook.search.highlight import TermPatterns, best_passages, positive_terms
+from sourcebook.search.hybrid import HybridRanking, VectorSearch, semantic_passage
 from sourcebook.search.plain import plain_terms
 from sourcebook.search.query import (
     And,
@@ -42,6 +44,9 @@ from sourcebook.search.query import (
 )
 from sourcebook.search.request import FACETS, MODES, SORTS, SearchRequest
 from sourcebook.store.base import Store
+
+if TYPE_CHECKING:
+    from sourcebook.enrich.embeddings import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +78,18 @@ SIMILAR_SAMPLE_CHARS = 20_000
 class SearchEngine:
     """Runs :class:`SearchRequest` s against one store and its index."""
 
-    def __init__(self, settings: Settings, store: Store, index: SearchIndex) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        index: SearchIndex,
+        embedder: Embedder | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.index = index
+        #: Vector search for hybrid ranking (``embedder``: the model; default per settings).
+        self.vectors = VectorSearch(settings, embedder)
         self._languages_cache: tuple[tuple[int, int], tuple[str, ...]] | None = None
         self.weights = Weights()
         self._duplicates_cache: tuple[tuple[int, int], bool] | None = None
@@ -177,8 +190,9 @@ class SearchEngine:
 
     def build_query(
         self, request: SearchRequest, searcher: Any
-    ) -> tuple[Any, Node, list[tuple[str, float]]]:
-        """(tantivy query, AST for highlighting, plain terms that may be relaxed to any-of).
+    ) -> tuple[Any, Node, list[tuple[str, float]], bool]:
+        """(tantivy query, AST for highlighting, plain terms that may be relaxed to any-of,
+        whether the query is plain text).
 
         Plain text in ``auto`` mode is read as keywords: up to PLAIN_AND_MAX_TERMS content words
         are all required (relaxed to any word when nothing has them all). Explicit ``plain``
@@ -201,34 +215,42 @@ class SearchEngine:
             main = terms_any(ctx, terms, required)
         else:
             main = compile_node(ctx, node)
-        return self._with_filters(main, request), node, relaxable
+        return self._with_filters(main, request), node, relaxable, plain
 
     # --- running ------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
         self._validate(request)
         searcher = self.index.searcher()
-        query, node, relaxable = self.build_query(request, searcher)
+        query, node, relaxable, plain = self.build_query(request, searcher)
         offset = (request.page - 1) * request.page_size
-        result = self._run(searcher, query, request, offset)
-        if relaxable and result.count == 0:
-            # every word was required and nothing has them all: show documents with any of them
-            ctx = CompileContext(
-                self.index.schema, self.active_languages(searcher), request.query, self.weights
+        stop = offset + request.page_size
+        ranking: HybridRanking | None = None
+        if plain and request.sort == "relevance" and self.vectors.ready():
+            # hybrid: the BM25 top ``depth`` is fused with the vector top (search/hybrid.py)
+            query, top = self._bm25(
+                searcher, query, relaxable, request, 0, self.settings.hybrid_depth
             )
-            query = self._with_filters(terms_any(ctx, relaxable, 1), request)
-            result = self._run(searcher, query, request, offset)
+            ranking = self._hybrid(searcher, request, query, top.hits)
+            relaxable = []
         collapse = (
             request.collapse and not _names_field(node, "group") and self._has_duplicates(searcher)
         )
-        if collapse:
-            window = min(
-                (offset + request.page_size) * COLLAPSE_WINDOW_FACTOR + 20, COLLAPSE_WINDOW_MAX
-            )
-            wide = self._run(searcher, query, request, 0, limit=window)
-            picked = _collapse(searcher, wide.hits)[offset : offset + request.page_size]
+        window = min(stop * COLLAPSE_WINDOW_FACTOR + 20, COLLAPSE_WINDOW_MAX)
+        if ranking is not None:
+            total = ranking.count(searcher)
+            if collapse:
+                picked = _collapse(searcher, ranking.ordered(searcher, window))[offset:stop]
+            else:
+                picked = ranking.ordered(searcher, stop, offset)
         else:
-            picked = list(result.hits)
+            query, result = self._bm25(searcher, query, relaxable, request, offset)
+            total = int(result.count or 0)
+            if collapse:
+                wide = self._run(searcher, query, request, 0, limit=window)
+                picked = _collapse(searcher, wide.hits)[offset:stop]
+            else:
+                picked = list(result.hits)
         docids = [searcher.doc(address).get_first("docid") for _key, address in picked]
         scores = [float(key) if request.sort == "relevance" else 0.0 for key, _ in picked]
         docs = self.store.get_many(docids)
@@ -241,20 +263,58 @@ class SearchEngine:
                 log.warning("index holds %s but the store does not", docid)
                 continue
             passages = best_passages(doc, terms, request.passages, self.settings.default_language)
+            if ranking is not None and passages and not any(p.highlights for p in passages):
+                # found for its meaning alone: show the passage the vectors matched
+                passages = semantic_passage(doc, ranking.passages.get(docid)) or passages
             hit = _hit(doc, score, passages)
             hit.similar = max(sizes.get(doc.dup_group, 1) - 1, 0)
             hits.append(hit)
-        facets = self._facets(searcher, query, request) if request.facets else {}
+        facet_query = ranking.union if ranking is not None else query
+        facets = self._facets(searcher, facet_query, request) if request.facets else {}
         return SearchResult(
             query=request.query,
-            total=int(result.count or 0),
+            total=total,
             hits=hits,
             facets=facets,
             page=request.page,
             page_size=request.page_size,
             sort=request.sort,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
+            ranking="hybrid" if ranking is not None else "bm25",
         )
+
+    def _bm25(
+        self,
+        searcher: Any,
+        query: Any,
+        relaxable: list[tuple[str, float]],
+        request: SearchRequest,
+        offset: int,
+        limit: int = 0,
+    ) -> tuple[Any, Any]:
+        """(the query run, its BM25 result); relaxed to any word when every word was required
+        and no document has them all."""
+        result = self._run(searcher, query, request, offset, limit)
+        if relaxable and result.count == 0:
+            ctx = CompileContext(
+                self.index.schema, self.active_languages(searcher), request.query, self.weights
+            )
+            query = self._with_filters(terms_any(ctx, relaxable, 1), request)
+            result = self._run(searcher, query, request, offset, limit)
+        return query, result
+
+    def _hybrid(
+        self, searcher: Any, request: SearchRequest, query: Any, top: list[Any]
+    ) -> HybridRanking | None:
+        """The fused ranking, or None (then BM25 alone) when the vector side fails."""
+        schema = self.index.schema
+        try:
+            return self.vectors.rank(
+                searcher, schema, request.query, top, query, self._filters(schema, request)
+            )
+        except SourcebookError as exc:
+            log.warning("hybrid ranking failed, ranking by BM25 alone: %s", exc)
+            return None
 
     def similar(self, doc: Document, limit: int = 5) -> list[Hit]:
         """Documents like ``doc`` (Tantivy's more-like-this over its title and body terms)."""

@@ -1,7 +1,8 @@
 """The web application: pages, the JSON API under ``/api``, static files, security headers.
 
 ``create_app(settings)`` builds the app; its lifespan opens one :class:`Archive` on startup
-(``app.state.archive``) and closes it on shutdown. Run it with ``sourcebook serve`` or any ASGI
+(``app.state.archive``), starts loading the embedding model in the background when the archive
+has vectors (hybrid search), and closes the archive on shutdown. Run it with ``sourcebook serve`` or any ASGI
 server (``uvicorn --factory`` with a function that builds the settings).
 """
 
@@ -53,6 +54,9 @@ def create_app(settings: Settings, *, allowed_hosts: Sequence[str] | None = None
         runtime = Runtime(settings=settings, archive=Archive(settings))
         app.state.runtime = runtime
         app.state.archive = runtime.archive
+        # hybrid search's model loads in the background (seconds); until then, and without
+        # vectors, queries are answered as usual
+        runtime.archive.warm_up()
         log.info("serving the archive at %s", settings.home)
         try:
             yield
