@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from sourcebook.index.analyzers import analyze, analyzer_language
 from sourcebook.model import Document, Highlight, PassageHit
@@ -131,11 +132,12 @@ def best_passages(
             text = passage.text
             highlights: list[Highlight] = []
             counts: dict[int, int] = {}
-            # On ASCII text only words that start like a query stem need stemming; elsewhere
-            # (accents are folded by the analyzer) every word is checked.
+            # Only words that start like a query stem need stemming; they are found in the
+            # folded text when folding keeps every offset, else every word is checked.
+            folded = _folded(text, lang) if needles is not None else None
             words = (
-                _candidates(text, needles)
-                if needles is not None and text.isascii()
+                _candidates(text, folded, needles)
+                if folded is not None and needles is not None
                 else _WORD.finditer(text)
             )
             for match in words:
@@ -163,22 +165,69 @@ def best_passages(
 
 
 def _needles(matcher: _Matcher) -> list[str] | None:
-    """Lower-case strings every matching word starts with (a stem is a prefix of its word)."""
+    """Lower-case strings every matching word starts with.
+
+    A Snowball stem is a prefix of its (folded, lower-cased) word but for its last letter:
+    "use" for "using", "live" for "living", "happi" for "happy", "brief" for "brieven". So a
+    word whose stem is ``s``, or starts with a prefix ``s``, starts with ``s[:-1]``.
+    """
     if matcher.patterns:
         return None
-    needles = {s[:-1] if len(s) > 3 else s for s in matcher.stems}
-    needles.update(opt for options, _ in matcher.prefixes for opt in options)
+    needles = {s[:-1] if len(s) > 1 else s for s in matcher.stems}
+    needles.update(o[:-1] if len(o) > 1 else o for options, _ in matcher.prefixes for o in options)
     needles.discard("")
     return sorted(needles) if needles else None
 
 
-def _candidates(text: str, needles: list[str]) -> list[re.Match[str]]:
-    """The words of an ASCII ``text`` that start with a needle, in text order.
+#: Letters that Tantivy's ASCII folding turns into one letter though Unicode does not decompose
+#: them; ё is folded only for Russian, whose stemmer (not the folding) writes it е.
+_EXTRA_FOLDS = {"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ı": "i", "ŧ": "t", "ŀ": "l"}
+#: A letter or digit that folding might change (not ASCII, not Cyrillic but ё): its words could
+#: be missed by the needles, so such a text is checked word by word.
+_UNSAFE = re.compile(r"(?![\x00-\x7f\u0400-\u0450\u0452-\u04ff])[^\W_]")
 
-    ``str.find`` over the lower-cased text is several times faster than a regular expression
-    scan, and only the few candidate words are then stemmed.
-    """
+
+@cache
+def _fold_table(lang: str) -> dict[int, str]:
+    """One-letter ASCII folds of Latin letters, as the analyzer applies them (é -> e)."""
+    table: dict[int, str] = {}
+    # Latin-1 Supplement, Latin Extended-A and -B, IPA; Latin Extended Additional (Vietnamese)
+    for code in (*range(0x80, 0x2B0), *range(0x1E00, 0x1F00)):
+        char = chr(code)
+        base = "".join(
+            c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+        )
+        if len(base) == 1 and base.isascii() and base.isalpha():
+            table[code] = base.lower()
+    for char, fold in _EXTRA_FOLDS.items():
+        table[ord(char)] = fold
+        table[ord(char.upper())] = fold
+    if lang == "ru":
+        table[ord("ё")] = "е"
+    return table
+
+
+def _folded(text: str, lang: str) -> str | None:
+    """``text`` lower-cased and folded letter for letter, or None when that would move an
+    offset or miss a fold (ß -> ss, æ -> ae, Greek, Arabic...): then every word is checked."""
     lowered = text.lower()
+    if len(lowered) != len(text):  # "İ" lower-cases to two characters
+        return None
+    if lowered.isascii():
+        return lowered
+    table = _fold_table(lang)
+    folded = lowered.translate(table)
+    if len(folded) != len(text) or _UNSAFE.search(folded) is not None:
+        return None
+    return folded
+
+
+def _candidates(text: str, lowered: str, needles: list[str]) -> list[re.Match[str]]:
+    """The words of ``text`` whose folded form (``lowered``) starts with a needle, in order.
+
+    ``str.find`` over the folded text is several times faster than a regular expression scan,
+    and only the few candidate words are then stemmed.
+    """
     found: dict[int, re.Match[str]] = {}
     for needle in needles:
         i = lowered.find(needle)
