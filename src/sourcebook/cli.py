@@ -260,7 +260,8 @@ def _print_hits(result: SearchResult) -> None:
         console.print()
         for name, values in result.facets.items():
             if values:
-                shown = ", ".join(f"{v.label or v.value} ({v.count})" for v in values[:8])
+                about = "≈" if result.facets_approximate else ""
+                shown = ", ".join(f"{v.label or v.value} ({about}{v.count})" for v in values[:8])
                 console.print(f"[dim]{name}:[/dim] {escape(shown)}")
 
 

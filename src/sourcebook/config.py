@@ -59,6 +59,12 @@ class Settings(BaseSettings):
         default=100,
         description="Largest page of search results a caller may ask for.",
     )
+    facet_exact_limit: int = Field(
+        default=20_000,
+        ge=1,
+        description="Facets of queries matching more documents than this are estimated from a "
+        "sample of about this many (marked approximate); the total stays exact.",
+    )
     semantic_model: str = Field(
         default="minilm",
         description="Embedding model of semantic search: minilm (all-MiniLM-L6-v2), e5, static:DIR.",

@@ -205,3 +205,6 @@ class SearchResult:
     took_ms: float
     #: How the hits were ranked: ``bm25``, or ``hybrid`` (BM25 fused with vector search).
     ranking: str = "bm25"
+    #: Facet counts estimated from a sample of the matches (very broad queries); see
+    #: docs/performance.md.
+    facets_approximate: bool = False

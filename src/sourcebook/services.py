@@ -396,7 +396,9 @@ class Archive:
         its document count, over the whole archive."""
         if facet not in FACETS:
             raise NotFound(f"no facet {facet!r}; use one of {', '.join(FACETS)}")
-        result = self.search(SearchRequest(page_size=1, passages=0, facet_size=limit))
+        result = self.search(
+            SearchRequest(page_size=1, passages=0, facet_size=limit, exact_facets=True)
+        )
         return result.facets.get(facet, [])
 
     def cite(self, docid: str, style: str, accessed: date | None = None, base_url: str = "") -> str:

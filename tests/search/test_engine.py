@@ -217,3 +217,35 @@ def test_browse_counts_over_the_whole_archive(archive: Archive) -> None:
     assert countries == {"TJ": 3, "AF": 2, "RU": 1, "IR": 1}
     publishers = {v.value: v.count for v in archive.browse("publisher")}
     assert publishers["Illustrative Research Unit"] == 2
+
+
+def test_facets_of_broad_queries_are_estimated_from_a_sample(tmp_path: Path) -> None:
+    # 3,000 documents, two thirds of them about TJ; facets are counted exactly up to 600 matches
+    docs = [
+        doc(
+            f"n{i}",
+            f"Illustrative bulletin {i}",
+            "Border crossing notes." if i % 2 else "Market prices notes.",
+            countries=["TJ"] if i % 3 else ["AF"],
+            language="en",
+        )
+        for i in range(3_000)
+    ]
+    with Archive(Settings(home=tmp_path, facet_exact_limit=600)) as arch:
+        arch.add_documents(docs)
+        broad = arch.search(SearchRequest(query="notes", page_size=1, passages=0))
+        assert broad.total == 3_000 and broad.facets_approximate
+        counts = {v.value: v.count for v in broad.facets["country"]}
+        assert abs(counts["TJ"] - 2_000) < 400 and abs(counts["AF"] - 1_000) < 400
+        assert counts["TJ"] == round(counts["TJ"], -2)  # two significant figures
+        # the same query twice gives the same estimate (the sample is fixed, not random)
+        again = arch.search(SearchRequest(query="notes", page_size=1, passages=0))
+        assert {v.value: v.count for v in again.facets["country"]} == counts
+        # a narrower query is counted exactly
+        narrow = arch.search(SearchRequest(query="border", countries=["AF"], passages=0))
+        assert not narrow.facets_approximate and narrow.total == 500
+        assert {v.value: v.count for v in narrow.facets["country"]} == {"AF": 500}
+        # browsing (and the advanced-search choices) always count exactly
+        assert {v.value: v.count for v in arch.browse("country")} == {"TJ": 2_000, "AF": 1_000}
+        exact = arch.search(SearchRequest(query="notes", exact_facets=True, passages=0))
+        assert not exact.facets_approximate

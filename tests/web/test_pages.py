@@ -381,3 +381,18 @@ def test_api_reference_page(site: Client) -> None:
     for path in ("/api/search", "/api/records/{docid}", "/api/ingest", "/api/export.jsonl"):
         assert f"{path}</code>" in html
     assert "/api/openapi.json" in html
+
+
+def test_estimated_facet_counts_are_marked(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from tests.web.client import build_archive, open_client
+
+    config = build_archive(tmp_path_factory.mktemp("sampled") / "archive", facet_exact_limit=2)
+    with open_client(config) as client:
+        page = client.get("/search", params={"q": ""})
+        assert page.status_code == 200
+        assert "estimated from a sample" in page.text
+        assert "<abbr" in page.text and "≈" in page.text
+        api = client.get("/api/search", params={"q": ""}).json()
+        assert api["facets_approximate"] is True
+        narrow = client.get("/api/search", params={"q": "docid:nothing-here"}).json()
+        assert narrow["facets_approximate"] is False

@@ -96,6 +96,12 @@ class SearchOut(BaseModel):
         "vector search, for plain-text queries by relevance once the archive has vectors; "
         "`total` and `facets` then also count the hits found for their meaning).",
     )
+    facets_approximate: bool = Field(
+        default=False,
+        description="True when the query matched so many documents that the facet counts "
+        "were estimated from a fixed pseudo-random sample of them (about 20,000 documents) "
+        "and rounded to two significant figures; `total` is always exact.",
+    )
 
     @classmethod
     def from_result(cls, result: SearchResult) -> SearchOut:
@@ -112,6 +118,7 @@ class SearchOut(BaseModel):
                 for name, values in result.facets.items()
             },
             ranking=result.ranking,
+            facets_approximate=result.facets_approximate,
         )
 
 

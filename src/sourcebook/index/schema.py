@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import date
 from typing import Any
 
@@ -9,7 +10,7 @@ import tantivy
 
 from sourcebook.index.analyzers import LANGUAGES, tokenizer_name
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: Tantivy dates are 64-bit nanoseconds since 1970: the range a date field can hold (publication
 #: dates outside it stay in the store but are not indexed as dates).
@@ -17,6 +18,15 @@ INDEX_DATE_MIN = date(1678, 1, 1)
 INDEX_DATE_MAX = date(2262, 1, 1)
 
 #: Keyword fields: exact values, fast (columnar) for facets and filters.
+#: Documents fall into this many ``sample`` buckets (by a hash of their docid).
+SAMPLE_BUCKETS = 1024
+
+
+def sample_bucket(docid: str) -> int:
+    """The document's sample bucket: stable, and uniform over docids."""
+    return zlib.crc32(docid.encode()) % SAMPLE_BUCKETS
+
+
 KEYWORD_FIELDS: tuple[str, ...] = (
     "country",
     "language",
@@ -57,4 +67,6 @@ def build_schema() -> Any:
     # a number per near-duplicate group, read from the columnar store to collapse a page
     sb.add_unsigned_field("dup_key", fast=True)
     sb.add_unsigned_field("dup_leader", fast=True)  # 1 for the group's earliest member
+    # a fixed pseudo-random bucket per document: facets of very broad queries count a sample
+    sb.add_unsigned_field("sample", indexed=True)
     return sb.build()

@@ -23,6 +23,7 @@ from sourcebook.index.schema import (
     INDEX_DATE_MIN,
     SCHEMA_VERSION,
     build_schema,
+    sample_bucket,
     text_field,
 )
 from sourcebook.model import Document
@@ -44,6 +45,7 @@ def to_index_document(doc: Document, content_hash: str, default_language: str = 
     out = tantivy.Document()
     out.add_text("docid", doc.docid)
     out.add_text("chash", content_hash)
+    out.add_unsigned("sample", sample_bucket(doc.docid))
     if doc.title:
         out.add_text(text_field("title", lang), doc.title)
     if doc.body or doc.title:

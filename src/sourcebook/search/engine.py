@@ -8,6 +8,7 @@ relevance are ranked by BM25 fused with vector search when vectors exist (``sear
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ from sourcebook.config import Settings
 from sourcebook.countries import country_name, language_name, resolve_country, resolve_language
 from sourcebook.errors import QuerySyntaxError, SourcebookError
 from sourcebook.index.analyzers import LANGUAGES, analyzer_language
-from sourcebook.index.schema import text_field
+from sourcebook.index.schema import SAMPLE_BUCKETS, text_field
 from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.model import Document, FacetValue, Hit, PassageHit, SearchResult
 from sourcebook.search.compile import (
@@ -270,7 +271,9 @@ class SearchEngine:
             hit.similar = max(sizes.get(doc.dup_group, 1) - 1, 0)
             hits.append(hit)
         facet_query = ranking.union if ranking is not None else query
-        facets = self._facets(searcher, facet_query, request) if request.facets else {}
+        facets, sampled = (
+            self._facets(searcher, facet_query, request, total) if request.facets else ({}, False)
+        )
         return SearchResult(
             query=request.query,
             total=total,
@@ -281,6 +284,7 @@ class SearchEngine:
             sort=request.sort,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             ranking="hybrid" if ranking is not None else "bm25",
+            facets_approximate=sampled,
         )
 
     def _bm25(
@@ -379,24 +383,55 @@ class SearchEngine:
             raise QuerySyntaxError(f"the index could not run this query: {exc}") from exc
 
     def _facets(
-        self, searcher: Any, query: Any, request: SearchRequest
-    ) -> dict[str, list[FacetValue]]:
+        self, searcher: Any, query: Any, request: SearchRequest, total: int
+    ) -> tuple[dict[str, list[FacetValue]], bool]:
+        """Facet counts for ``query``'s matches, and whether they are estimated from a sample.
+
+        Counting costs time in proportion to the matches (tens of milliseconds for every
+        document of a million-passage archive), so for a query matching more than
+        ``settings.facet_exact_limit`` documents the counts come from the documents of a fixed
+        pseudo-random set of ``sample`` buckets holding about that many, scaled up, as
+        Elasticsearch's ``random_sampler`` aggregation does. Such counts are marked
+        approximate; clicking a value gives its exact count as the total.
+        """
         size = max(1, request.facet_size)
         aggs = {
             name: {"terms": {"field": field, "size": 100 if name == "year" else size}}
             for name, field in _FACET_FIELDS.items()
         }
+        scale = 1.0
+        limit = self.settings.facet_exact_limit
+        if not request.exact_facets and total > limit:
+            buckets_wanted = math.ceil(SAMPLE_BUCKETS * limit / total)
+            if buckets_wanted < SAMPLE_BUCKETS:
+                sample = Query.term_set_query(
+                    self.index.schema, "sample", list(range(buckets_wanted))
+                )
+                query = Query.boolean_query([(Occur.Must, query), (Occur.Must, sample)])
+                scale = SAMPLE_BUCKETS / buckets_wanted
         raw = searcher.aggregate(query, aggs)
         facets: dict[str, list[FacetValue]] = {}
         for name in FACETS:
             buckets = raw.get(name, {}).get("buckets", [])
-            values = [FacetValue(str(b["key"]), int(b["doc_count"])) for b in buckets]
+            values = [
+                FacetValue(str(b["key"]), _estimate(int(b["doc_count"]), scale, total))
+                for b in buckets
+            ]
             if name == "year":
                 values.sort(key=lambda v: v.value, reverse=True)
             for value in values:
                 value.label = _facet_label(name, value.value)
             facets[name] = values
-        return facets
+        return facets, scale > 1.0
+
+
+def _estimate(count: int, scale: float, total: int) -> int:
+    """A sampled count scaled up to the whole, to two significant figures, at most ``total``."""
+    if scale <= 1.0:
+        return count
+    value = count * scale
+    digits = max(0, len(str(int(value))) - 2)
+    return min(total, int(round(value, -digits)))
 
 
 def _hit(doc: Document, score: float, passages: list[PassageHit]) -> Hit:

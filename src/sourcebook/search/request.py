@@ -49,6 +49,8 @@ class SearchRequest:
     page_size: int = 10
     facets: bool = True
     facet_size: int = 20
+    #: Count facets exactly however many documents match (else broad queries count a sample).
+    exact_facets: bool = False
     passages: int = 3
     #: Show one hit per near-duplicate group (its earliest member when it matches), with the
     #: number of similar documents; ``group:DOCID`` in the query lists a whole group.

@@ -55,6 +55,8 @@ class FacetLink:
     count: int
     url: str
     active: bool
+    #: The count is an estimate from a sample of the matches (a very broad query).
+    approximate: bool = False
 
 
 @dataclass
@@ -139,7 +141,15 @@ def facet_boxes(params: SearchParams, result: SearchResult) -> list[FacetBox]:
             else:
                 target = params.with_filter(name, value.value)
             label = value.label if name in ("country", "language") else label_for(name, value.value)
-            links.append(FacetLink(label or value.value, value.count, target.url(), bool(selected)))
+            links.append(
+                FacetLink(
+                    label or value.value,
+                    value.count,
+                    target.url(),
+                    bool(selected),
+                    result.facets_approximate,
+                )
+            )
         if links and not (name == "collection" and len(links) < 2 and not selected):
             boxes.append(FacetBox(name, title, links))
     return boxes
