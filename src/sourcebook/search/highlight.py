@@ -213,10 +213,9 @@ def _folded(text: str, lang: str) -> str | None:
     lowered = text.lower()
     if len(lowered) != len(text):  # "İ" lower-cases to two characters
         return None
-    if lowered.isascii():
-        return lowered
-    table = _fold_table(lang)
-    folded = lowered.translate(table)
+    if lowered.isascii() or _UNSAFE.search(lowered) is None:
+        return lowered  # non-ASCII punctuation (“ ” — «) and Cyrillic need no folding
+    folded = lowered.translate(_fold_table(lang))
     if len(folded) != len(text) or _UNSAFE.search(folded) is not None:
         return None
     return folded
