@@ -60,7 +60,7 @@ class Settings(BaseSettings):
         description="Largest page of search results a caller may ask for.",
     )
     facet_exact_limit: int = Field(
-        default=20_000,
+        default=10_000,
         ge=1,
         description="Facets of queries matching more documents than this are estimated from a "
         "sample of about this many (marked approximate); the total stays exact.",

@@ -189,6 +189,7 @@ class Archive:
         return self._registry
 
     def close(self) -> None:
+        self.engine.close()
         self.index.close()
         self.store.close()
 

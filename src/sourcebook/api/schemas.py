@@ -99,7 +99,7 @@ class SearchOut(BaseModel):
     facets_approximate: bool = Field(
         default=False,
         description="True when the query matched so many documents that the facet counts "
-        "were estimated from a fixed pseudo-random sample of them (about 20,000 documents) "
+        "were estimated from a fixed pseudo-random sample of them (about 10,000 documents, setting `facet_exact_limit`) "
         "and rounded to two significant figures; `total` is always exact.",
     )
 

@@ -11,6 +11,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import tantivy
@@ -94,6 +95,12 @@ class SearchEngine:
         self._languages_cache: tuple[tuple[int, int], tuple[str, ...]] | None = None
         self.weights = Weights()
         self._duplicates_cache: tuple[tuple[int, int], bool] | None = None
+        #: Facets are counted in Tantivy (which releases the GIL) while the hits' records and
+        #: passages are read here, so the two overlap on a second core.
+        self._facet_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="facets")
+
+    def close(self) -> None:
+        self._facet_pool.shutdown(wait=True)
 
     # --- helpers ------------------------------------------------------------------------
     def active_languages(self, searcher: Any) -> tuple[str, ...]:
@@ -227,7 +234,14 @@ class SearchEngine:
         offset = (request.page - 1) * request.page_size
         stop = offset + request.page_size
         ranking: HybridRanking | None = None
-        if plain and request.sort == "relevance" and self.vectors.ready():
+        hybrid = plain and request.sort == "relevance" and self.vectors.ready()
+        # facets are counted on another thread from the start, overlapping the ranking
+        early = (
+            (query, self._facet_pool.submit(self._facets, searcher, query, request, None))
+            if request.facets and not hybrid
+            else None
+        )
+        if hybrid:
             # hybrid: the BM25 top ``depth`` is fused with the vector top (search/hybrid.py)
             query, top = self._bm25(
                 searcher, query, relaxable, request, 0, self.settings.hybrid_depth
@@ -252,6 +266,15 @@ class SearchEngine:
                 picked = _collapse(searcher, wide.hits)[offset:stop]
             else:
                 picked = list(result.hits)
+        facet_query = ranking.union if ranking is not None else query
+        facets_future = None
+        if request.facets:
+            if early is not None and early[0] is facet_query:
+                facets_future = early[1]
+            else:  # hybrid, or the query was relaxed to any word
+                facets_future = self._facet_pool.submit(
+                    self._facets, searcher, facet_query, request, total
+                )
         docids = [searcher.doc(address).get_first("docid") for _key, address in picked]
         scores = [float(key) if request.sort == "relevance" else 0.0 for key, _ in picked]
         docs = self.store.get_many(docids)
@@ -270,10 +293,7 @@ class SearchEngine:
             hit = _hit(doc, score, passages)
             hit.similar = max(sizes.get(doc.dup_group, 1) - 1, 0)
             hits.append(hit)
-        facet_query = ranking.union if ranking is not None else query
-        facets, sampled = (
-            self._facets(searcher, facet_query, request, total) if request.facets else ({}, False)
-        )
+        facets, sampled = facets_future.result() if facets_future is not None else ({}, False)
         return SearchResult(
             query=request.query,
             total=total,
@@ -383,7 +403,7 @@ class SearchEngine:
             raise QuerySyntaxError(f"the index could not run this query: {exc}") from exc
 
     def _facets(
-        self, searcher: Any, query: Any, request: SearchRequest, total: int
+        self, searcher: Any, query: Any, request: SearchRequest, total: int | None
     ) -> tuple[dict[str, list[FacetValue]], bool]:
         """Facet counts for ``query``'s matches, and whether they are estimated from a sample.
 
@@ -401,11 +421,13 @@ class SearchEngine:
         }
         scale = 1.0
         limit = self.settings.facet_exact_limit
-        if not request.exact_facets and total > limit:
+        if total is None and not request.exact_facets:
+            total = int(searcher.search(query, limit=1, count=True).count or 0)
+        if total is not None and not request.exact_facets and total > limit:
             buckets_wanted = math.ceil(SAMPLE_BUCKETS * limit / total)
             if buckets_wanted < SAMPLE_BUCKETS:
-                sample = Query.term_set_query(
-                    self.index.schema, "sample", list(range(buckets_wanted))
+                sample = Query.range_query(
+                    self.index.schema, "sample", tantivy.FieldType.Unsigned, 0, buckets_wanted - 1
                 )
                 query = Query.boolean_query([(Occur.Must, query), (Occur.Must, sample)])
                 scale = SAMPLE_BUCKETS / buckets_wanted
@@ -414,7 +436,7 @@ class SearchEngine:
         for name in FACETS:
             buckets = raw.get(name, {}).get("buckets", [])
             values = [
-                FacetValue(str(b["key"]), _estimate(int(b["doc_count"]), scale, total))
+                FacetValue(str(b["key"]), _estimate(int(b["doc_count"]), scale, total or 0))
                 for b in buckets
             ]
             if name == "year":
