@@ -258,14 +258,14 @@ class SearchEngine:
                 picked = _collapse(searcher, ranking.ordered(searcher, window))[offset:stop]
             else:
                 picked = ranking.ordered(searcher, stop, offset)
+        elif collapse:  # one search for the count and the window the page is collapsed from
+            query, wide = self._bm25(searcher, query, relaxable, request, 0, window)
+            total = int(wide.count or 0)
+            picked = _collapse(searcher, wide.hits)[offset:stop]
         else:
             query, result = self._bm25(searcher, query, relaxable, request, offset)
             total = int(result.count or 0)
-            if collapse:
-                wide = self._run(searcher, query, request, 0, limit=window)
-                picked = _collapse(searcher, wide.hits)[offset:stop]
-            else:
-                picked = list(result.hits)
+            picked = list(result.hits)
         facet_query = ranking.union if ranking is not None else query
         facets_future = None
         if request.facets:
