@@ -20,9 +20,6 @@ import asyncio
 import os
 import random
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,11 +30,10 @@ from urllib.parse import urlencode
 
 import httpx
 
-from _common import percentile, reuters_files
+from _common import HOST, free_port, percentile, reuters_files, start_server, stop, wait_ready
 from sourcebook.config import Settings
 from sourcebook.services import Archive, IngestOptions
 
-HOST = "127.0.0.1"
 WORDS = [
     "oil", "wheat", "dollar", "bank", "trade", "coffee", "sugar", "gold", "opec", "yen",
     "tariff", "interest", "rates", "profit", "dividend", "merger", "shares", "export",
@@ -112,39 +108,6 @@ def build_archive(home: Path, reuters: Path) -> int:
         return report.documents
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(home: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    script = Path(sys.executable).with_name("sourcebook")
-    command = (
-        [str(script)]
-        if script.exists()
-        else [sys.executable, "-c", "from sourcebook.cli import main; main()"]
-    )
-    command += ["--archive", str(home), "serve", "--host", HOST, "--port", str(port)]
-    with log.open("wb") as out:
-        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-
-
-async def wait_ready(base: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(base_url=base) as client:
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                raise SystemExit(f"sourcebook serve exited with {server.returncode}")
-            try:
-                if (await client.get("/api/stats")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise SystemExit("sourcebook serve did not answer in time")
-
-
 async def collect_docids(client: httpx.AsyncClient) -> list[str]:
     docids: list[str] = []
     for params in ({"sort": "newest", "size": "100"}, {"q": "oil", "size": "100"}):
@@ -193,16 +156,6 @@ async def load(
         await asyncio.gather(*(one_client() for _ in range(clients)))
         elapsed = time.perf_counter() - started
     return timings, errors, samples, elapsed
-
-
-def stop(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is None:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def main() -> int:

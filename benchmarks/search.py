@@ -13,17 +13,13 @@ Target (issue 2): full path p50 <= 5 ms, p99 <= 30 ms.
 from __future__ import annotations
 
 import argparse
-import random
-import re
 import tempfile
 import time
-from collections import Counter
+from datetime import date
 from pathlib import Path
 
-from _common import RawTantivy, parse_reuters, percentile, reuters_files, summarise
+from _common import RawTantivy, make_cases, parse_reuters, percentile, reuters_files, summarise
 from sourcebook.config import Settings
-from sourcebook.model import Document
-from sourcebook.search.request import SearchRequest
 from sourcebook.services import Archive
 
 QUESTIONS = [
@@ -38,54 +34,6 @@ QUESTIONS = [
 ]
 
 
-def vocabulary(docs: list[Document], rng: random.Random) -> tuple[list[str], list[str]]:
-    words: Counter[str] = Counter()
-    bigrams: list[str] = []
-    for d in docs[:4000]:
-        tokens = re.findall(r"[a-z]{4,}", d.body.lower())
-        words.update(tokens)
-        title = re.findall(r"[A-Za-z]{4,}", d.title)
-        if len(title) >= 2:
-            i = rng.randrange(len(title) - 1)
-            bigrams.append(f"{title[i]} {title[i + 1]}".lower())
-    common = [w for w, c in words.most_common(3000) if c >= 5][50:]
-    return common, bigrams
-
-
-def make_requests(docs: list[Document], n: int, seed: int = 7) -> list[SearchRequest]:
-    rng = random.Random(seed)
-    words, bigrams = vocabulary(docs, rng)
-
-    def w() -> str:
-        return rng.choice(words)
-
-    makers = [
-        lambda: SearchRequest(query=w(), mode="syntax"),
-        lambda: SearchRequest(query=f"{w()} {w()}", mode="syntax"),
-        lambda: SearchRequest(query=f"{w()} {w()} {w()}", mode="syntax"),
-        lambda: SearchRequest(query=f"{w()} OR {w()} OR {w()}", mode="syntax"),
-        lambda: SearchRequest(query=f"({w()} OR {w()}) AND {w()}", mode="syntax"),
-        lambda: SearchRequest(query=f"{w()} -{w()}", mode="syntax"),
-        lambda: SearchRequest(query=f'"{rng.choice(bigrams)}"', mode="syntax"),
-        lambda: SearchRequest(query=f'"{rng.choice(bigrams)}"~5', mode="syntax"),
-        lambda: SearchRequest(query=f"{w()[:4]}*", mode="syntax"),
-        lambda: SearchRequest(query=f"title:{w()}", mode="syntax"),
-        lambda: SearchRequest(query=f"{w()} date:1987-03-01..1987-03-31", mode="syntax"),
-        lambda: SearchRequest(query=w(), sort="newest"),
-        lambda: SearchRequest(query=w(), page=5),
-        lambda: SearchRequest(query=f"{w()} {w()}", mode="plain"),
-        lambda: SearchRequest(query=rng.choice(QUESTIONS)),
-        lambda: SearchRequest(query="", sort="newest", languages=["en"]),
-    ]
-    return [makers[i % len(makers)]() for i in range(n)]
-
-
-def peer_text(request: SearchRequest) -> str:
-    text = re.sub(r"\bdate:\S+", "", request.query)
-    text = text.replace("title:", "title:")
-    return text.strip() or "*"
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--reuters", type=Path, required=True, help="folder with reut2-*.sgm")
@@ -94,7 +42,10 @@ def main() -> int:
     args = ap.parse_args()
     files = reuters_files(args.reuters)
     docs = parse_reuters(files)
-    requests = make_requests(docs, args.queries)
+    cases = make_cases(
+        docs[:4000], args.queries, QUESTIONS, (date(1987, 2, 26), date(1987, 10, 20))
+    )
+    requests = [c.request for c in cases]
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -117,7 +68,7 @@ def main() -> int:
 
         peer = RawTantivy(root / "raw")
         peer.add(docs)
-        texts = [peer_text(r) for r in requests]
+        texts = [c.peer for c in cases]
         for t in texts:
             peer.search(t)
         raw: list[float] = []

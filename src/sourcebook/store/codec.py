@@ -48,6 +48,15 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def loads(value: str) -> Any:
+    """JSON from a column; the empty list and object (most of them) without the parser."""
+    if value == "[]":
+        return []
+    if value == "{}":
+        return {}
+    return json.loads(value)
+
+
 #: Columns of the documents table written from a Document, in order.
 DOCUMENT_COLUMNS: tuple[str, ...] = (
     "docid",
@@ -119,7 +128,7 @@ def document_from_row(row: Any) -> Document:
         source_id=row["source_id"],
         title=row["title"],
         publisher=row["publisher"],
-        authors=json.loads(row["authors"]),
+        authors=loads(row["authors"]),
         publication_date=parse_iso_date(row["publication_date"]),
         last_updated=parse_iso_datetime(row["last_updated"]),
         source_url=row["source_url"],
@@ -131,13 +140,13 @@ def document_from_row(row: Any) -> Document:
         body=row["body"],
         document_type=row["document_type"],
         language=row["language"],
-        countries=json.loads(row["countries"]),
+        countries=loads(row["countries"]),
         collection=row["collection"],
-        source_tags=json.loads(row["source_tags"]),
-        derived=json.loads(row["derived"]),
+        source_tags=loads(row["source_tags"]),
+        derived=loads(row["derived"]),
         origin=row["origin"],
-        places=[PlaceMention(**p) for p in json.loads(row["places"])],
-        people=json.loads(row["people"]),
-        organisations=json.loads(row["organisations"]),
+        places=[PlaceMention(**p) for p in loads(row["places"])],
+        people=loads(row["people"]),
+        organisations=loads(row["organisations"]),
         dup_group=row["dup_group"],
     )
