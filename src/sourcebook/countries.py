@@ -120,6 +120,7 @@ def resolve_country(value: str) -> str | None:
     return table.get(reading) or table.get(reading.removeprefix("the "))
 
 
+@cache
 def country_name(code: str) -> str:
     """A readable name for an alpha-2 code (the code itself when unknown)."""
     if code == "XK":
@@ -152,6 +153,7 @@ def resolve_language(value: str) -> str | None:
     return table.get(folded) or table.get(folded.split("-")[0].split("_")[0])
 
 
+@cache
 def language_name(code: str) -> str:
     lang = pycountry.languages.get(alpha_2=code) if len(code) == 2 else None
     return str(lang.name) if lang is not None else code

@@ -37,8 +37,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from sourcebook.errors import ConfigError, Conflict, StorageError
+from sourcebook.index import VECTORS_MANIFEST
 
-MANIFEST = "manifest.json"
+MANIFEST = VECTORS_MANIFEST
 LOCK = ".writer.lock"
 FORMAT = 1
 #: Above this many vectors exact search is slow enough (126 ms a query measured on 2 cores) that

@@ -32,6 +32,7 @@ import tantivy
 
 from sourcebook.config import Settings
 from sourcebook.errors import SourcebookError
+from sourcebook.index import VECTORS_MANIFEST
 from sourcebook.model import Document, PassageHit
 from sourcebook.search.fusion import Fusion
 
@@ -139,9 +140,11 @@ class VectorSearch:
 
     def index(self) -> VectorIndex | None:
         """The saved vector index, reloaded when the embedding job saved since (None: none)."""
-        from sourcebook.index.vectors import MANIFEST, VectorIndex
+        manifest = self.settings.vectors_path / VECTORS_MANIFEST
+        if self._index is None and not manifest.is_file():
+            return None  # no vectors: NumPy and the vector index are never imported
+        from sourcebook.index.vectors import VectorIndex
 
-        manifest = self.settings.vectors_path / MANIFEST
         with self._lock:
             if self._index is not None and not self._index.changed_on_disk():
                 return self._index
@@ -164,7 +167,11 @@ class VectorSearch:
     def ready(self) -> bool:
         """Whether hybrid ranking is on: the setting, the model's packages and saved vectors,
         and no warm-up still loading the model (queries meanwhile are ranked by BM25)."""
-        if not self.settings.hybrid or self.extra_missing() is not None:
+        if not self.settings.hybrid:
+            return False
+        if self._index is None and not (self.settings.vectors_path / VECTORS_MANIFEST).is_file():
+            return False  # no vectors yet: nothing to import or load
+        if self.extra_missing() is not None:
             return False
         if self._warming is not None and self._warming.is_alive():
             return False
@@ -180,9 +187,7 @@ class VectorSearch:
         """:meth:`warm` on a daemon thread, so a server answers (with BM25) while it loads."""
         if not self.settings.hybrid or self.extra_missing() is not None:
             return None
-        from sourcebook.index.vectors import MANIFEST
-
-        if not (self.settings.vectors_path / MANIFEST).is_file():
+        if not (self.settings.vectors_path / VECTORS_MANIFEST).is_file():
             return None
 
         def run() -> None:
