@@ -189,19 +189,20 @@ _UNSAFE = re.compile(r"(?![\x00-\x7f\u0400-\u0450\u0452-\u04ff])[^\W_]")
 
 @cache
 def _fold_table(lang: str) -> dict[int, str]:
-    """One-letter ASCII folds of Latin letters, as the analyzer applies them (é -> e)."""
+    """One-letter ASCII folds of lower-case Latin letters, as the analyzer applies them
+    (é -> e); applied to lower-cased text only."""
     table: dict[int, str] = {}
     # Latin-1 Supplement, Latin Extended-A and -B, IPA; Latin Extended Additional (Vietnamese)
     for code in (*range(0x80, 0x2B0), *range(0x1E00, 0x1F00)):
         char = chr(code)
+        if char != char.lower():
+            continue
         base = "".join(
             c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
         )
         if len(base) == 1 and base.isascii() and base.isalpha():
-            table[code] = base.lower()
-    for char, fold in _EXTRA_FOLDS.items():
-        table[ord(char)] = fold
-        table[ord(char.upper())] = fold
+            table[code] = base
+    table.update({ord(char): fold for char, fold in _EXTRA_FOLDS.items()})
     if lang == "ru":
         table[ord("ё")] = "е"
     return table
