@@ -230,6 +230,8 @@ def _print_hits(result: SearchResult) -> None:
         + (", hybrid" if result.ranking == "hybrid" else "")
         + ")[/dim]"
     )
+    for notice in result.notices:
+        console.print(f"[yellow]note:[/yellow] {escape(notice)}")
     for i, hit in enumerate(result.hits, start + 1):
         meta = " · ".join(
             x

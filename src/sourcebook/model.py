@@ -208,3 +208,6 @@ class SearchResult:
     #: Facet counts estimated from a sample of the matches (very broad queries); see
     #: docs/performance.md.
     facets_approximate: bool = False
+    #: One-line notes the user must see: how the query was read when it was reinterpreted,
+    #: or why the results may be incomplete (shown by the page, the CLI and the API).
+    notices: list[str] = field(default_factory=list)

@@ -81,7 +81,9 @@ def test_search_json_is_the_clis_json(site: Client, tmp_path: Path) -> None:
         "facets",
         "ranking",
         "facets_approximate",
+        "notices",
     ]
+    assert data["notices"] == []  # a plain query read as written
     assert data["ranking"] == "bm25"  # this archive has no vectors
     assert data["facets_approximate"] is False  # a small archive counts facets exactly
     assert list(data["hits"][0]) == [

@@ -102,6 +102,12 @@ class SearchOut(BaseModel):
         "were estimated from a fixed pseudo-random sample of them (about 10,000 documents, setting `facet_exact_limit`) "
         "and rounded to two significant figures; `total` is always exact.",
     )
+    notices: list[str] = Field(
+        default_factory=list,
+        description="One-line notes to show with the results: how the query was read when it "
+        "was reinterpreted (for example searched as plain words), or why results may be "
+        "incomplete.",
+    )
 
     @classmethod
     def from_result(cls, result: SearchResult) -> SearchOut:
@@ -119,6 +125,7 @@ class SearchOut(BaseModel):
             },
             ranking=result.ranking,
             facets_approximate=result.facets_approximate,
+            notices=list(result.notices),
         )
 
 
