@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sourcebook.model import Document
@@ -25,6 +26,30 @@ def clean_strings(doc: Document) -> None:
     doc.source_tags = {
         clean_text(k): [clean_text(v) for v in vs] for k, vs in doc.source_tags.items()
     }
+
+
+#: A line that states where the text comes from: "Source PDF: https://…", "Source: https://…",
+#: "Original: https://…". Only a line that holds nothing else counts.
+_SOURCE_LINE = re.compile(
+    r"^[ \t]*(?:source(?: pdf| url| link)?|original(?: url| link| pdf)?)[ \t]*:[ \t]*"
+    r"<?(https?://[^\s<>]+)>?[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+#: How far into the body (from either end) a source line is looked for.
+_SOURCE_LINE_REACH = 2000
+
+
+def stated_original_url(body: str) -> str:
+    """The URL a source line at the start or end of ``body`` states, else "".
+
+    Taken only where the text says so (a line such as ``Source PDF: https://…`` on its own, among
+    the first or last 2,000 characters); nothing is built or guessed.
+    """
+    for part in (body[:_SOURCE_LINE_REACH], body[-_SOURCE_LINE_REACH:]):
+        found = _SOURCE_LINE.search(part)
+        if found:
+            return found.group(1).rstrip(".,;)")
+    return ""
 
 
 def document_to_json(doc: Document) -> dict[str, Any]:

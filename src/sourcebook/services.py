@@ -23,6 +23,8 @@ from sourcebook.enrich.language import detect_language
 from sourcebook.errors import Conflict, InputTooLarge, NotFound, SourcebookError
 from sourcebook.ids import is_valid_docid, make_docid
 from sourcebook.index.tantivy_index import SearchIndex
+from sourcebook.ingest.inputs import plan_inputs
+from sourcebook.ingest.manifest import describe_documents
 from sourcebook.ingest.registry import ParserRegistry, Source
 from sourcebook.ingest.report import (
     CheckReport,
@@ -210,14 +212,20 @@ class Archive:
         options = options or IngestOptions()
         path_list = list(paths)
         run = _Run(self, self.store.start_run([str(p) for p in path_list]), options)
-        for path in iter_input_files(path_list, options.include_hidden):
+        plan = plan_inputs(path_list, options)  # housekeeping skipped, manifests read
+        run.report.skipped_files, run.report.warnings = plan.skipped, plan.warnings
+        for warning in plan.warnings:
+            log.warning("%s", warning)
+        for item in plan.files:
+            path = item.path
             outcome = run.outcome(str(path))
             size = 0
             try:
                 if not path.exists():
                     raise NotFound(f"{path}: no such file or directory")
                 size = path.stat().st_size
-                run.add(self._parse_file(path, options, outcome), options, outcome)
+                parsed = self._parse_file(path, options, outcome)
+                run.add(describe_documents(parsed, item.row), options, outcome)
             except SourcebookError as exc:
                 self._fail(run.run_id, outcome, str(path), str(exc))
             except Exception as exc:  # a parser bug must not abort the batch
