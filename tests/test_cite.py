@@ -205,24 +205,35 @@ def test_without_any_url_there_is_no_available_at_nor_accessed() -> None:
     assert "URL" not in item and "accessed" not in item
 
 
-def test_missing_publisher_starts_with_title() -> None:
+def test_missing_publisher_is_said_not_left_as_a_gap() -> None:
     doc = replace(seed_document(), publisher="")
     assert cite_refworld(doc, SEED_ACCESSED).startswith(
-        "Putin and Rahmon agree to bolster Tajik-Afghan border security, 27 February 2017, "
+        "Publisher not stated, Putin and Rahmon agree to bolster Tajik-Afghan border security, "
+        "27 February 2017, "
     )
+    authored = replace(doc, authors=["McAdam, Jane"])
+    assert cite_refworld(authored, SEED_ACCESSED).startswith(
+        "McAdam, Jane, Putin and Rahmon agree to bolster Tajik-Afghan border security, "
+        "publisher not stated, 27 February 2017, "
+    )
+    # machine formats leave the field out: no invented publisher for a reference manager
+    assert "not stated" not in cite_bibtex(doc, SEED_ACCESSED)
+    assert "not stated" not in cite_ris(doc, SEED_ACCESSED)
+    assert "publisher" not in csl_item(doc, SEED_ACCESSED)
 
 
-def test_missing_date_is_left_out_not_invented() -> None:
+def test_missing_date_is_said_not_invented() -> None:
     doc = replace(seed_document(), publication_date=None)
     assert cite_refworld(doc, SEED_ACCESSED) == (
         "Radio Free Europe/Radio Liberty, Putin and Rahmon agree to bolster Tajik-Afghan border "
-        f"security, available at: {SEED_URL} [accessed 19 May 2023]"
+        f"security, no date, available at: {SEED_URL} [accessed 19 May 2023]"
     )
     bibtex = parse_bibtex(cite_bibtex(doc, SEED_ACCESSED))
     assert not {"year", "month", "date"} & bibtex.keys()
     ris = rispy.loads(cite_ris(doc, SEED_ACCESSED))[0]
     assert "year" not in ris and "date" not in ris
     assert "issued" not in csl_item(doc, SEED_ACCESSED)
+    assert "no date" not in cite_bibtex(doc, SEED_ACCESSED)
 
 
 def test_missing_title_keeps_the_rest() -> None:

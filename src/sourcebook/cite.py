@@ -25,6 +25,8 @@ from sourcebook.ids import make_docid
 from sourcebook.model import Document
 
 __all__ = [
+    "NO_DATE",
+    "NO_PUBLISHER",
     "STYLES",
     "access_date",
     "citation_url",
@@ -39,6 +41,11 @@ __all__ = [
 ]
 
 STYLES: tuple[str, ...] = ("refworld", "bibtex", "ris", "csl-json")
+
+#: What the Refworld line, hit lists and record pages say where the record has no publisher or
+#: no publication date (machine formats, BibTeX, RIS and CSL-JSON, leave the field out instead).
+NO_PUBLISHER = "publisher not stated"
+NO_DATE = "no date"
 
 # English names whatever the process locale, as in Refworld's own lines (strftime("%B") is not).
 _MONTHS = (
@@ -228,7 +235,8 @@ def cite_refworld(doc: Document, accessed: date | None = None, base_url: str = "
     D Month YYYY]``.
 
     With authors the line starts with them ("; "-joined, as written) and the publisher follows
-    the title. Missing parts are left out with their comma; without a URL there is no
+    the title. An unknown publisher or date is said ("Publisher not stated", "no date") rather
+    than left as a silent gap; a missing title is left out; without a URL there is no
     "available at" and no access date.
     """
     authors = _authors(doc)
@@ -237,18 +245,22 @@ def cite_refworld(doc: Document, accessed: date | None = None, base_url: str = "
     parts: list[str] = []
     if authors:
         parts.append("; ".join(authors))
-    elif publisher:
-        parts.append(publisher)
+    else:
+        parts.append(publisher or NO_PUBLISHER.capitalize())
     if title:
         parts.append(title)
-    if authors and publisher:
-        parts.append(publisher)
+    if authors:
+        parts.append(publisher or NO_PUBLISHER)
     if doc.publication_date is not None:
         parts.append(format_day_month_year(doc.publication_date))
+    else:
+        parts.append(NO_DATE)
     url = citation_url(doc, base_url)
     if url:
         when = format_day_month_year(access_date(doc, accessed))
         parts.append(f"available at: {url} [accessed {when}]")
+    if not (authors or publisher or title or url or doc.publication_date):
+        return ""  # nothing to cite: no line made only of "not stated"
     return ", ".join(parts)
 
 

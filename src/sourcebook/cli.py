@@ -32,6 +32,7 @@ from rich.text import Text
 
 from sourcebook import __version__
 from sourcebook.api.schemas import result_to_json
+from sourcebook.cite import NO_DATE, NO_PUBLISHER
 from sourcebook.config import Settings
 from sourcebook.errors import NotFound, QuerySyntaxError, SourcebookError
 from sourcebook.model import Document, SearchResult
@@ -138,6 +139,13 @@ def _print_report(report: IngestReport, quiet: bool) -> None:
             console.print(f"           [red]↳[/red] {escape(message)}")
         if len(outcome.errors) > 20:
             console.print(f"           … and {len(outcome.errors) - 20} more errors")
+    for warning in report.warnings[:20]:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    if report.skipped_files:
+        console.print(
+            f"[dim]{len(report.skipped_files)} files passed over (housekeeping, manifests, "
+            ".sourcebookignore; `ingest --dry-run` lists them)[/dim]"
+        )
     docs = report.documents
     rate = docs / report.seconds if report.seconds else 0.0
     console.print(
@@ -154,7 +162,9 @@ def _run_ingest(paths: list[Path], options: IngestOptions, quiet: bool, import_m
         from sourcebook.services import iter_input_files
 
         total_bytes = sum(
-            p.stat().st_size for p in iter_input_files(paths, options.include_hidden) if p.is_file()
+            p.stat().st_size
+            for p in iter_input_files(paths, options.include_hidden, options.skip_housekeeping)
+            if p.is_file()
         )
         with _progress() as progress:
             task = progress.add_task("ingest", total=total_bytes or None, docs=0)
@@ -188,17 +198,78 @@ def ingest(
         typer.Option("--no-enrich", help="Skip countries, places and near-duplicate grouping."),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="List only failed files.")] = False,
+    metadata: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--metadata",
+            help="A metadata manifest (JSONL or CSV) describing the files; repeatable. "
+            "metadata.jsonl / metadata.csv in the folders walked are read anyway.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="List what would become a document (parser, manifest fields) and what is "
+            "skipped, writing nothing.",
+        ),
+    ] = False,
+    keep_housekeeping: Annotated[
+        bool,
+        typer.Option(
+            "--keep-housekeeping",
+            help="Ingest README, PROVENANCE, LICENSE, *.dtd, *.csv... files found in folders too.",
+        ),
+    ] = False,
 ) -> None:
     """Add or update documents from files: Refworld records, HTML, PDF, text/Markdown, JSONL,
-    RSS/Atom feeds and Reuters SGML. Idempotent: unchanged documents are left alone, changed
-    ones get a new revision. Exits 1 when any input failed."""
+    RSS/Atom feeds and Reuters SGML. Folder walks skip housekeeping files and what a
+    .sourcebookignore excludes; metadata manifests give the files their publisher, date, URL...
+    Idempotent: unchanged documents are left alone, changed ones get a new revision. Exits 1
+    when any input failed."""
     options = IngestOptions(
         collection=collection,
         parser=parser,
         detect_language=not no_language,
         enrich=not no_enrich,
+        skip_housekeeping=not keep_housekeeping,
+        metadata=list(metadata or []),
     )
+    if dry_run:
+        _print_dry_run(paths, options)
+        return
     _run_ingest(paths, options, quiet, import_mode=False)
+
+
+def _print_dry_run(paths: list[Path], options: IngestOptions) -> None:
+    from sourcebook.ingest.inputs import plan_inputs, preview_inputs
+    from sourcebook.ingest.registry import ParserRegistry
+
+    plan = plan_inputs(paths, options)
+    planned = preview_inputs(plan, ParserRegistry.from_entry_points(), options.parser)
+    for item in planned:
+        if item.problem:
+            console.print(f"[red]{'no parser':>10}[/red] {escape(str(item.path))}")
+            console.print(f"           [red]↳[/red] {escape(item.problem)}")
+            continue
+        console.print(f"[green]{item.parser:>10}[/green] {escape(str(item.path))}")
+        if item.fields:
+            shown = "; ".join(
+                f"{name}: {'; '.join(v) if isinstance(v, list) else v}"
+                for name, v in item.fields.items()
+            )
+            console.print(f"           [dim]{escape(shown)} ({escape(item.manifest_row)})[/dim]")
+    for skipped in plan.skipped:
+        console.print(
+            f"[yellow]{'skipped':>10}[/yellow] {escape(str(skipped.path))} [dim]({escape(skipped.reason)})[/dim]"
+        )
+    for warning in plan.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    documents = sum(1 for item in planned if not item.problem)
+    console.print(
+        f"[bold]{documents} files would be ingested[/bold], {len(plan.skipped)} skipped, "
+        f"{len(planned) - documents} without a parser (dry run: nothing written)"
+    )
 
 
 @app.command("import")
@@ -236,8 +307,8 @@ def _print_hits(result: SearchResult) -> None:
         meta = " · ".join(
             x
             for x in (
-                hit.publisher,
-                hit.publication_date.isoformat() if hit.publication_date else "",
+                hit.publisher or NO_PUBLISHER,
+                hit.publication_date.isoformat() if hit.publication_date else NO_DATE,
                 ", ".join(hit.countries),
                 hit.language,
             )
@@ -367,9 +438,13 @@ def show(
     label("Last Updated:", doc.last_updated.isoformat() if doc.last_updated else "", "last_updated")
     console.print(f"\n[bold]{escape(doc.title or '(untitled)')}[/bold]\n")
     label("Docid", doc.docid)
-    label("Publisher", doc.publisher)
+    label("Publisher", doc.publisher or "not stated")
     label("Author", "; ".join(doc.authors))
-    label("Publication Date", doc.publication_date.isoformat() if doc.publication_date else "")
+    label(
+        "Publication Date",
+        doc.publication_date.isoformat() if doc.publication_date else "not stated",
+        "publication_date",
+    )
     label("Document type", doc.document_type)
     label("Countries", ", ".join(doc.countries), "countries")
     label("Language", doc.language, "language")

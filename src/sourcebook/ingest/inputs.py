@@ -26,12 +26,13 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pathspec
 
-from sourcebook.errors import ParseError
+from sourcebook.errors import NotFound, ParseError, SourcebookError
 from sourcebook.ingest.manifest import MANIFEST_NAMES, ManifestIndex, ManifestRow, read_manifest
+from sourcebook.ingest.registry import ParserRegistry, Source
 
 if TYPE_CHECKING:
     from sourcebook.ingest.report import IngestOptions
@@ -43,10 +44,12 @@ __all__ = [
     "IGNORE_FILE",
     "InputFile",
     "InputPlan",
+    "PlannedFile",
     "SkippedFile",
     "housekeeping_reason",
     "iter_input_files",
     "plan_inputs",
+    "preview_inputs",
 ]
 
 IGNORE_FILE = ".sourcebookignore"
@@ -108,7 +111,7 @@ class _Ignores:
     """The ``.sourcebookignore`` files met on the way down one walked tree."""
 
     def __init__(self) -> None:
-        self._specs: list[tuple[Path, pathspec.PathSpec]] = []
+        self._specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
 
     def enter(self, folder: Path) -> None:
         ignore = folder / IGNORE_FILE
@@ -219,3 +222,38 @@ def iter_input_files(
     options = IngestOptions(include_hidden=include_hidden, skip_housekeeping=skip_housekeeping)
     for item in plan_inputs(paths, options).files:
         yield item.path
+
+
+@dataclass
+class PlannedFile:
+    """What ``ingest --dry-run`` says of a file: the parser that would take it and the fields
+    its manifest row would give (or why no parser would)."""
+
+    path: Path
+    parser: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+    manifest_row: str = ""
+    problem: str = ""
+
+
+def preview_inputs(
+    plan: InputPlan, registry: ParserRegistry, parser: str = ""
+) -> list[PlannedFile]:
+    """Each planned file with its parser (chosen as an ingest would, from the first bytes only)."""
+    out: list[PlannedFile] = []
+    for item in plan.files:
+        planned = PlannedFile(item.path)
+        if item.row is not None:
+            planned.fields = dict(item.row.fields)
+            planned.manifest_row = item.row.where
+        try:
+            if not item.path.is_file():
+                raise NotFound(f"{item.path}: no such file")
+            chosen = (
+                registry.get(parser) if parser else registry.auction(Source.from_path(item.path))
+            )
+            planned.parser = chosen.name
+        except (SourcebookError, OSError) as exc:
+            planned.problem = str(exc)
+        out.append(planned)
+    return out

@@ -198,11 +198,7 @@ def read_manifest(path: Path) -> Manifest:
     except (OSError, UnicodeDecodeError) as exc:
         raise ParseError(f"{where}: cannot read the metadata manifest: {exc}") from exc
     warnings: list[str] = []
-    raw = (
-        _rows_csv(text)
-        if path.suffix.lower() == ".csv"
-        else _rows_jsonl(text, where, warnings)
-    )
+    raw = _rows_csv(text) if path.suffix.lower() == ".csv" else _rows_jsonl(text, where, warnings)
     rows: list[ManifestRow] = []
     for number, data in raw:
         data = {str(k).strip().lower(): v for k, v in data.items()}

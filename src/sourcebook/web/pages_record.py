@@ -100,6 +100,10 @@ def body_blocks(doc: Document) -> list[Block]:
     return blocks
 
 
+#: Shown for a publisher or publication date the source does not state (never a silent gap).
+NOT_STATED = "not stated"
+
+
 def meta_fields(doc: Document) -> list[MetaField]:
     def note(name: str) -> str:
         if name not in doc.derived:
@@ -109,12 +113,14 @@ def meta_fields(doc: Document) -> list[MetaField]:
     fields = [
         MetaField(
             "Publisher",
-            [Item(doc.publisher, search_url(publisher=doc.publisher))] if doc.publisher else [],
+            [Item(doc.publisher, search_url(publisher=doc.publisher))]
+            if doc.publisher
+            else [Item(NOT_STATED)],
         ),
         MetaField("Author(s)", [Item(a) for a in doc.authors]),
         MetaField(
             "Publication Date",
-            [Item(long_date(doc.publication_date))] if doc.publication_date else [],
+            [Item(long_date(doc.publication_date))] if doc.publication_date else [Item(NOT_STATED)],
             note("publication_date"),
         ),
         MetaField(
