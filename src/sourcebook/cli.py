@@ -247,24 +247,27 @@ def _print_dry_run(paths: list[Path], options: IngestOptions) -> None:
 
     plan = plan_inputs(paths, options)
     planned = preview_inputs(plan, ParserRegistry.from_entry_points(), options.parser)
+
+    def line(text: str) -> None:  # one line per entry, never wrapped (so it can be grepped)
+        console.print(text, soft_wrap=True)
+
     for item in planned:
         if item.problem:
-            console.print(f"[red]{'no parser':>10}[/red] {escape(str(item.path))}")
-            console.print(f"           [red]↳[/red] {escape(item.problem)}")
+            line(f"[red]{'no parser':>10}[/red] {escape(str(item.path))}")
+            line(f"           [red]↳[/red] {escape(item.problem)}")
             continue
-        console.print(f"[green]{item.parser:>10}[/green] {escape(str(item.path))}")
+        line(f"[green]{item.parser:>10}[/green] {escape(str(item.path))}")
         if item.fields:
             shown = "; ".join(
                 f"{name}: {'; '.join(v) if isinstance(v, list) else v}"
                 for name, v in item.fields.items()
             )
-            console.print(f"           [dim]{escape(shown)} ({escape(item.manifest_row)})[/dim]")
+            line(f"           [dim]{escape(shown)} ({escape(item.manifest_row)})[/dim]")
     for skipped in plan.skipped:
-        console.print(
-            f"[yellow]{'skipped':>10}[/yellow] {escape(str(skipped.path))} [dim]({escape(skipped.reason)})[/dim]"
-        )
+        reason = escape(skipped.reason)
+        line(f"[yellow]{'skipped':>10}[/yellow] {escape(str(skipped.path))} [dim]({reason})[/dim]")
     for warning in plan.warnings:
-        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+        line(f"[yellow]warning:[/yellow] {escape(warning)}")
     documents = sum(1 for item in planned if not item.problem)
     console.print(
         f"[bold]{documents} files would be ingested[/bold], {len(plan.skipped)} skipped, "
