@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date
 from pathlib import Path
@@ -297,3 +298,25 @@ def test_cli_ingest_reports_warnings_and_passed_over_files(tmp_path: Path) -> No
     assert "warning:" in out and "names 'gone/x.md', which does not exist" in out
     assert "2 files passed over" in out
     assert "1 files: 1 added" in out
+
+
+def test_an_export_round_trips_untouched_by_source_lines_and_manifests(tmp_path: Path) -> None:
+    with Archive(Settings(home=tmp_path / "first")) as archive:
+        doc = Document(
+            source_key="test:api",
+            title="Statement",
+            body="A statement.\n\nSource: https://example.org/statement",
+        )
+        archive.add_documents([doc], IngestOptions(enrich=False))
+        out = io.StringIO()
+        archive.export_jsonl(out)
+    exported = json.loads(out.getvalue())
+    assert exported["original_url"] == ""  # added through the API, not from a file
+    folder = tmp_path / "export"
+    write(folder / "export.jsonl", out.getvalue())
+    jsonl(folder / "metadata.jsonl", [{"file": "export.jsonl", "publisher": "Someone"}])
+    with Archive(Settings(home=tmp_path / "second")) as other:
+        report = other.import_jsonl([folder])
+        assert report.total("added") == 1
+        again = other.get(exported["docid"])
+    assert again.original_url == "" and again.publisher == ""

@@ -337,9 +337,13 @@ def describe_documents(
 ) -> Iterator[Document | BadRecord | EmptyRecord]:
     """The parsed items of one file, completed from its manifest row and from what the text
     itself states (a ``Source PDF: https://…`` line gives the original URL when none is known).
+
+    Records of a Sourcebook export (they carry their docid) are left exactly as exported, so an
+    export round-trips.
     """
     for item in items:
-        if isinstance(item, Document):
+        # a record that comes with its docid is an archive's own export: restored as it was
+        if isinstance(item, Document) and not item.docid:
             if row is not None:
                 apply_row(item, row)
             if not item.original_url:
