@@ -202,6 +202,8 @@ def ingest(
         list[Path] | None,
         typer.Option(
             "--metadata",
+            exists=True,
+            dir_okay=False,
             help="A metadata manifest (JSONL or CSV) describing the files; repeatable. "
             "metadata.jsonl / metadata.csv in the folders walked are read anyway.",
         ),

@@ -234,6 +234,8 @@ def test_sourcebookignore_uses_gitignore_syntax(tmp_path: Path) -> None:
     plan = plan_inputs([root], IngestOptions())
     taken = sorted(p.path.relative_to(root).as_posix() for p in plan.files)
     assert taken == ["README.md", "keep.txt", "sub/inner.txt"]
+    hidden_too = plan_inputs([root], IngestOptions(include_hidden=True))
+    assert len(hidden_too.files) == 3  # the ignore file itself is never a document
     reasons = {s.path.relative_to(root).as_posix(): s.reason for s in plan.skipped}
     assert reasons["draft.bak.txt"] == ".sourcebookignore"
     assert reasons["scratch"] == ".sourcebookignore (folder)"
@@ -267,6 +269,10 @@ def test_read_manifest_normalises_column_names(tmp_path: Path) -> None:
     manifest = jsonl(tmp_path / "metadata.jsonl", [{"Path": "a.txt", "Publisher": " UNHCR "}])
     row = read_manifest(manifest).rows[0]
     assert row.files == ["a.txt"] and row.fields == {"publisher": "UNHCR"}
+    # a spreadsheet saved as Windows-1252 is read too
+    legacy = tmp_path / "metadata.csv"
+    legacy.write_bytes("file,publisher\nb.txt,Le Monde diplomatique — Éditions\n".encode("cp1252"))
+    assert read_manifest(legacy).rows[0].fields["publisher"] == "Le Monde diplomatique — Éditions"
 
 
 def test_cli_dry_run_lists_parsers_fields_and_skips_writing_nothing(

@@ -156,6 +156,9 @@ def _walk(
             path = here / name
             if not options.include_hidden and name.startswith("."):
                 continue
+            if name == IGNORE_FILE:
+                plan.skipped.append(SkippedFile(path, "ignore file"))
+                continue
             if name.lower() in MANIFEST_NAMES:
                 pending.append(path)
                 plan.skipped.append(SkippedFile(path, "metadata manifest"))

@@ -29,6 +29,7 @@ from typing import Any
 from sourcebook.countries import resolve_country, resolve_language
 from sourcebook.dates import parse_date
 from sourcebook.errors import ParseError
+from sourcebook.ingest.registry import decode_text
 from sourcebook.model import BadRecord, Document, EmptyRecord
 from sourcebook.records import stated_original_url
 
@@ -194,8 +195,8 @@ def read_manifest(path: Path) -> Manifest:
     """Read a manifest; raises :class:`ParseError` only when the file cannot be read at all."""
     where = str(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = decode_text(path.read_bytes())
+    except OSError as exc:
         raise ParseError(f"{where}: cannot read the metadata manifest: {exc}") from exc
     warnings: list[str] = []
     raw = _rows_csv(text) if path.suffix.lower() == ".csv" else _rows_jsonl(text, where, warnings)
