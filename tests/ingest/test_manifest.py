@@ -326,3 +326,20 @@ def test_an_export_round_trips_untouched_by_source_lines_and_manifests(tmp_path:
         assert report.total("added") == 1
         again = other.get(exported["docid"])
     assert again.original_url == "" and again.publisher == ""
+
+
+def test_a_row_for_a_file_of_many_documents_gives_them_no_common_title(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    lines = [
+        {"id": "s1", "title": "First story", "text": "Officials met in Dushanbe on Monday."},
+        {"id": "s2", "title": "Second story", "text": "Talks continued in Kabul on Tuesday."},
+    ]
+    jsonl(folder / "stories.jsonl", lines)
+    jsonl(
+        folder / "metadata.jsonl",
+        [{"file": "stories.jsonl", "title": "A bundle", "id": "bundle", "publisher": "Asia-Plus"}],
+    )
+    _, docs = ingest(tmp_path, folder)
+    assert sorted(d.title for d in docs) == ["First story", "Second story"]
+    assert {d.publisher for d in docs} == {"Asia-Plus"}
+    assert "bundle" not in {d.source_id for d in docs}

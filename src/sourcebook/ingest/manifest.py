@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import logging
 import re
@@ -325,9 +326,20 @@ class ManifestIndex:
 # -- applying -------------------------------------------------------------------------------------
 
 
-def apply_row(doc: Document, row: ManifestRow) -> None:
-    """Give ``doc`` the fields the row states (the manifest wins); they are source fields."""
+#: Fields that name one document: a row that describes a file of many documents (an SGML file of
+#: stories, a JSONL corpus) does not give all of them the same title or identifier.
+ONE_DOCUMENT_FIELDS = frozenset({"title", "source_id"})
+
+
+def apply_row(doc: Document, row: ManifestRow, whole_file: bool = True) -> None:
+    """Give ``doc`` the fields the row states (the manifest wins); they are source fields.
+
+    ``whole_file``: the document is the file's only one; otherwise the row's title and
+    identifier, which name one document, are not applied.
+    """
     for name, value in row.fields.items():
+        if not whole_file and name in ONE_DOCUMENT_FIELDS:
+            continue
         setattr(doc, name, list(value) if isinstance(value, list) else value)
         if name in doc.derived:
             doc.derived.remove(name)
@@ -342,11 +354,14 @@ def describe_documents(
     Records of a Sourcebook export (they carry their docid) are left exactly as exported, so an
     export round-trips.
     """
-    for item in items:
+    iterator = iter(items)
+    ahead = list(itertools.islice(iterator, 2))  # is the file one document or many?
+    whole_file = len(ahead) < 2
+    for item in itertools.chain(ahead, iterator):
         # a record that comes with its docid is an archive's own export: restored as it was
         if isinstance(item, Document) and not item.docid:
             if row is not None:
-                apply_row(item, row)
+                apply_row(item, row, whole_file)
             if not item.original_url:
                 item.original_url = stated_original_url(item.body)
         yield item
