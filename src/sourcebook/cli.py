@@ -603,7 +603,11 @@ def check(
 @app.command()
 def serve(
     host: Annotated[
-        str, typer.Option(help="Address to listen on; 127.0.0.1 serves this machine only.")
+        str,
+        typer.Option(
+            help="Address to listen on; 127.0.0.1 serves this machine only, another address "
+            "needs SOURCEBOOK_ALLOWED_HOSTS.",
+        ),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     reload: Annotated[
@@ -620,22 +624,25 @@ def serve(
     import uvicorn
 
     settings = _settings()
+    from sourcebook.web.access import allowed_hosts_for
+
+    hosts = allowed_hosts_for(settings, host)  # ConfigError: a public address without names
     console.print(
         f"serving [bold]{escape(str(settings.home))}[/bold] at http://{host}:{port}/"
         " (Ctrl+C to stop)"
     )
+    if settings.token() is None:
+        console.print("[dim]writes: from this machine only (no SOURCEBOOK_WRITE_TOKEN)[/dim]")
     options: dict[str, Any] = {"host": host, "port": port, "server_header": False}
     if reload:
         # A reloading server imports the app in a child process: pass the archive by name.
         os.environ["SOURCEBOOK_HOME"] = str(settings.home)
+        os.environ["SOURCEBOOK_LISTEN_HOST"] = host
         uvicorn.run("sourcebook.web.app:app_from_environment", factory=True, reload=True, **options)
         return
-    from sourcebook.web.app import LOOPBACK_HOSTS, create_app
+    from sourcebook.web.app import create_app
 
-    # On a loopback address only loopback names are answered (no DNS rebinding); on another
-    # address the server cannot know its names, so a proxy in front must check them.
-    hosts = list(LOOPBACK_HOSTS) if host in LOOPBACK_HOSTS else None
-    uvicorn.run(create_app(settings, allowed_hosts=hosts), **options)
+    uvicorn.run(create_app(settings, allowed_hosts=hosts, listen_host=host), **options)
 
 
 eval_app = typer.Typer(help="Evaluate search quality on test collections.", no_args_is_help=True)

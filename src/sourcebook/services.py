@@ -351,6 +351,11 @@ class Archive:
                 continue
             try:
                 kind: ChangeKind
+                if known is not None and not options.replace_existing:
+                    raise Conflict(
+                        f"{doc.source_key} already holds a record from another source; "
+                        "send replace=true to replace it"
+                    )
                 if known is not None:
                     doc.docid = known.docid
                     kind = "updated"

@@ -22,6 +22,8 @@ class IngestOptions:
     #: countries, places, passage languages and near-duplicate groups (about 1 ms a story)
     enrich: bool = True
     include_hidden: bool = False
+    #: Replace a stored record of the same source key; uploads say False unless asked to.
+    replace_existing: bool = True
 
 
 @dataclass
