@@ -631,6 +631,8 @@ def serve(
         f"serving [bold]{escape(str(settings.home))}[/bold] at http://{host}:{port}/"
         " (Ctrl+C to stop)"
     )
+    if not settings.admin_email:
+        console.print("[dim]OAI-PMH: no SOURCEBOOK_ADMIN_EMAIL; Identify names none[/dim]")
     if settings.token() is None:
         console.print("[dim]writes: from this machine only (no SOURCEBOOK_WRITE_TOKEN)[/dim]")
     options: dict[str, Any] = {"host": host, "port": port, "server_header": False}

@@ -172,13 +172,18 @@ def build_router(settings: Settings) -> APIRouter:
             str,
             Query(
                 max_length=500,
-                description="This archive's public URL, for records with no source URL.",
+                description="This archive's public URL, for records with no source URL "
+                "(default: the archive's SOURCEBOOK_PUBLIC_URL).",
             ),
         ] = "",
     ) -> CitationOut:
         """A citation in one of the styles of docs/citations.md."""
         text = await runtime.read(
-            runtime.archive.cite, docid, style, accessed=accessed, base_url=base_url
+            runtime.archive.cite,
+            docid,
+            style,
+            accessed=accessed,
+            base_url=base_url or runtime.settings.public_url,
         )
         return CitationOut(docid=docid.strip(), style=style, text=text)
 

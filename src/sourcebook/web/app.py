@@ -92,7 +92,10 @@ def create_app(
     app.include_router(build_router(settings))
     app.include_router(apidocs.router)
     app.include_router(pages.router)
-    app.include_router(oai.router, include_in_schema=False)  # XML protocols, not the JSON API
+    oai_router = oai.make_router(
+        admin_email=settings.admin_email or None, public_url=settings.public_url
+    )
+    app.include_router(oai_router, include_in_schema=False)  # XML protocols, not the JSON API
     app.include_router(atom.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -21,6 +21,7 @@ from sourcebook.cite import format_citation
 from sourcebook.errors import SourcebookError
 from sourcebook.model import Document, Hit
 from sourcebook.services import Archive
+from sourcebook.web.links import site_url
 from sourcebook.web.runtime import Runtime, get_runtime
 from sourcebook.web.templating import country_label, language_label, last_updated, long_date
 
@@ -168,7 +169,7 @@ def similar_documents(archive: Archive, docid: str) -> list[Hit]:
 
 
 def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    return site_url(request)
 
 
 @router.get("/record/{docid}")
