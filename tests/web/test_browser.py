@@ -108,7 +108,7 @@ def test_a_passage_link_targets_and_highlights_the_passage(page: Any) -> None:
     page.goto("/search?q=troops")
     link = page.locator(".snippet__link").first
     href = link.get_attribute("href")
-    assert href is not None and href.startswith(f"/record/{SEED}#p-")
+    assert href is not None and href.startswith(f"/record/{SEED}?q=troops#p-")
     link.click()
     page.wait_for_url(f"**{href}")
     ident = href.split("#", 1)[1]

@@ -27,7 +27,7 @@ from sourcebook.web import apidocs, atom, oai, pages
 from sourcebook.web.access import allowed_hosts_for
 from sourcebook.web.problems import PROBLEM_MEDIA_TYPE, install_error_handlers
 from sourcebook.web.runtime import Runtime
-from sourcebook.web.security import BodyLimit, SecurityHeaders
+from sourcebook.web.security import BodyLimit, HeadAsGet, SecurityHeaders
 from sourcebook.web.templating import STATIC_DIR, build_templates
 
 log = logging.getLogger(__name__)
@@ -107,6 +107,7 @@ def create_app(
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     app.add_middleware(BodyLimit, limit_for=body_limit)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)
     return app
 
 
