@@ -27,6 +27,8 @@ from sourcebook.web.templating import Segment, highlight_segments
 LONG_TEXT_CHARS = 4_000
 #: ...and fewer headings than this are not believed (nor listed in a table of contents).
 MIN_HEADINGS = 3
+#: Headings in a row (a section's title, then its first subsection's) at most.
+MAX_HEADING_RUN = 3
 #: A heading is one line of at most this many characters.
 MAX_HEADING_CHARS = 120
 
@@ -113,6 +115,27 @@ def _heading_text(paragraph: str) -> str:
     return paragraph[len(marker.group(1)) :].strip().rstrip("#").strip() if marker else paragraph
 
 
+def find_headings(body: str, paragraphs: list[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """The paragraphs (spans into ``body``) that are headings, with their level.
+
+    A heading is followed by text: a run of more than :data:`MAX_HEADING_RUN` heading-like
+    lines is a list, not headings, and so is one at the very end.
+    """
+    if len(body) < LONG_TEXT_CHARS:
+        return {}
+    levels: dict[tuple[int, int], int] = {}
+    run: list[tuple[tuple[int, int], int]] = []
+    for span in [*paragraphs, None]:
+        level = heading_level(body[span[0] : span[1]]) if span is not None else 0
+        if level and span is not None:
+            run.append((span, level))
+            continue
+        if span is not None and len(run) <= MAX_HEADING_RUN:
+            levels.update(run)
+        run = []
+    return levels if len(levels) >= MIN_HEADINGS else {}
+
+
 def record_text(
     doc: Document, terms: TermPatterns | None = None, default_language: str = ""
 ) -> RecordText:
@@ -134,19 +157,7 @@ def record_text(
         stretches.append((None, pos, len(doc.body), ""))
 
     spans = [(seq, paragraph_spans(doc.body[start:end], start)) for seq, start, end, _ in stretches]
-    levels: dict[tuple[int, int], int] = {}
-    if len(doc.body) >= LONG_TEXT_CHARS:
-        flat = [span for _, ss in spans for span in ss]
-        for (start, end), following in zip(flat, [*flat[1:], None], strict=True):
-            level = heading_level(doc.body[start:end])
-            if (
-                level
-                and following is not None
-                and not heading_level(doc.body[following[0] : following[1]])
-            ):
-                levels[(start, end)] = level
-        if len(levels) < MIN_HEADINGS:
-            levels = {}
+    levels = find_headings(doc.body, [span for _, ss in spans for span in ss])
 
     blocks: list[Block] = []
     contents: list[Heading] = []
