@@ -155,6 +155,7 @@ def test_headings_are_found_in_long_reports_only() -> None:
     assert heading_level("## Returnees") == 2 and heading_level("### Detention") == 3
     for text in (
         "February 27, 2017",  # a dateline
+        "Editions included: 2024",
         "He said the border was closed.",
         "Source PDF: https://www.state.gov/report.pdf",
         "two lines\nof text",

@@ -37,6 +37,8 @@ _MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+\S")
 #: Section titles one level down: "a. Arbitrary Arrest", "2.1 Returnees", "(b) Detention".
 _SUBSECTION = re.compile(r"^(?:[a-z]\.\s|\([a-z0-9]{1,3}\)\s|\d+\.\d+(?:\.\d+)*\.?\s)")
 _SENTENCE_END = re.compile(r"[.!?:;,…\"'”’)\]]$")
+#: "Editions included: 2024", "Pages: 12-14": a label and its numbers, not a section.
+_LABELLED_NUMBER = re.compile(r"^[^:]{1,40}:[\s\d,.–-]+$")
 _DATELINE = re.compile(
     r"^(?:\w+\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+\w+\s+\d{4}|\d{4}-\d{2}-\d{2})$", re.UNICODE
 )
@@ -100,7 +102,9 @@ def heading_level(paragraph: str) -> int:
     marker = _MARKDOWN_HEADING.match(paragraph)
     if marker:
         return 2 if len(marker.group(1)) <= 2 else 3
-    if "://" in paragraph or _SENTENCE_END.search(paragraph) or _DATELINE.match(paragraph):
+    if "://" in paragraph or _SENTENCE_END.search(paragraph):
+        return 0
+    if _DATELINE.match(paragraph) or _LABELLED_NUMBER.match(paragraph):
         return 0
     if _SUBSECTION.match(paragraph):
         return 3
