@@ -157,3 +157,15 @@ def test_with_the_token_an_upload_may_replace_when_asked(tmp_path: Path) -> None
         assert report.json()["updated"] == 1
         hits = client.get("/api/search", params={"q": "replaced"}).json()["hits"]
         assert hits[0]["title"] == "Replaced by an upload"
+
+
+def test_an_upload_cannot_take_over_a_docid(tmp_path: Path) -> None:
+    config = build_archive(tmp_path / "archive")
+    with Client(create_app(config)) as client:
+        seed = client.get("/api/search", params={"q": "Rahmon"}).json()["hits"][0]["docid"]
+        record = {"docid": seed, "source_key": "upload:other", "title": "Taken", "body": "Text."}
+        files = {"files": ("take.jsonl", (json.dumps(record) + "\n").encode(), "text/plain")}
+        report = client.post("/api/ingest", files=files).json()
+        assert report["failed"] == 1 and report["added"] == 0
+        assert "already belongs to another source" in report["files"][0]["errors"][0]
+        assert client.get(f"/api/records/{seed}").json()["title"].startswith("Putin")
