@@ -441,6 +441,7 @@ def test_csl_json_seed_item() -> None:
         "id": doc.docid,
         "type": "article-newspaper",
         "title": doc.title,
+        "author": [{"literal": doc.publisher}],
         "publisher": doc.publisher,
         "container-title": doc.publisher,
         "issued": {"date-parts": [[2017, 2, 27]]},
@@ -479,6 +480,8 @@ def test_csl_names_split_only_clear_persons(name: str, expected: dict[str, str])
     ("document_type", "csl_type"),
     [
         ("News", "article-newspaper"),
+        ("Blog post", "post-weblog"),
+        ("News blog", "post-weblog"),
         ("Country Reports", "report"),
         ("Case Law", "legal_case"),
         ("Legislation", "legislation"),
@@ -506,6 +509,25 @@ def test_csl_renders_with_citeproc(document_type: str, title: str) -> None:
     assert "Human Rights Watch" in rendered
     assert "2017" in rendered
     assert SEED_URL in rendered
+
+
+@pytest.mark.parametrize("document_type", ["News", "Blog", "Country Reports", "Manuals", ""])
+def test_a_publisher_without_authors_is_the_corporate_author(document_type: str) -> None:
+    doc = replace(seed_document(), document_type=document_type, authors=[])
+    item = csl_item(doc, SEED_ACCESSED)
+    assert item["author"] == [{"literal": doc.publisher}]
+    rendered = render_csl(item)
+    assert rendered.count(doc.title) == 1, rendered  # not printed in the author's place too
+    assert rendered.startswith(f"{doc.publisher} (2017)"), rendered
+
+
+def test_the_seed_renders_as_a_news_item() -> None:
+    rendered = render_csl(csl_item(seed_document(), SEED_ACCESSED))
+    assert rendered == (
+        "Radio Free Europe/Radio Liberty (2017) ‘Putin and Rahmon agree to bolster Tajik-Afghan "
+        "border security’, Radio Free Europe/Radio Liberty, 27 February. Available at: "
+        f"{SEED_URL} (Accessed: 19 May 2023)."
+    )
 
 
 def test_citeproc_html_does_not_escape_markup() -> None:

@@ -179,3 +179,20 @@ def test_enrich_embeddings_then_hybrid_search(archive: Path, tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["ndcg@10"] == 1.0
     assert any(cache.glob("*-live/manifest.json"))  # the embeddings are kept for the next run
+
+
+def test_operator_export_round_trips_beside_the_original_files(
+    archive: Path, tmp_path: Path
+) -> None:
+    """The CLI's export keeps source keys as stored (the API's hides server folders), so the
+    export re-imported, and the original folder ingested again, leave one record per file."""
+    export = tmp_path / "export.jsonl"
+    assert sb(archive, "export", "-o", str(export))[0] == 0
+    assert json.loads(export.read_text())["source_key"].startswith(f"file:{tmp_path}")
+    code, out = sb(archive, "import", str(export))
+    assert code == 0 and "1 unchanged" in out, out
+    copy = tmp_path / "copy"
+    assert sb(copy, "import", str(export))[0] == 0
+    code, out = sb(copy, "ingest", str(tmp_path / "in"))
+    assert code == 0 and "1 unchanged" in out, out
+    assert json.loads(sb(copy, "stats", "--json")[1])["documents"] == 1

@@ -65,10 +65,11 @@ _MONTHS = (
 # BibTeX's predefined month macros: styles localise and abbreviate them, a number they cannot.
 _BIBTEX_MONTHS = tuple(name[:3].lower() for name in _MONTHS)
 
-Kind = Literal["news", "report", "legal_case", "legislation", "document"]
+Kind = Literal["news", "blog", "report", "legal_case", "legislation", "document"]
 
 _BIBTEX_TYPES: dict[Kind, str] = {
     "news": "article",
+    "blog": "misc",
     "report": "techreport",
     "legal_case": "misc",
     "legislation": "misc",
@@ -82,6 +83,7 @@ _BIBTEX_PUBLISHER_FIELD: dict[str, str] = {
 }
 _RIS_TYPES: dict[Kind, str] = {
     "news": "NEWS",
+    "blog": "BLOG",
     "report": "RPRT",
     "legal_case": "CASE",
     "legislation": "STAT",
@@ -89,6 +91,7 @@ _RIS_TYPES: dict[Kind, str] = {
 }
 _CSL_TYPES: dict[Kind, str] = {
     "news": "article-newspaper",
+    "blog": "post-weblog",
     "report": "report",
     "legal_case": "legal_case",
     "legislation": "legislation",
@@ -187,6 +190,8 @@ def _authors(doc: Document) -> list[str]:
 def _kind(doc: Document) -> Kind:
     """The family of ``document_type``, which is free text ("News", "Country Reports")."""
     label = doc.document_type.lower()
+    if "blog" in label:
+        return "blog"
     if "news" in label:
         return "news"
     if "case law" in label or "court" in label or "judgment" in label or "judgement" in label:
@@ -386,12 +391,16 @@ def csl_item(doc: Document, accessed: date | None = None, base_url: str = "") ->
     if title:
         item["title"] = title
     authors = _authors(doc)
+    publisher = _clean(doc.publisher)
     if authors:
         item["author"] = [_csl_name(name) for name in authors]
-    publisher = _clean(doc.publisher)
+    elif publisher:
+        # The body that put it out is its author (a corporate author): without one, styles
+        # put the title in the author's place and then print it a second time.
+        item["author"] = [{"literal": publisher}]
     if publisher:
         item["publisher"] = publisher
-        if kind == "news":
+        if kind in ("news", "blog"):
             # Styles print a newspaper article's outlet from container-title, not publisher.
             item["container-title"] = publisher
     if doc.publication_date is not None:

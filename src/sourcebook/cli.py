@@ -431,7 +431,9 @@ def show(
     with archive:
         doc = _get(archive, docid)
     if as_json:
-        sys.stdout.write(json.dumps(document_to_json(doc), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps(document_to_json(doc, public=False), ensure_ascii=False, indent=2) + "\n"
+        )
         return
     derived = set(doc.derived)
 
@@ -519,10 +521,10 @@ def export(
     archive = _open()
     with archive:
         if output is None:
-            n = archive.export_jsonl(sys.stdout)
+            n = archive.export_jsonl(sys.stdout, public=False)
         else:
             with output.open("w", encoding="utf-8") as fh:
-                n = archive.export_jsonl(fh)
+                n = archive.export_jsonl(fh, public=False)
     err.print(f"exported {n:,} documents")
 
 
@@ -683,7 +685,11 @@ def check(
 @app.command()
 def serve(
     host: Annotated[
-        str, typer.Option(help="Address to listen on; 127.0.0.1 serves this machine only.")
+        str,
+        typer.Option(
+            help="Address to listen on; 127.0.0.1 serves this machine only, another address "
+            "needs SOURCEBOOK_ALLOWED_HOSTS.",
+        ),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     reload: Annotated[
@@ -700,22 +706,27 @@ def serve(
     import uvicorn
 
     settings = _settings()
+    from sourcebook.web.access import allowed_hosts_for
+
+    hosts = allowed_hosts_for(settings, host)  # ConfigError: a public address without names
     console.print(
         f"serving [bold]{escape(str(settings.home))}[/bold] at http://{host}:{port}/"
         " (Ctrl+C to stop)"
     )
+    if not settings.admin_email:
+        console.print("[dim]OAI-PMH: no SOURCEBOOK_ADMIN_EMAIL; Identify names none[/dim]")
+    if settings.token() is None:
+        console.print("[dim]writes: from this machine only (no SOURCEBOOK_WRITE_TOKEN)[/dim]")
     options: dict[str, Any] = {"host": host, "port": port, "server_header": False}
     if reload:
         # A reloading server imports the app in a child process: pass the archive by name.
         os.environ["SOURCEBOOK_HOME"] = str(settings.home)
+        os.environ["SOURCEBOOK_LISTEN_HOST"] = host
         uvicorn.run("sourcebook.web.app:app_from_environment", factory=True, reload=True, **options)
         return
-    from sourcebook.web.app import LOOPBACK_HOSTS, create_app
+    from sourcebook.web.app import create_app
 
-    # On a loopback address only loopback names are answered (no DNS rebinding); on another
-    # address the server cannot know its names, so a proxy in front must check them.
-    hosts = list(LOOPBACK_HOSTS) if host in LOOPBACK_HOSTS else None
-    uvicorn.run(create_app(settings, allowed_hosts=hosts), **options)
+    uvicorn.run(create_app(settings, allowed_hosts=hosts, listen_host=host), **options)
 
 
 eval_app = typer.Typer(help="Evaluate search quality on test collections.", no_args_is_help=True)

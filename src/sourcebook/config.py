@@ -6,11 +6,12 @@ Every field is documented in ``docs/configuration.md`` (a test checks this).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from sourcebook.errors import ConfigError
 from sourcebook.search.fusion import DEFAULT_FUSION, Fusion
 
 
@@ -102,6 +103,58 @@ class Settings(BaseSettings):
         gt=0,
         description="k of reciprocal rank fusion (when hybrid_fusion is rrf).",
     )
+
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names the web server answers to (comma-separated); required to "
+        "serve on an address other than loopback.",
+    )
+    write_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token that uploads and other writes must carry.",
+    )
+    write_token_file: Path | None = Field(
+        default=None,
+        description="File holding the write token (instead of write_token).",
+    )
+    public_url: str = Field(
+        default="",
+        description="The archive's canonical address (https://coi.example.org), used in "
+        "citations, Atom, OAI-PMH and record links instead of the request's host.",
+    )
+    admin_email: str = Field(
+        default="",
+        description="Administrator's e-mail address that OAI-PMH Identify gives harvesters.",
+    )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("public_url must start with https:// or http://")
+        return value
+
+    def token(self) -> str | None:
+        """The write token (from ``write_token`` or ``write_token_file``), or None when unset."""
+        if self.write_token is not None and self.write_token.get_secret_value().strip():
+            return self.write_token.get_secret_value().strip()
+        if self.write_token_file is not None:
+            try:
+                text = self.write_token_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"cannot read the write token file: {exc}") from exc
+            if not text:
+                raise ConfigError(f"the write token file {self.write_token_file} is empty")
+            return text
+        return None
 
     @property
     def db_path(self) -> Path:

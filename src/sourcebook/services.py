@@ -359,6 +359,11 @@ class Archive:
                 continue
             try:
                 kind: ChangeKind
+                if known is not None and not options.replace_existing:
+                    raise Conflict(
+                        f"{doc.source_key} already holds a record from another source; "
+                        "send replace=true to replace it"
+                    )
                 if known is not None:
                     doc.docid = known.docid
                     kind = "updated"
@@ -503,11 +508,12 @@ class Archive:
         )
 
     # --- export and import --------------------------------------------------------------
-    def export_jsonl(self, out: IO[str]) -> int:
-        """Write every document as one JSON object per line; returns the count."""
+    def export_jsonl(self, out: IO[str], public: bool = True) -> int:
+        """Write every document as one JSON object per line; returns the count. ``public``:
+        without the server's folders (see ``records.document_to_json``)."""
         n = 0
         for doc in self.store.iter_documents(with_revisions=True):
-            out.write(json.dumps(document_to_json(doc), ensure_ascii=False) + "\n")
+            out.write(json.dumps(document_to_json(doc, public), ensure_ascii=False) + "\n")
             n += 1
         return n
 

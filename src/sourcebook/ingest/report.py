@@ -39,6 +39,8 @@ class IngestOptions:
     #: Metadata manifests named by the user (``--metadata``), besides the ``metadata.jsonl`` /
     #: ``metadata.csv`` found in the folders walked.
     metadata: list[Path] = field(default_factory=list)
+    #: Replace a stored record of the same source key; uploads say False unless asked to.
+    replace_existing: bool = True
 
 
 @dataclass

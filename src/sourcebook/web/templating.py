@@ -7,11 +7,13 @@ as HTML strings: :func:`highlight_segments` cuts the passage text at the highlig
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
 from sourcebook import __version__
@@ -44,9 +46,24 @@ def build_templates() -> Jinja2Templates:
     env.filters["country_name"] = country_label
     env.filters["language_name"] = language_label
     env.filters["thousands"] = lambda n: f"{int(n):,}"
+    env.filters["lang"] = lang_attribute
     env.tests["web_url"] = is_web_url
     env.globals["version"] = __version__
     return Jinja2Templates(env=env)
+
+
+#: The language every page is written in (``<html lang>``).
+PAGE_LANGUAGE = "en"
+_LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+
+
+def lang_attribute(code: str, outer: str = PAGE_LANGUAGE) -> Markup:
+    """`` lang="ru"`` for text in a language other than the one around it (``outer``), so
+    screen readers pronounce it, browsers hyphenate it and pick its fonts; nothing otherwise."""
+    code = (code or "").strip()
+    if not code or code == (outer or PAGE_LANGUAGE) or not _LANGUAGE_TAG.match(code):
+        return Markup("")
+    return Markup(' lang="{}"').format(code)
 
 
 def is_web_url(value: str) -> bool:
