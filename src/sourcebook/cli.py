@@ -619,7 +619,10 @@ def serve(
 
     import uvicorn
 
+    from sourcebook.memory_limit import apply_memory_ceiling
+
     settings = _settings()
+    apply_memory_ceiling(settings.serve_memory_mb)  # before the archive is opened
     console.print(
         f"serving [bold]{escape(str(settings.home))}[/bold] at http://{host}:{port}/"
         " (Ctrl+C to stop)"
