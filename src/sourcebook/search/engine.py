@@ -253,7 +253,9 @@ class SearchEngine:
             if request.mode == "auto":  # say so when syntax in the text was not used
                 reason = syntax_ignored(request.query.strip(), self.settings.max_query_chars)
                 if reason is not None:
-                    reason = reason[0].lower() + reason[1:]
+                    first = reason.split(maxsplit=1)[0]
+                    if not (len(first) > 1 and first.isupper()):  # "This…" -> "this…"; OR stays
+                        reason = reason[0].lower() + reason[1:]
                     _notice(f"searched as plain words: {' '.join(words)} ({reason})")
             node = Or(tuple(Term(w) for w in words)) if len(words) > 1 else Term(words[0])
             required = 1
