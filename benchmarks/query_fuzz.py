@@ -20,6 +20,7 @@ slowest and the most memory-hungry queries, and exits 1 on any failure.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import resource
 import sys
@@ -43,10 +44,8 @@ VALUES = ["US", "GB", "Japan", "fr", "en", "Reuters", "usa", "Tokyo", "Baker"]
 
 
 def _peak_reset() -> None:
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
-    except OSError:
-        pass
 
 
 def _peak_mb() -> float:
