@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -264,6 +265,22 @@ def test_budget_counts_overdue_calls_until_they_finish() -> None:
     release.set()
     wait_overdue_done(budget)
     assert budget.call(budget.start(), int, "1") == 1
+
+
+def test_budget_waits_for_pool_work_within_the_deadline() -> None:
+    budget = SearchBudget(0.05, 2)
+    release = threading.Event()
+    with ThreadPoolExecutor(2) as pool:
+        assert budget.wait(pool.submit(int, "7"), budget.start()) == 7
+        running = pool.submit(release.wait, 10)
+        queued = [pool.submit(release.wait, 10), pool.submit(int, "1")]
+        with pytest.raises(SearchTimeout, match="took too long"):
+            budget.wait(running, budget.start())
+        assert budget.overdue == 1
+        budget.abandon(queued)  # one running, one not started (cancelled)
+        assert budget.overdue == 2 and queued[1].cancelled()
+        release.set()
+    wait_overdue_done(budget)
 
 
 def _raise(exc: Exception) -> None:

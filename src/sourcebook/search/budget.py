@@ -133,11 +133,18 @@ class SearchBudget:
         try:
             return future.result(timeout=max(remaining, 0.0))
         except FutureTimeout:
-            if not future.cancel():  # running: count it until it finishes
-                with self.lock:
-                    self.overdue += 1
-                future.add_done_callback(self._finished)
+            self.abandon([future])
             raise self.too_long() from None
+
+    def abandon(self, futures: list[Future[Any]]) -> None:
+        """Give up on pool work of a refused search: cancel what has not started, and count
+        what is running as overdue until it finishes."""
+        for future in futures:
+            if future.done() or future.cancel():
+                continue
+            with self.lock:
+                self.overdue += 1
+            future.add_done_callback(self._finished)
 
     def _finished(self, _future: Future[Any]) -> None:
         with self.lock:

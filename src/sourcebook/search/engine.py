@@ -11,7 +11,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -93,6 +93,8 @@ class _SearchRun:
 
     deadline: Deadline = field(default_factory=Deadline)
     notices: list[str] = field(default_factory=list)
+    #: Facet counts started on the pool, abandoned to the budget if the search is refused.
+    pending: list[Future[Any]] = field(default_factory=list)
 
 
 #: The search running on this thread (a context variable: one engine serves many threads).
@@ -279,7 +281,11 @@ class SearchEngine:
         try:
             result = self._search(request)
         except MemoryError as exc:
+            self.budget.abandon(run.pending)
             raise SearchTimeout(MEMORY_REFUSAL) from exc
+        except SearchTimeout:
+            self.budget.abandon(run.pending)  # facets still counting are overdue work too
+            raise
         finally:
             _RUN.reset(token)
         result.notices = [*run.notices, *result.notices]
@@ -296,7 +302,7 @@ class SearchEngine:
         hybrid = plain and request.sort == "relevance" and self.vectors.ready()
         # facets are counted on another thread from the start, overlapping the ranking
         early = (
-            (query, self._facet_pool.submit(self._facets, searcher, query, request, None))
+            (query, self._submit_facets(self._facets, searcher, query, request, None))
             if request.facets and not hybrid
             else None
         )
@@ -331,7 +337,7 @@ class SearchEngine:
             if early is not None and early[0] is facet_query:
                 facets_future = early[1]
             else:  # hybrid, or the query was relaxed to any word
-                facets_future = self._facet_pool.submit(
+                facets_future = self._submit_facets(
                     self._facets, searcher, facet_query, request, total
                 )
         docids = [searcher.doc(address).get_first("docid") for _key, address in picked]
@@ -369,6 +375,12 @@ class SearchEngine:
             ranking="hybrid" if ranking is not None else "bm25",
             facets_approximate=sampled,
         )
+
+    def _submit_facets(self, fn: Any, *args: Any) -> Future[Any]:
+        """Start counting facets on the pool, on the books of the running search."""
+        future: Future[Any] = self._facet_pool.submit(fn, *args)
+        _current_run().pending.append(future)
+        return future
 
     def _bm25(
         self,
