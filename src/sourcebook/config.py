@@ -66,6 +66,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Most * and ? characters in one word.",
     )
+    query_max_wildcard_terms: int = Field(
+        default=20_000,
+        ge=1,
+        description="Most index terms the wildcards of one query may match (counted in the term "
+        "dictionary before the query runs).",
+    )
     query_max_clauses: int = Field(
         default=2_000,
         ge=1,

@@ -144,6 +144,17 @@ def test_limits_are_settings(tmp_path: Path) -> None:
         assert arch.search(SearchRequest(query='"border guards"~5', mode="syntax")).total == 1
 
 
+def test_wildcards_are_bounded_by_the_index_terms_they_may_match(tmp_path: Path) -> None:
+    with Archive(Settings(home=tmp_path, query_max_wildcard_terms=5)) as arch:
+        arch.add_documents([Document(**vars(d)) for d in DOCS], IngestOptions(enrich=False))
+        # "bo*": bolster and border, in the English title and body fields
+        assert arch.search(SearchRequest(query="bo*", mode="syntax")).total == 1
+        with pytest.raises(QuerySyntaxError) as info:
+            arch.search(SearchRequest(query="bo* Ha*", mode="syntax"))
+        assert "match 6 different words in the index; the limit is 5" in info.value.message
+        assert arch.search(SearchRequest(query="title:Ha*", mode="syntax")).total == 1
+
+
 def test_clauses_count_the_fan_out_over_languages_and_fields() -> None:
     node = parse_query('Kabul "border security"~2 title:Herat country:AF date:2017 bord*')
     cost = query_cost(node, ("en", "fr", "ru"))

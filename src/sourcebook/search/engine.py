@@ -35,7 +35,7 @@ from sourcebook.search.compile import (
 )
 from sourcebook.search.highlight import TermPatterns, best_passages, positive_terms
 from sourcebook.search.hybrid import HybridRanking, VectorSearch, semantic_passage
-from sourcebook.search.limits import QueryLimits, check_query
+from sourcebook.search.limits import QueryLimits, TermCounter, check_query
 from sourcebook.search.plain import plain_terms
 from sourcebook.search.query import (
     And,
@@ -266,7 +266,7 @@ class SearchEngine:
                 relaxable = terms if required > 1 else []
             main = terms_any(ctx, terms, required)
         else:
-            check_query(node, languages, self.limits, request.query)
+            check_query(node, languages, self.limits, request.query, _term_counter(searcher))
             try:
                 main = compile_node(ctx, node)
             except ValueError as exc:  # Tantivy refused to build it (a regex too large...)
@@ -549,6 +549,11 @@ def _hit(doc: Document, score: float, passages: list[PassageHit]) -> Hit:
         passages=passages,
         dup_group=doc.dup_group,
     )
+
+
+def _term_counter(searcher: Any) -> TermCounter:
+    """How many terms of a field start with a prefix (for the wildcard limit)."""
+    return lambda field, prefix: len(searcher.terms_with_prefix(field, prefix))
 
 
 def _names_field(node: Node, field: str) -> bool:
