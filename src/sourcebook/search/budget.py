@@ -10,8 +10,8 @@ most ``max_overdue`` searches' worth of CPU and memory beyond the searches being
 The cost model (``search/limits.py``) keeps over-budget searches rare; the budget is the
 backstop for what the model does not foresee (a huge archive, a slow disk).
 
-A thread per call costs about 0.1 ms, nothing next to a search, and never queues behind an
-overdue search the way a fixed pool would.
+A thread per call costs about 70 µs (measured; a pooled thread 20 µs), little next to a search
+of 1 to 5 ms, and it never queues behind an overdue search the way a fixed pool can.
 """
 
 from __future__ import annotations
