@@ -619,15 +619,15 @@ def serve(
 
     import uvicorn
 
-    from sourcebook.memory_limit import apply_memory_ceiling
-
     settings = _settings()
-    apply_memory_ceiling(settings.serve_memory_mb)  # before the archive is opened
     console.print(
         f"serving [bold]{escape(str(settings.home))}[/bold] at http://{host}:{port}/"
         " (Ctrl+C to stop)"
     )
     options: dict[str, Any] = {"host": host, "port": port, "server_header": False}
+    from sourcebook.memory_limit import apply_memory_ceiling
+
+    apply_memory_ceiling(settings.serve_memory_mb)  # before the archive is opened
     if reload:
         # A reloading server imports the app in a child process: pass the archive by name.
         os.environ["SOURCEBOOK_HOME"] = str(settings.home)
