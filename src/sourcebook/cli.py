@@ -718,6 +718,9 @@ def serve(
     if settings.token() is None:
         console.print("[dim]writes: from this machine only (no SOURCEBOOK_WRITE_TOKEN)[/dim]")
     options: dict[str, Any] = {"host": host, "port": port, "server_header": False}
+    from sourcebook.memory_limit import apply_memory_ceiling
+
+    apply_memory_ceiling(settings.serve_memory_mb)  # before the archive is opened
     if reload:
         # A reloading server imports the app in a child process: pass the archive by name.
         os.environ["SOURCEBOOK_HOME"] = str(settings.home)

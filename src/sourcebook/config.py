@@ -40,6 +40,67 @@ class Settings(BaseSettings):
         default=2_000,
         description="Longest search query accepted.",
     )
+    query_max_slop: int = Field(
+        default=100,
+        ge=0,
+        le=100,
+        description='Largest proximity N in "a b"~N (at most 100).',
+    )
+    query_max_phrase_words: int = Field(
+        default=64,
+        ge=1,
+        description="Most words in one quoted phrase.",
+    )
+    query_max_phrase_repeats: int = Field(
+        default=4,
+        ge=0,
+        description='Most repeated words in a phrase with ~N ("a b a"~5 repeats one); each '
+        "repeat doubles the memory Tantivy's proximity matching needs.",
+    )
+    query_max_wildcards: int = Field(
+        default=10,
+        ge=0,
+        description="Most words with * or ? in one query.",
+    )
+    query_max_wildcard_chars: int = Field(
+        default=4,
+        ge=1,
+        description="Most * and ? characters in one word.",
+    )
+    query_max_wildcard_terms: int = Field(
+        default=20_000,
+        ge=1,
+        description="Most index terms the wildcards of one query may match (counted in the term "
+        "dictionary before the query runs).",
+    )
+    query_max_clauses: int = Field(
+        default=2_000,
+        ge=1,
+        description="Most index clauses one query may compile to (each word counts once per "
+        "language of the archive and per text field).",
+    )
+    query_max_depth: int = Field(
+        default=20,
+        ge=1,
+        description="Deepest nesting of groups and operators in a query.",
+    )
+    search_timeout_seconds: float = Field(
+        default=5.0,
+        ge=0.0,
+        description='Time budget of one search: past it the search is refused with "this search '
+        'took too long: narrow it" (0 = no budget).',
+    )
+    search_overdue_max: int = Field(
+        default=2,
+        ge=1,
+        description="Searches past their budget that may still be running in the background; "
+        "while that many are, new searches are refused at once.",
+    )
+    serve_memory_mb: int = Field(
+        default=1536,
+        ge=0,
+        description="Memory ceiling of `sourcebook serve` (RLIMIT_DATA, megabytes; 0 = none).",
+    )
     index_heap_bytes: int = Field(
         default=128_000_000,
         description="Memory budget of the Tantivy index writer.",

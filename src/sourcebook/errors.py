@@ -9,7 +9,8 @@
      ├── InputTooLarge          an input exceeds a configured bound
      ├── NotFound               no such document, revision or resource
      ├── Conflict               an identifier clash (docid collision, concurrent writer)
-     ├── QuerySyntaxError       a malformed search query (says what and where)
+     ├── QuerySyntaxError       a malformed search query (says what and where), or one past a limit
+ ├── SearchTimeout          a search ran past its time budget (or too many already have)
      ├── AccessDenied           the caller may not read or change this
      └── StorageError           the store or index failed (chains the cause)
 
@@ -65,6 +66,10 @@ class QuerySyntaxError(SourcebookError):
             return self.message
         caret = " " * self.position + "^"
         return f"{self.message} (at character {self.position + 1})\n  {self.query}\n  {caret}"
+
+
+class SearchTimeout(SourcebookError):
+    """A search ran past its time budget, or too many over-budget searches are still running."""
 
 
 class AccessDenied(SourcebookError):
