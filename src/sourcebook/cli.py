@@ -1,7 +1,9 @@
 """The command line. It parses arguments, calls the services and shows results; nothing more.
 
-Exit codes: 0 success; 1 when some inputs failed (ingest, import) or a check found drift;
-2 for a usage error or a bad query; 3 for a missing document.
+Exit codes: 0 success; 1 when some inputs failed (ingest, import) or a check found drift, or
+the output was closed early (``| head``); 2 for a usage error, a bad query, a missing, unusable
+or read-only archive, a file that cannot be written; 3 for a missing document; 130 after Ctrl+C.
+Whatever goes wrong, the user sees one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -132,7 +134,10 @@ def main_options(
 
 def _interrupted(n: int) -> NoReturn:
     """Ctrl+C during a long job: say what was kept, exit 130 (the shell's code for SIGINT)."""
-    err.print(f"[yellow]interrupted[/yellow]; {n:,} documents kept", soft_wrap=True)
+    err.print(
+        f"[yellow]interrupted[/yellow]; {n:,} {'document' if n == 1 else 'documents'} kept",
+        soft_wrap=True,
+    )
     raise typer.Exit(130)
 
 
@@ -695,14 +700,15 @@ def main() -> None:
         err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         sys.exit(2)
     except BrokenPipeError:
-        # The reader went away (`sourcebook export | head -1`): stop quietly, as Unix tools do.
+        # The reader went away (`sourcebook export | head -1`): stop quietly with 1, as click
+        # does when it sees this first.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(141)
+        sys.exit(1)
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/yellow]")
         sys.exit(130)
     except OSError as exc:  # a file that cannot be read or written, a full disk...
-        where = f" {exc.filename}" if exc.filename else ""
-        err.print(f"[red]error:[/red]{escape(where)}: {escape(exc.strerror or str(exc))}")
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"[red]error:[/red] {escape(where + (exc.strerror or str(exc)))}")
         sys.exit(2)

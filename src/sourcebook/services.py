@@ -196,10 +196,10 @@ class Archive:
         except SourcebookError:
             store.close()
             raise
-        if not read_only:  # only a writer brings the derived index up to date
-            if self.index.recreated and self.store.count():
-                log.warning("rebuilding the search index from the store (schema changed)")
-                self.reindex()
+        # Only a writer brings the derived index up to date: a read-only archive is read as is.
+        if not read_only and self.index.recreated and self.store.count():
+            log.warning("rebuilding the search index from the store (schema changed)")
+            self.reindex()
         self._registry = registry
         self._enricher: Enricher | None = None
         self._dedup: DedupIndex | None = None

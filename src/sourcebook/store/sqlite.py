@@ -151,10 +151,7 @@ class SQLiteStore:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            if self.read_only:
-                conn = connect_read_only(self.path)
-            else:
-                conn = self._connect_read_write()
+            conn = connect_read_only(self.path) if self.read_only else self._connect_read_write()
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
