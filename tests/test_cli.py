@@ -449,3 +449,11 @@ def test_hits_show_the_part_of_a_passage_around_the_match(tmp_path: Path) -> Non
     assert "Officials described the spring season" not in result.output
     assert "…" in result.output
     assert "The [bold]checkpoint[/bold] notice [red] was posted." in result.output
+
+
+def test_a_read_upgrades_an_outdated_archive_it_may_write(archive: Path) -> None:
+    (archive / "index" / "sourcebook-schema-version").write_text("0")
+    code, out = sb(archive, "search", "Tajik-Afghan border")
+    assert code == 0 and "Border security talks in Dushanbe" in out
+    code, out = sb(archive, "check")
+    assert code == 0 and "agree" in out
