@@ -152,7 +152,7 @@ def check_place(tour: Tour, out: str) -> None:
 
 def check_group(tour: Tour, out: str) -> None:
     assert _count(out) >= 2
-    assert "New checks slow Tajik-Afghan border crossings" in " ".join(out.split())
+    assert "New checks slow river crossings for families" in " ".join(out.split())
 
 
 def check_entities(tour: Tour, out: str) -> None:
