@@ -114,7 +114,8 @@ def main_options(
         typer.Option(
             "--archive",
             "-a",
-            help="Archive directory (default: $SOURCEBOOK_HOME or ~/.sourcebook).",
+            help="Archive directory (default: $SOURCEBOOK_HOME or ~/.sourcebook). Commands "
+            "that only read never create it.",
             envvar=None,
         ),
     ] = None,
