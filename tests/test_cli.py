@@ -7,10 +7,12 @@ import json
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -457,3 +459,48 @@ def test_a_read_upgrades_an_outdated_archive_it_may_write(archive: Path) -> None
     assert code == 0 and "Border security talks in Dushanbe" in out
     code, out = sb(archive, "check")
     assert code == 0 and "agree" in out
+
+
+def test_ctrl_c_during_a_real_ingest_keeps_what_it_says(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(3000):
+        (src / f"story{i:04d}.txt").write_text(f"Story {i}\n\n{STORY}", encoding="utf-8")
+    archive = tmp_path / "a"
+    env = {**os.environ, "PYTHONPATH": str(SRC), "SOURCEBOOK_INGEST_BATCH_SIZE": "20"}
+    program = "from sourcebook.cli import main; main()"
+    with subprocess.Popen(
+        [sys.executable, "-c", program, "--archive", str(archive), "ingest", str(src)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        # Background jobs may inherit SIGINT ignored; Ctrl+C reaches a foreground program.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    ) as proc:
+        deadline = time.monotonic() + 120
+        while _stored(archive) < 40:  # two batches written: the ingest is under way
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, errors = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (out, errors)
+    assert "Traceback" not in errors
+    match = re.search(r"interrupted; ([\d,]+) documents kept", errors)
+    assert match, errors
+    kept = int(match.group(1).replace(",", ""))
+    assert 40 <= kept < 3000 and kept == _stored(archive)
+
+
+def _stored(archive: Path) -> int:
+    db = archive / "sourcebook.db"
+    if not db.exists():
+        return 0
+    try:
+        conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            return int(conn.execute("SELECT count(*) FROM documents").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.OperationalError:  # not created yet
+        return 0
