@@ -111,6 +111,7 @@ class SearchIndex:
         #: Read only: never creates, rewrites or writes to the index (see :meth:`_open_read_only`).
         self.read_only = read_only
         self._writer: Any = None
+        self._view_cleanup: weakref.finalize[Any, Any] | None = None
         #: True when an outdated index was discarded on open: the caller must rebuild it.
         self.recreated = False
         self._index = self._open_read_only() if read_only else self._open()
@@ -142,7 +143,7 @@ class SearchIndex:
 
     def _linked_view(self) -> Path:
         view = Path(tempfile.mkdtemp(prefix="sourcebook-index-"))
-        weakref.finalize(self, shutil.rmtree, view, ignore_errors=True)
+        self._view_cleanup = weakref.finalize(self, shutil.rmtree, view, ignore_errors=True)
         for entry in os.scandir(self.path):
             if not (entry.name.startswith(".tantivy-") and entry.name.endswith(".lock")):
                 os.symlink(entry.path, view / entry.name)
@@ -220,6 +221,8 @@ class SearchIndex:
 
     def close(self) -> None:
         self.release_writer()
+        if self._view_cleanup is not None:
+            self._view_cleanup()  # the links only: the index's files stay where they are
 
     # --- reading ------------------------------------------------------------------------
     def searcher(self) -> Any:
