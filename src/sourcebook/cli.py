@@ -1,41 +1,44 @@
 """The command line. It parses arguments, calls the services and shows results; nothing more.
 
-Exit codes: 0 success; 1 when some inputs failed (ingest, import) or a check found drift;
-2 for a usage error or a bad query; 3 for a missing document.
+Exit codes: 0 success; 1 when some inputs failed (ingest, import) or a check found drift, or
+the output was closed early (``| head``); 2 for a usage error, a bad query, a missing, unusable
+or read-only archive, a file that cannot be written; 3 for a missing document; 130 after Ctrl+C.
+Whatever goes wrong, the user sees one line, never a traceback.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 from rich.table import Table
-from rich.text import Text
 
 from sourcebook import __version__
 from sourcebook.api.schemas import result_to_json
 from sourcebook.cite import NO_DATE, NO_PUBLISHER
+from sourcebook.cli_progress import JobProgress, Unit
 from sourcebook.config import Settings
-from sourcebook.errors import NotFound, QuerySyntaxError, SourcebookError
-from sourcebook.model import Document, SearchResult
+from sourcebook.errors import (
+    AccessDenied,
+    ArchiveOutdated,
+    NotFound,
+    QuerySyntaxError,
+    SourcebookError,
+)
+from sourcebook.model import Document, PassageHit, SearchResult
+from sourcebook.search.highlight import snippet_segments
 from sourcebook.search.request import SORTS, SearchRequest
 from sourcebook.services import Archive, IngestOptions, IngestReport, document_to_json
 
@@ -57,17 +60,46 @@ state = State()
 
 
 def _settings() -> Settings:
-    if state.archive_dir is not None:
-        return Settings(home=state.archive_dir)
-    return Settings()
+    try:
+        if state.archive_dir is not None:
+            return Settings(home=state.archive_dir)
+        return Settings()
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        name = ".".join(str(part) for part in problem["loc"])
+        _fail(f"setting SOURCEBOOK_{name.upper()}: {problem['msg']}")
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    """One line on standard error, then exit: the user never sees a traceback."""
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+    raise typer.Exit(code)
 
 
 def _open(settings: Settings | None = None) -> Archive:
+    """The archive for a command that writes: created when missing."""
     try:
         return Archive(settings or _settings())
     except SourcebookError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
+        _fail(str(exc))
+
+
+def _read(settings: Settings | None = None) -> Archive:
+    """The archive for a command that only reads: it must exist, and is opened read-only
+    (so an archive the user may only read works, and a mistyped --archive creates nothing)."""
+    settings = settings or _settings()
+    try:
+        return Archive(settings, read_only=True)
+    except ArchiveOutdated as outdated:
+        # Made by an older version: a writer upgrades it once (migrations, index rebuild).
+        try:
+            return Archive(settings)
+        except AccessDenied as exc:
+            _fail(f"{outdated}, and {exc}")
+        except SourcebookError as exc:
+            _fail(str(exc))
+    except SourcebookError as exc:
+        _fail(str(exc))
 
 
 def _version(value: bool) -> None:
@@ -83,7 +115,8 @@ def main_options(
         typer.Option(
             "--archive",
             "-a",
-            help="Archive directory (default: $SOURCEBOOK_HOME or ~/.sourcebook).",
+            help="Archive directory (default: $SOURCEBOOK_HOME or ~/.sourcebook). Commands "
+            "that only read never create it.",
             envvar=None,
         ),
     ] = None,
@@ -101,18 +134,25 @@ def main_options(
     )
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TextColumn("{task.fields[docs]:,} docs"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
-        disable=not err.is_terminal,
+def _interrupted(n: int) -> NoReturn:
+    """Ctrl+C during a long job: say what was kept, exit 130 (the shell's code for SIGINT)."""
+    err.print(
+        f"[yellow]interrupted[/yellow]; {n:,} {'document' if n == 1 else 'documents'} kept",
+        soft_wrap=True,
     )
+    raise typer.Exit(130)
+
+
+@contextmanager
+def _job(label: str, total: int | None, unit: Unit = "documents") -> Iterator[JobProgress]:
+    """Progress of a long job (a bar on a terminal, else a line every few seconds); Ctrl+C
+    ends it with :func:`_interrupted`."""
+    job = JobProgress(label, total, unit, err)
+    try:
+        with job:
+            yield job
+    except KeyboardInterrupt:
+        _interrupted(job.documents)
 
 
 def _print_report(report: IngestReport, quiet: bool) -> None:
@@ -166,16 +206,11 @@ def _run_ingest(paths: list[Path], options: IngestOptions, quiet: bool, import_m
             for p in iter_input_files(paths, options.include_hidden, options.skip_housekeeping)
             if p.is_file()
         )
-        with _progress() as progress:
-            task = progress.add_task("ingest", total=total_bytes or None, docs=0)
-
-            def advance(nbytes: int, docs: int) -> None:
-                progress.update(task, advance=nbytes, docs=docs)
-
+        with _job("import" if import_mode else "ingest", total_bytes, "bytes") as job:
             if import_mode:
-                report = archive.import_jsonl(paths, progress=advance)
+                report = archive.import_jsonl(paths, progress=job.advance)
             else:
-                report = archive.ingest(paths, options, progress=advance)
+                report = archive.ingest(paths, options, progress=job.advance)
     _print_report(report, quiet)
     if report.failed_files:
         raise typer.Exit(1)
@@ -298,6 +333,16 @@ def _parse_date(value: str | None, name: str) -> date | None:
         raise typer.Exit(2) from exc
 
 
+def _snippet_markup(passage: PassageHit) -> str:
+    """The part of a passage around its first match (as the web page shows it), matched words
+    in bold; the text is escaped, so brackets in a document are never read as markup."""
+    segments = snippet_segments(passage.text, [(h.start, h.end) for h in passage.highlights])
+    return "".join(
+        f"[bold yellow]{escape(piece)}[/bold yellow]" if match else escape(piece)
+        for piece, match in segments
+    )
+
+
 def _print_hits(result: SearchResult) -> None:
     start = (result.page - 1) * result.page_size
     console.print(
@@ -325,15 +370,9 @@ def _print_hits(result: SearchResult) -> None:
         if meta:
             console.print(f"   [dim]{escape(meta)}[/dim]")
         for passage in hit.passages:
-            text = Text("   ")
-            snippet = passage.text if len(passage.text) <= 400 else passage.text[:400] + "…"
-            body = Text(snippet)
-            for h in passage.highlights:
-                if h.start < len(snippet):
-                    body.stylize("bold yellow", h.start, min(h.end, len(snippet)))
-            text.append_text(body)
-            text.append(f"  [{passage.start}:{passage.end}]", style="dim")
-            console.print(text)
+            console.print(
+                f"   {_snippet_markup(passage)}  [dim]\\[{passage.start}:{passage.end}][/dim]"
+            )
     if result.facets:
         console.print()
         for name, values in result.facets.items():
@@ -400,7 +439,7 @@ def search(
     settings = _settings()
     if hybrid is not None:
         settings = settings.model_copy(update={"hybrid": hybrid})
-    archive = _open(settings)
+    archive = _read(settings)
     with archive:
         try:
             result = archive.search(request)
@@ -427,7 +466,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print every field as JSON.")] = False,
 ) -> None:
     """Show one record, laid out like a Refworld record."""
-    archive = _open()
+    archive = _read()
     with archive:
         doc = _get(archive, docid)
     if as_json:
@@ -493,7 +532,7 @@ def cite_cmd(
 ) -> None:
     """Print a citation of one record."""
     when = _parse_date(accessed, "--accessed")
-    archive = _open()
+    archive = _read()
     with archive:
         doc = _get(archive, docid)
         from sourcebook import cite
@@ -518,12 +557,16 @@ def export(
     if fmt != "jsonl":
         err.print(f"[red]error:[/red] unknown format {fmt!r}; only jsonl is supported")
         raise typer.Exit(2)
-    archive = _open()
+    archive = _read()
     with archive:
         if output is None:
             n = archive.export_jsonl(sys.stdout, public=False)
         else:
-            with output.open("w", encoding="utf-8") as fh:
+            try:
+                fh = output.open("w", encoding="utf-8")
+            except OSError as exc:
+                _fail(f"cannot write {output}: {exc.strerror or exc}")
+            with fh:
                 n = archive.export_jsonl(fh, public=False)
     err.print(f"exported {n:,} documents")
 
@@ -533,7 +576,7 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Counts: documents, passages, revisions, languages, collections, countries, publishers."""
-    archive = _open()
+    archive = _read()
     with archive:
         figures = archive.stats()
     if as_json:
@@ -590,14 +633,9 @@ def enrich(
 def _enrich_entities(archive: Archive, batch: int, limit: int) -> None:
     pending = archive.pending_entities()
     total = min(pending, limit) if limit else pending
-    with _progress() as progress:
-        task = progress.add_task("entities", total=total, docs=0)
-        started = time.perf_counter()
-        done = archive.enrich_entities(
-            batch_size=batch,
-            limit=limit,
-            progress=lambda k, n: progress.update(task, advance=k, docs=n),
-        )
+    started = time.perf_counter()
+    with _job("entities", total) as job:
+        done = archive.enrich_entities(batch_size=batch, limit=limit, progress=job.advance)
     seconds = time.perf_counter() - started
     rate = done / seconds if seconds else 0.0
     console.print(
@@ -609,31 +647,11 @@ def _enrich_entities(archive: Archive, batch: int, limit: int) -> None:
 def _enrich_embeddings(archive: Archive, chunk: int, limit: int) -> None:
     status = archive.embedding_status()
     total = min(status.pending, limit) if limit else status.pending
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("docs"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=False,
-        disable=not err.is_terminal,
-    )
     try:
-        with progress:
-            task = progress.add_task("embeddings", total=total)
-            report = archive.enrich_embeddings(
-                chunk=chunk,
-                limit=limit,
-                progress=lambda k, _n: progress.update(task, advance=k),
-            )
-    except KeyboardInterrupt:
-        err.print(
-            "[yellow]stopped[/yellow]: the vectors saved so far are kept; run the command "
-            "again to embed the rest"
-        )
-        raise typer.Exit(130) from None
+        # Vectors are saved in chunks and progress is reported per save, so the count that
+        # Ctrl+C reports is what is kept; the next run embeds the rest.
+        with _job("embeddings", total) as job:
+            report = archive.enrich_embeddings(chunk=chunk, limit=limit, progress=job.advance)
     except SourcebookError as exc:  # the extra is missing, another job is running...
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
@@ -652,9 +670,8 @@ def reindex() -> None:
     archive = _open()
     with archive:
         total = archive.store.count()
-        with _progress() as progress:
-            task = progress.add_task("reindex", total=total, docs=0)
-            n = archive.reindex(lambda k, done: progress.update(task, advance=k, docs=done))
+        with _job("reindex", total) as job:
+            n = archive.reindex(job.advance)
     console.print(f"reindexed {n:,} documents")
 
 
@@ -663,7 +680,7 @@ def check(
     repair: Annotated[bool, typer.Option("--repair", help="Fix the drift found.")] = False,
 ) -> None:
     """Compare the store and the index; report (and with --repair fix) any drift."""
-    archive = _open()
+    archive = _open() if repair else _read()
     with archive:
         report = archive.check(repair=repair)
     console.print(
@@ -771,8 +788,22 @@ def eval_retrieval(
 
 
 def main() -> None:
+    """The ``sourcebook`` program: whatever goes wrong, one line and an exit code."""
     try:
         app()
     except SourcebookError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        sys.exit(2)
+    except BrokenPipeError:
+        # The reader went away (`sourcebook export | head -1`): stop quietly with 1, as click
+        # does when it sees this first.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/yellow]")
+        sys.exit(130)
+    except OSError as exc:  # a file that cannot be read or written, a full disk...
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"[red]error:[/red] {escape(where + (exc.strerror or str(exc)))}")
         sys.exit(2)

@@ -4,6 +4,7 @@
 
     SourcebookError
      ├── ConfigError            bad settings or archive location
+     │    └── ArchiveOutdated   read-only opening found a store or index to upgrade first
      ├── ParseError             a file or record could not be read (kept on the ingest report)
      │    └── UnsupportedFormat no parser takes this file
      ├── InputTooLarge          an input exceeds a configured bound
@@ -27,6 +28,10 @@ class SourcebookError(Exception):
 
 class ConfigError(SourcebookError):
     """The settings or the archive location are unusable."""
+
+
+class ArchiveOutdated(ConfigError):
+    """An archive opened read-only needs migrating or re-indexing, which only a writer does."""
 
 
 class ParseError(SourcebookError):

@@ -20,7 +20,13 @@ from sourcebook.config import Settings
 from sourcebook.countries import resolve_country
 from sourcebook.enrich.base import Enricher
 from sourcebook.enrich.language import detect_language
-from sourcebook.errors import Conflict, InputTooLarge, NotFound, SourcebookError
+from sourcebook.errors import (
+    ArchiveOutdated,
+    Conflict,
+    InputTooLarge,
+    NotFound,
+    SourcebookError,
+)
 from sourcebook.ids import is_valid_docid, make_docid
 from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.ingest.inputs import plan_inputs
@@ -34,6 +40,7 @@ from sourcebook.ingest.report import (
     ProgressCallback,
     iter_input_files,
 )
+from sourcebook.location import prepare_archive_folder
 from sourcebook.model import (
     BadRecord,
     Document,
@@ -168,15 +175,31 @@ class Archive:
         settings: Settings,
         registry: ParserRegistry | None = None,
         embedder: Embedder | None = None,
+        read_only: bool = False,
     ) -> None:
         self.settings = settings
-        settings.home.mkdir(parents=True, exist_ok=True)
-        self.store: Store = SQLiteStore(settings.db_path)
-        self.store.migrate()
-        self.index = SearchIndex(
-            settings.index_path, settings.index_heap_bytes, settings.default_language
-        )
-        if self.index.recreated and self.store.count():
+        #: Opened for reading only: nothing is created, migrated or written (``mode=ro``).
+        self.read_only = read_only
+        prepare_archive_folder(settings.home, settings.db_path, read_only)
+        store = SQLiteStore(settings.db_path, read_only=read_only)
+        self.store: Store = store
+        if read_only and (pending := store.pending_migrations()):
+            store.close()
+            raise ArchiveOutdated(f"the archive at {settings.home} needs migrations {pending}")
+        if not read_only:
+            self.store.migrate()
+        try:
+            self.index = SearchIndex(
+                settings.index_path,
+                settings.index_heap_bytes,
+                settings.default_language,
+                read_only=read_only,
+            )
+        except SourcebookError:
+            store.close()
+            raise
+        # Only a writer brings the derived index up to date: a read-only archive is read as is.
+        if not read_only and self.index.recreated and self.store.count():
             log.warning("rebuilding the search index from the store (schema changed)")
             self.reindex()
         self._registry = registry
