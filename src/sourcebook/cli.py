@@ -495,6 +495,7 @@ def show(
     label("Countries", ", ".join(doc.countries), "countries")
     label("Language", doc.language, "language")
     label("Collection", doc.collection)
+    label("Note:", doc.ocr_note())
     label("Source id", doc.source_id)
     label("Cite as", doc.cite_as)
     label("Disclaimer", doc.disclaimer)

@@ -109,6 +109,32 @@ class Settings(BaseSettings):
         default=500,
         description="Documents written to the store and index per transaction during ingest.",
     )
+    ocr: bool = Field(
+        default=True,
+        description="Read scanned PDF pages and TIFF/PNG/JPEG images with Tesseract OCR (when "
+        "Tesseract is installed).",
+    )
+    ocr_tesseract: str = Field(
+        default="tesseract",
+        description="The Tesseract command or its path.",
+    )
+    ocr_page_seconds: float = Field(
+        default=60.0,
+        ge=0.0,
+        description="Time limit of rendering or reading one page by OCR; a page over it fails "
+        "its document (0 = no limit).",
+    )
+    ocr_max_pages: int = Field(
+        default=100,
+        ge=1,
+        description="Most pages of one document read by OCR; a document needing more is refused.",
+    )
+    ocr_dpi: int = Field(
+        default=300,
+        ge=72,
+        le=600,
+        description="Resolution at which PDF pages without text are rendered for OCR.",
+    )
     default_language: str = Field(
         default="en",
         description="Language (ISO 639-1) whose stemmer analyses documents of unknown language.",

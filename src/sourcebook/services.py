@@ -31,6 +31,7 @@ from sourcebook.ids import is_valid_docid, make_docid
 from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.ingest.inputs import plan_inputs
 from sourcebook.ingest.manifest import describe_documents
+from sourcebook.ingest.ocr import OcrSettings
 from sourcebook.ingest.registry import ParserRegistry, Source
 from sourcebook.ingest.report import (
     CheckReport,
@@ -272,7 +273,9 @@ class Archive:
     def _parse_file(
         self, path: Path, options: IngestOptions, outcome: FileOutcome
     ) -> Iterator[Document | BadRecord | EmptyRecord]:
-        source = Source.from_path(path, self.settings.max_file_bytes)
+        source = Source.from_path(
+            path, self.settings.max_file_bytes, OcrSettings.from_settings(self.settings)
+        )
         if source.size > self.settings.max_file_bytes:
             raise InputTooLarge(
                 f"{path.name} is {source.size:,} bytes; the limit is "
