@@ -16,8 +16,10 @@ if str(BENCHMARKS) not in sys.path:
     sys.path.append(str(BENCHMARKS))  # last: benchmarks/http.py must not shadow http
 
 from rapidfuzz.distance import Levenshtein  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
 
 from _scans import missing_tools, rasterise, scanned_pdf, text_pdf  # noqa: E402
+from sourcebook.cli import app as cli_app  # noqa: E402
 from sourcebook.config import Settings  # noqa: E402
 from sourcebook.errors import ParseError  # noqa: E402
 from sourcebook.ingest.image import ImageParser  # noqa: E402
@@ -34,6 +36,8 @@ from sourcebook.model import Document  # noqa: E402
 from sourcebook.records import document_to_json  # noqa: E402
 from sourcebook.search.request import SearchRequest  # noqa: E402
 from sourcebook.services import Archive  # noqa: E402
+from sourcebook.web.app import create_app  # noqa: E402
+from tests.web.client import Client  # noqa: E402
 
 ENGLISH = (
     "The ministry announced on Tuesday that border crossings in the northern province "
@@ -220,6 +224,14 @@ def test_the_confidence_is_stored_exported_and_shown(
         (hit,) = archive.search(SearchRequest(query="checkpoint")).hits
         doc = archive.get(hit.docid)
     assert doc.ocr_confidence is not None and doc.ocr_confidence > 70
+    note = doc.ocr_note()
+    with Client(create_app(settings)) as client:
+        page = client.get(f"/record/{doc.docid}")
+        api = client.get(f"/api/records/{doc.docid}")
+    assert page.status_code == 200 and note in page.text
+    assert api.status_code == 200 and api.json()["ocr_confidence"] == doc.ocr_confidence
+    shown = CliRunner().invoke(cli_app, ["--archive", str(settings.home), "show", doc.docid])
+    assert shown.exit_code == 0 and note in " ".join(shown.output.split()), shown.output
     record = document_to_json(doc)
     assert record["ocr_confidence"] == doc.ocr_confidence
     # an export re-imports with its confidence

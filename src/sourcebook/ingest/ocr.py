@@ -13,7 +13,7 @@ Language, per document (decided on the first page with text, then kept):
    ``osd``): Latin pages are read first with ``eng``, Cyrillic with ``rus``, Arabic script with
    ``ara``; then the language detector (:mod:`sourcebook.enrich.language`) reads that first
    pass, and when it names another installed pack (French, Persian, Pashto...) the page is
-   read again with it.
+   read again with it, and that second reading kept when Tesseract is surer of its words.
 
 Only installed packs are used (``tesseract --list-langs``). The text keeps Tesseract's lines
 and separates its blocks with a blank line (its paragraph numbers often split a paragraph
@@ -277,6 +277,40 @@ def _language_of(text: str) -> str:
     return detect_language(text)
 
 
+#: A first pass read with the wrong pack loses the letters that tell its language best
+#: (Turkish read as English: "gözaltına" -> "gdzaltina"), so the pack for a second pass is
+#: chosen on a much weaker lead than a record's language: a top answer this likely and this
+#: many times the second. The second pass is kept only when its words are read with more
+#: confidence than the first's, and its text decides the record's language as usual.
+PACK_MIN_SCORE = 0.1
+PACK_LEAD_RATIO = 1.5
+
+
+def _pack_language(text: str, installed: frozenset[str]) -> str:
+    """The language whose pack should read a page again, judged from a first pass ("")."""
+    sure = _language_of(text)
+    if sure:
+        return sure
+    from sourcebook.enrich.language import _detector
+
+    sample = " ".join(text.split())[:2000]
+    if len(sample) < 40:
+        return ""
+    try:
+        answers = _detector()(sample, model="lite", k=2)
+    except Exception as exc:  # detection must never stop a parse
+        log.warning("language detection failed: %s", exc)
+        return ""
+    if not isinstance(answers, list) or not answers:
+        return ""
+    best = str(answers[0].get("lang", "")).split("-")[0].lower()
+    score = float(answers[0].get("score", 0.0))
+    second = float(answers[1].get("score", 0.0)) if len(answers) > 1 else 0.0
+    if score >= PACK_MIN_SCORE and score >= PACK_LEAD_RATIO * second:
+        return best if tesseract_language(best, installed) else ""
+    return ""
+
+
 def ocr_images(
     images: Sequence[Path],
     settings: OcrSettings,
@@ -316,12 +350,17 @@ def ocr_images(
             first = SCRIPT_FIRST_PASS.get(script, "")
             first = first if first in installed else fallback
             page = _read(binary, image, first, settings.page_seconds, what)
+            guess = _pack_language(page.text, installed)
+            pack = tesseract_language(guess, installed) if guess else ""
             language = _language_of(page.text)
-            pack = tesseract_language(language, installed) if language else ""
             if pack and pack != first:
                 log.info("%s: read again as %s (first pass %s)", what, pack, first)
-                page = _read(binary, image, pack, settings.page_seconds, what)
-                language = _language_of(page.text) or language
+                again = _read(binary, image, pack, settings.page_seconds, what)
+                if again.confidence > page.confidence:
+                    page = again
+                    language = _language_of(page.text) or language
+                else:
+                    pack = first
             if language:
                 settled[script] = (pack or first, language)
         result.pages.append(page)
