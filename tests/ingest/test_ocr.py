@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject, TextStringObject
 
@@ -32,7 +33,7 @@ from sourcebook.ingest.ocr import (  # noqa: E402
 )
 from sourcebook.ingest.pdf import PdfParser  # noqa: E402
 from sourcebook.ingest.registry import ParserRegistry, Source  # noqa: E402
-from sourcebook.model import Document  # noqa: E402
+from sourcebook.model import Document, EmptyRecord  # noqa: E402
 from sourcebook.records import document_to_json  # noqa: E402
 from sourcebook.search.request import SearchRequest  # noqa: E402
 from sourcebook.services import Archive  # noqa: E402
@@ -267,3 +268,24 @@ def test_settings_reach_ocr() -> None:
     assert OcrSettings.from_settings(settings) == OcrSettings(
         enabled=False, tesseract="/opt/t", page_seconds=5, max_pages=3, dpi=300
     )
+
+
+@needs_tesseract
+def test_icons_and_pictures_without_text_are_skipped(tmp_path: Path) -> None:
+    Image.new("RGB", (64, 64), "red").save(tmp_path / "logo.png")
+    Image.new("L", (1200, 900), 255).save(tmp_path / "blank.jpg")
+    for name, reason in (("logo.png", "too small"), ("blank.jpg", "OCR found no text")):
+        (item,) = registry().parse(Source.from_path(tmp_path / name, ocr=FAST))
+        assert isinstance(item, EmptyRecord) and reason in item.message
+
+
+@needs_tools
+@needs_tesseract
+def test_a_page_scanned_upside_down_or_sideways_is_turned_upright(tmp_path: Path) -> None:
+    (page,) = rasterise(text_pdf([ENGLISH], tmp_path / "text.pdf"), 200)
+    turned = [page.rotate(180, expand=True), page.rotate(90, expand=True)]
+    turned[0].save(tmp_path / "turned.tiff", save_all=True, append_images=turned[1:])
+    doc = parse(tmp_path / "turned.tiff")
+    first, second = doc.body.split("\n\n")[:2], doc.body.split("\n\n")[2:]
+    assert similarity(" ".join(first), ENGLISH) > 0.95, doc.body
+    assert similarity(" ".join(second), ENGLISH) > 0.95, doc.body

@@ -4,7 +4,8 @@ Each frame is converted to a greyscale PNG (Pillow) and read by Tesseract
 (:mod:`sourcebook.ingest.ocr`); paragraphs are rebuilt from the OCR lines as for PDF pages.
 The title is the first substantial line. An image carries no language we trust, so the
 language comes from the script and the text (``derived``). Without OCR (turned off, Tesseract
-missing) an image has no text, and fails with what to install.
+missing) an image has no text, and fails with what to install. An image too small to be a page
+(a logo, an icon) or with no text in it is skipped, not an error.
 """
 
 from __future__ import annotations
@@ -15,22 +16,24 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from PIL import Image, ImageSequence, UnidentifiedImageError
-
 from sourcebook.errors import ParseError
 from sourcebook.ingest.ocr import OcrUnavailable, ocr_images
 from sourcebook.ingest.pdf import _is_substantial, _page_lines, _page_paragraphs
 from sourcebook.ingest.registry import BY_CONTENT, BY_EXTENSION, NO_MATCH, Source
 from sourcebook.ingest.text import join_paragraphs
-from sourcebook.model import BadRecord, Document
+from sourcebook.model import BadRecord, Document, EmptyRecord
 
 log = logging.getLogger(__name__)
 
 __all__ = ["ImageParser"]
 
 _SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
-#: Largest image accepted, in pixels (a 600 dpi A3 page is about 70 million).
-MAX_PIXELS = 120_000_000
+#: Largest page accepted, in pixels (a 600 dpi A3 page is about 70 million; Pillow itself
+#: refuses images past about 89 million as possible decompression bombs).
+MAX_PIXELS = 80_000_000
+#: An image whose sides are both shorter than this is a logo or an icon, not a scanned page
+#: (an A5 page at 100 dpi is 580 x 830): it is skipped, not read.
+MIN_PAGE_SIDE = 500
 
 
 class ImageParser:
@@ -47,11 +50,14 @@ class ImageParser:
             return BY_EXTENSION
         return NO_MATCH
 
-    def parse(self, source: Source) -> Iterator[Document | BadRecord]:
+    def parse(self, source: Source) -> Iterator[Document | BadRecord | EmptyRecord]:
         yield parse_image_file(source)
 
 
 def _frames_to_png(path: Path, folder: Path, max_pages: int) -> list[Path]:
+    """Each page big enough to be one, as a greyscale PNG in ``folder``."""
+    from PIL import Image, ImageSequence, UnidentifiedImageError  # only when an image comes
+
     name = path.name
     out: list[Path] = []
     try:
@@ -70,6 +76,9 @@ def _frames_to_png(path: Path, folder: Path, max_pages: int) -> list[Path]:
                             f"{name}: page {number} is {frame.width}x{frame.height} pixels; "
                             f"the limit is {MAX_PIXELS:,}"
                         )
+                    if max(frame.width, frame.height) < MIN_PAGE_SIDE:
+                        log.info("%s: page %d is too small to be a scanned page", name, number)
+                        continue
                     target = folder / f"page-{number:05d}.png"
                     frame.convert("L").save(target, dpi=frame.info.get("dpi", (300, 300)))
                     out.append(target)
@@ -80,7 +89,7 @@ def _frames_to_png(path: Path, folder: Path, max_pages: int) -> list[Path]:
     return out
 
 
-def parse_image_file(source: Source) -> Document:
+def parse_image_file(source: Source) -> Document | EmptyRecord:
     """One document from the pages of an image file (see the module docstring)."""
     name = source.path.name
     source.read_bytes()  # the size limit
@@ -91,6 +100,8 @@ def parse_image_file(source: Source) -> Document:
         raise OcrUnavailable(f"{name} is an image, whose text needs OCR: {exc}") from exc
     with tempfile.TemporaryDirectory(prefix="sourcebook-ocr-") as folder:
         images = _frames_to_png(source.path, Path(folder), settings.max_pages)
+        if not images:
+            return EmptyRecord(name, f"too small to be a scanned page (under {MIN_PAGE_SIDE} px)")
         labels = [f"page {n}" for n in range(1, len(images) + 1)]
         try:
             result = ocr_images(images, settings, labels=labels)
@@ -103,7 +114,7 @@ def parse_image_file(source: Source) -> Document:
         if paragraphs
     )
     if not body:
-        raise ParseError(f"{name}: OCR found no text in the image")
+        return EmptyRecord(name, "OCR found no text in the image")
     first_page = [line for line in pages[0] if line] if pages else []
     title = next((line for line in first_page if _is_substantial(line)), "")
     return Document(

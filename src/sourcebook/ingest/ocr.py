@@ -10,7 +10,7 @@ Language, per document (decided on the first page with text, then kept):
 
 1. a hint from the source's metadata (a PDF's ``/Lang``), mapped to a Tesseract pack;
 2. else the script, from Tesseract's orientation-and-script detection (``--psm 0``, pack
-   ``osd``): Latin pages are read first with ``eng``, Cyrillic with ``rus``, Arabic script with
+   ``osd``, which also finds pages scanned sideways or upside down; they are turned upright): Latin pages are read first with ``eng``, Cyrillic with ``rus``, Arabic script with
    ``ara``; then the language detector (:mod:`sourcebook.enrich.language`) reads that first
    pass, and when it names another installed pack (French, Persian, Pashto...) the page is
    read again with it, and that second reading kept when Tesseract is surer of its words.
@@ -48,6 +48,7 @@ __all__ = [
     "OcrDocument",
     "OcrPage",
     "OcrSettings",
+    "OcrTimeout",
     "OcrUnavailable",
     "installed_languages",
     "ocr_images",
@@ -93,6 +94,9 @@ TESSERACT_LANGUAGES: dict[str, str] = {
 }
 #: The script Tesseract's OSD reports -> the pack of the first pass.
 SCRIPT_FIRST_PASS: dict[str, str] = {"Latin": "eng", "Cyrillic": "rus", "Arabic": "ara"}
+#: OSD's orientation confidence from which a turned page is turned upright (upright and turned
+#: pages of our test scans score 9-14; a page with a few words scores under 1).
+MIN_ORIENTATION_CONFIDENCE = 2.0
 
 INSTALL_HINT = (
     "install Tesseract (Debian: apt-get install tesseract-ocr tesseract-ocr-eng "
@@ -103,6 +107,10 @@ INSTALL_HINT = (
 
 class OcrUnavailable(ParseError):
     """OCR is needed but turned off, or Tesseract (or pdftoppm) is not installed."""
+
+
+class OcrTimeout(ParseError):
+    """A page took longer than its time limit to render or read."""
 
 
 @dataclass(frozen=True)
@@ -192,7 +200,7 @@ def _run(args: Sequence[str], seconds: float, what: str) -> str:
             list(args), capture_output=True, timeout=seconds or None, env=_env(), check=False
         )
     except subprocess.TimeoutExpired as exc:
-        raise ParseError(
+        raise OcrTimeout(
             f"{what} took longer than {seconds:g} s (setting SOURCEBOOK_OCR_PAGE_SECONDS)"
         ) from exc
     except OSError as exc:
@@ -204,19 +212,30 @@ def _run(args: Sequence[str], seconds: float, what: str) -> str:
 
 
 def _script(binary: str, image: Path, seconds: float, what: str) -> str:
-    """The script OSD sees on the page ("Latin", "Cyrillic"...), or "" when it cannot tell."""
+    """The script OSD sees on the page ("Latin", "Cyrillic"...), or "" when it cannot tell.
+
+    A page OSD finds turned (a scan fed sideways or upside down) is turned upright in place.
+    """
     try:
         out = _run([binary, str(image), "stdout", "--psm", "0"], seconds, what)
-    except OcrUnavailable:
+    except (OcrUnavailable, OcrTimeout):
         raise
-    except ParseError as exc:  # too little text for OSD ("Too few characters")
-        if "took longer" in str(exc):
-            raise
+    except ParseError:  # too little text for OSD ("Too few characters")
         return ""
-    for line in out.splitlines():
-        if line.startswith("Script:"):
-            return line.split(":", 1)[1].strip()
-    return ""
+    found = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+    try:
+        rotate = int(found.get("Rotate", "0"))
+        sure = float(found.get("Orientation confidence", "0"))
+    except ValueError:
+        rotate, sure = 0, 0.0
+    if rotate in (90, 180, 270) and sure >= MIN_ORIENTATION_CONFIDENCE:
+        from PIL import Image
+
+        log.info("%s: the page is turned; rotated by %d degrees", what, rotate)
+        with Image.open(image) as page:
+            upright = page.rotate(-rotate, expand=True, fillcolor=255)
+        upright.save(image)
+    return found.get("Script", "").strip()
 
 
 @dataclass
