@@ -2,7 +2,8 @@
 noise added by Pillow, saved as a PDF of images only (no text layer) or as TIFF/PNG.
 
 Used by ``benchmarks/eval_ocr.py`` and ``tests/ingest/test_ocr.py``. Needs the Debian packages
-``poppler-utils`` (pdftoppm) and ``fonts-dejavu-core``, and fpdf2 (the ``test`` extra).
+``poppler-utils`` (pdftoppm) and ``fonts-dejavu-core``, and fpdf2 with uharfbuzz (to shape
+Arabic script; both in the ``test`` extra).
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ def missing_tools() -> str:
         missing.append("pdftoppm (Debian poppler-utils)")
     try:
         import fpdf  # noqa: F401
+        import uharfbuzz  # noqa: F401
     except ImportError:
-        missing.append("fpdf2 (pip install fpdf2)")
+        missing.append("fpdf2 and uharfbuzz (pip install fpdf2 uharfbuzz)")
     return ", ".join(missing)
 
 
@@ -41,6 +43,8 @@ def text_pdf(pages: Sequence[str], path: Path, size: float = 12.0, title: str = 
     pdf.add_font("DejaVu", fname=str(FONT))
     pdf.set_font("DejaVu", size=size)
     pdf.set_margins(20, 20, 20)
+    if any("\u0600" <= c <= "\u06ff" for text in pages for c in text):
+        pdf.set_text_shaping(True)  # joined Arabic letters, right to left (needs uharfbuzz)
     if title:
         pdf.set_title(title)
     for text in pages:

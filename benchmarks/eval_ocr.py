@@ -11,7 +11,8 @@ collapsed (rapidfuzz's Levenshtein).
 
 Texts: English from the State Department human rights reports, French and Russian from
 Wikinews (``../shared/data``, read at run time, never committed); Spanish and Turkish paragraphs
-written for this benchmark, below. Without ../shared the English, French and Russian pages are
+written for this benchmark, below, and so are Arabic, Persian and Pashto (typeset right to left
+with fpdf2's text shaping). Without ../shared the English, French and Russian pages are
 the paragraphs below too (the figures then differ a little from the floors' run).
 
 Figures: ``ocr <lang>_<dpi>_<clean|noisy> <accuracy>``, ``ocr mean``, and per page the language
@@ -78,6 +79,22 @@ WRITTEN: dict[str, str] = {
         "yanlarında bulundurmak zorunda olacak.\n\n"
         "Baroya bağlı avukatlar, gözaltına alınan kişilerin aileleriyle görüşme hakkının "
         "kısıtlandığını ve bazı dosyalarda çeviri desteği sağlanmadığını belirtti."
+    ),
+    # Arabic, Persian (Dari is written the same way) and Pashto: the same news, written here
+    "ar": (
+        "أعلنت وزارة الداخلية يوم الثلاثاء عن إجراءات جديدة لتسجيل طالبي اللجوء عند المعابر "
+        "الحدودية. وقالت الوزارة إن على المتقدمين تقديم وثائق الهوية خلال عشرة أيام من وصولهم."
+        "\n\nوانتقدت منظمات حقوق الإنسان هذه الإجراءات وطالبت بضمان حق الوصول إلى محام ومترجم."
+    ),
+    "fa": (
+        "وزارت کشور روز سه‌شنبه اعلام کرد که گذرگاه‌های مرزی در ولایت شمالی پس از سه هفته "
+        "دوباره باز می‌شوند. مسافران باید مدارک هویتی معتبر همراه داشته باشند و در ایست بازرسی "
+        "ثبت نام کنند.\n\nگروه‌های حقوق بشر گزارش دادند که چند زندانی بدون اتهام آزاد شده‌اند."
+    ),
+    "ps": (
+        "د کورنیو چارو وزارت د سه شنبې په ورځ اعلان وکړ چې په شمالي ولایت کې پولې تېرېدونکي "
+        "لارې به له درې اونیو وروسته بیا پرانیستل شي. مسافرین باید د پېژندنې اسناد له ځانه "
+        "سره ولري.\n\nد بشري حقونو ډلو راپور ورکړ چې څو بندیان پرته له تور څخه خوشې شوي دي."
     ),
 }
 

@@ -289,3 +289,20 @@ def test_a_page_scanned_upside_down_or_sideways_is_turned_upright(tmp_path: Path
     first, second = doc.body.split("\n\n")[:2], doc.body.split("\n\n")[2:]
     assert similarity(" ".join(first), ENGLISH) > 0.95, doc.body
     assert similarity(" ".join(second), ENGLISH) > 0.95, doc.body
+
+
+PERSIAN = (
+    "وزارت کشور روز سه‌شنبه اعلام کرد که گذرگاه‌های مرزی در ولایت شمالی پس از سه هفته دوباره "
+    "باز می‌شوند.\n\nگروه‌های حقوق بشر گزارش دادند که چند زندانی بدون اتهام آزاد شده‌اند."
+)
+
+
+@needs_tools
+@needs_tesseract
+def test_a_persian_page_is_not_taken_for_arabic(tmp_path: Path) -> None:
+    if not {"fas", "ara"} <= installed_languages(str(TESSERACT)):
+        pytest.skip("tesseract-ocr-fas and tesseract-ocr-ara are not installed")
+    doc = parse(scanned_pdf([PERSIAN], tmp_path / "fa.pdf", dpi=200))
+    assert doc.language == "fa"
+    assert "ک" in doc.body and "ی" in doc.body and "ك" not in doc.body  # Persian kaf and yeh
+    assert similarity(doc.body, PERSIAN) > 0.95, doc.body

@@ -6,19 +6,23 @@ outlives the parse. We call the binary directly rather than through pytesseract:
 keeps the binary's path in a module global, and its TSV parsing is the few lines below.
 ``OMP_THREAD_LIMIT=1`` keeps one Tesseract to one core; parallelism is the ingest's business.
 
-Language, per document (decided on the first page with text, then kept):
+Language, per document:
 
-1. a hint from the source's metadata (a PDF's ``/Lang``), mapped to a Tesseract pack;
-2. else the script, from Tesseract's orientation-and-script detection (``--psm 0``, pack
-   ``osd``, which also finds pages scanned sideways or upside down; they are turned upright): Latin pages are read first with ``eng``, Cyrillic with ``rus``, Arabic script with
-   ``ara``; then the language detector (:mod:`sourcebook.enrich.language`) reads that first
-   pass, and when it names another installed pack (French, Persian, Pashto...) the page is
-   read again with it, and that second reading kept when Tesseract is surer of its words.
+1. a hint from the source's metadata (a PDF's ``/Lang``) names the pack of every page;
+2. else each page's script comes from Tesseract's orientation-and-script detection
+   (``--psm 0``, pack ``osd``, which also finds pages scanned sideways or upside down: they are
+   turned upright). The first page of a script is read with a first pack (``eng`` for Latin,
+   ``rus`` for Cyrillic, ``fas`` for Arabic script); the language detector
+   (:mod:`sourcebook.enrich.language`) reads that first pass, and when it names another
+   installed pack (French, Arabic, Pashto...) the page is read again with it. When the detector
+   is unsure, a weak guess still gets a second reading, kept only if Tesseract is surer of its
+   words. The language found holds for the following pages of that script.
 
-Only installed packs are used (``tesseract --list-langs``). The text keeps Tesseract's lines
-and separates its blocks with a blank line (its paragraph numbers often split a paragraph
-before its last line; the PDF parser rebuilds paragraphs from line lengths); the confidence is the mean of the words'
-confidences (0-100), over the words Tesseract read.
+Only installed packs are used (``tesseract --list-langs``). The text keeps Tesseract's lines,
+with a blank line where the gap between lines is clearly wider than usual (Tesseract's own
+block and paragraph numbers often split a paragraph before its last line; the PDF parser
+rebuilds paragraphs from line lengths); the confidence is the mean of the words' confidences
+(0-100), over the words Tesseract read.
 """
 
 from __future__ import annotations
@@ -93,7 +97,10 @@ TESSERACT_LANGUAGES: dict[str, str] = {
     "sw": "swa",
 }
 #: The script Tesseract's OSD reports -> the pack of the first pass.
-SCRIPT_FIRST_PASS: dict[str, str] = {"Latin": "eng", "Cyrillic": "rus", "Arabic": "ara"}
+#: Arabic script is read first with the Persian pack: it writes the letters of Arabic, Persian
+#: and Pashto apart (the Arabic pack writes ی as ى and ک as ك, so every Persian page would
+#: look Arabic to the detector), and each language's own pack then reads the page again.
+SCRIPT_FIRST_PASS: dict[str, str] = {"Latin": "eng", "Cyrillic": "rus", "Arabic": "fas"}
 #: OSD's orientation confidence from which a turned page is turned upright (upright and turned
 #: pages of our test scans score 9-14; a page with a few words scores under 1).
 MIN_ORIENTATION_CONFIDENCE = 2.0
@@ -306,10 +313,8 @@ PACK_LEAD_RATIO = 1.5
 
 
 def _pack_language(text: str, installed: frozenset[str]) -> str:
-    """The language whose pack should read a page again, judged from a first pass ("")."""
-    sure = _language_of(text)
-    if sure:
-        return sure
+    """A weak guess at the language whose pack should read a page again, from a first pass
+    whose language is not sure ("" when there is not even a guess)."""
     from sourcebook.enrich.language import _detector
 
     sample = " ".join(text.split())[:2000]
@@ -369,13 +374,14 @@ def ocr_images(
             first = SCRIPT_FIRST_PASS.get(script, "")
             first = first if first in installed else fallback
             page = _read(binary, image, first, settings.page_seconds, what)
-            guess = _pack_language(page.text, installed)
-            pack = tesseract_language(guess, installed) if guess else ""
             language = _language_of(page.text)
+            guess = language or _pack_language(page.text, installed)
+            pack = tesseract_language(guess, installed) if guess else ""
             if pack and pack != first:
                 log.info("%s: read again as %s (first pass %s)", what, pack, first)
                 again = _read(binary, image, pack, settings.page_seconds, what)
-                if again.confidence > page.confidence:
+                # a sure language is trusted; a weak guess must make Tesseract surer
+                if language or again.confidence > page.confidence:
                     page = again
                     language = _language_of(page.text) or language
                 else:
