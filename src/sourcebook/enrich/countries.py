@@ -50,7 +50,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sourcebook.enrich.gazetteer import Gazetteer, NameMatch, Sense, gazetteer
+from sourcebook.enrich.gazetteer import (
+    ABBREVIATION,
+    Gazetteer,
+    NameMatch,
+    Sense,
+    gazetteer,
+    normalise,
+)
 from sourcebook.model import Document
 
 __all__ = [
@@ -123,9 +130,18 @@ COMMON_WORDS = _word_set(
     "swindon"
 )
 
+#: Towns whose name is mostly something else in English text ("Man Utd", "Iron Man", "Batman",
+#: "Nigel"): they count only where the document names their country some other way.
+EVIDENCE_WORDS = _word_set("man batman nigel vaughan")
+
+#: A town name written in capitals inside ordinary text, at most this long, is an acronym.
+ACRONYM_MAX_CHARS = 5
+
 ARTICLES = frozenset(
     ["a", "an", "the", "this", "that", "our", "my", "his", "her", "its", "their", "your"]
 )
+
+_ARTICLE_PATTERN = "|".join(sorted(ARTICLES))
 
 _POULTRY = re.compile(
     r"\b(?:turkeys|poultry|broilers?|thanksgiving|roast|gobblers?|hens|drumsticks?|chickens?|"
@@ -236,6 +252,45 @@ class _Context:
     lead_end: int
     length: int
     matches: list[NameMatch] = field(default_factory=list)
+    #: A headline in title case ("Man Charged After Fight"): its capitals prove nothing.
+    title_case: bool = False
+    #: Per match (by index): the countries the names after it narrow it to ("Toronto, Ontario,
+    #: Canada"); absent when nothing follows or nothing narrows.
+    narrowed: dict[int, frozenset[str]] = field(default_factory=dict)
+
+
+_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
+
+
+def _is_title_case(title: str) -> bool:
+    """Whether a headline capitalises its words ("Man Charged After Fight"), not all capitals."""
+    if title.upper() == title:
+        return False
+    long_words: list[str] = [w for w in _WORD.findall(title) if len(w) >= 4]
+    if len(long_words) < 2:
+        return False
+    # "Charged", not "CHICAGO" (a wire headline in capitals with a lower-case tail)
+    capitalised = sum(1 for w in long_words if w[0].isupper() and not w.isupper())
+    return capitalised >= 0.8 * len(long_words)
+
+
+def _narrowing(text: str, matches: list[NameMatch]) -> dict[int, frozenset[str]]:
+    """Countries each place is narrowed to by the names that follow it after a comma.
+
+    "Toronto, Ontario, Canada": Canada narrows Ontario to the province (not Ontario,
+    California), and Ontario narrows Toronto. Read right to left so a chain narrows in turn.
+    """
+    out: dict[int, frozenset[str]] = {}
+    following: frozenset[str] = frozenset()
+    for i in range(len(matches) - 1, -1, -1):
+        m = matches[i]
+        codes = frozenset(s.country for s in m.senses if s.kind != "block")
+        if following and codes & following:
+            codes = codes & following
+            out[i] = codes
+        glue = text[matches[i - 1].end : m.start] if i else ""
+        following = codes if i and glue.strip() == "," and "\n" not in glue else frozenset()
+    return out
 
 
 def parse_dateline(body: str, gaz: Gazetteer | None = None) -> Dateline | None:
@@ -258,8 +313,14 @@ def parse_dateline(body: str, gaz: Gazetteer | None = None) -> Dateline | None:
         else:
             region_countries = _qualifier_countries(gaz, region)
     senses = [s for s in gaz.lookup(place_text) if s.kind != "block"]
-    countries = [s for s in senses if s.kind in ("country", "demonym")]
     places = [s for s in senses if s.kind == "place"]
+    # "OTTAWA", "BONN" also stand for their governments (an institution sense): still places
+    countries = [
+        s
+        for s in senses
+        if s.kind == "country"
+        or (s.kind == "demonym" and not any(p.country == s.country for p in places))
+    ]
     if region_countries:
         in_region = [s for s in places if s.country in region_countries]
         if not in_region and region:
@@ -398,23 +459,36 @@ class CountryTagger:
         contexts: list[_Context] = []
         if title:
             contexts.append(
-                _Context(title, "title", title.upper() == title, len(title), len(title))
+                _Context(
+                    title,
+                    "title",
+                    title.upper() == title,
+                    len(title),
+                    len(title),
+                    title_case=_is_title_case(title),
+                )
             )
         dateline = parse_dateline(body, gaz) if body else None
         if body:
             contexts.append(_Context(body, "body", False, _lead_end(body, opts), len(body)))
         for ctx in contexts:
             ctx.matches = gaz.scan(ctx.text)
+            ctx.narrowed = _narrowing(ctx.text, ctx.matches)
+        whole = f"{title}\n{body}"
+        body_names = {normalise(m.surface) for c in contexts if c.zone == "body" for m in c.matches}
         # countries named unambiguously: they settle the ambiguous places
         evidence: set[str] = set()
         if dateline:
             evidence.add(dateline.country)
         for ctx in contexts:
-            for m in ctx.matches:
-                codes = {s.country for s in m.senses if s.kind != "block"}
-                if len(codes) == 1 and m.surface.lower() not in COMMON_WORDS:
+            for i, m in enumerate(ctx.matches):
+                codes = ctx.narrowed.get(i) or {s.country for s in m.senses if s.kind != "block"}
+                if (
+                    len(codes) == 1
+                    and m.surface.lower() not in COMMON_WORDS
+                    and not self._needs_evidence(ctx, m, body_names)
+                ):
                     evidence |= codes
-        whole = f"{title}\n{body}"
         georgia = self._georgia_country(whole, evidence)
         # the poultry look-up reads the whole text: only when "Turkey" is there at all
         drop_turkey = (
@@ -439,9 +513,16 @@ class CountryTagger:
             )
         for ctx in contexts:
             previous: GeoMention | None = None
-            for m in ctx.matches:
+            for i, m in enumerate(ctx.matches):
                 if dateline and ctx.zone == "body" and m.start < dateline.end:
                     continue  # the dateline was read above
+                if self._needs_evidence(ctx, m, body_names) and not (
+                    {s.country for s in m.senses} & evidence
+                ):
+                    continue  # "Man Charged After Fight": a capital letter the headline gave
+                if _common_word_here(ctx, m, whole):
+                    continue  # "Man held ..." where the story also writes "a man"
+                m = self._narrow(ctx, i, m, previous)
                 sense = self._resolve(ctx, m, evidence, georgia, drop_turkey)
                 if sense is None:
                     continue
@@ -463,6 +544,54 @@ class CountryTagger:
         return out
 
     # -- rules ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _needs_evidence(ctx: _Context, m: NameMatch, body_names: set[str]) -> bool:
+        """A town that needs more evidence than its name: one of ``EVIDENCE_WORDS``, or one
+        named only in a title-case headline ("Man" in "Man Charged After Fight").
+
+        A headline's capital letters come from its style, so such a town counts only when the
+        body names it too or (checked by the caller) the document otherwise names one of its
+        countries.
+        """
+        if not all(s.kind == "place" for s in m.senses):
+            return False
+        if m.surface.lower() in EVIDENCE_WORDS:
+            return True
+        return (
+            ctx.title_case
+            and " " not in m.surface  # "Milton Keynes" is no headline accident
+            and normalise(m.surface) not in body_names
+        )
+
+    def _narrow(
+        self, ctx: _Context, i: int, m: NameMatch, previous: GeoMention | None
+    ) -> NameMatch:
+        """Keep the senses the neighbours allow: "Toronto, Ontario, Canada", "Toronto, Ontario"."""
+        allowed = ctx.narrowed.get(i)
+        if (
+            allowed is None
+            and previous is not None
+            and previous.kind == "place"
+            and ctx.text[previous.end : m.start].strip() == ","
+        ):
+            # a region after a city of its country: "London, Ontario" is the province
+            gaz = self.gazetteer
+            inside = [
+                s
+                for s in m.senses
+                if s.kind == "place"
+                and s.country == previous.country
+                and gaz.places[s.place].kind == "region"
+            ]
+            if inside:
+                allowed = frozenset({previous.country})
+        if allowed is None:
+            return m
+        kept = tuple(s for s in m.senses if s.country in allowed or s.kind == "block")
+        if not kept or len(kept) == len(m.senses):
+            return m
+        return NameMatch(m.start, m.end, m.surface, kept)
 
     def _georgia_country(self, text: str, evidence: set[str]) -> str:
         if "Georgia" not in text and "GEORGIA" not in text:
@@ -518,6 +647,16 @@ class CountryTagger:
         )
         if surname_after and not gaz_has_place(following):
             return None  # "Chad Smith", "Vladimir Putin"
+        # "OSH" (occupational safety and health) in ordinary text is an acronym, not Osh
+        if (
+            places_only
+            and m.surface.isupper()
+            and len(m.surface) <= ACRONYM_MAX_CHARS
+            and not caps_context
+            and not _line_start(text, m.start)  # "RENO, Nev., Mach 4 -": a dateline
+            and all(s.case != ABBREVIATION for s in senses)
+        ):
+            return None
         # common words that are also towns
         if (
             places_only
@@ -540,6 +679,16 @@ class CountryTagger:
                 if s.country == georgia:
                     return s
         named = [s for s in senses if s.kind in ("country", "demonym")]
+        # a capital that also stands for its government ("Ottawa", "Bonn") is a place
+        seats = [
+            s
+            for s in senses
+            if s.kind == "place"
+            and any(n.kind == "demonym" and n.country == s.country for n in named)
+        ]
+        if seats and all(n.kind == "demonym" for n in named):
+            named = []
+            senses = tuple(seats)
         if named:
             for s in named:
                 if s.country in evidence:
@@ -567,6 +716,11 @@ class CountryTagger:
             weight = opts.title_capital_weight if title else opts.capital_weight
         else:
             weight = opts.place_weight
+        if sense.kind == "place" and any(
+            s.kind == "demonym" and s.country == sense.country for s in m.senses
+        ):
+            # "Ottawa", "Bonn": the seat of a government counts at least as its institutions
+            weight = max(weight, opts.demonym_weight)
         if located:
             weight *= opts.located_factor
         if title:
@@ -575,6 +729,34 @@ class CountryTagger:
             return weight * opts.lead_weight
         position = m.start / ctx.length if ctx.length else 0.0
         return weight * (1.0 - (1.0 - opts.tail_factor) * position)
+
+
+def _common_word_here(ctx: _Context, m: NameMatch, whole: str) -> bool:
+    """A town name the document also writes in lower case, capitalised here only by position.
+
+    "Man held after attack" opening a sentence (or in a capitalised headline) of a story that
+    also writes "a man": the capital comes from the position, and the word is a common one.
+    """
+    if not all(s.kind == "place" for s in m.senses) or " " in m.surface:
+        return False
+    text = ctx.text
+    by_position = (
+        ctx.caps or ctx.title_case or _sentence_start(text, m.start) or m.surface.isupper()
+    )
+    if not by_position:
+        return False
+    lower = m.surface.lower()
+    if lower == m.surface:
+        return False
+    # "a man", "the man": a common noun (a lower-cased wire story writes "omaha, april 7")
+    found = re.search(rf"\b(?:{_ARTICLE_PATTERN})\s+{re.escape(lower)}(?![\w-])", whole)
+    return found is not None
+
+
+def _line_start(text: str, start: int) -> bool:
+    """Whether only capitals precede ``start`` on its line ("NORTH MIAMI BEACH, Fla -")."""
+    head = text[text.rfind("\n", 0, start) + 1 : start]
+    return not any(c.islower() for c in head)
 
 
 def gaz_has_place(word: str) -> bool:
