@@ -28,9 +28,21 @@ How it works:
    * *Turkey the bird*: no Turkey in a document about poultry (turkeys, poultry, broilers,
      Thanksgiving...) unless it also names Ankara, Istanbul or the Turks.
    * *china the porcelain*: "bone China", "fine China" are not the country.
+   * *Acronyms*: a town name of at most five letters in capitals inside mixed-case text ("the
+     OSH inspectors") is an acronym, not Osh; a dateline at the start of a line still counts.
+   * *Capitals that prove nothing*: towns in ``EVIDENCE_WORDS`` ("Man Utd", "Iron Man") and a
+     one-word town in a title-case headline ("Man Charged After Fight") count only with more
+     evidence: the body names the town, or the document names its country some other way. A
+     town opening a sentence (or in a headline) that the story also writes as a common noun
+     ("a man") is no town.
+   * *Seats of government*: "Ottawa", "Bonn" are also institutions of their country (like
+     "Kremlin"); they are places all the same, weighed at least as the institution.
 
 4. **Ambiguous places** ("Hyderabad", "Tripoli", "London", "Valencia") resolve to a country the
-   document already names unambiguously, else to a capital, else to the largest namesake.
+   document already names unambiguously, else to a capital, else to the largest namesake. Before
+   that, a name followed by ", Region" or ", Country" keeps only the senses inside it
+   ("Toronto, Ontario, Canada": Ontario is the province, not Ontario, California), and a region
+   right after a city of its country resolves inside it ("London, Ontario").
 5. **Salience**: each mention weighs by where it is (a dateline decides on its own; title and
    lead paragraph 1.5; the rest of the body decays from 1 to 0.3 towards the end) and what it is
    (a country name 1, "U.S."/"UK" as adjectives 0.3, a demonym 0.6, a capital 0.5 in the body but
