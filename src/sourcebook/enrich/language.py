@@ -157,22 +157,32 @@ def detect_language(text: str) -> str:
     """The ISO 639-1 code of ``text``'s language, or "" when unsure.
 
     The text is read, not its opening words: up to ``SAMPLE_CHARS`` after a wire dateline
-    ("NEW YORK, Feb 26 - "). A text of several paragraphs is in the language most of its
-    letters are in: each paragraph is identified, and the language with the most letters wins
-    (an English report quoting a Russian decree is English); when no paragraph can be told, the
-    whole sample is identified at once.
+    ("NEW YORK, Feb 26 - "). A text of several paragraphs, not all plain ASCII, is in the
+    language most of its letters are in: each paragraph is identified, and the language with the
+    most letters wins (an English report quoting a Russian decree is English); when no paragraph
+    can be told, the whole sample is identified at once. Plain ASCII text is identified at once,
+    and by its paragraphs' majority only when that is unsure.
     """
     head = _DATELINE.sub("", text[:SAMPLE_CHARS], count=1)
     blocks = [b for b in _PARAGRAPHS.split(head) if b.strip()]
-    if len(blocks) > 1:
-        letters: Counter[str] = Counter()
-        for block in blocks:
-            lang = _detect_sample(" ".join(block.split()))
-            if lang:
-                letters[lang] += len(_LETTER.findall(block))
-        if letters:
-            return letters.most_common(1)[0][0]
-    return _detect_sample(" ".join(head.split()))
+    if len(blocks) > 1 and not head.isascii():
+        return _majority(blocks) or _detect_sample(" ".join(head.split()))
+    # plain ASCII is one language (the mixes a COI archive holds write letters outside ASCII):
+    # read at once, and paragraph by paragraph only when that is unsure (a table and a note)
+    found = _detect_sample(" ".join(head.split()))
+    if found or len(blocks) < 2:
+        return found
+    return _majority(blocks)
+
+
+def _majority(blocks: list[str]) -> str:
+    """The language with the most letters among the blocks that can be told, or ""."""
+    letters: Counter[str] = Counter()
+    for block in blocks:
+        lang = _detect_sample(" ".join(block.split()))
+        if lang:
+            letters[lang] += len(_LETTER.findall(block))
+    return letters.most_common(1)[0][0] if letters else ""
 
 
 def _detect_sample(sample: str) -> str:
