@@ -274,3 +274,15 @@ def test_reuters_english_stories_are_english(shared_data: Path) -> None:
     # main: 74 of 14,544 stories given a language got a wrong one (es, de, fr, ro, tl, nl...)
     assert scores["documents_wrong"] <= 5
     assert scores["document_coverage"] >= 0.94
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("He lives in London, Ontario, and works in Detroit.", ("London", "CA")),
+        # a country that is the subject of the next clause does not locate the city
+        ("Officials from Britain met in London, Canada said on Monday.", ("London", "GB")),
+    ],
+)
+def test_only_a_location_narrows(body: str, expected: tuple[str, str]) -> None:
+    assert expected in tagged("", body)[1]

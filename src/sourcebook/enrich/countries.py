@@ -301,7 +301,17 @@ def _narrowing(text: str, matches: list[NameMatch]) -> dict[int, frozenset[str]]
             codes = codes & following
             out[i] = codes
         glue = text[matches[i - 1].end : m.start] if i else ""
-        following = codes if i and glue.strip() == "," and "\n" not in glue else frozenset()
+        # only a location closes the phrase: "London, Ontario." but not "In London, Canada
+        # said ..." (a subject) nor "In London, Canadian officials ..." (a demonym)
+        rest = text[m.end : m.end + 3].lstrip(" \t")
+        locates = (
+            i > 0
+            and glue.strip() == ","
+            and "\n" not in glue
+            and all(s.kind in ("country", "place") for s in m.senses)
+            and (not rest or rest[0] in ",.;:)-\n\u2013\u2014" or i in out)
+        )
+        following = codes if locates else frozenset()
     return out
 
 
