@@ -282,6 +282,9 @@ def test_reuters_english_stories_are_english(shared_data: Path) -> None:
         ("He lives in London, Ontario, and works in Detroit.", ("London", "CA")),
         # a country that is the subject of the next clause does not locate the city
         ("Officials from Britain met in London, Canada said on Monday.", ("London", "GB")),
+        # a demonym alone does not move a capital to its namesake (London, Ontario)
+        ("The Canadian embassy in London said the deal was done.", ("London", "GB")),
+        ("In Hyderabad, Pakistani police said on Monday.", ("Hyderabad", "PK")),
     ],
 )
 def test_only_a_location_narrows(body: str, expected: tuple[str, str]) -> None:

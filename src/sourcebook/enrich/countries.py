@@ -39,7 +39,9 @@ How it works:
      "Kremlin"); they are places all the same, weighed at least as the institution.
 
 4. **Ambiguous places** ("Hyderabad", "Tripoli", "London", "Valencia") resolve to a country the
-   document already names unambiguously, else to a capital, else to the largest namesake. Before
+   document already names unambiguously, else to a capital, else to the largest namesake (a
+   country named only by a demonym does not move a capital: "the Canadian embassy in London" is
+   in England, "Pakistani police in Hyderabad" in Pakistan). Before
    that, a name followed by ", Region" or ", Country" keeps only the senses inside it
    ("Toronto, Ontario, Canada": Ontario is the province, not Ontario, California), and a region
    right after a city of its country resolves inside it ("London, Ontario").
@@ -500,8 +502,12 @@ class CountryTagger:
         body_names = {normalise(m.surface) for c in contexts if c.zone == "body" for m in c.matches}
         # countries named unambiguously: they settle the ambiguous places
         evidence: set[str] = set()
+        #: countries named only by a demonym ("Canadian officials"): too weak to move a capital
+        demonym_only: set[str] = set()
+        named: set[str] = set()
         if dateline:
             evidence.add(dateline.country)
+            named.add(dateline.country)
         for ctx in contexts:
             for i, m in enumerate(ctx.matches):
                 codes = ctx.narrowed.get(i) or {s.country for s in m.senses if s.kind != "block"}
@@ -511,6 +517,9 @@ class CountryTagger:
                     and not self._needs_evidence(ctx, m, body_names)
                 ):
                     evidence |= codes
+                    if any(s.kind != "demonym" for s in m.senses):
+                        named |= codes
+        demonym_only = evidence - named
         georgia = self._georgia_country(whole, evidence)
         # the poultry look-up reads the whole text: only when "Turkey" is there at all
         drop_turkey = (
@@ -545,7 +554,7 @@ class CountryTagger:
                 if _common_word_here(ctx, m, whole):
                     continue  # "Man held ..." where the story also writes "a man"
                 m = self._narrow(ctx, i, m, previous)
-                sense = self._resolve(ctx, m, evidence, georgia, drop_turkey)
+                sense = self._resolve(ctx, m, evidence, georgia, drop_turkey, demonym_only)
                 if sense is None:
                     continue
                 located = (
@@ -633,6 +642,7 @@ class CountryTagger:
         evidence: set[str],
         georgia: str,
         drop_turkey: bool,
+        demonym_only: frozenset[str] | set[str] = frozenset(),
     ) -> Sense | None:
         senses = m.senses
         if any(s.kind == "block" for s in senses):
@@ -718,6 +728,12 @@ class CountryTagger:
             return named[0]
         gaz = self.gazetteer
         in_evidence = [s for s in senses if s.country in evidence]
+        if any(gaz.places[s.place].kind == "capital" for s in senses) and all(
+            s.country in demonym_only for s in in_evidence
+        ):
+            # "the Canadian embassy in London": a demonym does not move a capital to London,
+            # Ontario; "London, Ontario" or "Canada" named would
+            in_evidence = []
         pool = in_evidence or list(senses)
         return max(pool, key=lambda s: _place_rank(gaz, s))
 
