@@ -121,6 +121,13 @@ COUNTRY_CASES = [
         [("New York City", "US"), ("Toronto", "CA"), ("Ontario", "CA")],
     ),
     (
+        "toronto-dateline-with-province",
+        "",
+        "TORONTO, Ontario, March 3 - The company said it would cut 200 jobs.",
+        ["CA"],
+        [("Toronto", "CA"), ("Ontario", "CA")],
+    ),
+    (
         "toronto-ontario-without-canada",
         "",
         "NEW YORK, March 3 - U.S. retailer Sears said it bought a chain based in Toronto, Ontario.",

@@ -61,7 +61,7 @@ How it works:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from sourcebook.enrich.gazetteer import (
@@ -256,6 +256,10 @@ class Dateline:
     place: int  # -1 when the place is a country or unknown to the gazetteer
     place_start: int
     place_end: int
+    #: The qualifier when it is a region of that country ("TORONTO, Ontario, March 3 -").
+    region_place: int = -1
+    region_start: int = 0
+    region_end: int = 0
 
 
 @dataclass(slots=True)
@@ -357,14 +361,30 @@ def parse_dateline(body: str, gaz: Gazetteer | None = None) -> Dateline | None:
         countries = [s for s in countries if s.country in region_countries]
     start = match.start("place")
     end = start + len(place_text)
+    found: Dateline | None = None
     if countries:
-        return Dateline(match.end(), place_text, countries[0].country, -1, start, end)
-    if places:
+        found = Dateline(match.end(), place_text, countries[0].country, -1, start, end)
+    elif places:
         best = max(places, key=lambda s: _place_rank(gaz, s))
-        return Dateline(match.end(), place_text, best.country, best.place, start, end)
-    if len(region_countries) == 1:
-        return Dateline(match.end(), place_text, next(iter(region_countries)), -1, start, end)
-    return None
+        found = Dateline(match.end(), place_text, best.country, best.place, start, end)
+    elif len(region_countries) == 1:
+        found = Dateline(match.end(), place_text, next(iter(region_countries)), -1, start, end)
+    if found is None or not region:
+        return found
+    regions = [
+        s
+        for s in gaz.lookup(region)
+        if s.kind == "place" and s.country == found.country and gaz.places[s.place].kind == "region"
+    ]
+    if not regions:
+        return found
+    region_start = match.start("region")
+    return replace(
+        found,
+        region_place=regions[0].place,
+        region_start=region_start,
+        region_end=region_start + len(region),
+    )
 
 
 def _qualifier_countries(gaz: Gazetteer, region: str) -> set[str]:
@@ -542,6 +562,19 @@ class CountryTagger:
                     opts.dateline_weight,
                 )
             )
+            if dateline.region_place >= 0:  # a place to list; the dateline already weighed
+                out.append(
+                    GeoMention(
+                        "dateline",
+                        dateline.region_start,
+                        dateline.region_end,
+                        body[dateline.region_start : dateline.region_end],
+                        dateline.country,
+                        "place",
+                        dateline.region_place,
+                        0.0,
+                    )
+                )
         for ctx in contexts:
             previous: GeoMention | None = None
             for i, m in enumerate(ctx.matches):
