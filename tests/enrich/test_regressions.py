@@ -121,6 +121,21 @@ COUNTRY_CASES = [
         [("New York City", "US"), ("Toronto", "CA"), ("Ontario", "CA")],
     ),
     (
+        # the Persian catalogue also gave "فلسطین" (Palestine) to Eritrea
+        "persian-palestine-is-not-eritrea",
+        "",
+        "دولت ایران از فلسطین حمایت کرد.",
+        ["IR", "PS"],
+        None,
+    ),
+    (
+        "coi-spellings-of-smaller-cities",
+        "",
+        "Fighting was reported near Mazar-i-Sharif. He was detained in Kurgan-Tyube.",
+        ["AF", "TJ"],
+        [("Mazār-e Sharīf", "AF"), ("Bokhtar", "TJ")],
+    ),
+    (
         "toronto-dateline-with-province",
         "",
         "TORONTO, Ontario, March 3 - The company said it would cut 200 jobs.",
