@@ -370,9 +370,9 @@ class Archive:
             if kind == "updated":
                 doc.dup_group = known.dup_group if known is not None else ""
             elif options.enrich:
-                signature = self.dedup.signature(f"{doc.title}\n{doc.body}")
-                doc.dup_group = self.dedup.add_signature(doc.docid, signature)
-                minhash = signature.astype("<u4").tobytes()
+                fingerprint = self.dedup.fingerprint(f"{doc.title}\n{doc.body}")
+                doc.dup_group = self.dedup.add_signature(doc.docid, fingerprint)
+                minhash = fingerprint.to_bytes()
             changes.append(Change(kind=kind, document=doc, content_hash=chash, minhash=minhash))
             outcomes.append((outcome, kind))
         self.store.write(changes)
