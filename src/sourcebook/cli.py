@@ -229,6 +229,11 @@ def _print_hits(result: SearchResult) -> None:
         f" [dim]({result.took_ms:.1f} ms, page {result.page}, sorted by {result.sort}"
         + (", hybrid" if result.ranking == "hybrid" else "")
         + ")[/dim]"
+        + (
+            f" [dim](and {result.collapsed:,} similar, under the hits they reprint)[/dim]"
+            if result.collapsed
+            else ""
+        )
     )
     for notice in result.notices:
         console.print(f"[yellow]note:[/yellow] {escape(notice)}")
@@ -248,6 +253,10 @@ def _print_hits(result: SearchResult) -> None:
         )
         if meta:
             console.print(f"   [dim]{escape(meta)}[/dim]")
+        if hit.similar and hit.dup_group:
+            console.print(
+                f"   [dim](+{hit.similar:,} similar: sourcebook search 'group:{hit.dup_group}')[/dim]"
+            )
         for passage in hit.passages:
             text = Text("   ")
             snippet = passage.text if len(passage.text) <= 400 else passage.text[:400] + "…"

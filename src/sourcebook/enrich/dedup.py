@@ -308,7 +308,7 @@ class ReprintRule:
     containment: float = 0.9
     key_containment: float = 0.95
     dateline_days: int = 1
-    short_shingles: int = 100
+    short_shingles: int = 50
     short_jaccard: float = 0.8
     legacy_jaccard: float = 0.9
 

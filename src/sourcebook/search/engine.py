@@ -252,16 +252,29 @@ class SearchEngine:
             request.collapse and not _names_field(node, "group") and self._has_duplicates(searcher)
         )
         window = min(stop * COLLAPSE_WINDOW_FACTOR + 20, COLLAPSE_WINDOW_MAX)
+        collapsed = 0
         if ranking is not None:
             total = ranking.count(searcher)
             if collapse:
-                picked = _collapse(searcher, ranking.ordered(searcher, window))[offset:stop]
+                leaders = _collapse(searcher, ranking.ordered(searcher, window))
+                picked = leaders[offset:stop]
+                total, collapsed = self._collapsed_total(
+                    searcher, ranking.union, total, min(window, total), leaders
+                )
             else:
                 picked = ranking.ordered(searcher, stop, offset)
         elif collapse:  # one search for the count and the window the page is collapsed from
             query, wide = self._bm25(searcher, query, relaxable, request, 0, window)
-            total = int(wide.count or 0)
-            picked = _collapse(searcher, wide.hits)[offset:stop]
+            matches = int(wide.count or 0)
+            leaders = _collapse(searcher, wide.hits)
+            while len(leaders) < stop and len(wide.hits) < matches and window < COLLAPSE_WINDOW_MAX:
+                window = min(window * 4, COLLAPSE_WINDOW_MAX)  # many reprints: read further
+                query, wide = self._bm25(searcher, query, [], request, 0, window)
+                leaders = _collapse(searcher, wide.hits)
+            picked = leaders[offset:stop]
+            total, collapsed = self._collapsed_total(
+                searcher, query, matches, len(wide.hits), leaders
+            )
         else:
             query, result = self._bm25(searcher, query, relaxable, request, offset)
             total = int(result.count or 0)
@@ -305,6 +318,7 @@ class SearchEngine:
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             ranking="hybrid" if ranking is not None else "bm25",
             facets_approximate=sampled,
+            collapsed=collapsed,
         )
 
     def _bm25(
@@ -371,6 +385,23 @@ class SearchEngine:
             for d, (score, _address) in zip(docids, result.hits, strict=True)
             if d in docs
         ]
+
+    def _collapsed_total(
+        self, searcher: Any, query: Any, matches: int, read: int, leaders: list[Any]
+    ) -> tuple[int, int]:
+        """(hits listed in all, matching documents folded under them) for a collapsed search.
+
+        One honest rule: ``total`` counts what the pages list, one hit per group, and
+        ``collapsed`` the matches each listed hit stands for beside itself, so total + collapsed
+        is the number of matching documents. Exact when every match was read (``read``);
+        else the matches that joined an earlier document's group are counted in the index
+        (exact when each group's original matches too, as a reprint's original does).
+        """
+        if read >= matches:
+            return len(leaders), matches - len(leaders)
+        agg = searcher.aggregate(query, {"l": {"terms": {"field": "dup_leader", "size": 2}}})
+        folded = sum(int(b["doc_count"]) for b in agg["l"]["buckets"] if int(float(b["key"])) == 0)
+        return matches - folded, folded
 
     def _has_duplicates(self, searcher: Any) -> bool:
         """Whether any near-duplicate group has two members (else collapsing is skipped)."""

@@ -7,6 +7,7 @@ marker at the position the parser gave.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends
 from starlette.requests import Request
@@ -93,6 +94,9 @@ class HitView:
     language: str
     document_type: str
     passages: list[PassageView]
+    #: near-duplicates this hit stands for, and the search that lists them with it
+    similar: int = 0
+    similar_url: str = ""
 
 
 @dataclass
@@ -211,6 +215,12 @@ def hit_view(number: int, hit: Hit) -> HitView:
             )
             for p in hit.passages
         ],
+        similar=hit.similar,
+        similar_url=(
+            "/search?" + urlencode({"q": f"group:{hit.dup_group}"})
+            if hit.similar and hit.dup_group
+            else ""
+        ),
     )
 
 
