@@ -148,3 +148,24 @@ def test_page_api_and_cli_say_how_many_similar_and_link_them(reprinted: Path) ->
     text = " ".join(out.output.split())  # as read, whatever the terminal's width
     assert "1 document for border Assab" in text and "(and 2 similar" in text
     assert f"(+2 similar: sourcebook search 'group:{hit['dup_group']}')" in text
+
+
+def test_similar_documents_leave_out_empty_records_and_reprints(tmp_path: Path) -> None:
+    other = (
+        "ASMARA, April 9 - Traders said the crossing near Zalambessa on the border with "
+        "Ethiopia was busy again, with lorries carrying grain and fuel waiting for a day, and "
+        "that officials checked papers of returnees from Sudan at the border post."
+    )
+    with Archive(Settings(home=tmp_path)) as arch:
+        arch.add_documents([Document(source_key="w:1", title="Border stays open", body=STORY)])
+        arch.add_documents(
+            [
+                Document(source_key="w:2", title="BORDER STAYS OPEN", body=STORY),  # a reprint
+                Document(source_key="w:3", title="Border crossing busy", body=other),
+                Document(source_key="w:4", title="Border stays open Assab Zalambessa", body=""),
+                Document(source_key="w:5", title="Border", body="Border open, Assab, Ethiopia."),
+            ]
+        )
+        ids = {d.source_key: d.docid for d in arch.store.iter_documents()}
+        similar = [h.docid for h in arch.similar(ids["w:1"])]
+        assert similar == [ids["w:3"]]

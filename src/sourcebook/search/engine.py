@@ -20,7 +20,7 @@ from sourcebook.config import Settings
 from sourcebook.countries import country_name, language_name, resolve_country, resolve_language
 from sourcebook.errors import QuerySyntaxError, SourcebookError
 from sourcebook.index.analyzers import LANGUAGES, analyzer_language
-from sourcebook.index.schema import SAMPLE_BUCKETS, text_field
+from sourcebook.index.schema import SAMPLE_BUCKETS
 from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.model import Document, FacetValue, Hit, PassageHit, SearchResult
 from sourcebook.search.compile import (
@@ -45,6 +45,7 @@ from sourcebook.search.query import (
     parse_query,
 )
 from sourcebook.search.request import FACETS, MODES, SORTS, SearchRequest
+from sourcebook.search.similar import SimilarOptions, similar_documents
 from sourcebook.store.base import Store
 
 if TYPE_CHECKING:
@@ -73,8 +74,6 @@ COLLAPSE_WINDOW_MAX = 2_000
 PLAIN_AND_MAX_TERMS = 4
 #: Plain-text queries may be this many times longer than the syntax limit (then truncated).
 PLAIN_LENGTH_FACTOR = 4
-#: How much of a long body more-like-this reads to pick its terms.
-SIMILAR_SAMPLE_CHARS = 20_000
 
 
 class SearchEngine:
@@ -354,37 +353,12 @@ class SearchEngine:
             log.warning("hybrid ranking failed, ranking by BM25 alone: %s", exc)
             return None
 
-    def similar(self, doc: Document, limit: int = 5) -> list[Hit]:
-        """Documents like ``doc`` (Tantivy's more-like-this over its title and body terms)."""
-        lang = analyzer_language(doc.language, self.settings.default_language)
-        fields = {
-            text_field("title", lang): [doc.title],
-            text_field("body", lang): [doc.body[:SIMILAR_SAMPLE_CHARS]],
-        }
-        searcher = self.index.searcher()
-        like = Query.more_like_this_document_fields_query(
-            self.index.schema,
-            {k: v for k, v in fields.items() if v[0]},
-            # a term only this document has cannot find another one
-            min_doc_frequency=2,
-            min_term_frequency=1,
-            max_query_terms=25,
-            min_word_length=3,
-        )
-        query = Query.boolean_query(
-            [
-                (Occur.Must, like),
-                (Occur.MustNot, Query.term_query(self.index.schema, "docid", doc.docid)),
-            ]
-        )
-        result = searcher.search(query, limit=limit, count=False)
-        docids = [searcher.doc(address).get_first("docid") for _score, address in result.hits]
-        docs = self.store.get_many(docids)
-        return [
-            _hit(docs[d], float(score), [])
-            for d, (score, _address) in zip(docids, result.hits, strict=True)
-            if d in docs
-        ]
+    def similar(
+        self, doc: Document, limit: int = 5, options: SimilarOptions | None = None
+    ) -> list[Hit]:
+        """Documents like ``doc``, not its reprints (``search/similar.py``)."""
+        found = similar_documents(self, doc, limit, options or SimilarOptions())
+        return [_hit(other, score, []) for other, score in found]
 
     def _collapsed_total(
         self, searcher: Any, query: Any, matches: int, read: int, leaders: list[Any]
