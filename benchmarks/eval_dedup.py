@@ -175,13 +175,18 @@ def grouped(a: tuple[str, str], b: tuple[str, str], options: DedupOptions) -> bo
     return index.add("b", f"{b[0]}\n{b[1]}") == "a"
 
 
-def evaluate_pairs(data: Path, options: DedupOptions | None = None) -> dict[str, float]:
-    """Precision and recall of the grouping on the labelled pairs, overall and per corpus."""
+def evaluate_pairs(
+    data: Path, options: DedupOptions | None = None, only: frozenset[str] | None = None
+) -> dict[str, float]:
+    """Precision and recall of the grouping on the labelled pairs, overall and per corpus
+    (``only``: these corpora's pairs)."""
     from dedup_pairs import Corpora, read_pairs
 
     corpora = Corpora(data)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # tp, fp, fn
     for corpus, a, b, label, _why in read_pairs():
+        if only is not None and corpus not in only:
+            continue
         predicted = grouped(
             corpora.text(corpus, a), corpora.text(corpus, b), options or DedupOptions()
         )

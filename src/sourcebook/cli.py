@@ -492,6 +492,14 @@ def enrich(
             help="Embed documents for hybrid search (needs the extra: see docs/semantic.md).",
         ),
     ] = False,
+    dedup: Annotated[
+        bool,
+        typer.Option(
+            "--dedup",
+            help="Recompute every near-duplicate group with the current rule (after an "
+            "upgrade: groups are otherwise assigned once, at ingest).",
+        ),
+    ] = False,
     batch: Annotated[
         int,
         typer.Option(
@@ -503,15 +511,29 @@ def enrich(
 ) -> None:
     """Run the slow enrichment in the background of a working archive: resumable, batch by
     batch, with search available throughout."""
-    if not entities and not embeddings:
-        err.print("[red]error:[/red] say what to enrich: --entities and/or --embeddings")
+    if not entities and not embeddings and not dedup:
+        err.print("[red]error:[/red] say what to enrich: --entities, --embeddings and/or --dedup")
         raise typer.Exit(2)
     archive = _open()
     with archive:
+        if dedup:
+            _enrich_dedup(archive)
         if entities:
             _enrich_entities(archive, batch or 64, limit)
         if embeddings:
             _enrich_embeddings(archive, batch, limit)
+
+
+def _enrich_dedup(archive: Archive) -> None:
+    with _progress() as progress:
+        task = progress.add_task("near-duplicates", total=archive.store.count(), docs=0)
+        started = time.perf_counter()
+        report = archive.regroup_duplicates(lambda k, n: progress.update(task, advance=k, docs=n))
+    console.print(
+        f"near-duplicates: {report.documents:,} documents regrouped in "
+        f"{time.perf_counter() - started:.1f} s; {report.changed:,} changed group; "
+        f"{report.groups:,} groups of reprints"
+    )
 
 
 def _enrich_entities(archive: Archive, batch: int, limit: int) -> None:

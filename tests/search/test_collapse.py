@@ -169,3 +169,35 @@ def test_similar_documents_leave_out_empty_records_and_reprints(tmp_path: Path) 
         ids = {d.source_key: d.docid for d in arch.store.iter_documents()}
         similar = [h.docid for h in arch.similar(ids["w:1"])]
         assert similar == [ids["w:3"]]
+
+
+def test_enrich_dedup_regroups_an_archive_grouped_by_the_old_rule(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from sourcebook.cli import app
+    from sourcebook.enrich.dedup import minhash_signature
+
+    home = tmp_path / "old"
+    with Archive(Settings(home=home)) as arch:
+        arch.add_documents([report("2023", 2023, REPORT), report("2024", 2024, REPORT)])
+        ids = {d.source_key: d.docid for d in arch.store.iter_documents()}
+        # as version 1 left it: the 2024 edition in the 2023 edition's group, bare signatures
+        old = [
+            (ids["hrr:2023"], ids["hrr:2023"], minhash_signature(REPORT).tobytes()),
+            (ids["hrr:2024"], ids["hrr:2023"], minhash_signature(REPORT).tobytes()),
+        ]
+        arch.store.set_dup_groups(old)
+        arch.reindex()
+        assert arch.search(SearchRequest(query="conscripts")).total == 1
+    out = CliRunner().invoke(app, ["--archive", str(home), "enrich", "--dedup"])
+    assert out.exit_code == 0, out.output
+    assert "1 changed group" in " ".join(out.output.split())
+    with Archive(Settings(home=home)) as arch:
+        result = arch.search(SearchRequest(query="conscripts"))
+        assert result.total == 2 and result.collapsed == 0
+        groups = {d.docid: d.dup_group for d in arch.store.iter_documents()}
+        assert groups[ids["hrr:2024"]] == ids["hrr:2024"]
+        # ingest after the regrouping uses the new fingerprints
+        arch.add_documents([report("2024b", 2024, REPORT + " Reuter")])
+        again = {d.source_key: d.dup_group for d in arch.store.iter_documents()}
+        assert again["hrr:2024b"] == ids["hrr:2024"]
