@@ -25,12 +25,14 @@ apart: a story re-sent the next day is a reprint, the same statement a fortnight
 
   1. ``title-numbers`` (0): both titles carry numbers and they differ ("APRIL 7" / "APRIL 8",
      "1100" / "12:00"): another edition of a report or another day's figures;
-  2. ``numbers`` (0): a number of the shorter text (after its dateline) is missing from the
+  2. ``another-day`` (0): Reuters stories dated more than two days apart: on a wire the same
+     words days later report another day's event (the Fed's "customer repurchase" flash);
+  3. ``numbers`` (0): a number of the shorter text (after its dateline) is missing from the
      longer one: another price, amount or date (a template story: debentures, price rises, money supply);
-  3. ``different`` (0): the longer text holds less than half of the shorter one's shingles;
-  4. ``same-text`` (1): the longer text holds at least 90% of the shorter one's shingles and
+  4. ``different`` (0): the longer text holds less than half of the shorter one's shingles;
+  5. ``same-text`` (1): the longer text holds at least 90% of the shorter one's shingles and
      the shorter is at least 60% of the longer (in words);
-  5. otherwise ambiguous (a rewrite of the same story): left out of the sample.
+  6. otherwise ambiguous (a rewrite of the same story): left out of the sample.
 
 * **editions** (0, ``edition``): the State Department's 2023 and 2024 Eritrea reports.
 
@@ -48,6 +50,7 @@ import sys
 import textwrap
 import zlib
 from collections.abc import Iterator
+from datetime import date
 from itertools import combinations
 from pathlib import Path
 
@@ -64,10 +67,14 @@ _DIGITS = re.compile(r"\d+")
 
 
 def read_reuters(data: Path) -> dict[str, tuple[str, str]]:
+    return {key: (title, body) for key, (title, body, _) in read_reuters_dated(data).items()}
+
+
+def read_reuters_dated(data: Path) -> dict[str, tuple[str, str, date | None]]:
     from _common import parse_reuters, reuters_files
 
     docs = parse_reuters(reuters_files(data / "reuters21578"))
-    return {d.source_id: (d.title, d.body) for d in docs}
+    return {d.source_id: (d.title, d.body, d.publication_date) for d in docs}
 
 
 def read_bbc(data: Path) -> dict[str, tuple[str, str]]:
@@ -125,11 +132,22 @@ class Corpora:
     def __init__(self, data: Path) -> None:
         self.data = data
         self._texts: dict[str, dict[str, tuple[str, str]]] = {}
+        self._dates: dict[str, date | None] = {}
 
     def corpus(self, name: str) -> dict[str, tuple[str, str]]:
         if name not in self._texts:
-            self._texts[name] = READERS[name](self.data)
+            if name == "reuters":  # the one corpus with publication dates
+                dated = read_reuters_dated(self.data)
+                self._texts[name] = {k: (t, b) for k, (t, b, _) in dated.items()}
+                self._dates.update({f"reuters:{k}": d for k, (_, _, d) in dated.items()})
+            else:
+                self._texts[name] = READERS[name](self.data)
         return self._texts[name]
+
+    def date(self, corpus: str, docid: str) -> date | None:
+        """The publication date (a made reprint has its original's), when the corpus has one."""
+        self.corpus(corpus)
+        return self._dates.get(f"{corpus}:{docid.partition('~')[0]}")
 
     def text(self, corpus: str, docid: str) -> tuple[str, str]:
         base, _, edit = docid.partition("~")
@@ -164,11 +182,15 @@ def _body_numbers(a: str, b: str) -> tuple[set[str], set[str]]:
     return _numbers(a), _numbers(b)
 
 
-def label(a: tuple[str, str], b: tuple[str, str]) -> tuple[int | None, str]:
+def label(
+    a: tuple[str, str], b: tuple[str, str], dates: tuple[date | None, date | None] = (None, None)
+) -> tuple[int | None, str]:
     """(label, rule) for a candidate pair by the rules of the module docstring."""
     ta, tb = _numbers(a[0]), _numbers(b[0])
     if ta and tb and ta != tb:
         return 0, "title-numbers"
+    if dates[0] and dates[1] and abs((dates[0] - dates[1]).days) > 2:
+        return 0, "another-day"
     wa, wb = len(f"{a[0]} {a[1]}".split()), len(f"{b[0]} {b[1]}".split())
     short, long_ = (a, b) if wa <= wb else (b, a)
     short_numbers, long_numbers = _body_numbers(short[1], long_[1])
@@ -201,7 +223,9 @@ def build(data: Path, rng: random.Random) -> list[tuple[str, str, str, int, str]
         texts = corpora.corpus(corpus)
         labelled: dict[int, list[tuple[str, str, str, int, str]]] = {0: [], 1: []}
         for a, b in candidate_pairs(texts):
-            value, why = label(texts[a], texts[b])
+            value, why = label(
+                texts[a], texts[b], (corpora.date(corpus, a), corpora.date(corpus, b))
+            )
             if value is not None:
                 labelled[value].append((corpus, a, b, value, why))
         for value, wanted in ((0, zeros), (1, ones)):

@@ -44,6 +44,7 @@ import re
 import textwrap
 import time
 from collections import defaultdict
+from datetime import date
 from itertools import combinations
 from pathlib import Path
 
@@ -168,11 +169,16 @@ def evaluate(
     }
 
 
-def grouped(a: tuple[str, str], b: tuple[str, str], options: DedupOptions) -> bool:
-    """Whether ``b``, added after ``a``, joins ``a``'s group."""
+def grouped(
+    a: tuple[str, str],
+    b: tuple[str, str],
+    options: DedupOptions,
+    dates: tuple[date | None, date | None] = (None, None),
+) -> bool:
+    """Whether ``b``, added after ``a``, joins ``a``'s group (with their publication dates)."""
     index = DedupIndex(options)
-    index.add("a", f"{a[0]}\n{a[1]}")
-    return index.add("b", f"{b[0]}\n{b[1]}") == "a"
+    index.add("a", f"{a[0]}\n{a[1]}", dates[0])
+    return index.add("b", f"{b[0]}\n{b[1]}", dates[1]) == "a"
 
 
 def evaluate_pairs(
@@ -188,7 +194,10 @@ def evaluate_pairs(
         if only is not None and corpus not in only:
             continue
         predicted = grouped(
-            corpora.text(corpus, a), corpora.text(corpus, b), options or DedupOptions()
+            corpora.text(corpus, a),
+            corpora.text(corpus, b),
+            options or DedupOptions(),
+            (corpora.date(corpus, a), corpora.date(corpus, b)),
         )
         for key in ("all", corpus):
             if predicted and label:

@@ -371,7 +371,9 @@ class Archive:
             if kind == "updated":
                 doc.dup_group = known.dup_group if known is not None else ""
             elif options.enrich:
-                fingerprint = self.dedup.fingerprint(f"{doc.title}\n{doc.body}")
+                fingerprint = self.dedup.fingerprint(
+                    f"{doc.title}\n{doc.body}", doc.publication_date
+                )
                 doc.dup_group = self.dedup.add_signature(doc.docid, fingerprint)
                 minhash = fingerprint.to_bytes()
             changes.append(Change(kind=kind, document=doc, content_hash=chash, minhash=minhash))

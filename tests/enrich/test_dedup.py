@@ -201,3 +201,14 @@ def test_fingerprint_bytes_round_trip_and_legacy_signatures() -> None:
     index.add_signature("old", minhash_signature(f"Title\n{REPORT}"))
     assert index.add("new", f"Title\n{REPORT}") == "old"
     assert index.add("other", f"Title\n{REPORT[:200]}") == "other"
+
+
+def test_a_flash_in_the_same_words_on_another_day_is_another_event() -> None:
+    from datetime import date
+
+    flash = "FED SETS TWO BILLION DLR CUSTOMER REPURCHASE, FED SAYS\n"
+    index = DedupIndex()
+    assert index.add("mar17", flash, date(1987, 3, 17)) == "mar17"
+    assert index.add("mar30", flash, date(1987, 3, 30)) == "mar30"
+    assert index.add("mar17b", flash, date(1987, 3, 18)) == "mar17"  # re-sent the next day
+    assert index.add("undated", flash) == "mar17"  # no date: the words decide

@@ -201,3 +201,15 @@ def test_enrich_dedup_regroups_an_archive_grouped_by_the_old_rule(tmp_path: Path
         arch.add_documents([report("2024b", 2024, REPORT + " Reuter")])
         again = {d.source_key: d.dup_group for d in arch.store.iter_documents()}
         assert again["hrr:2024b"] == ids["hrr:2024"]
+
+
+def test_the_record_page_links_its_reprints(reprinted: Path) -> None:
+    from tests.web.client import open_client
+    from tests.web.markup import by_class
+
+    with open_client(Settings(home=reprinted)) as site:
+        data = site.get("/api/search", params={"q": "border Assab"}).json()
+        page = site.get(f"/record/{data['hits'][0]['docid']}").text
+        (note,) = by_class(page, "similar__reprints")
+        assert " ".join(note.text.split()) == "2 reprints of this text"
+        assert "group%3A" in page

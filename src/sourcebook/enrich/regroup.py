@@ -59,7 +59,7 @@ def regroup(
         changed.clear()
 
     for doc in store.iter_documents():
-        fingerprint = dedup.fingerprint(f"{doc.title}\n{doc.body}")
+        fingerprint = dedup.fingerprint(f"{doc.title}\n{doc.body}", doc.publication_date)
         group = dedup.add_signature(doc.docid, fingerprint)
         report.documents += 1
         rows.append((doc.docid, group, fingerprint.to_bytes()))
