@@ -213,3 +213,34 @@ def test_the_record_page_links_its_reprints(reprinted: Path) -> None:
         (note,) = by_class(page, "similar__reprints")
         assert " ".join(note.text.split()) == "2 reprints of this text"
         assert "group%3A" in page
+
+
+def test_totals_beyond_the_collapsing_window_count_the_folded_matches(tmp_path: Path) -> None:
+    # 80 different bulletins (their numbers differ) and 2 reprints each of the first 10:
+    # a page of 5 reads a window of 35 hits, far fewer than the 100 matches
+    def bulletin(n: int) -> str:
+        return (
+            f"Bulletin {n}: officials counted {n * 7 + 3} returnees at the crossing of "
+            f"Zalambessa on day {n}, with {n * 11 + 5} families waiting and {n + 2} lorries "
+            "of grain delayed at the border post while talks on the port went on."
+        )
+
+    with Archive(Settings(home=tmp_path)) as arch:
+        arch.add_documents(
+            [
+                Document(source_key=f"b:{n}", title=f"Bulletin {n}", body=bulletin(n))
+                for n in range(80)
+            ]
+        )
+        arch.add_documents(
+            [
+                Document(source_key=f"r:{n}:{k}", title=f"BULLETIN {n}", body=bulletin(n))
+                for n in range(10)
+                for k in range(2)
+            ]
+        )
+        result = arch.search(SearchRequest(query="Zalambessa", page_size=5))
+        assert result.total + result.collapsed == 100
+        assert result.total == 80 and result.collapsed == 20
+        last = arch.search(SearchRequest(query="Zalambessa", page_size=5, page=16))
+        assert len(last.hits) == 5 and last.total == 80
