@@ -70,6 +70,7 @@ if TYPE_CHECKING:  # numpy and datasketch load only when an ingest first needs t
     from sourcebook.enrich.dedup import DedupIndex
     from sourcebook.enrich.embedding_job import EmbeddingReport, EmbeddingStatus
     from sourcebook.enrich.embeddings import Embedder
+    from sourcebook.enrich.regroup import RegroupReport
 
 log = logging.getLogger(__name__)
 
@@ -406,9 +407,11 @@ class Archive:
             if kind == "updated":
                 doc.dup_group = known.dup_group if known is not None else ""
             elif options.enrich:
-                signature = self.dedup.signature(f"{doc.title}\n{doc.body}")
-                doc.dup_group = self.dedup.add_signature(doc.docid, signature)
-                minhash = signature.astype("<u4").tobytes()
+                fingerprint = self.dedup.fingerprint(
+                    f"{doc.title}\n{doc.body}", doc.publication_date
+                )
+                doc.dup_group = self.dedup.add_signature(doc.docid, fingerprint)
+                minhash = fingerprint.to_bytes()
             changes.append(Change(kind=kind, document=doc, content_hash=chash, minhash=minhash))
             outcomes.append((outcome, kind))
         self.store.write(changes)
@@ -420,6 +423,10 @@ class Archive:
     # --- reading ------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResult:
         return self.engine.search(request)
+
+    def count(self) -> int:
+        """How many documents the archive holds."""
+        return self.store.count()
 
     def get(self, docid: str) -> Document:
         return self.store.get(docid.strip())
@@ -457,6 +464,13 @@ class Archive:
     def pending_entities(self) -> int:
         """Documents still waiting for people and organisations."""
         return self.store.count_pending_entities()
+
+    def regroup_duplicates(self, progress: ProgressCallback | None = None) -> RegroupReport:
+        """Recompute every near-duplicate group with the current rule (enrich/regroup.py)."""
+        from sourcebook.enrich.regroup import regroup
+
+        report, self._dedup = regroup(self.store, self.index, progress)
+        return report
 
     def enrich_entities(
         self, batch_size: int = 64, limit: int = 0, progress: ProgressCallback | None = None
