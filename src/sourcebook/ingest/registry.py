@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, runtime_checkable
 
 from sourcebook.errors import InputTooLarge, ParseError, UnsupportedFormat
 from sourcebook.model import BadRecord, Document, EmptyRecord
@@ -44,8 +46,8 @@ class Source:
 
     @classmethod
     def from_path(cls, path: Path, max_bytes: int = 200 * 1024 * 1024) -> Source:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
+        with _open_regular(path) as fh:
+            size = os.fstat(fh.fileno()).st_size
             head = fh.read(HEAD_BYTES)
         media_type = mimetypes.guess_type(path.name)[0] or ""
         return cls(path=path, media_type=media_type, head=head, size=size, max_bytes=max_bytes)
@@ -62,7 +64,8 @@ class Source:
                 "(setting SOURCEBOOK_MAX_FILE_BYTES)"
             )
         if self._data is None:
-            self._data = self.path.read_bytes()
+            with _open_regular(self.path) as fh:
+                self._data = fh.read()
         return self._data
 
     def read_text(self) -> str:
@@ -73,6 +76,21 @@ class Source:
         if utf16_bom(self.head):
             return self.head.decode("utf-16", errors="replace").lstrip("\ufeff")
         return self.head.decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading, refused unless it is a regular file: opening a named pipe
+    does not wait for a writer (``O_NONBLOCK``) and the check is on what was opened."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ParseError(f"{path} is not a regular file; it was skipped")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
 
 
 def utf16_bom(data: bytes) -> bool:
@@ -169,13 +187,19 @@ class ParserRegistry:
             )
         return best
 
-    def parse(self, source: Source) -> Iterator[Document | BadRecord | EmptyRecord]:
-        parser = self.auction(source)
+    def parse(
+        self, source: Source, parser: Parser | None = None
+    ) -> Iterator[Document | BadRecord | EmptyRecord]:
+        """The records of ``source`` read by ``parser`` (default: the auction's winner); what a
+        parser raises on a damaged file becomes a ParseError naming the file."""
+        parser = parser or self.auction(source)
         try:
             yield from parser.parse(source)
         except ParseError:
             raise
-        except (InputTooLarge, UnicodeError, ValueError, KeyError, OSError) as exc:
+        except InputTooLarge:
+            raise
+        except (UnicodeError, ValueError, KeyError, OSError) as exc:
             raise ParseError(
                 f"{parser.name} parser could not read {source.path.name}: {exc}"
             ) from exc
