@@ -18,7 +18,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from sourcebook.errors import InputTooLarge, ParseError, UnsupportedFormat
+from sourcebook.errors import InputTooLarge, ParseError, SourcebookError, UnsupportedFormat
 from sourcebook.model import BadRecord, Document, EmptyRecord
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,28 @@ def decode_text(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
     return data.decode("latin-1")
+
+
+#: What reading one damaged record of a multi-record file can raise: data that is not what the
+#: parser expects (a wrong type, an impossible date, nesting past Python's recursion limit).
+RECORD_ERRORS: tuple[type[BaseException], ...] = (
+    SourcebookError,
+    ValueError,
+    TypeError,
+    LookupError,
+    AttributeError,
+    ArithmeticError,
+    RecursionError,
+)
+
+
+def record_failure(where: str, what: str, exc: BaseException) -> BadRecord:
+    """The BadRecord for a record whose reading raised ``exc``: the next record is read."""
+    log.debug("%s: %s could not be read", where, what, exc_info=exc)
+    if isinstance(exc, RecursionError):
+        return BadRecord(where, f"{what} is nested too deeply to be read")
+    detail = str(exc) if isinstance(exc, SourcebookError) else f"{type(exc).__name__}: {exc}"
+    return BadRecord(where, f"{what} could not be read ({detail[:300]})")
 
 
 @runtime_checkable

@@ -32,8 +32,10 @@ import pickle
 import resource
 import signal
 import stat
+import sys
 import time
 import traceback
+import types
 from collections.abc import Iterator
 from importlib.metadata import entry_points
 from multiprocessing.connection import Connection
@@ -236,7 +238,8 @@ class ParseSandbox:
             name="sourcebook-parser",
             daemon=True,
         )
-        process.start()
+        with _main_module_hidden():
+            process.start()
         child_end.close()
         self._process, self._conn = process, parent_end
         return parent_end
@@ -352,6 +355,20 @@ class _Wait:
         ready = conn.poll(max(self.left, 0.0))
         self.left -= time.monotonic() - started
         return ready
+
+
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Hide the caller's ``__main__`` while a worker starts: the worker needs nothing from it,
+    and multiprocessing would otherwise import it again in the worker, re-running a script
+    that lacks the ``if __name__ == "__main__":`` guard (and its ingest) in the worker."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
 
 
 def _preload_modules() -> list[str]:
