@@ -170,6 +170,8 @@ def _parse_and_send(
         conn.send(("items", chunk))
         conn.send(("done",))
     except SourcebookError as exc:
+        if _caused_by_memory(exc):  # a parser that wraps every exception wrapped this one too
+            raise MemoryError from exc
         conn.send(("items", chunk))
         conn.send(("error", type(exc).__name__, str(exc)))
     except RecursionError:
@@ -180,6 +182,17 @@ def _parse_and_send(
     except Exception as exc:  # a parser bug: the parent logs it, the batch goes on
         conn.send(("items", chunk))
         conn.send(("bug", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+
+
+def _caused_by_memory(exc: BaseException) -> bool:
+    seen = 0
+    cause: BaseException | None = exc
+    while cause is not None and seen < 20:
+        if isinstance(cause, MemoryError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+        seen += 1
+    return False
 
 
 # --- the parent's side ------------------------------------------------------------------------
