@@ -29,10 +29,12 @@ import logging
 import multiprocessing
 import os
 import pickle
+import queue
 import resource
 import signal
 import stat
 import sys
+import threading
 import time
 import traceback
 import types
@@ -234,6 +236,7 @@ class ParseSandbox:
         self._registry_blob = pickle.dumps(registry) if registry is not None else b""
         self._process: Any = None
         self._conn: Connection | None = None
+        self._reader: _Reader | None = None
 
     # -- worker life ---------------------------------------------------------------------------
     def _start(self) -> Connection:
@@ -259,8 +262,8 @@ class ParseSandbox:
 
     def _stop(self, kill: bool) -> int | None:
         """Stop the worker; its exit code (None when it had to be killed)."""
-        process, conn = self._process, self._conn
-        self._process = self._conn = None
+        process, conn, reader = self._process, self._conn, self._reader
+        self._process = self._conn = self._reader = None
         if process is None:
             return None
         if conn is not None and not kill:
@@ -270,6 +273,8 @@ class ParseSandbox:
         if process.is_alive():
             process.kill()
             process.join(5)
+        if reader is not None:
+            reader.close()
         if conn is not None:
             conn.close()
         code: int | None = process.exitcode
@@ -288,19 +293,20 @@ class ParseSandbox:
         """
         conn = self._conn or self._start()
         conn.send((str(path), parser_name, max_bytes))
-        state = _Wait(self.seconds)
-        message = self._receive(conn, path, state)
+        self._reader = reader = _Reader(conn)
+        wait = _Wait(self.seconds)
+        message = self._receive(reader, path, wait)
         while message[0] == "items":  # an error before the parser was chosen
-            message = self._receive(conn, path, state)
+            message = self._receive(reader, path, wait)
         if message[0] != "parser":
             self._raise(message, path)
-        return str(message[1]), self._items(conn, path, state)
+        return str(message[1]), self._items(reader, path, wait)
 
-    def _items(self, conn: Connection, path: Path, state: _Wait) -> Iterator[Item]:
+    def _items(self, reader: _Reader, path: Path, wait: _Wait) -> Iterator[Item]:
         finished = False
         try:
             while True:
-                message = self._receive(conn, path, state)
+                message = self._receive(reader, path, wait)
                 if message[0] == "items":
                     yield from message[1]
                     continue
@@ -309,22 +315,21 @@ class ParseSandbox:
                     self._raise(message, path)
                 return
         finally:
-            if not finished and self._conn is conn:
+            if not finished and self._reader is reader:
                 self._stop(kill=True)  # abandoned mid-file: the worker is still sending
 
-    def _receive(self, conn: Connection, path: Path, state: _Wait) -> tuple[Any, ...]:
+    def _receive(self, reader: _Reader, path: Path, wait: _Wait) -> tuple[Any, ...]:
         while True:
-            if not state.wait(conn):
+            message = wait.get(reader)
+            if message is None:
                 self._stop(kill=True)
                 raise InputTooLarge(
                     f"parsing {path.name} took more than {self.seconds:g} s; the file was "
                     "skipped (SOURCEBOOK_PARSE_SECONDS)"
                 )
-            try:
-                message: tuple[Any, ...] = conn.recv()
-            except (EOFError, OSError):
+            if message[0] == "eof":
                 code = self._stop(kill=True)
-                raise self._death(path, code) from None
+                raise self._death(path, code)
             if message[0] == "log":
                 logging.getLogger(message[1]).log(message[2], "%s", message[3])
                 continue
@@ -360,14 +365,59 @@ class _Wait:
     def __init__(self, seconds: float) -> None:
         self.left = seconds if seconds > 0 else None
 
-    def wait(self, conn: Connection) -> bool:
+    def get(self, reader: _Reader) -> tuple[Any, ...] | None:
+        """The next message, or None when the file's time is up."""
         if self.left is None:
-            conn.poll(None)
-            return True
+            return reader.get(None)
         started = time.monotonic()
-        ready = conn.poll(max(self.left, 0.0))
+        message = reader.get(max(self.left, 0.0))
         self.left -= time.monotonic() - started
-        return ready
+        return message
+
+
+_TERMINAL = frozenset({"done", "error", "bug", "memory", "eof"})
+
+
+class _Reader:
+    """Receives one file's messages on a thread, a few chunks ahead of the archive, so the
+    worker parses the next records while the archive stores the last ones (two cores, not one).
+    The queue is bounded: the parent holds at most PREFETCH chunks of a file."""
+
+    PREFETCH = 4
+
+    def __init__(self, conn: Connection) -> None:
+        self._queue: queue.Queue[tuple[Any, ...]] = queue.Queue(maxsize=self.PREFETCH)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(conn,), name="sourcebook-parse-reader", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, conn: Connection) -> None:
+        while not self._stop.is_set():
+            try:
+                message: tuple[Any, ...] = conn.recv()
+            except (EOFError, OSError):
+                message = ("eof",)
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(message, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+            if message[0] in _TERMINAL:
+                return
+
+    def get(self, timeout: float | None) -> tuple[Any, ...] | None:
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def close(self) -> None:
+        """Stop reading (call after the worker is gone, so a waiting receive ends)."""
+        self._stop.set()
+        self._thread.join(5)
 
 
 @contextlib.contextmanager
