@@ -41,10 +41,12 @@ class Settings(BaseSettings):
     )
     parse_memory_mb: int = Field(
         default=1024,
+        ge=0,
         description="Address space (MB) the parser worker may use per file; 0: no limit.",
     )
     parse_seconds: float = Field(
         default=60.0,
+        ge=0.0,
         description="Seconds one file may take to parse; 0: no limit.",
     )
     max_query_chars: int = Field(

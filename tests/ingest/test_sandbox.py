@@ -179,3 +179,14 @@ def test_a_script_without_a_main_guard_can_ingest(tmp_path: Path) -> None:
         [sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env
     )
     assert done.stdout.splitlines() == ["RESULT 1"], done.stderr[-2000:]
+
+
+def test_a_worker_killed_between_files_is_replaced(tmp_path: Path) -> None:
+    first, second = _story(tmp_path, "a.txt"), _story(tmp_path, "b.md")
+    with Archive(Settings(home=tmp_path / "archive")) as archive:
+        assert archive.ingest([first]).total("added") == 1
+        sandbox = archive._sandbox
+        assert sandbox is not None and sandbox._process is not None
+        os.kill(sandbox._process.pid, signal.SIGKILL)
+        sandbox._process.join(5)
+        assert archive.ingest([second]).total("added") == 1

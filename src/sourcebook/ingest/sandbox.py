@@ -291,8 +291,14 @@ class ParseSandbox:
         Raises what :func:`parse_file` raises, InputTooLarge when the file breaks the memory
         or time limit, and ParseError when the worker dies; the iterator raises the same.
         """
-        conn = self._conn or self._start()
-        conn.send((str(path), parser_name, max_bytes))
+        request = (str(path), parser_name, max_bytes)
+        try:
+            conn = self._conn or self._start()
+            conn.send(request)
+        except OSError:  # the idle worker is gone (killed from outside): start another
+            self._stop(kill=True)
+            conn = self._start()
+            conn.send(request)
         self._reader = reader = _Reader(conn)
         wait = _Wait(self.seconds)
         message = self._receive(reader, path, wait)
