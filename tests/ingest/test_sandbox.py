@@ -17,6 +17,7 @@ import pytest
 
 from sourcebook.config import Settings
 from sourcebook.ingest.registry import BY_CONTENT, NO_MATCH, ParserRegistry, Source
+from sourcebook.ingest.sandbox import ParseSandbox
 from sourcebook.model import Document
 from sourcebook.services import Archive
 from tests.ingest.fuzz_corpus import STORY
@@ -190,3 +191,19 @@ def test_a_worker_killed_between_files_is_replaced(tmp_path: Path) -> None:
         os.kill(sandbox._process.pid, signal.SIGKILL)
         sandbox._process.join(5)
         assert archive.ingest([second]).total("added") == 1
+
+
+def test_jsonl_is_read_a_line_at_a_time(tmp_path: Path) -> None:
+    """A 50 MB export parses in a 200 MB worker: the parser never holds the whole file (as one
+    string it would take 200 MB alone, four bytes a character because of one emoji)."""
+    path = tmp_path / "export.jsonl"
+    body = "word " * 2_000
+    with path.open("w") as fh:
+        for n in range(5_000):
+            fh.write(f'{{"source_id": "x{n}", "title": "Record {n} 🌍", "body": "{body}"}}\n')
+    sandbox = ParseSandbox(memory_mb=200, seconds=120)
+    try:
+        name, items = sandbox.parse(path, "", 100_000_000)
+        assert (name, sum(1 for _ in items)) == ("jsonl", 5_000)
+    finally:
+        sandbox.close()

@@ -189,7 +189,7 @@ class JsonlParser:
         ignored: set[str] = set()
         seen: dict[str, int] = {}
         count = 0
-        for number, line in enumerate(source.read_text().split("\n"), start=1):
+        for number, line in enumerate(source.iter_lines(), start=1):
             if not line.strip():
                 continue
             count += 1

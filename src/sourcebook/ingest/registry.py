@@ -68,6 +68,26 @@ class Source:
                 self._data = fh.read()
         return self._data
 
+    def open(self) -> BinaryIO:
+        """The file opened for streaming (a regular file within the byte limit)."""
+        if self.size > self.max_bytes:
+            self.read_bytes()  # raises InputTooLarge
+        return _open_regular(self.path)
+
+    def iter_lines(self) -> Iterator[str]:
+        """The file's lines without their ends, read one at a time (a parser of a line-based
+        format never holds the whole file). Each line is decoded as :func:`decode_text` decodes
+        a file; a UTF-16 file (by its BOM) is read whole."""
+        if utf16_bom(self.head):
+            yield from self.read_text().split("\n")
+            return
+        with self.open() as fh:
+            for number, raw in enumerate(fh):
+                line = decode_text(
+                    raw[3:] if number == 0 and raw.startswith(b"\xef\xbb\xbf") else raw
+                )
+                yield line[:-1] if line.endswith("\n") else line
+
     def read_text(self) -> str:
         """The file as text: UTF-8 (with or without BOM), else Windows-1252, never failing."""
         return decode_text(self.read_bytes())
