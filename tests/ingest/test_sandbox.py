@@ -207,3 +207,36 @@ def test_jsonl_is_read_a_line_at_a_time(tmp_path: Path) -> None:
         assert (name, sum(1 for _ in items)) == ("jsonl", 5_000)
     finally:
         sandbox.close()
+
+
+class BuggyParser:
+    """Takes ``.bug`` files and fails as a parser bug would, after one good record."""
+
+    name = "bug"
+    media_types: tuple[str, ...] = ()
+    extensions: tuple[str, ...] = ("bug",)
+
+    def match(self, source: Source) -> int:
+        return BY_CONTENT if source.extension == "bug" else NO_MATCH
+
+    def parse(self, source: Source) -> Iterator[Document]:
+        yield Document(title="before the bug", body=STORY, source_key="bug:1")
+        raise IndexError("list index out of range")
+
+
+def test_a_parser_bug_is_logged_and_recorded(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry = ParserRegistry.from_entry_points()
+    registry.register(BuggyParser())
+    buggy = tmp_path / "a.bug"
+    buggy.write_text("x")
+    good = _story(tmp_path, "b-good.txt")
+    with Archive(Settings(home=tmp_path / "archive"), registry=registry) as archive:
+        first, second = archive.ingest([buggy, good]).files
+    assert (first.added, first.errors) == (
+        1,
+        ["internal error (IndexError: list index out of range)"],
+    )
+    assert second.status == "added"
+    assert any("Traceback" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")

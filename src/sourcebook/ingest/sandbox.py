@@ -348,6 +348,7 @@ class ParseSandbox:
         if message[0] == "error":
             raise _error_class(message[1])(message[2])
         if message[0] == "bug":
+            self._stop(kill=True)  # a fresh worker after a bug, whatever state this one is in
             log.error("parser failed on %s:\n%s", path, message[2])
             raise ParserBug(f"internal error ({message[1]})")
         raise ParseError(f"unexpected message from the parser process: {message[0]!r}")
@@ -405,6 +406,8 @@ class _Reader:
                 message: tuple[Any, ...] = conn.recv()
             except (EOFError, OSError):
                 message = ("eof",)
+            except Exception as exc:  # a record that does not unpickle here
+                message = ("bug", f"{type(exc).__name__}: {exc}", traceback.format_exc())
             while not self._stop.is_set():
                 try:
                     self._queue.put(message, timeout=0.2)
