@@ -32,7 +32,7 @@ from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.ingest.inputs import plan_inputs
 from sourcebook.ingest.manifest import describe_documents
 from sourcebook.ingest.ocr import OcrSettings
-from sourcebook.ingest.registry import ParserRegistry, Source
+from sourcebook.ingest.registry import ParserRegistry
 from sourcebook.ingest.report import (
     CheckReport,
     FileOutcome,
@@ -41,6 +41,7 @@ from sourcebook.ingest.report import (
     ProgressCallback,
     iter_input_files,
 )
+from sourcebook.ingest.sandbox import ParseSandbox, parse_file, regular_file_size
 from sourcebook.location import prepare_archive_folder
 from sourcebook.model import (
     BadRecord,
@@ -71,6 +72,7 @@ if TYPE_CHECKING:  # numpy and datasketch load only when an ingest first needs t
     from sourcebook.enrich.dedup import DedupIndex
     from sourcebook.enrich.embedding_job import EmbeddingReport, EmbeddingStatus
     from sourcebook.enrich.embeddings import Embedder
+    from sourcebook.enrich.regroup import RegroupReport
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +208,7 @@ class Archive:
         self._registry = registry
         self._enricher: Enricher | None = None
         self._dedup: DedupIndex | None = None
+        self._sandbox: ParseSandbox | None = None
         self.engine = SearchEngine(settings, self.store, self.index, embedder)
 
     @property
@@ -215,6 +218,8 @@ class Archive:
         return self._registry
 
     def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()
         self.engine.close()
         self.index.close()
         self.store.close()
@@ -245,9 +250,7 @@ class Archive:
             outcome = run.outcome(str(path))
             size = 0
             try:
-                if not path.exists():
-                    raise NotFound(f"{path}: no such file or directory")
-                size = path.stat().st_size
+                size = regular_file_size(path)  # refuses pipes and devices before opening them
                 parsed = self._parse_file(path, options, outcome)
                 run.add(describe_documents(parsed, item.row), options, outcome)
             except SourcebookError as exc:
@@ -273,22 +276,21 @@ class Archive:
     def _parse_file(
         self, path: Path, options: IngestOptions, outcome: FileOutcome
     ) -> Iterator[Document | BadRecord | EmptyRecord]:
-        source = Source.from_path(
-            path, self.settings.max_file_bytes, OcrSettings.from_settings(self.settings)
-        )
-        if source.size > self.settings.max_file_bytes:
-            raise InputTooLarge(
-                f"{path.name} is {source.size:,} bytes; the limit is "
-                f"{self.settings.max_file_bytes:,} (SOURCEBOOK_MAX_FILE_BYTES)"
-            )
-        parser = (
-            self.registry.get(options.parser) if options.parser else self.registry.auction(source)
-        )
-        outcome.parser = parser.name
-        if options.parser:
-            yield from parser.parse(source)
+        """The records of one file, parsed in the sandbox (see ingest/sandbox.py)."""
+        ocr = OcrSettings.from_settings(self.settings)
+        if self.settings.parse_sandbox:
+            if self._sandbox is None:
+                self._sandbox = ParseSandbox(
+                    self._registry, self.settings.parse_memory_mb, self.settings.parse_seconds, ocr
+                )
+            name, items = self._sandbox.parse(path, options.parser, self.settings.max_file_bytes)
         else:
-            yield from self.registry.parse(source)
+            parser, items = parse_file(
+                self.registry, path, options.parser, self.settings.max_file_bytes, ocr
+            )
+            name = parser.name
+        outcome.parser = name
+        yield from items
 
     def _fail(self, run_id: int, outcome: FileOutcome, where: str, message: str) -> None:
         outcome.failed += 1
@@ -309,13 +311,17 @@ class Archive:
         clean_strings(doc)
         if options.collection:
             doc.collection = options.collection
-        codes = []
+        codes, unknown = [], []
         for value in doc.countries:
             code = resolve_country(value)
             if code is None:
-                log.warning("%s: unknown country %r dropped", doc.origin, value)
+                unknown.append(value)
             elif code not in codes:
                 codes.append(code)
+        if unknown:  # one warning per record, however long its list
+            log.warning(
+                "%s: %d unknown countries dropped: %r", doc.origin, len(unknown), unknown[:5]
+            )
         doc.countries = codes
         doc.passages = split_passages(doc.body, self.settings.passage_target_chars)
         if options.enrich:
@@ -409,9 +415,11 @@ class Archive:
             if kind == "updated":
                 doc.dup_group = known.dup_group if known is not None else ""
             elif options.enrich:
-                signature = self.dedup.signature(f"{doc.title}\n{doc.body}")
-                doc.dup_group = self.dedup.add_signature(doc.docid, signature)
-                minhash = signature.astype("<u4").tobytes()
+                fingerprint = self.dedup.fingerprint(
+                    f"{doc.title}\n{doc.body}", doc.publication_date
+                )
+                doc.dup_group = self.dedup.add_signature(doc.docid, fingerprint)
+                minhash = fingerprint.to_bytes()
             changes.append(Change(kind=kind, document=doc, content_hash=chash, minhash=minhash))
             outcomes.append((outcome, kind))
         self.store.write(changes)
@@ -423,6 +431,10 @@ class Archive:
     # --- reading ------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResult:
         return self.engine.search(request)
+
+    def count(self) -> int:
+        """How many documents the archive holds."""
+        return self.store.count()
 
     def get(self, docid: str) -> Document:
         return self.store.get(docid.strip())
@@ -460,6 +472,13 @@ class Archive:
     def pending_entities(self) -> int:
         """Documents still waiting for people and organisations."""
         return self.store.count_pending_entities()
+
+    def regroup_duplicates(self, progress: ProgressCallback | None = None) -> RegroupReport:
+        """Recompute every near-duplicate group with the current rule (enrich/regroup.py)."""
+        from sourcebook.enrich.regroup import regroup
+
+        report, self._dedup = regroup(self.store, self.index, progress)
+        return report
 
     def enrich_entities(
         self, batch_size: int = 64, limit: int = 0, progress: ProgressCallback | None = None

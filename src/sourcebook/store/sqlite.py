@@ -658,6 +658,21 @@ class SQLiteStore:
         row = self._conn().execute("SELECT count(*) FROM documents WHERE entities_done = 0")
         return int(row.fetchone()[0])
 
+    def set_dup_groups(self, rows: Sequence[tuple[str, str, bytes]]) -> None:
+        """Store (docid, dup_group, fingerprint) as recomputed by ``sourcebook enrich --dedup``."""
+        conn = self._conn()
+        with self._write_lock:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany(
+                    "UPDATE documents SET dup_group = ?, minhash = ? WHERE docid = ?",
+                    [(group, minhash, docid) for docid, group, minhash in rows],
+                )
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise StorageError(f"storing near-duplicate groups failed: {exc}") from exc
+
     def set_entities(self, entities: Sequence[tuple[str, list[str], list[str]]]) -> None:
         """Store (docid, people, organisations) and mark those documents done."""
         conn = self._conn()
