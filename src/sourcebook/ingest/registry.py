@@ -138,6 +138,10 @@ class ParserRegistry:
 
     def register(self, parser: Parser) -> None:
         self._parsers.append(parser)
+        # a container format (e-mail) hands its attachments back to the auction it belongs to
+        bind = getattr(parser, "bind_registry", None)
+        if callable(bind):
+            bind(self)
 
     @property
     def parsers(self) -> list[Parser]:

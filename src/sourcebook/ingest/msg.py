@@ -1,0 +1,129 @@
+"""Outlook messages (``.msg``, [MS-OXMSG]) through python-oxmsg.
+
+The same record as an ``.eml`` (see :mod:`sourcebook.ingest.email`): the subject is the title,
+the sender's name (else address) the author, the date of the message's ``Date`` transport header
+(the sender's own time zone) or else of its submit time (UTC) the publication date, the
+plain-text body or else the HTML body reduced to text the body. The identity is the internet
+``Message-ID`` when the message has one. Attachments stored in the message are parsed as
+documents of their own, linked back to it (see :mod:`sourcebook.ingest.attachments`); an Outlook
+item embedded in the message (attach method 5) is noted and skipped, not read.
+
+python-oxmsg (MIT) is used rather than extract-msg, which is GPL-licensed. Its limit: a message
+whose only body is compressed RTF (``PidTagRtfCompressed``, some older Outlook versions) yields
+its subject and metadata but no body text.
+
+A file that is not an OLE compound file, or one too damaged to read, is a ParseError.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import Iterator
+
+from olefile.olefile import OleFileError
+from oxmsg import Message
+from oxmsg.domain import constants as oxmsg_constants
+
+from sourcebook.errors import ParseError
+from sourcebook.ingest.attachments import Attachment, RegistryBinding, parse_attachments
+from sourcebook.ingest.email import message_authors, message_date, message_key, message_paragraphs
+from sourcebook.ingest.registry import BY_CONTENT, BY_EXTENSION, NO_MATCH, Source
+from sourcebook.ingest.text import clean_inline, join_paragraphs
+from sourcebook.model import BadRecord, Document, EmptyRecord
+
+log = logging.getLogger(__name__)
+
+__all__ = ["MsgParser"]
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: "__substg1.0_" in UTF-16: the property streams of a message, named in the OLE directory
+_MSG_STREAM = "__substg1.0_".encode("utf-16-le")
+_ATTACH_EMBEDDED_MSG = 5
+_READ_ERRORS = (
+    ValueError,
+    KeyError,
+    IndexError,
+    OSError,
+    OleFileError,
+    struct.error,
+    AssertionError,
+    UnicodeDecodeError,
+    LookupError,
+)
+
+
+class MsgParser(RegistryBinding):
+    """Outlook ``.msg`` messages (python-oxmsg)."""
+
+    name = "msg"
+    media_types: tuple[str, ...] = ("application/vnd.ms-outlook",)
+    extensions: tuple[str, ...] = ("msg",)
+
+    def match(self, source: Source) -> int:
+        ole = source.head.startswith(OLE_MAGIC)
+        if ole and _MSG_STREAM in source.read_bytes()[: 1024 * 1024]:
+            return BY_CONTENT
+        if source.extension in self.extensions or source.media_type in self.media_types:
+            return BY_EXTENSION
+        return NO_MATCH
+
+    def parse(self, source: Source) -> Iterator[Document | BadRecord | EmptyRecord]:
+        name = source.path.name
+        data = source.read_bytes()
+        if not data.strip(b"\x00 \t\r\n"):
+            raise ParseError(f"{name} is empty")
+        if not data.startswith(OLE_MAGIC):
+            raise ParseError(f"{name} is not an Outlook message (not an OLE compound file)")
+        try:
+            msg = Message.load(data)
+            doc = _message_document(msg, source)
+            attachments = list(_attachments(msg, source))
+        except ParseError:
+            raise
+        except _READ_ERRORS as exc:
+            raise ParseError(f"{name} is a damaged or truncated Outlook message: {exc}") from exc
+        yield doc
+        yield from parse_attachments(doc, attachments, source, self.registry)
+
+
+def _message_document(msg: Message, source: Source) -> Document:
+    headers = {key.lower(): str(value) for key, value in msg.message_headers.items()}
+    props = msg.properties
+    title = clean_inline(msg.subject)
+    paragraphs = message_paragraphs(msg.body, msg.html_body)
+    if not title and not paragraphs:
+        raise ParseError(f"{source.path.name}: the message has neither a subject nor any text")
+    sent = msg.sent_date
+    published = message_date(headers.get("date", "")) or (sent.date() if sent else None)
+    message_id = (
+        props.str_prop_value(oxmsg_constants.PID_INTERNET_MESSAGE_ID)
+        or headers.get("message-id")
+        or ""
+    )
+    return Document(
+        title=title,
+        authors=message_authors(msg.sender or ""),
+        publication_date=published,
+        body=join_paragraphs(paragraphs),
+        source_key=message_key(message_id, source),
+        origin=str(source.path),
+    )
+
+
+def _attachments(msg: Message, source: Source) -> Iterator[Attachment]:
+    for n, attachment in enumerate(msg.attachments, start=1):
+        props = attachment.properties
+        filename = attachment.file_name or props.str_prop_value(oxmsg_constants.PID_ATTACH_FILENAME)
+        method = props.int_prop_value(oxmsg_constants.PID_ATTACH_METHOD)
+        unreadable = ""
+        if method == _ATTACH_EMBEDDED_MSG:
+            unreadable = "an Outlook item embedded in the message is not read"
+        data = attachment.file_bytes or b""
+        media_type = props.str_prop_value(oxmsg_constants.PID_ATTACH_MIME_TAG) or ""
+        yield Attachment(
+            filename=filename or f"attachment-{n}",
+            data=data,
+            media_type=media_type,
+            unreadable=unreadable,
+        )
