@@ -10,9 +10,10 @@ properties, recipients, RTF bodies); the parser is tested on what this writer pr
 
 from __future__ import annotations
 
+import itertools
 import struct
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 SECTOR = 512
 MINI_SECTOR = 64
@@ -66,7 +67,7 @@ def _flatten(root: Storage) -> list[_Entry]:
         kids = sorted(entry.children, key=lambda i: _sort_key(entries[i].name))
         if kids:
             entry.child = kids[0]
-            for a, b in zip(kids, kids[1:], strict=False):
+            for a, b in itertools.pairwise(kids):
                 entries[a].right = b
     return entries
 
@@ -172,7 +173,7 @@ def write_cfb(root: Storage) -> bytes:
 
 
 def _filetime(moment: datetime) -> int:
-    epoch = datetime(1601, 1, 1, tzinfo=timezone.utc)
+    epoch = datetime(1601, 1, 1, tzinfo=UTC)
     return int((moment - epoch).total_seconds() * 10_000_000)
 
 
@@ -247,7 +248,11 @@ def write_msg(
     n = len(attachments)
     _properties(root, props, struct.pack("<8xIIII8x", 0, n, 0, n))
     root.storages["__nameid_version1.0"] = Storage(
-        streams={"__substg1.0_00020102": b"", "__substg1.0_00030102": b"", "__substg1.0_00040102": b""}
+        streams={
+            "__substg1.0_00020102": b"",
+            "__substg1.0_00030102": b"",
+            "__substg1.0_00040102": b"",
+        }
     )
     for i, attachment in enumerate(attachments):
         storage = Storage()

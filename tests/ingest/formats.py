@@ -44,7 +44,9 @@ def full_registry() -> ParserRegistry:
     return registry
 
 
-def parse_all(path: Path, registry: ParserRegistry | None = None) -> list[Document | BadRecord | EmptyRecord]:
+def parse_all(
+    path: Path, registry: ParserRegistry | None = None
+) -> list[Document | BadRecord | EmptyRecord]:
     registry = registry or full_registry()
     return list(registry.parse(Source.from_path(path)))
 

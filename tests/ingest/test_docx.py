@@ -91,7 +91,7 @@ def test_auction_by_content_and_by_extension(tmp_path: Path) -> None:
     renamed.write_bytes(good)
     assert DocxParser().match(Source.from_path(renamed)) == BY_CONTENT
     assert registry.auction(Source.from_path(renamed)).name == "docx"
-    assert list(registry.parse(Source.from_path(renamed)))[0].title.startswith("Illustrative")
+    assert next(registry.parse(Source.from_path(renamed))).title.startswith("Illustrative")
     text_named_docx = tmp_path / "notes.docx"
     text_named_docx.write_text("not a word file\n")
     assert DocxParser().match(Source.from_path(text_named_docx)) == BY_EXTENSION

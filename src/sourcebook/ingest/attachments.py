@@ -177,6 +177,8 @@ def _linked_key(base_key: str, first_key: str, own_key: str, k: int) -> str:
     """
     if k == 1:
         return base_key
+    if own_key.startswith(base_key + ATTACHMENT_MARK):
+        return own_key  # the message parser keyed it under its (already re-keyed) document
     if first_key and own_key.startswith(first_key + ATTACHMENT_MARK):
         return base_key + own_key[len(first_key) :]
     return f"{base_key}#{k}"

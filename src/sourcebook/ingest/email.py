@@ -145,11 +145,19 @@ def _part_text(part: EmailMessage) -> str:
     return content if isinstance(content, str) else ""
 
 
-def _body_part(msg: EmailMessage, subtype: str) -> str | None:
+def _body_part(msg: EmailMessage, subtype: str) -> EmailMessage | None:
     part = msg.get_body(preferencelist=(subtype,))
-    if part is None or not isinstance(part, EmailMessage):
-        return None
-    return _part_text(part)
+    return part if isinstance(part, EmailMessage) else None
+
+
+def _language(msg: EmailMessage, *parts: EmailMessage | None) -> str:
+    """``Content-Language`` of the message, else of its body part (MIME puts it on either)."""
+    for holder in (msg, *parts):
+        if holder is not None:
+            value = _header(holder, "content-language").split(",")[0]
+            if value.strip():
+                return resolve_language(value) or ""
+    return ""
 
 
 def _attachments(msg: EmailMessage) -> Iterator[Attachment]:
@@ -211,7 +219,11 @@ def _read_message(source: Source) -> EmailMessage:
 def _message_document(msg: EmailMessage, source: Source) -> Document:
     name = source.path.name
     title = clean_inline(_header(msg, "subject"))
-    paragraphs = message_paragraphs(_body_part(msg, "plain"), _body_part(msg, "html"))
+    plain, html = _body_part(msg, "plain"), _body_part(msg, "html")
+    paragraphs = message_paragraphs(
+        _part_text(plain) if plain is not None else None,
+        _part_text(html) if html is not None else None,
+    )
     if not title and not paragraphs:
         raise ParseError(f"{name}: the message has neither a subject nor any text")
     return Document(
@@ -219,7 +231,7 @@ def _message_document(msg: EmailMessage, source: Source) -> Document:
         authors=message_authors(_header(msg, "from")),
         publication_date=message_date(_header(msg, "date")),
         body=join_paragraphs(paragraphs),
-        language=resolve_language(_header(msg, "content-language").split(",")[0]) or "",
+        language=_language(msg, plain, html),
         source_key=message_key(_header(msg, "message-id"), source),
         origin=str(source.path),
     )

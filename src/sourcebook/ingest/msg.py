@@ -18,12 +18,14 @@ A file that is not an OLE compound file, or one too damaged to read, is a ParseE
 from __future__ import annotations
 
 import logging
+import re
 import struct
 from collections.abc import Iterator
 
-from olefile.olefile import OleFileError
+from olefile.olefile import DEFECT_FATAL, DEFECT_INCORRECT, OleFileError, OleFileIO
 from oxmsg import Message
 from oxmsg.domain import constants as oxmsg_constants
+from oxmsg.storage import Storage
 
 from sourcebook.errors import ParseError
 from sourcebook.ingest.attachments import Attachment, RegistryBinding, parse_attachments
@@ -40,6 +42,8 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 #: "__substg1.0_" in UTF-16: the property streams of a message, named in the OLE directory
 _MSG_STREAM = "__substg1.0_".encode("utf-16-le")
 _ATTACH_EMBEDDED_MSG = 5
+#: olefile defects that mean sectors are missing: the file is truncated or its tables damaged
+_TRUNCATION = re.compile(r"incomplete|out of range|less than declared|too large|not enough", re.I)
 _READ_ERRORS = (
     ValueError,
     KeyError,
@@ -76,7 +80,7 @@ class MsgParser(RegistryBinding):
         if not data.startswith(OLE_MAGIC):
             raise ParseError(f"{name} is not an Outlook message (not an OLE compound file)")
         try:
-            msg = Message.load(data)
+            msg = Message(_storage(data, source))
             doc = _message_document(msg, source)
             attachments = list(_attachments(msg, source))
         except ParseError:
@@ -85,6 +89,24 @@ class MsgParser(RegistryBinding):
             raise ParseError(f"{name} is a damaged or truncated Outlook message: {exc}") from exc
         yield doc
         yield from parse_attachments(doc, attachments, source, self.registry)
+
+
+def _storage(data: bytes, source: Source) -> Storage:
+    """The message's OLE storage, read strictly enough that missing sectors are an error.
+
+    olefile's default pads a truncated file's missing sectors and carries on, which would lose
+    the body or attachments without a word. Defects of other kinds (an odd header field) are
+    tolerated, as Outlook's own files sometimes have them.
+    """
+    try:
+        with OleFileIO(data, raise_defects=DEFECT_INCORRECT) as ole:
+            return Storage.from_ole(ole)
+    except OleFileError as exc:
+        if _TRUNCATION.search(str(exc)):
+            raise
+        log.info("%s: tolerating an OLE defect: %s", source.path, exc)
+    with OleFileIO(data, raise_defects=DEFECT_FATAL) as ole:
+        return Storage.from_ole(ole)
 
 
 def _message_document(msg: Message, source: Source) -> Document:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 import zlib
 from datetime import date
@@ -48,7 +49,6 @@ _PLACEHOLDER_AUTHOR = re.compile(
     re.I,
 )
 _DATE_LINE = re.compile(r"^(?:(?:updated|published|revised|dated|as of)\s*:?\s+)?(.+)$", re.I)
-_MIMETYPE_MEMBER = re.compile(rb"^PK\x03\x04.{26}mimetype(application/[\w.+-]+)", re.S)
 
 
 def stated_title(value: str | None) -> str:
@@ -76,8 +76,13 @@ def stated_date(paragraphs: list[str], within: int = 5) -> date | None:
 
 def zip_mimetype(head: bytes) -> str:
     """The media type an OpenDocument or EPUB file stores as its first, uncompressed member."""
-    match = _MIMETYPE_MEMBER.match(head)
-    return match.group(1).decode("ascii") if match else ""
+    if len(head) < 30 or not head.startswith(ZIP_MAGIC):
+        return ""
+    method, size, name_length, extra_length = struct.unpack_from("<8xH8xI4xHH", head)
+    start = 30 + name_length + extra_length
+    if method != 0 or head[30 : 30 + name_length] != b"mimetype" or size > 200:
+        return ""
+    return head[start : start + size].decode("ascii", errors="replace").strip()
 
 
 #: A container may expand to at most this many times the file-size limit when unpacked.
@@ -104,7 +109,14 @@ def open_zip(data: bytes, name: str, kind: str, max_bytes: int) -> zipfile.ZipFi
                 f"file-size limit of {max_bytes:,} (setting SOURCEBOOK_MAX_FILE_BYTES)"
             )
         bad = archive.testzip()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        OSError,
+        EOFError,
+        ValueError,
+    ) as exc:
         raise ParseError(f"{name} is a damaged or truncated {kind} file: {exc}") from exc
     if bad is not None:
         raise ParseError(f"{name} is a damaged {kind} file: member {bad} fails its checksum")

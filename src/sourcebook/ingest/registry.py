@@ -122,7 +122,9 @@ class ParserRegistry:
     """Holds parser instances and picks the best one for a file."""
 
     def __init__(self, parsers: list[Parser] | None = None) -> None:
-        self._parsers: list[Parser] = list(parsers or [])
+        self._parsers: list[Parser] = []
+        for parser in parsers or []:
+            self.register(parser)
 
     @classmethod
     def from_entry_points(cls) -> ParserRegistry:
