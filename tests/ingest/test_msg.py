@@ -186,3 +186,27 @@ def test_damage_inside_an_attachment_is_reported_on_that_attachment(tmp_path: Pa
             f"{damaged}#attachment/1/report.rtf: "
             "report.rtf is a damaged RTF file: RTF is text, but it holds NUL bytes"
         )
+
+
+def test_sniffing_reads_the_directory_not_the_whole_file(tmp_path: Path) -> None:
+    """Past the first bytes, only the directory's first sectors are read to recognise a .msg."""
+    path = make(tmp_path / "mail.bin")
+    data = path.read_bytes()
+    on_disk = Source(path=path, head=data[:512], size=len(data))
+    assert MsgParser().match(on_disk) == BY_CONTENT
+    in_memory = Source(
+        path=tmp_path / "gone" / "a.bin", head=data[:512], size=len(data), _data=data
+    )
+    assert MsgParser().match(in_memory) == BY_CONTENT
+    word_like = data[:512] + bytes(len(data) - 512)  # an OLE file whose directory names no message
+    assert (
+        MsgParser().match(
+            Source(
+                path=tmp_path / "x" / "y.bin",
+                head=word_like[:512],
+                size=len(word_like),
+                _data=word_like,
+            )
+        )
+        == NO_MATCH
+    )

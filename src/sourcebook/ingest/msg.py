@@ -39,8 +39,12 @@ log = logging.getLogger(__name__)
 __all__ = ["MsgParser"]
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-#: "__substg1.0_" in UTF-16: the property streams of a message, named in the OLE directory
-_MSG_STREAM = "__substg1.0_".encode("utf-16-le")
+#: Names only an Outlook message has in its OLE directory (UTF-16, as the directory stores them)
+_MSG_NAMES = tuple(
+    name.encode("utf-16-le")
+    for name in ("__substg1.0_", "__properties_version1.0", "__nameid_version1.0")
+)
+_DIRECTORY_PEEK = 8192
 _ATTACH_EMBEDDED_MSG = 5
 #: olefile defects that mean sectors are missing: the file is truncated or its tables damaged
 _TRUNCATION = re.compile(r"incomplete|out of range|less than declared|too large|not enough", re.I)
@@ -65,8 +69,7 @@ class MsgParser(RegistryBinding):
     extensions: tuple[str, ...] = ("msg",)
 
     def match(self, source: Source) -> int:
-        ole = source.head.startswith(OLE_MAGIC)
-        if ole and _MSG_STREAM in source.read_bytes()[: 1024 * 1024]:
+        if source.head.startswith(OLE_MAGIC) and _has_msg_streams(source):
             return BY_CONTENT
         if source.extension in self.extensions or source.media_type in self.media_types:
             return BY_EXTENSION
@@ -89,6 +92,33 @@ class MsgParser(RegistryBinding):
             raise ParseError(f"{name} is a damaged or truncated Outlook message: {exc}") from exc
         yield doc
         yield from parse_attachments(doc, attachments, source, self.registry)
+
+
+def _has_msg_streams(source: Source) -> bool:
+    """Whether the first directory sectors of an OLE file name a message's streams.
+
+    Only the header and a few kilobytes at the directory's start are read, so a large Word or
+    Excel file (also OLE) is not loaded into memory to be turned down.
+    """
+    head = source.head
+    if any(name in head for name in _MSG_NAMES):
+        return True
+    if len(head) < 52:
+        return False
+    sector_shift, first_directory = (
+        struct.unpack_from("<H", head, 30)[0],
+        struct.unpack_from("<I", head, 48)[0],
+    )
+    if not 9 <= sector_shift <= 12:
+        return False
+    offset = (first_directory + 1) << sector_shift
+    try:
+        with source.path.open("rb") as fh:
+            fh.seek(offset)
+            directory = fh.read(_DIRECTORY_PEEK)
+    except OSError:  # an attachment: its bytes are in memory, not on disk
+        directory = source.read_bytes()[offset : offset + _DIRECTORY_PEEK]
+    return any(name in directory for name in _MSG_NAMES)
 
 
 def _storage(data: bytes, source: Source) -> Storage:
