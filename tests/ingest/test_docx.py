@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import docx
+import lxml.etree
 import pytest
 
 from sourcebook.errors import ParseError
@@ -114,3 +116,46 @@ def test_bad_files_are_recorded_and_the_batch_goes_on(tmp_path: Path) -> None:
             "text": r"text\.docx is not a DOCX file \(a DOCX file is a zip archive\)",
         },
     )
+
+
+def test_a_table_row_is_never_the_title(tmp_path: Path) -> None:
+    document = docx.Document()
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Province", "Incidents"
+    document.add_paragraph("Text after the table.")
+    path = tmp_path / "table-first.docx"
+    document.save(path)
+    doc = parse_docx_file(Source.from_path(path))
+    assert doc.title == ""
+    assert doc.body == "Province | Incidents\n\nText after the table."
+
+
+def test_tracked_changes_content_controls_and_fields(tmp_path: Path) -> None:
+    """Word's own markup around runs: what a reader sees is kept, deleted text is not."""
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    document = docx.Document()
+    first = document.add_paragraph("The camp held ")
+    body = document.element.body
+
+    def element(tag: str, *children: Any, text: str = "") -> Any:
+        node = lxml.etree.SubElement(lxml.etree.Element("x"), f"{{{w}}}{tag}")
+        if text:
+            node.text = text
+        for child in children:
+            node.append(child)
+        return node
+
+    inserted = element("ins", element("r", element("t", text="1,200")))
+    deleted = element("del", element("r", element("delText", text="900")))
+    field = element("fldSimple", element("r", element("t", text=" people")))
+    first._p.append(deleted)
+    first._p.append(inserted)
+    first._p.append(field)
+    control = element(
+        "sdt", element("sdtContent", element("p", element("r", element("t", text="In a control."))))
+    )
+    body.insert(list(body).index(first._p) + 1, control)
+    path = tmp_path / "tracked.docx"
+    document.save(path)
+    doc = parse_docx_file(Source.from_path(path))
+    assert (doc.title, doc.body) == ("The camp held 1,200 people", "In a control.")

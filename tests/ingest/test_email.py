@@ -273,3 +273,25 @@ def test_bad_files_are_recorded_and_the_batch_goes_on(tmp_path: Path) -> None:
         },
         variants={"binary": bytes(range(256)) * 4, "text": b"Just some text.\n", "empty": no_text},
     )
+
+
+def test_attached_message_with_one_header_and_missing_blank_line(tmp_path: Path) -> None:
+    path = tmp_path / "report.eml"
+    path.write_bytes(
+        b"From: desk@example.org\nSubject: Delivery report\nTo: a@example.org\n"
+        b"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=XX\n\n"
+        b"--XX\nContent-Type: text/plain\n\nSee the returned message.\n"
+        b"--XX\nContent-Type: message/rfc822\n\nFrom: nobody@example.org\n\nReturned text.\n"
+        b"--XX--\n"
+    )
+    docs = [r for r in parse_all(path) if isinstance(r, Document)]
+    assert [(d.title, d.authors, d.body) for d in docs] == [
+        ("Delivery report", ["desk@example.org"], "See the returned message."),
+        ("", ["nobody@example.org"], "Returned text."),
+    ]
+    sloppy = tmp_path / "sloppy.txt"
+    sloppy.write_bytes(b"From: a@example.org\nSubject: No blank line\nThe body starts here.\n")
+    assert full_registry().auction(Source.from_path(sloppy)).name == "email"
+    (doc,) = parse_all(sloppy)
+    assert isinstance(doc, Document)
+    assert (doc.title, doc.body) == ("No blank line", "The body starts here.")

@@ -2,14 +2,17 @@
 
 The body is the document's paragraphs and tables in the order they appear: each paragraph (a
 heading too) is a paragraph of its own, a manual line break stays a line break, and each table
-row is one paragraph with its cells joined by " | " (a merged cell counted once). Headers,
-footers, comments and tracked deletions are not part of the text.
+row is one paragraph with its cells joined by " | " (a merged cell counted once). Text in
+content controls, fields, smart tags and tracked insertions is read (python-docx's own
+``Paragraph.text`` skips all of those); headers, footers, comments, text boxes and tracked
+deletions are not part of the text.
 
 Metadata comes from the core properties where they are stated and are not a program's
 placeholder: ``title`` and ``author`` (several names split on ";"), ``language``. Without a
 title property, the title is the first paragraph styled *Title* or *Heading 1*, else the first
-paragraph. ``created`` and ``modified`` are file dates, not publication dates (see
-:mod:`sourcebook.ingest.office`); a date line near the top gives the publication date.
+paragraph (unless the text opens with a table: a table row is not a title). ``created`` and
+``modified`` are file dates, not publication dates (see :mod:`sourcebook.ingest.office`); a date
+line near the top gives the publication date.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ import io
 import logging
 import zipfile
 from collections.abc import Iterator
+from typing import Any
 
 import docx
 import docx.document
+import lxml.etree
 from docx.opc.exceptions import OpcError
 from docx.table import Table
 from docx.text.paragraph import Paragraph
@@ -67,9 +72,41 @@ class DocxParser:
         yield parse_docx_file(source)
 
 
-def _paragraph_text(paragraph: Paragraph) -> str:
-    lines = (clean_inline(line) for line in paragraph.text.split("\n"))
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_NS = {"w": _W, "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006"}
+#: Runs that are text of the paragraph: tracked insertions, content controls, fields and smart
+#: tags included; tracked deletions, moved-away text and text boxes (written twice, once as a
+#: fallback) left out.
+_RUNS = lxml.etree.XPath(
+    ".//w:r[not(ancestor::w:del or ancestor::w:moveFrom or ancestor::w:txbxContent"
+    " or ancestor::mc:Fallback)]",
+    namespaces=_NS,
+)
+_CELL_PARAGRAPHS = lxml.etree.XPath(
+    ".//w:p[not(ancestor::w:txbxContent or ancestor::mc:Fallback)]", namespaces=_NS
+)
+
+
+def _text_of(p: Any) -> str:
+    """A ``w:p`` element's text; python-docx's own ``Paragraph.text`` reads only direct runs."""
+    raw = "".join(run.text for run in _RUNS(p))
+    lines = (clean_inline(line) for line in raw.split("\n"))
     return "\n".join(line for line in lines if line)
+
+
+def _blocks(container: Any, parent: Any) -> Iterator[Paragraph | Table]:
+    """Paragraphs and tables in document order, inside block-level content controls too."""
+    for child in container.iterchildren():
+        if child.tag == f"{{{_W}}}p":
+            yield Paragraph(child, parent)
+        elif child.tag == f"{{{_W}}}tbl":
+            yield Table(child, parent)
+        elif child.tag == f"{{{_W}}}sdt":
+            content = child.find(f"{{{_W}}}sdtContent")
+            if content is not None:
+                yield from _blocks(content, parent)
+        elif child.tag == f"{{{_W}}}customXml":
+            yield from _blocks(child, parent)
 
 
 def _table_rows(table: Table) -> Iterator[str]:
@@ -80,7 +117,7 @@ def _table_rows(table: Table) -> Iterator[str]:
             if id(cell._tc) in seen:  # a merged cell is repeated once per grid column
                 continue
             seen.add(id(cell._tc))
-            text = clean_inline(cell.text)
+            text = clean_inline(" ".join(_text_of(p) for p in _CELL_PARAGRAPHS(cell._tc)))
             if text:
                 cells.append(text)
         if cells:
@@ -113,20 +150,23 @@ def parse_docx_file(source: Source) -> Document:
     document = _open(source)
     paragraphs: list[str] = []
     styled_title = ""
-    for block in document.iter_inner_content():
+    opening = ""  # the first paragraph, when the text does not open with a table
+    for block in _blocks(document.element.body, document):
         if isinstance(block, Paragraph):
-            text = _paragraph_text(block)
+            text = _text_of(block._p)
             if not text:
                 continue
             if not styled_title and _style_name(block) in _TITLE_STYLES:
                 styled_title = text.replace("\n", " ")
+            if not paragraphs:
+                opening = text.replace("\n", " ")
             paragraphs.append(text)
         else:
             paragraphs.extend(_table_rows(block))
     props = document.core_properties
     title = stated_title(props.title) or styled_title
-    if not title and paragraphs and len(paragraphs[0]) <= 200:
-        title = paragraphs[0].replace("\n", " ")
+    if not title and len(opening) <= 200:
+        title = opening  # a table row is never taken for a title
     if paragraphs and paragraphs[0].replace("\n", " ") == title:
         paragraphs.pop(0)  # the title is also the first line of the text
     if not title and not paragraphs:

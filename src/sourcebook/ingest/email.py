@@ -11,7 +11,10 @@ there is no plain one. Attachments become documents of their own, linked back to
 (see :mod:`sourcebook.ingest.attachments`). A message's identity is its ``Message-ID``
 (``email:<id>``), so the same mail saved twice is one record; without one, the file path.
 
-A file with no header block, or a message with neither subject nor text, is a ParseError.
+A file is taken for a mail when it opens with a header block naming a sender (``From`` or
+``Received``) and at least one more mail header; a message attached to a message (declared
+``message/rfc822`` by it) needs only to open with a header. A file with no header block, or a
+message with neither subject nor text, is a ParseError.
 """
 
 from __future__ import annotations
@@ -83,7 +86,9 @@ def _looks_like_mail(head: bytes) -> bool:
             continue  # a folded header's continuation
         match = _HEADER_LINE.match(line)
         if not match:
-            return False
+            if not seen:
+                return False
+            break  # the body starts without the blank line (a defect the parser tolerates)
         seen.add(match.group(1).lower())
     known = seen & _MAIL_HEADERS
     return len(known) >= 2 and bool(known & {"from", "received"})
@@ -205,7 +210,11 @@ def _read_message(source: Source) -> EmailMessage:
     data = source.read_bytes()
     if not data.strip():
         raise ParseError(f"{name} is empty")
-    if not _looks_like_mail(data[:8192]):
+    # a part its message declares message/rfc822 is a message even with a single header
+    declared = source.media_type in EmailParser.media_types and _HEADER_LINE.match(
+        data[:1000].decode("latin-1")
+    )
+    if not declared and not _looks_like_mail(data[:8192]):
         raise ParseError(
             f"{name} is not an e-mail message: it does not open with mail headers "
             "(From or Received, and at least one more)"
