@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from odf import dc, meta, table, text
+from odf import dc, meta, office, table, text
 from odf.opendocument import OpenDocumentSpreadsheet, OpenDocumentText
 
 from sourcebook.errors import ParseError
@@ -107,3 +107,45 @@ def test_bad_files_are_recorded_and_the_batch_goes_on(tmp_path: Path) -> None:
             "text": r"text\.odt is not a ODT file",
         },
     )
+
+
+def test_notes_and_comments_are_not_part_of_the_sentence(tmp_path: Path) -> None:
+    document = OpenDocumentText()
+    paragraph = text.P(text="The camp held 1,200 people")
+    note = text.Note(noteclass="footnote", id="ftn1")
+    note.addElement(text.NoteCitation(text="1"))
+    body = text.NoteBody()
+    body.addElement(text.P(text="Source: field visit."))
+    note.addElement(body)
+    paragraph.addElement(note)
+    comment = office.Annotation()
+    comment.addElement(text.P(text="Check this figure"))
+    paragraph.addElement(comment)
+    paragraph.addText(" in March.")
+    paragraph.addElement(text.S(c=3))
+    paragraph.addText("End.")
+    document.text.addElement(paragraph)
+    path = tmp_path / "notes.odt"
+    document.save(str(path))
+    doc = parse_odt_file(Source.from_path(path))
+    assert doc.title == "The camp held 1,200 people in March. End."
+
+
+def test_no_title_from_a_table_or_a_deep_heading(tmp_path: Path) -> None:
+    document = OpenDocumentText()
+    grid = table.Table(name="T")
+    row = table.TableRow()
+    for value in ("Cell 1", "Cell 2"):
+        cell = table.TableCell()
+        cell.addElement(text.P(text=value))
+        row.addElement(cell)
+    grid.addElement(row)
+    document.text.addElement(grid)
+    for n in range(6):
+        document.text.addElement(text.P(text=f"Paragraph {n}."))
+    document.text.addElement(text.H(outlinelevel=1, text="Annex"))
+    path = tmp_path / "table-first.odt"
+    document.save(str(path))
+    doc = parse_odt_file(Source.from_path(path))
+    assert doc.title == ""
+    assert doc.body.startswith("Cell 1 | Cell 2\n\nParagraph 0.") and doc.body.endswith("Annex")

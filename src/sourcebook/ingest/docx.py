@@ -9,10 +9,10 @@ deletions are not part of the text.
 
 Metadata comes from the core properties where they are stated and are not a program's
 placeholder: ``title`` and ``author`` (several names split on ";"), ``language``. Without a
-title property, the title is the first paragraph styled *Title* or *Heading 1*, else the first
-paragraph (unless the text opens with a table: a table row is not a title). ``created`` and
-``modified`` are file dates, not publication dates (see :mod:`sourcebook.ingest.office`); a date
-line near the top gives the publication date.
+title property, the title is a paragraph styled *Title* or *Heading 1* among the first five,
+else the first paragraph (unless the text opens with a table: a table row is not a title).
+``created`` and ``modified`` are file dates, not publication dates (see
+:mod:`sourcebook.ingest.office`); a date line near the top gives the publication date.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 __all__ = ["DocxParser", "parse_docx_file"]
 
 _TITLE_STYLES = ("title", "heading 1")
+_TITLE_WITHIN = 5
 
 
 class DocxParser:
@@ -156,7 +157,8 @@ def parse_docx_file(source: Source) -> Document:
             text = _text_of(block._p)
             if not text:
                 continue
-            if not styled_title and _style_name(block) in _TITLE_STYLES:
+            near_top = len(paragraphs) < _TITLE_WITHIN  # deeper, a heading names a section
+            if not styled_title and near_top and _style_name(block) in _TITLE_STYLES:
                 styled_title = text.replace("\n", " ")
             if not paragraphs:
                 opening = text.replace("\n", " ")

@@ -3,13 +3,14 @@
 The body is the document's headings, paragraphs, list items and table rows in document order:
 each heading, paragraph or list item is a paragraph of its own (a line break inside one stays a
 line break), each table row one paragraph with its cells joined by " | ". Sections and lists are
-walked into; frames, notes and tracked changes are not part of the text.
+walked into; footnotes, comments, frames (text boxes, images) and tracked deletions are not
+part of the text.
 
 Metadata comes from ``meta.xml`` where it is stated: ``dc:title``, ``meta:initial-creator`` (the
 author: ODF's ``dc:creator`` is whoever saved the file last, so it is not used), ``dc:language``.
-Without a title, the first heading (else the first paragraph) is the title. File dates
-(``meta:creation-date``, ``dc:date``) are not publication dates (see
-:mod:`sourcebook.ingest.office`).
+Without a title, a heading among the first five blocks (else the first paragraph, unless the
+text opens with a table) is the title. File dates (``meta:creation-date``, ``dc:date``) are not
+publication dates (see :mod:`sourcebook.ingest.office`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from collections.abc import Iterator
 from typing import Any
 from xml.sax import SAXException
 
-from odf import opendocument, teletype
-from odf.namespaces import DCNS, METANS, TABLENS, TEXTNS
+from odf import opendocument
+from odf.namespaces import DCNS, DRAWNS, METANS, OFFICENS, TABLENS, TEXTNS
 
 from sourcebook.countries import resolve_language
 from sourcebook.errors import ParseError
@@ -43,6 +44,8 @@ __all__ = ["OdtParser", "parse_odt_file"]
 
 ODT_TYPE = "application/vnd.oasis.opendocument.text"
 _ELEMENT_NODE = 1
+_TEXT_NODE = 3
+_TITLE_WITHIN = 5
 
 
 class OdtParser:
@@ -69,8 +72,41 @@ def _children(element: Any) -> Iterator[Any]:
             yield child
 
 
+#: Inline elements whose text is not the paragraph's: footnotes and endnotes (their bodies
+#: would land mid-sentence), comments, text boxes and images in frames, ruby annotations.
+_INLINE_SKIP = frozenset(
+    [
+        (TEXTNS, "note"),
+        (OFFICENS, "annotation"),
+        (DRAWNS, "frame"),
+        (DRAWNS, "custom-shape"),
+        (TEXTNS, "ruby-text"),
+    ]
+)
+
+
+def _inline_text(element: Any, out: list[str]) -> None:
+    for child in element.childNodes:
+        if child.nodeType == _TEXT_NODE:
+            out.append(child.data)
+        elif child.nodeType == _ELEMENT_NODE:
+            qname = child.qname
+            if qname in _INLINE_SKIP:
+                continue
+            if qname == (TEXTNS, "line-break"):
+                out.append("\n")
+            elif qname == (TEXTNS, "tab"):
+                out.append("\t")
+            elif qname == (TEXTNS, "s"):
+                out.append(" " * int(child.getAttribute("c") or 1))
+            else:
+                _inline_text(child, out)
+
+
 def _text(element: Any) -> str:
-    lines = (clean_inline(line) for line in teletype.extractText(element).split("\n"))
+    pieces: list[str] = []
+    _inline_text(element, pieces)
+    lines = (clean_inline(line) for line in "".join(pieces).split("\n"))
     return "\n".join(line for line in lines if line)
 
 
@@ -89,28 +125,26 @@ def _table_rows(table: Any) -> Iterator[str]:
             yield from _table_rows(element)
 
 
-def _blocks(element: Any, headings: list[str]) -> Iterator[str]:
-    """Paragraph texts in document order; headings are also collected in ``headings``."""
+def _blocks(element: Any) -> Iterator[tuple[str, str]]:
+    """(kind, text) in document order: kind is "h" (heading), "p" (paragraph) or "row"."""
     for child in _children(element):
         namespace, local = child.qname
         if namespace == TEXTNS and local in ("h", "p"):
             text = _text(child)
             if text:
-                if local == "h":
-                    headings.append(text.replace("\n", " "))
-                yield text
+                yield local, text
         elif namespace == TABLENS and local == "table":
-            yield from _table_rows(child)
+            yield from (("row", row) for row in _table_rows(child))
         elif namespace == TEXTNS and local in ("tracked-changes", "sequence-decls", "note"):
             continue
         else:  # lists, list items, sections, soft page breaks...
-            yield from _blocks(child, headings)
+            yield from _blocks(child)
 
 
 def _meta(doc: Any, namespace: str, local: str) -> str:
     for child in _children(doc.meta):
         if child.qname == (namespace, local):
-            return clean_inline(teletype.extractText(child))
+            return clean_inline(_text(child))
     return ""
 
 
@@ -142,13 +176,16 @@ def parse_odt_file(source: Source) -> Document:
     """One document from an ODT file (see the module docstring)."""
     name = source.path.name
     doc = _load(source)
-    headings: list[str] = []
-    paragraphs = list(_blocks(doc.text, headings))
+    blocks = list(_blocks(doc.text))
+    paragraphs = [text for _, text in blocks]
     title = stated_title(_meta(doc, DCNS, "title"))
-    if not title and headings:
-        title = headings[0]
-    if not title and paragraphs and len(paragraphs[0]) <= 200:
-        title = paragraphs[0].replace("\n", " ")
+    if not title:
+        # a heading near the top: one deep in the text names a section, not the document
+        title = next(
+            (t.replace("\n", " ") for kind, t in blocks[:_TITLE_WITHIN] if kind == "h"), ""
+        )
+    if not title and blocks and blocks[0][0] == "p" and len(blocks[0][1]) <= 200:
+        title = blocks[0][1].replace("\n", " ")  # a table row is never taken for a title
     if paragraphs and paragraphs[0].replace("\n", " ") == title:
         paragraphs.pop(0)
     if not title and not paragraphs:
