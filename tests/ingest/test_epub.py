@@ -114,3 +114,23 @@ def test_bad_files_are_recorded_and_the_batch_goes_on(tmp_path: Path) -> None:
             "text": r"text\.epub is not a EPUB file",
         },
     )
+
+
+def test_encrypted_chapters_are_a_parse_error(tmp_path: Path) -> None:
+    path = make(tmp_path / "drm.epub")
+    encryption = """<?xml version="1.0"?>
+<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container"
+            xmlns:enc="http://www.w3.org/2001/04/xmlenc#">
+  <enc:EncryptedData><enc:CipherData><enc:CipherReference URI="OEBPS/text/ch1.xhtml"/>
+  </enc:CipherData></enc:EncryptedData>
+  <enc:EncryptedData><enc:CipherData><enc:CipherReference URI="OEBPS/fonts/a.otf"/>
+  </enc:CipherData></enc:EncryptedData>
+</encryption>"""
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("META-INF/encryption.xml", encryption)
+    with pytest.raises(ParseError, match=r"drm\.epub is encrypted \(DRM\): 1 of its 2 chapters"):
+        parse_epub_file(Source.from_path(path))
+    fonts_only = make(tmp_path / "fonts.epub")
+    with zipfile.ZipFile(fonts_only, "a") as zf:
+        zf.writestr("META-INF/encryption.xml", encryption.replace("OEBPS/text/ch1.xhtml", "x.otf"))
+    assert parse_epub_file(Source.from_path(fonts_only)).body.startswith("Chapter 1")

@@ -10,6 +10,9 @@ Metadata is the package's Dublin Core, which in EPUB is stated by the publisher:
 (the first), ``dc:creator`` (authors), ``dc:publisher``, ``dc:date`` (the publication date; EPUB 3
 ``dcterms:modified`` is a file date and is not used), ``dc:language``, and the package's unique
 ``dc:identifier`` as ``source_id``.
+
+An EPUB whose chapters are encrypted (DRM, listed in ``META-INF/encryption.xml``) is a
+ParseError saying so; obfuscated fonts, listed there too, do not matter.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ _NS = {
     "opf": "http://www.idpf.org/2007/opf",
     "dc": "http://purl.org/dc/elements/1.1/",
 }
+_ENCRYPTION_NS = {"enc": "http://www.w3.org/2001/04/xmlenc#"}
 _XML_PARSER = lxml.etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
@@ -111,6 +115,15 @@ def _chapters(package: lxml.etree._Element, package_path: str) -> list[str]:
     return members
 
 
+def _encrypted(archive: zipfile.ZipFile, name: str) -> set[str]:
+    """Members listed as encrypted (DRM, or obfuscated fonts) in META-INF/encryption.xml."""
+    if "META-INF/encryption.xml" not in archive.namelist():
+        return set()
+    root = _xml(archive, "META-INF/encryption.xml", name)
+    uris = root.xpath("//enc:CipherReference/@URI", namespaces=_ENCRYPTION_NS)
+    return {posixpath.normpath(unquote(str(uri))) for uri in uris}
+
+
 def parse_epub_file(source: Source) -> Document:
     """One document from an EPUB file (see the module docstring)."""
     name = source.path.name
@@ -119,6 +132,12 @@ def parse_epub_file(source: Source) -> Document:
     package = _xml(archive, package_path, name)
     paragraphs: list[str] = []
     chapters = _chapters(package, package_path)
+    locked = _encrypted(archive, name) & set(chapters)
+    if locked:
+        raise ParseError(
+            f"{name} is encrypted (DRM): {len(locked)} of its {len(chapters)} chapters cannot "
+            "be read"
+        )
     missing = 0
     for member in chapters:
         try:

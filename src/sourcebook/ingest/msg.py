@@ -143,7 +143,8 @@ def _message_document(msg: Message, source: Source) -> Document:
     headers = {key.lower(): str(value) for key, value in msg.message_headers.items()}
     props = msg.properties
     title = clean_inline(msg.subject)
-    paragraphs = message_paragraphs(msg.body, msg.html_body)
+    plain = msg.body
+    paragraphs = message_paragraphs(plain, None if plain and plain.strip() else _html(msg, source))
     if not title and not paragraphs:
         raise ParseError(f"{source.path.name}: the message has neither a subject nor any text")
     sent = msg.sent_date
@@ -161,6 +162,14 @@ def _message_document(msg: Message, source: Source) -> Document:
         source_key=message_key(message_id, source),
         origin=str(source.path),
     )
+
+
+def _html(msg: Message, source: Source) -> str | None:
+    try:
+        return msg.html_body
+    except (LookupError, UnicodeDecodeError) as exc:  # an unknown or wrong code page
+        log.warning("%s: the HTML body could not be decoded: %s", source.path, exc)
+        return None
 
 
 def _attachments(msg: Message, source: Source) -> Iterator[Attachment]:
