@@ -216,6 +216,7 @@ def write_msg(
     subject: str,
     body: str = "",
     html: bytes = b"",
+    codepage: int = 65001,
     sender_name: str = "",
     sender_email: str = "",
     submitted: datetime | None = None,
@@ -234,7 +235,7 @@ def write_msg(
         props[(0x1000, PT_UNICODE)] = body
     if html:
         props[(0x1013, PT_BINARY)] = html
-        props[(0x3FDE, PT_LONG)] = 65001  # PidTagInternetCodepage: UTF-8
+        props[(0x3FDE, PT_LONG)] = codepage  # PidTagInternetCodepage (65001: UTF-8)
     if sender_name:
         props[(0x0C1A, PT_UNICODE)] = sender_name
     if sender_email:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -159,3 +160,16 @@ def test_tracked_changes_content_controls_and_fields(tmp_path: Path) -> None:
     document.save(path)
     doc = parse_docx_file(Source.from_path(path))
     assert (doc.title, doc.body) == ("The camp held 1,200 people", "In a control.")
+
+
+def test_a_malformed_part_is_a_parse_error(tmp_path: Path) -> None:
+    good = write_docx(tmp_path / "good.docx")
+    broken = tmp_path / "broken.docx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(broken, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "word/document.xml":
+                data = data[: len(data) // 2]  # well-zipped, but the XML stops halfway
+            dst.writestr(info, data)
+    with pytest.raises(ParseError, match=r"broken\.docx is not a readable Word document"):
+        parse_docx_file(Source.from_path(broken))

@@ -210,3 +210,16 @@ def test_sniffing_reads_the_directory_not_the_whole_file(tmp_path: Path) -> None
         )
         == NO_MATCH
     )
+
+
+def test_an_undecodable_html_body_keeps_the_message(tmp_path: Path) -> None:
+    path = make(
+        tmp_path / "cp.msg",
+        body="",
+        html="<p>Café</p>".encode(),
+        codepage=20127,  # says US-ASCII, holds UTF-8
+        attachments=(),
+    )
+    (doc,) = parse_all(path)
+    assert isinstance(doc, Document)
+    assert (doc.title, doc.body) == ("Illustrative: Checkpoint closures", "")

@@ -147,6 +147,13 @@ def _open(source: Source) -> docx.document.Document:
 
 def parse_docx_file(source: Source) -> Document:
     """One document from a DOCX file (see the module docstring)."""
+    try:
+        return _read_docx(source)
+    except (LxmlError, KeyError, ValueError, AttributeError) as exc:  # a malformed part
+        raise ParseError(f"{source.path.name} is not a readable Word document: {exc}") from exc
+
+
+def _read_docx(source: Source) -> Document:
     name = source.path.name
     document = _open(source)
     paragraphs: list[str] = []
