@@ -144,6 +144,8 @@ def test_ingest_reports_the_message_and_its_attachments(tmp_path: Path) -> None:
         )
         assert "no parser reads this attachment (image/png)" in outcome.notes[0]
         assert archive.store.count() == 4
+        (again,) = archive.ingest([path]).files  # the same message again changes nothing
+        assert (again.added, again.updated, again.unchanged) == (0, 0, 4)
 
 
 def test_html_only_message_and_bare_address(tmp_path: Path) -> None:
