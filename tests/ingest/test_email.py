@@ -297,3 +297,17 @@ def test_attached_message_with_one_header_and_missing_blank_line(tmp_path: Path)
     (doc,) = parse_all(sloppy)
     assert isinstance(doc, Document)
     assert (doc.title, doc.body) == ("No blank line", "The body starts here.")
+
+
+def test_an_attachment_of_many_records_numbers_its_documents(tmp_path: Path) -> None:
+    msg = EmailMessage()
+    msg["From"] = "a@example.org"
+    msg["Subject"] = "Records"
+    msg.set_content("Attached.")
+    lines = b'not json\n{"title": "One", "body": "First."}\n{"title": "Two", "body": "Second."}\n'
+    msg.add_attachment(lines, maintype="application", subtype="x-ndjson", filename="records.jsonl")
+    results = parse_all(write(tmp_path, msg))
+    docs = [r for r in results if isinstance(r, Document)]
+    base = f"file:{(tmp_path / 'mail.eml').resolve()}#attachment/1/records.jsonl"
+    assert [(d.title, d.source_key) for d in docs[1:]] == [("One", base), ("Two", f"{base}#2")]
+    assert [type(r).__name__ for r in results].count("BadRecord") == 1

@@ -152,9 +152,11 @@ def parse_attachments(
             continue
         base_key = f"{message.source_key}{suffix}"
         first_key = ""
+        k = 0  # documents read from this attachment so far
         try:
-            for k, item in enumerate(registry.parse(sub), start=1):
+            for item in registry.parse(sub):
                 if isinstance(item, Document):
+                    k += 1
                     if k == 1:
                         first_key = item.source_key
                     item.source_key = _linked_key(base_key, first_key, item.source_key, k)
