@@ -206,13 +206,21 @@ def _properties(storage: Storage, props: dict[tuple[int, int], object], header: 
 @dataclass
 class MsgAttachment:
     filename: str
-    data: bytes
+    data: bytes = b""
     mime_type: str = ""
-    method: int = 1  # ATTACH_BY_VALUE
+    method: int = 1  # ATTACH_BY_VALUE; 5: an embedded message (``embedded``'s fields)
+    embedded: dict[str, object] | None = None
 
 
-def write_msg(
+def write_msg(**fields: object) -> bytes:
+    """The bytes of an Outlook message ([MS-OXMSG]); see :func:`message_storage`."""
+    root = message_storage(top_level=True, **fields)  # type: ignore[arg-type]
+    return write_cfb(root)
+
+
+def message_storage(
     *,
+    top_level: bool,
     subject: str,
     body: str = "",
     html: bytes = b"",
@@ -223,9 +231,9 @@ def write_msg(
     message_id: str = "",
     transport_headers: str = "",
     attachments: tuple[MsgAttachment, ...] = (),
-) -> bytes:
-    """The bytes of an Outlook message ([MS-OXMSG]) with these properties."""
-    root = Storage()
+) -> Storage:
+    """A message's storage: the root of a .msg file, or an embedded message (24-byte header)."""
+    storage = Storage()
     props: dict[tuple[int, int], object] = {
         (0x001A, PT_UNICODE): "IPM.Note",
         (0x0037, PT_UNICODE): subject,
@@ -247,24 +255,31 @@ def write_msg(
     if transport_headers:
         props[(0x007D, PT_UNICODE)] = transport_headers
     n = len(attachments)
-    _properties(root, props, struct.pack("<8xIIII8x", 0, n, 0, n))
-    root.storages["__nameid_version1.0"] = Storage(
-        streams={
-            "__substg1.0_00020102": b"",
-            "__substg1.0_00030102": b"",
-            "__substg1.0_00040102": b"",
-        }
-    )
+    header = struct.pack("<8xIIII", 0, n, 0, n) + (b"\0" * 8 if top_level else b"")
+    _properties(storage, props, header)
+    if top_level:
+        storage.storages["__nameid_version1.0"] = Storage(
+            streams={
+                name: b""
+                for name in ("__substg1.0_00020102", "__substg1.0_00030102", "__substg1.0_00040102")
+            }
+        )
     for i, attachment in enumerate(attachments):
-        storage = Storage()
+        attach = Storage()
         aprops: dict[tuple[int, int], object] = {
             (0x3705, PT_LONG): attachment.method,
             (0x3707, PT_UNICODE): attachment.filename,
-            (0x3701, PT_BINARY): attachment.data,
             (0x0E21, PT_LONG): i,  # PidTagAttachNumber
         }
+        if attachment.embedded is not None:
+            attach.storages["__substg1.0_3701000D"] = message_storage(
+                top_level=False,
+                **attachment.embedded,  # type: ignore[arg-type]
+            )
+        else:
+            aprops[(0x3701, PT_BINARY)] = attachment.data
         if attachment.mime_type:
             aprops[(0x370E, PT_UNICODE)] = attachment.mime_type
-        _properties(storage, aprops, b"\0" * 8)
-        root.storages[f"__attach_version1.0_#{i:08X}"] = storage
-    return write_cfb(root)
+        _properties(attach, aprops, b"\0" * 8)
+        storage.storages[f"__attach_version1.0_#{i:08X}"] = attach
+    return storage

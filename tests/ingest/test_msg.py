@@ -54,7 +54,17 @@ def make(path: Path, **overrides: object) -> Path:
             MsgAttachment("report.rtf", RTF.read_bytes(), "application/rtf"),
             MsgAttachment("notes.txt", b"Field notes\n\n" + b"A long note. " * 400, "text/plain"),
             MsgAttachment("scan.png", b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png"),
-            MsgAttachment("forwarded item", b"", method=5),
+            MsgAttachment(
+                "FW: field report",
+                method=5,
+                embedded={
+                    "subject": "FW: field report",
+                    "body": "The field report is attached.",
+                    "sender_name": "Field Office",
+                    "message_id": "<field-9@example.org>",
+                    "attachments": (MsgAttachment("note.txt", b"Field note\n\nRoads are open.\n"),),
+                },
+            ),
         ),
     }
     fields.update(overrides)
@@ -108,17 +118,32 @@ def test_attachments_are_linked_documents(tmp_path: Path) -> None:
     path = make(tmp_path / "mail.msg")
     results = parse_all(path)
     docs = [r for r in results if isinstance(r, Document)]
+    key = "email:msg-7@example.org"
     assert [d.source_key for d in docs] == [
-        "email:msg-7@example.org",
-        "email:msg-7@example.org#attachment/1/report.rtf",
-        "email:msg-7@example.org#attachment/2/notes.txt",
+        key,
+        f"{key}#attachment/1/report.rtf",
+        f"{key}#attachment/2/notes.txt",
+        f"{key}#attachment/4/FW: field report",
+        f"{key}#attachment/4/FW: field report#attachment/1/note.txt",
     ]
     assert docs[1].title == "Illustrative: Situation des déplacés"
     assert docs[2].title == "Field notes" and len(docs[2].body) > 4000  # a stream past the cutoff
-    assert all(parent_source_key(d.source_key) == docs[0].source_key for d in docs[1:])
-    notes = [r for r in results if isinstance(r, EmptyRecord)]
-    assert [n.where.rsplit("/", 1)[1] for n in notes] == ["scan.png", "forwarded item"]
-    assert "embedded in the message is not read" in notes[1].message
+    # the Outlook item embedded in the message, and the file attached to it
+    assert (docs[3].title, docs[3].authors, docs[3].body) == (
+        "FW: field report",
+        ["Field Office"],
+        "The field report is attached.",
+    )
+    assert (docs[4].title, docs[4].body) == ("Field note", "Roads are open.")
+    assert docs[4].origin == f"{path}#attachment/4/FW: field report#attachment/1/note.txt"
+    assert [parent_source_key(d.source_key) for d in docs[1:]] == [
+        key,
+        key,
+        key,
+        docs[3].source_key,
+    ]
+    (note,) = [r for r in results if isinstance(r, EmptyRecord)]
+    assert note.where.endswith("#attachment/3/scan.png")
 
 
 def test_ingest(tmp_path: Path) -> None:
@@ -126,8 +151,8 @@ def test_ingest(tmp_path: Path) -> None:
     report, archive = ingest(tmp_path, [path])
     with archive:
         (outcome,) = report.files
-        assert (outcome.parser, outcome.added, outcome.failed, outcome.skipped) == ("msg", 3, 0, 2)
-        assert archive.store.count() == 3
+        assert (outcome.parser, outcome.added, outcome.failed, outcome.skipped) == ("msg", 5, 0, 1)
+        assert archive.store.count() == 5
 
 
 def test_auction_by_content_and_by_extension(tmp_path: Path) -> None:
@@ -180,7 +205,7 @@ def test_damage_inside_an_attachment_is_reported_on_that_attachment(tmp_path: Pa
     report, archive = ingest(tmp_path, [damaged])
     with archive:
         (outcome,) = report.files
-        assert (outcome.added, outcome.failed) == (2, 1)
+        assert (outcome.added, outcome.failed) == (4, 1)
         (error,) = outcome.errors
         assert error == (
             f"{damaged}#attachment/1/report.rtf: "

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,8 +63,11 @@ class Attachment:
     filename: str
     data: bytes
     media_type: str = ""
-    #: Why the attachment cannot be read at all (an embedded Outlook item), noted on the report.
+    #: Why the attachment cannot be read at all, noted on the report.
     unreadable: str = ""
+    #: Reads an attachment that is structure rather than bytes (an Outlook item embedded in a
+    #: message) from a Source naming it; None: the bytes go to the auction.
+    reader: Callable[[Source], Iterator[Document | BadRecord | EmptyRecord]] | None = None
 
 
 def parent_source_key(source_key: str) -> str:
@@ -124,6 +127,15 @@ def parse_attachments(
         if attachment.unreadable:
             yield EmptyRecord(where, attachment.unreadable)
             continue
+        if attachment.reader is not None:
+            yield from _linked(
+                message,
+                suffix,
+                where,
+                attachment.reader(Source(path=Path(where), max_bytes=source.max_bytes)),
+                "message",
+            )
+            continue
         if len(attachment.data) > source.max_bytes:
             yield BadRecord(
                 where,
@@ -150,24 +162,35 @@ def parse_attachments(
                 where, f"no parser reads this attachment ({sub.media_type or 'unknown type'})"
             )
             continue
-        base_key = f"{message.source_key}{suffix}"
-        first_key = ""
-        k = 0  # documents read from this attachment so far
-        try:
-            for item in registry.parse(sub):
-                if isinstance(item, Document):
-                    k += 1
-                    if k == 1:
-                        first_key = item.source_key
-                    item.source_key = _linked_key(base_key, first_key, item.source_key, k)
-                    if k == 1 or ATTACHMENT_MARK not in item.origin:
-                        item.origin = where if k == 1 else f"{where}#{k}"
-                yield item
-        except SourcebookError as exc:
-            yield BadRecord(where, str(exc))
-        except Exception as exc:  # a parser bug in one attachment must not lose the message
-            log.exception("unexpected error parsing %s with %s", where, parser.name)
-            yield BadRecord(where, f"internal error ({type(exc).__name__}): {exc}")
+        yield from _linked(message, suffix, where, registry.parse(sub), parser.name)
+
+
+def _linked(
+    message: Document,
+    suffix: str,
+    where: str,
+    items: Iterator[Document | BadRecord | EmptyRecord],
+    parser: str,
+) -> Iterator[Document | BadRecord | EmptyRecord]:
+    """The records read from one attachment, keyed and located under their message."""
+    base_key = f"{message.source_key}{suffix}"
+    first_key = ""
+    k = 0  # documents read from this attachment so far
+    try:
+        for item in items:
+            if isinstance(item, Document):
+                k += 1
+                if k == 1:
+                    first_key = item.source_key
+                item.source_key = _linked_key(base_key, first_key, item.source_key, k)
+                if k == 1 or ATTACHMENT_MARK not in item.origin:
+                    item.origin = where if k == 1 else f"{where}#{k}"
+            yield item
+    except SourcebookError as exc:
+        yield BadRecord(where, str(exc))
+    except Exception as exc:  # a parser bug in one attachment must not lose the message
+        log.exception("unexpected error parsing %s with %s", where, parser)
+        yield BadRecord(where, f"internal error ({type(exc).__name__}): {exc}")
 
 
 def _linked_key(base_key: str, first_key: str, own_key: str, k: int) -> str:

@@ -96,6 +96,9 @@ def _looks_like_mail(head: bytes) -> bool:
 
 def message_authors(value: str) -> list[str]:
     """The people in a From header: display names, or the bare address where none is given."""
+    if "@" not in value and "<" not in value:
+        name = clean_inline(value).strip('"')  # a bare name (Outlook's sender without address)
+        return [name] if name else []
     authors: list[str] = []
     for name, address in getaddresses([value]):
         author = clean_inline(name) or clean_inline(address)

@@ -6,7 +6,9 @@ the sender's name (else address) the author, the date of the message's ``Date`` 
 plain-text body or else the HTML body reduced to text the body. The identity is the internet
 ``Message-ID`` when the message has one. Attachments stored in the message are parsed as
 documents of their own, linked back to it (see :mod:`sourcebook.ingest.attachments`); an Outlook
-item embedded in the message (attach method 5) is noted and skipped, not read.
+item embedded in the message (attach method 5, a forwarded message) has no bytes to hand to the
+auction, so it is read here as the message it is, with its own attachments, and linked the same
+way. Without a sender address, the sender's display name is the author.
 
 python-oxmsg (MIT) is used rather than extract-msg, which is GPL-licensed. Its limit: a message
 whose only body is compressed RTF (``PidTagRtfCompressed``, some older Outlook versions) yields
@@ -21,10 +23,13 @@ import logging
 import re
 import struct
 from collections.abc import Iterator
+from functools import partial
 
 from olefile.olefile import DEFECT_FATAL, DEFECT_INCORRECT, OleFileError, OleFileIO
 from oxmsg import Message
+from oxmsg.attachment import Attachment as OxAttachment
 from oxmsg.domain import constants as oxmsg_constants
+from oxmsg.properties import Properties
 from oxmsg.storage import Storage
 
 from sourcebook.errors import ParseError
@@ -46,6 +51,8 @@ _MSG_NAMES = tuple(
 )
 _DIRECTORY_PEEK = 8192
 _ATTACH_EMBEDDED_MSG = 5
+_EMBEDDED_STORAGE = "__substg1.0_3701000D"
+_EMBEDDED_HDR_OFFSET = 24
 #: olefile defects that mean sectors are missing: the file is truncated or its tables damaged
 _TRUNCATION = re.compile(r"incomplete|out of range|less than declared|too large|not enough", re.I)
 _READ_ERRORS = (
@@ -84,14 +91,48 @@ class MsgParser(RegistryBinding):
             raise ParseError(f"{name} is not an Outlook message (not an OLE compound file)")
         try:
             msg = Message(_storage(data, source))
+        except _READ_ERRORS as exc:
+            raise ParseError(f"{name} is a damaged or truncated Outlook message: {exc}") from exc
+        yield from self._parse_message(msg, source)
+
+    def _parse_message(
+        self, msg: Message, source: Source
+    ) -> Iterator[Document | BadRecord | EmptyRecord]:
+        """The message's document, then its attachments' (an embedded item recursively)."""
+        try:
             doc = _message_document(msg, source)
-            attachments = list(_attachments(msg, source))
+            attachments = list(self._attachments(msg, source))
         except ParseError:
             raise
         except _READ_ERRORS as exc:
-            raise ParseError(f"{name} is a damaged or truncated Outlook message: {exc}") from exc
+            raise ParseError(
+                f"{source.path.name} is a damaged or truncated Outlook message: {exc}"
+            ) from exc
         yield doc
         yield from parse_attachments(doc, attachments, source, self.registry)
+
+    def _attachments(self, msg: Message, source: Source) -> Iterator[Attachment]:
+        for n, attachment in enumerate(msg.attachments, start=1):
+            props = attachment.properties
+            filename = attachment.file_name or props.str_prop_value(
+                oxmsg_constants.PID_ATTACH_FILENAME
+            )
+            media_type = props.str_prop_value(oxmsg_constants.PID_ATTACH_MIME_TAG) or ""
+            method = props.int_prop_value(oxmsg_constants.PID_ATTACH_METHOD)
+            if method == _ATTACH_EMBEDDED_MSG:
+                embedded = _embedded_message(attachment)
+                yield Attachment(
+                    filename=filename or f"item-{n}.msg",
+                    data=b"",
+                    unreadable="" if embedded else "an embedded Outlook item without its message",
+                    reader=partial(self._parse_message, embedded) if embedded else None,
+                )
+                continue
+            yield Attachment(
+                filename=filename or f"attachment-{n}",
+                data=attachment.file_bytes or b"",
+                media_type=media_type,
+            )
 
 
 def _has_msg_streams(source: Source) -> bool:
@@ -156,7 +197,9 @@ def _message_document(msg: Message, source: Source) -> Document:
     )
     return Document(
         title=title,
-        authors=message_authors(msg.sender or ""),
+        authors=message_authors(
+            msg.sender or props.str_prop_value(oxmsg_constants.PID_SENDER_NAME) or ""
+        ),
         publication_date=published,
         body=join_paragraphs(paragraphs),
         source_key=message_key(message_id, source),
@@ -172,19 +215,20 @@ def _html(msg: Message, source: Source) -> str | None:
         return None
 
 
-def _attachments(msg: Message, source: Source) -> Iterator[Attachment]:
-    for n, attachment in enumerate(msg.attachments, start=1):
-        props = attachment.properties
-        filename = attachment.file_name or props.str_prop_value(oxmsg_constants.PID_ATTACH_FILENAME)
-        method = props.int_prop_value(oxmsg_constants.PID_ATTACH_METHOD)
-        unreadable = ""
-        if method == _ATTACH_EMBEDDED_MSG:
-            unreadable = "an Outlook item embedded in the message is not read"
-        data = attachment.file_bytes or b""
-        media_type = props.str_prop_value(oxmsg_constants.PID_ATTACH_MIME_TAG) or ""
-        yield Attachment(
-            filename=filename or f"attachment-{n}",
-            data=data,
-            media_type=media_type,
-            unreadable=unreadable,
-        )
+class _EmbeddedMessage(Message):
+    """An Outlook item inside a message: its properties stream has a 24-byte header, not 32."""
+
+    @property
+    def properties(self) -> Properties:
+        return Properties(self._storage, properties_header_offset=_EMBEDDED_HDR_OFFSET)
+
+
+def _embedded_message(attachment: OxAttachment) -> Message | None:
+    """The message stored in an attachment's ``__substg1.0_3701000D`` storage, if any."""
+    storage = attachment._storage
+    if not isinstance(storage, Storage):
+        return None
+    for sub in storage.storages:
+        if sub.name == _EMBEDDED_STORAGE:
+            return _EmbeddedMessage(sub)
+    return None
