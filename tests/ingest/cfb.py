@@ -15,6 +15,8 @@ import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import compressed_rtf
+
 SECTOR = 512
 MINI_SECTOR = 64
 CUTOFF = 4096
@@ -225,6 +227,7 @@ def message_storage(
     body: str = "",
     html: bytes = b"",
     codepage: int = 65001,
+    rtf: bytes = b"",
     sender_name: str = "",
     sender_email: str = "",
     submitted: datetime | None = None,
@@ -244,6 +247,8 @@ def message_storage(
     if html:
         props[(0x1013, PT_BINARY)] = html
         props[(0x3FDE, PT_LONG)] = codepage  # PidTagInternetCodepage (65001: UTF-8)
+    if rtf:
+        props[(0x1009, PT_BINARY)] = compressed_rtf.compress(rtf)  # PidTagRtfCompressed
     if sender_name:
         props[(0x0C1A, PT_UNICODE)] = sender_name
     if sender_email:

@@ -248,3 +248,28 @@ def test_an_undecodable_html_body_keeps_the_message(tmp_path: Path) -> None:
     (doc,) = parse_all(path)
     assert isinstance(doc, Document)
     assert (doc.title, doc.body) == ("Illustrative: Checkpoint closures", "")
+
+
+@pytest.mark.parametrize(
+    ("rtf", "body"),
+    [
+        (
+            rb"{\rtf1\ansi\ansicpg1252\fromtext{\fonttbl{\f0 Arial;}}"
+            rb"\f0 Roads to the north reopened.\par Checkpoints remain\line at the river.\par}",
+            "Roads to the north reopened.\n\nCheckpoints remain\nat the river.",
+        ),
+        (  # HTML encapsulated in RTF, as Outlook stores it ([MS-OXRTFEX])
+            rb"{\rtf1\ansi\ansicpg1252\fromhtml1 \deff0{\fonttbl{\f0\fswiss Arial;}}"
+            rb"{\*\htmltag19 <html>}{\*\htmltag34 <body>}{\*\htmltag64 <p>}\htmlrtf {\htmlrtf0 "
+            rb"Roads to the north reopened.{\*\htmltag72 </p>}\htmlrtf }\htmlrtf0 \htmlrtf\par\htmlrtf0"
+            rb"{\*\htmltag64 <p>}Caf\'e9 open.{\*\htmltag72 </p>}{\*\htmltag42 </body>}}",
+            "Roads to the north reopened.\n\nCafé open.",
+        ),
+    ],
+    ids=["fromtext", "fromhtml"],
+)
+def test_a_body_only_in_compressed_rtf(tmp_path: Path, rtf: bytes, body: str) -> None:
+    path = make(tmp_path / "rtf.msg", body="", rtf=rtf, attachments=())
+    (doc,) = parse_all(path)
+    assert isinstance(doc, Document)
+    assert doc.body == body

@@ -10,9 +10,9 @@ item embedded in the message (attach method 5, a forwarded message) has no bytes
 auction, so it is read here as the message it is, with its own attachments, and linked the same
 way. Without a sender address, the sender's display name is the author.
 
-python-oxmsg (MIT) is used rather than extract-msg, which is GPL-licensed. Its limit: a message
-whose only body is compressed RTF (``PidTagRtfCompressed``, some older Outlook versions) yields
-its subject and metadata but no body text.
+python-oxmsg (MIT) is used rather than extract-msg, which is GPL-licensed. A message whose only
+body is compressed RTF (``PidTagRtfCompressed``) has it decompressed (compressed-rtf, MIT) and
+read like an RTF file.
 
 A file that is not an OLE compound file, or one too damaged to read, is a ParseError.
 """
@@ -25,6 +25,7 @@ import struct
 from collections.abc import Iterator
 from functools import partial
 
+from compressed_rtf import decompress
 from olefile.olefile import DEFECT_FATAL, DEFECT_INCORRECT, OleFileError, OleFileIO
 from oxmsg import Message
 from oxmsg.attachment import Attachment as OxAttachment
@@ -35,7 +36,8 @@ from oxmsg.storage import Storage
 from sourcebook.errors import ParseError
 from sourcebook.ingest.attachments import Attachment, RegistryBinding, parse_attachments
 from sourcebook.ingest.email import message_authors, message_date, message_key, message_paragraphs
-from sourcebook.ingest.registry import BY_CONTENT, BY_EXTENSION, NO_MATCH, Source
+from sourcebook.ingest.registry import BY_CONTENT, BY_EXTENSION, NO_MATCH, Source, decode_text
+from sourcebook.ingest.rtf import rtf_paragraphs
 from sourcebook.ingest.text import clean_inline, join_paragraphs
 from sourcebook.model import BadRecord, Document, EmptyRecord
 
@@ -186,6 +188,8 @@ def _message_document(msg: Message, source: Source) -> Document:
     title = clean_inline(msg.subject)
     plain = msg.body
     paragraphs = message_paragraphs(plain, None if plain and plain.strip() else _html(msg, source))
+    if not paragraphs:
+        paragraphs = _rtf_body(msg, source)
     if not title and not paragraphs:
         raise ParseError(f"{source.path.name}: the message has neither a subject nor any text")
     sent = msg.sent_date
@@ -213,6 +217,27 @@ def _html(msg: Message, source: Source) -> str | None:
     except (LookupError, UnicodeDecodeError) as exc:  # an unknown or wrong code page
         log.warning("%s: the HTML body could not be decoded: %s", source.path, exc)
         return None
+
+
+def _rtf_body(msg: Message, source: Source) -> list[str]:
+    """Paragraphs of the compressed RTF body, for a message that has no plain or HTML body.
+
+    An RTF body that encapsulates HTML (``\\fromhtml1``) is read as RTF: the HTML tags sit in
+    groups the conversion skips, so the text comes out with its paragraph breaks.
+    """
+    compressed = msg.properties.binary_prop_value(oxmsg_constants.PID_RTF_COMPRESSED)
+    if not compressed:
+        return []
+    try:
+        rtf = decompress(compressed)
+    except Exception as exc:  # compressed_rtf raises bare Exception on a bad header or CRC
+        log.warning("%s: the RTF body could not be decompressed: %s", source.path, exc)
+        return []
+    try:
+        return rtf_paragraphs(decode_text(rtf))
+    except ParseError as exc:
+        log.warning("%s: the RTF body could not be read: %s", source.path, exc)
+        return []
 
 
 class _EmbeddedMessage(Message):

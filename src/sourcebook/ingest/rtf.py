@@ -29,7 +29,7 @@ from sourcebook.model import BadRecord, Document
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RtfParser", "parse_rtf_file"]
+__all__ = ["RtfParser", "parse_rtf_file", "rtf_paragraphs"]
 
 _RTF_START = re.compile(rb"^\s*\{\\rtf")
 _CODEPAGE = re.compile(r"\\ansicpg(\d+)")
@@ -105,6 +105,11 @@ def _paragraphs(text: str) -> list[str]:
     return out
 
 
+def rtf_paragraphs(rtf: str) -> list[str]:
+    """Paragraphs of an RTF text (also an Outlook message's RTF body)."""
+    return _paragraphs(_to_text(_LINE_WORD.sub(r"\\u8232?", rtf)))
+
+
 def parse_rtf_file(source: Source) -> Document:
     """One document from an RTF file (see the module docstring)."""
     name = source.path.name
@@ -125,7 +130,7 @@ def parse_rtf_file(source: Source) -> Document:
         end = _group_end(text, info_at.start())
         info = text[info_at.start() : end] if end > 0 else ""
     try:
-        paragraphs = _paragraphs(_to_text(_LINE_WORD.sub(r"\\u8232?", text)))
+        paragraphs = rtf_paragraphs(text)
     except ParseError as exc:
         raise ParseError(f"{name}: {exc}") from exc
     title = stated_title(_info_field(text, info, "title")) if info else ""
