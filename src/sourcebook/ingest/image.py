@@ -10,6 +10,7 @@ missing) an image has no text, and fails with what to install. An image too smal
 
 from __future__ import annotations
 
+import io
 import logging
 import tempfile
 import warnings
@@ -54,16 +55,16 @@ class ImageParser:
         yield parse_image_file(source)
 
 
-def _frames_to_png(path: Path, folder: Path, max_pages: int) -> list[Path]:
+def _frames_to_png(source: Source, folder: Path, max_pages: int) -> list[Path]:
     """Each page big enough to be one, as a greyscale PNG in ``folder``."""
     from PIL import Image, ImageSequence, UnidentifiedImageError  # only when an image comes
 
-    name = path.name
+    name = source.path.name
     out: list[Path] = []
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(io.BytesIO(source.read_bytes())) as image:
                 frames = getattr(image, "n_frames", 1)
                 if frames > max_pages:
                     raise ParseError(
@@ -92,14 +93,13 @@ def _frames_to_png(path: Path, folder: Path, max_pages: int) -> list[Path]:
 def parse_image_file(source: Source) -> Document | EmptyRecord:
     """One document from the pages of an image file (see the module docstring)."""
     name = source.path.name
-    source.read_bytes()  # the size limit
     settings = source.ocr
     try:
         settings.binary()
     except OcrUnavailable as exc:
         raise OcrUnavailable(f"{name} is an image, whose text needs OCR: {exc}") from exc
     with tempfile.TemporaryDirectory(prefix="sourcebook-ocr-") as folder:
-        images = _frames_to_png(source.path, Path(folder), settings.max_pages)
+        images = _frames_to_png(source, Path(folder), settings.max_pages)
         if not images:
             return EmptyRecord(name, f"too small to be a scanned page (under {MIN_PAGE_SIDE} px)")
         labels = [f"page {n}" for n in range(1, len(images) + 1)]

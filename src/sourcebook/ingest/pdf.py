@@ -277,7 +277,10 @@ def _ocr_scanned_pages(source: Source, pages: list[list[str]], language: str) ->
         )
     try:
         with tempfile.TemporaryDirectory(prefix="sourcebook-ocr-") as folder:
-            images = render_pdf_pages(source.path, scanned, Path(folder), settings)
+            # the bytes pypdf read (an attachment has no file of its own)
+            copy = Path(folder) / "scan.pdf"
+            copy.write_bytes(source.read_bytes())
+            images = render_pdf_pages(copy, scanned, Path(folder), settings)
             result = ocr_images(images, settings, language, [f"page {n}" for n in scanned])
     except OcrUnavailable as exc:
         if has_text:
