@@ -306,3 +306,30 @@ def test_a_persian_page_is_not_taken_for_arabic(tmp_path: Path) -> None:
     assert doc.language == "fa"
     assert "ک" in doc.body and "ی" in doc.body and "ك" not in doc.body  # Persian kaf and yeh
     assert similarity(doc.body, PERSIAN) > 0.95, doc.body
+
+
+@needs_tools
+@needs_tesseract
+def test_a_scan_attached_to_a_message_is_read(scans: dict[str, Path], tmp_path: Path) -> None:
+    from email.message import EmailMessage
+
+    from sourcebook.ingest.email import EmailParser
+
+    msg = EmailMessage()
+    msg["From"] = "desk@example.org"
+    msg["Subject"] = "Illustrative: the scanned notice"
+    msg["Message-ID"] = "<scan-1@example.org>"
+    msg.set_content("The notice is attached.\n")
+    data = scans["english"].read_bytes()
+    msg.add_attachment(data, maintype="application", subtype="pdf", filename="notice.pdf")
+    path = tmp_path / "mail.eml"
+    path.write_bytes(msg.as_bytes())
+    items = list(
+        ParserRegistry([EmailParser(), PdfParser(), ImageParser()]).parse(
+            Source.from_path(path, ocr=FAST)
+        )
+    )
+    docs = [item for item in items if isinstance(item, Document)]
+    assert len(docs) == 2, items
+    assert docs[0].ocr_confidence is None
+    assert docs[1].ocr_confidence is not None and similarity(docs[1].body, ENGLISH) > 0.95

@@ -32,6 +32,8 @@ _SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 #: Largest page accepted, in pixels (a 600 dpi A3 page is about 70 million; Pillow itself
 #: refuses images past about 89 million as possible decompression bombs).
 MAX_PIXELS = 80_000_000
+#: A file this small cannot hold a scanned page (a 500 x 500 page of text is several kilobytes).
+MIN_PAGE_BYTES = 2_000
 #: An image whose sides are both shorter than this is a logo or an icon, not a scanned page
 #: (an A5 page at 100 dpi is 580 x 830): it is skipped, not read.
 MIN_PAGE_SIDE = 500
@@ -94,6 +96,10 @@ def parse_image_file(source: Source) -> Document | EmptyRecord:
     """One document from the pages of an image file (see the module docstring)."""
     name = source.path.name
     settings = source.ocr
+    if source.size < MIN_PAGE_BYTES:
+        kind = source.media_type or "image"
+        where = str(source.path)
+        return EmptyRecord(where, f"too small to be a scanned page ({kind}, {source.size} bytes)")
     try:
         settings.binary()
     except OcrUnavailable as exc:
@@ -101,7 +107,9 @@ def parse_image_file(source: Source) -> Document | EmptyRecord:
     with tempfile.TemporaryDirectory(prefix="sourcebook-ocr-") as folder:
         images = _frames_to_png(source, Path(folder), settings.max_pages)
         if not images:
-            return EmptyRecord(name, f"too small to be a scanned page (under {MIN_PAGE_SIDE} px)")
+            return EmptyRecord(
+                str(source.path), f"too small to be a scanned page (under {MIN_PAGE_SIDE} px)"
+            )
         labels = [f"page {n}" for n in range(1, len(images) + 1)]
         try:
             result = ocr_images(images, settings, labels=labels)
@@ -114,7 +122,7 @@ def parse_image_file(source: Source) -> Document | EmptyRecord:
         if paragraphs
     )
     if not body:
-        return EmptyRecord(name, "OCR found no text in the image")
+        return EmptyRecord(str(source.path), "OCR found no text in the image")
     first_page = [line for line in pages[0] if line] if pages else []
     title = next((line for line in first_page if _is_substantial(line)), "")
     return Document(
