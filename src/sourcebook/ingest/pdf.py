@@ -276,6 +276,7 @@ def _ocr_scanned_pages(source: Source, pages: list[list[str]], language: str) ->
             f"{settings.max_pages} (setting SOURCEBOOK_OCR_MAX_PAGES)"
         )
     try:
+        settings.binary()  # off or missing: say so before rendering anything
         with tempfile.TemporaryDirectory(prefix="sourcebook-ocr-") as folder:
             # the bytes pypdf read (an attachment has no file of its own)
             copy = Path(folder) / "scan.pdf"
