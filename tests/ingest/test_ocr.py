@@ -19,6 +19,7 @@ if str(BENCHMARKS) not in sys.path:
 from rapidfuzz.distance import Levenshtein  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
+import eval_ocr  # noqa: E402
 from _scans import missing_tools, rasterise, scanned_pdf, text_pdf  # noqa: E402
 from sourcebook.cli import app as cli_app  # noqa: E402
 from sourcebook.config import Settings  # noqa: E402
@@ -291,21 +292,24 @@ def test_a_page_scanned_upside_down_or_sideways_is_turned_upright(tmp_path: Path
     assert similarity(" ".join(second), ENGLISH) > 0.95, doc.body
 
 
-PERSIAN = (
-    "وزارت کشور روز سه‌شنبه اعلام کرد که گذرگاه‌های مرزی در ولایت شمالی پس از سه هفته دوباره "
-    "باز می‌شوند.\n\nگروه‌های حقوق بشر گزارش دادند که چند زندانی بدون اتهام آزاد شده‌اند."
-)
+#: The benchmark's paragraphs (benchmarks/eval_ocr.py), written for it.
+ARABIC_SCRIPT = {language: eval_ocr.WRITTEN[language] for language in ("ar", "fa", "ps")}
+#: Letters only the right pack writes: Arabic ta marbuta and yeh; Persian kaf, yeh, gaf;
+#: Pashto ddal, rreh, yeh, dze.
+OWN_LETTERS = {"ar": "ةي", "fa": "کیگ", "ps": "ډړېځ"}
 
 
 @needs_tools
 @needs_tesseract
-def test_a_persian_page_is_not_taken_for_arabic(tmp_path: Path) -> None:
-    if not {"fas", "ara"} <= installed_languages(str(TESSERACT)):
-        pytest.skip("tesseract-ocr-fas and tesseract-ocr-ara are not installed")
-    doc = parse(scanned_pdf([PERSIAN], tmp_path / "fa.pdf", dpi=200))
-    assert doc.language == "fa"
-    assert "ک" in doc.body and "ی" in doc.body and "ك" not in doc.body  # Persian kaf and yeh
-    assert similarity(doc.body, PERSIAN) > 0.95, doc.body
+@pytest.mark.parametrize("language", ["ar", "fa", "ps"])
+def test_arabic_script_pages_are_told_apart(language: str, tmp_path: Path) -> None:
+    if not {"ara", "fas", "pus"} <= installed_languages(str(TESSERACT)):
+        pytest.skip("tesseract-ocr-ara, -fas and -pus are not installed")
+    text = ARABIC_SCRIPT[language]
+    doc = parse(scanned_pdf([text], tmp_path / f"{language}.pdf", dpi=200))
+    assert doc.language == language
+    assert all(letter in doc.body for letter in OWN_LETTERS[language]), doc.body
+    assert similarity(doc.body, text) > 0.95, doc.body
 
 
 @needs_tools

@@ -12,11 +12,11 @@ Language, per document:
 2. else each page's script comes from Tesseract's orientation-and-script detection
    (``--psm 0``, pack ``osd``, which also finds pages scanned sideways or upside down: they are
    turned upright). The first page of a script is read with a first pack (``eng`` for Latin,
-   ``rus`` for Cyrillic, ``fas`` for Arabic script); the language detector
-   (:mod:`sourcebook.enrich.language`) reads that first pass, and when it names another
-   installed pack (French, Arabic, Pashto...) the page is read again with it. When the detector
-   is unsure, a weak guess still gets a second reading, kept only if Tesseract is surer of its
-   words. The language found holds for the following pages of that script.
+   ``rus`` for Cyrillic, ``fas`` for Arabic script); when the language model's first answer on
+   that reading names another installed pack (French, Arabic, Pashto...), the page is read
+   again with it, and the second reading is kept when our detector
+   (:mod:`sourcebook.enrich.language`) is sure it is in that language, or Tesseract is surer of
+   its words. The language found holds for the following pages of that script.
 
 Only installed packs are used (``tesseract --list-langs``). The text keeps Tesseract's lines,
 with a blank line where the gap between lines is clearly wider than usual (Tesseract's own
@@ -303,36 +303,32 @@ def _language_of(text: str) -> str:
     return detect_language(text)
 
 
-#: A first pass read with the wrong pack loses the letters that tell its language best
-#: (Turkish read as English: "gözaltına" -> "gdzaltina"), so the pack for a second pass is
-#: chosen on a much weaker lead than a record's language: a top answer this likely and this
-#: many times the second. The second pass is kept only when its words are read with more
-#: confidence than the first's, and its text decides the record's language as usual.
+#: The pack of the second reading follows the language model's first answer on the first
+#: reading when that answer is at least this likely, however weak its lead: a page read with
+#: the wrong pack has lost the letters that tell its language best (Turkish read with the
+#: English pack: "gözaltına" -> "gdzaltina"; Pashto read with the Persian pack reads as Pashto
+#: 0.28, Persian 0.21), so our own detector, which wants a sure answer, often has none, or names
+#: a neighbour (the Pashto page is "Arabic" to it).
 PACK_MIN_SCORE = 0.1
-PACK_LEAD_RATIO = 1.5
 
 
-def _pack_language(text: str, installed: frozenset[str]) -> str:
-    """A weak guess at the language whose pack should read a page again, from a first pass
-    whose language is not sure ("" when there is not even a guess)."""
+def _first_answer(text: str) -> str:
+    """The language model's first answer on ``text`` ("" below PACK_MIN_SCORE or too short)."""
     from sourcebook.enrich.language import _detector
 
     sample = " ".join(text.split())[:2000]
     if len(sample) < 40:
         return ""
     try:
-        answers = _detector()(sample, model="lite", k=2)
+        answers = _detector()(sample, model="lite", k=1)
     except Exception as exc:  # detection must never stop a parse
         log.warning("language detection failed: %s", exc)
         return ""
     if not isinstance(answers, list) or not answers:
         return ""
-    best = str(answers[0].get("lang", "")).split("-")[0].lower()
-    score = float(answers[0].get("score", 0.0))
-    second = float(answers[1].get("score", 0.0)) if len(answers) > 1 else 0.0
-    if score >= PACK_MIN_SCORE and score >= PACK_LEAD_RATIO * second:
-        return best if tesseract_language(best, installed) else ""
-    return ""
+    if float(answers[0].get("score", 0.0)) < PACK_MIN_SCORE:
+        return ""
+    return str(answers[0].get("lang", "")).split("-")[0].lower()
 
 
 def ocr_images(
@@ -375,15 +371,15 @@ def ocr_images(
             first = first if first in installed else fallback
             page = _read(binary, image, first, settings.page_seconds, what)
             language = _language_of(page.text)
-            guess = language or _pack_language(page.text, installed)
+            guess = _first_answer(page.text)
             pack = tesseract_language(guess, installed) if guess else ""
             if pack and pack != first:
                 log.info("%s: read again as %s (first pass %s)", what, pack, first)
                 again = _read(binary, image, pack, settings.page_seconds, what)
-                # a sure language is trusted; a weak guess must make Tesseract surer
-                if language or again.confidence > page.confidence:
-                    page = again
-                    language = _language_of(page.text) or language
+                again_language = _language_of(again.text)
+                # kept when its text is surely in the guessed language, or Tesseract is surer
+                if again_language == guess or again.confidence > page.confidence:
+                    page, language = again, again_language or language
                 else:
                     pack = first
             if language:
