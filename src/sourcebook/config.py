@@ -47,6 +47,18 @@ class Settings(BaseSettings):
         default=500,
         description="Documents written to the store and index per transaction during ingest.",
     )
+    index_commit_seconds: float = Field(
+        default=1.0,
+        ge=0.0,
+        description="During ingest the search index is committed at least this often (0: after "
+        "every batch); a crash loses nothing, the next start replays the store's change log.",
+    )
+    writer_wait_seconds: float = Field(
+        default=5.0,
+        ge=0.0,
+        description="How long a second writer (ingest, delete, upload...) waits for the archive's "
+        "writer lock before it is refused with a conflict.",
+    )
     default_language: str = Field(
         default="en",
         description="Language (ISO 639-1) whose stemmer analyses documents of unknown language.",

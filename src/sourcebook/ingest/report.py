@@ -66,6 +66,8 @@ class IngestReport:
     run_id: int
     files: list[FileOutcome]
     seconds: float = 0.0
+    #: "finished", or "interrupted" when a stop (SIGTERM, Ctrl+C) cut the run short
+    status: str = "finished"
 
     def total(self, name: str) -> int:
         return sum(int(getattr(f, name)) for f in self.files)
