@@ -1,7 +1,8 @@
 """The command line. It parses arguments, calls the services and shows results; nothing more.
 
 Exit codes: 0 success; 1 when some inputs failed (ingest, import) or a check found drift;
-2 for a usage error or a bad query; 3 for a missing document.
+2 for a usage error or a bad query; 3 for a missing document; 4 when another writer holds the
+archive; 130 (Ctrl+C) and 143 (SIGTERM) when an ingest was stopped (what it stored is kept).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from rich.text import Text
 from sourcebook import __version__
 from sourcebook.api.schemas import result_to_json
 from sourcebook.config import Settings
-from sourcebook.errors import NotFound, QuerySyntaxError, SourcebookError
+from sourcebook.errors import Conflict, NotFound, QuerySyntaxError, SourcebookError
+from sourcebook.ingest_run import StopSignals
 from sourcebook.model import Document, SearchResult
 from sourcebook.search.request import SORTS, SearchRequest
 from sourcebook.services import Archive, IngestOptions, IngestReport, document_to_json
@@ -148,9 +150,14 @@ def _print_report(report: IngestReport, quiet: bool) -> None:
     )
 
 
+def _refused(exc: Conflict) -> typer.Exit:
+    err.print(f"[red]refused:[/red] {escape(str(exc))}")
+    return typer.Exit(4)
+
+
 def _run_ingest(paths: list[Path], options: IngestOptions, quiet: bool, import_mode: bool) -> None:
     archive = _open()
-    with archive:
+    with archive, StopSignals() as stop:
         from sourcebook.services import iter_input_files
 
         total_bytes = sum(
@@ -162,11 +169,17 @@ def _run_ingest(paths: list[Path], options: IngestOptions, quiet: bool, import_m
             def advance(nbytes: int, docs: int) -> None:
                 progress.update(task, advance=nbytes, docs=docs)
 
-            if import_mode:
-                report = archive.import_jsonl(paths, progress=advance)
-            else:
-                report = archive.ingest(paths, options, progress=advance)
+            try:
+                if import_mode:
+                    report = archive.import_jsonl(paths, progress=advance, stop=stop)
+                else:
+                    report = archive.ingest(paths, options, progress=advance, stop=stop)
+            except Conflict as exc:
+                raise _refused(exc) from exc
     _print_report(report, quiet)
+    if report.status == "interrupted":
+        err.print(f"[yellow]interrupted[/yellow]; {report.documents:,} documents kept")
+        raise typer.Exit(128 + (stop.signum or 2))
     if report.failed_files:
         raise typer.Exit(1)
 
@@ -572,7 +585,10 @@ def reindex() -> None:
         total = archive.store.count()
         with _progress() as progress:
             task = progress.add_task("reindex", total=total, docs=0)
-            n = archive.reindex(lambda k, done: progress.update(task, advance=k, docs=done))
+            try:
+                n = archive.reindex(lambda k, done: progress.update(task, advance=k, docs=done))
+            except Conflict as exc:
+                raise _refused(exc) from exc
     console.print(f"reindexed {n:,} documents")
 
 
@@ -583,7 +599,10 @@ def check(
     """Compare the store and the index; report (and with --repair fix) any drift."""
     archive = _open()
     with archive:
-        report = archive.check(repair=repair)
+        try:
+            report = archive.check(repair=repair)
+        except Conflict as exc:
+            raise _refused(exc) from exc
     console.print(
         f"store: {report.store_documents:,} documents; index: {report.index_documents:,} entries"
     )
@@ -598,6 +617,55 @@ def check(
     else:
         console.print("run [bold]sourcebook check --repair[/bold] to fix")
         raise typer.Exit(1)
+
+
+@app.command()
+def delete(
+    docids: Annotated[
+        list[str] | None, typer.Argument(help="Docids of the documents to delete.")
+    ] = None,
+    query: Annotated[
+        str | None,
+        typer.Option("--query", "-q", help="Delete every document this query matches."),
+    ] = None,
+    everything: Annotated[
+        bool, typer.Option("--everything", help="Allow an empty --query: delete every document.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete documents from the store and the index. Their docids stay issued (never given to
+    another source) and OAI-PMH harvesters see them as deleted records. With --query, shows how
+    many documents match and asks first (unless --yes)."""
+    wanted = list(docids or [])
+    if not wanted and query is None:
+        err.print("[red]error:[/red] name docids, or give --query")
+        raise typer.Exit(2)
+    if query is not None and not query.strip() and not everything:
+        err.print("[red]error:[/red] an empty --query matches every document; add --everything")
+        raise typer.Exit(2)
+    archive = _open()
+    with archive:
+        if query is not None:
+            try:
+                matched = archive.matching_docids(SearchRequest(query=query))
+            except QuerySyntaxError as exc:
+                err.print(f"[red]error:[/red] {escape(exc.describe())}")
+                raise typer.Exit(2) from exc
+            console.print(f"{len(matched):,} documents match {query!r}")
+            if matched and not yes and not typer.confirm("Delete them?", default=False):
+                err.print("nothing deleted")
+                raise typer.Exit(1)
+            wanted += matched
+        try:
+            report = archive.delete(wanted)
+        except Conflict as exc:
+            raise _refused(exc) from exc
+    console.print(f"deleted {len(report.deleted):,} documents")
+    if report.missing:
+        err.print(
+            f"[yellow]not found[/yellow] ({len(report.missing)}): {', '.join(report.missing[:10])}"
+        )
+        raise typer.Exit(3)
 
 
 @app.command()

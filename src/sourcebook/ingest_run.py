@@ -10,9 +10,12 @@ document: the next writer replays what the index missed (``index_sync.catch_up``
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sourcebook.errors import Conflict, SourcebookError
 from sourcebook.ids import is_valid_docid, make_docid
@@ -30,7 +33,7 @@ log = logging.getLogger(__name__)
 StopCheck = Callable[[], bool]
 
 
-class Stopped(BaseException):  # noqa: N818  # not an error: a requested stop
+class Stopped(BaseException):  # not an error: a requested stop
     """Raised between records when a stop was requested; the run closes as interrupted.
 
     A BaseException, so the ingest loop's guard against parser bugs does not swallow it.
@@ -194,3 +197,37 @@ def write_batch(archive: Archive, batch: _Batch, run_id: int, options: IngestOpt
     for outcome, done in outcomes:
         setattr(outcome, done, getattr(outcome, done) + 1)
     return len(changes)
+
+
+class StopSignals:
+    """While entered, SIGTERM and SIGINT (Ctrl+C) ask the run to stop cleanly instead of killing
+    it mid-write: the current batch is finished, the index committed, the run closed as
+    interrupted. A second signal stops at once. Call the object to ask whether to stop."""
+
+    def __init__(self) -> None:
+        self.signum = 0
+        self._previous: dict[int, Any] = {}
+
+    def __call__(self) -> bool:
+        return self.signum != 0
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        if self.signum:  # asked twice: stop now
+            signal.signal(signum, signal.SIG_DFL)
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            os.kill(os.getpid(), signum)
+            return
+        self.signum = signum
+        log.warning("stopping after the current batch (signal %d)", signum)
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()

@@ -15,16 +15,14 @@ from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from sourcebook import cite
+from sourcebook import cite, deletion, index_sync
 from sourcebook.config import Settings
 from sourcebook.countries import resolve_country
+from sourcebook.deletion import DeleteReport
 from sourcebook.enrich.base import Enricher
 from sourcebook.enrich.language import detect_language
-from sourcebook import deletion, index_sync
-from sourcebook.deletion import DeleteReport
 from sourcebook.errors import Conflict, InputTooLarge, NotFound, SourcebookError, StorageError
 from sourcebook.index.tantivy_index import SearchIndex
-from sourcebook.ingest_run import IngestRun, StopCheck, Stopped
 from sourcebook.ingest.registry import ParserRegistry, Source
 from sourcebook.ingest.report import (
     CheckReport,
@@ -34,6 +32,7 @@ from sourcebook.ingest.report import (
     ProgressCallback,
     iter_input_files,
 )
+from sourcebook.ingest_run import IngestRun, StopCheck, Stopped
 from sourcebook.model import (
     BadRecord,
     Document,
@@ -78,6 +77,8 @@ __all__ = [
 
 #: People and organisations kept per document (most mentioned first).
 MAX_NAMES = 50
+
+
 class Archive:
     """One archive: a store (truth), its search index and its vector index (both derived).
 
@@ -390,10 +391,14 @@ class Archive:
         return n
 
     def import_jsonl(
-        self, paths: Iterable[Path], progress: ProgressCallback | None = None
+        self,
+        paths: Iterable[Path],
+        progress: ProgressCallback | None = None,
+        stop: StopCheck | None = None,
     ) -> IngestReport:
         """Ingest a Sourcebook JSONL export, keeping its docids."""
-        return self.ingest(paths, IngestOptions(parser="jsonl", detect_language=False), progress)
+        options = IngestOptions(parser="jsonl", detect_language=False)
+        return self.ingest(paths, options, progress, stop)
 
     # --- index maintenance --------------------------------------------------------------
     def reindex(self, progress: ProgressCallback | None = None) -> int:
@@ -414,10 +419,10 @@ class Archive:
 
     # --- writing: the lock, deletion ----------------------------------------------------
     @contextlib.contextmanager
-    def writing(self, what: str) -> Iterator[None]:
+    def writing(self, what: str, wait_seconds: float | None = None) -> Iterator[None]:
         """Hold the archive's writer lock (waits ``writer_wait_seconds``, then Conflict); the
         first holder closes runs left unfinished and replays what the index missed."""
-        with self.writer.hold(what):
+        with self.writer.hold(what, wait_seconds):
             outer = self.writer.depth == 1
             if outer:
                 index_sync.begin_write(self.store, self.index)
@@ -431,7 +436,7 @@ class Archive:
         """Replay on open what the index missed; False when it could not (another writer
         holds the archive, or it cannot be written): searches then say so."""
         try:
-            with self.writing("index replay"):
+            with self.writing("index replay", wait_seconds=0):
                 return True
         except Conflict:
             log.info("%s: the index catches up when it finishes", self.writer.holder())

@@ -166,6 +166,8 @@ class SQLiteStore:
                     )
                 except sqlite3.Error as exc:
                     conn.rollback()
+                    if name in self.applied_migrations():
+                        continue  # another process opening the archive applied it meanwhile
                     raise StorageError(f"migration {name} failed: {exc}") from exc
                 done.append(name)
         return done

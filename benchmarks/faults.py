@@ -1,0 +1,210 @@
+"""Crash consistency: kill ingests at random points, then check that nothing is unsearchable.
+
+    python benchmarks/faults.py --reuters ../shared/data/reuters21578 --files 3
+
+Builds an archive from the first ``--files`` Reuters-21578 SGML files with ``sourcebook ingest``
+run in subprocesses. Each round ingests every file under a new collection name (so every story
+is written again: the first round adds, later rounds update) and is stopped at a seeded random
+point: ``--kills`` rounds by SIGKILL, ``--terms`` by SIGTERM. After each stop the archive is
+opened again (no repair command): the store and the index must agree, every stored document must
+be found by a ``docid:`` search, and no ingest run may be left "running". A final ingest runs to
+the end. Then two ingests are started together on different files, once with a writer that
+waits (both must finish and their reports add up to what the store holds) and once with one
+that may not wait (the second is refused, having written nothing).
+
+Prints kills, documents unsearchable after restart (goal 0), runs closed as interrupted and the
+time taken; exits 1 on any failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sourcebook.config import Settings
+from sourcebook.search.request import SearchRequest
+from sourcebook.services import Archive
+
+_REPORT = re.compile(r"(\d[\d,]*) added, (\d[\d,]*) updated, (\d[\d,]*) unchanged")
+
+
+@dataclass
+class Figures:
+    kills: int = 0
+    terms: int = 0
+    missed: int = 0  # stops that came after the ingest had already finished (retried)
+    unsearchable: int = 0
+    interrupted_runs: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def sourcebook(home: Path, *args: str, wait: float = 60.0) -> subprocess.Popen[str]:
+    env = dict(os.environ, SOURCEBOOK_WRITER_WAIT_SECONDS=str(wait))
+    run = "from sourcebook.cli import main; main()"
+    command = [sys.executable, "-c", run, "--archive", str(home), *args]
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def totals(output: str) -> tuple[int, int, int]:
+    found = _REPORT.findall(output)
+    if not found:
+        return (0, 0, 0)
+    added, updated, unchanged = (int(x.replace(",", "")) for x in found[-1])
+    return added, updated, unchanged
+
+
+def verify(home: Path, figures: Figures, label: str) -> None:
+    """Open the archive (a restart: it replays what the index missed) and compare."""
+    with Archive(Settings(home=home)) as archive:
+        report = archive.check()
+        lost = set(report.missing) | set(report.stale)
+        searcher = archive.index.searcher()
+        for entry in archive.store.iter_index_entries():
+            request = SearchRequest(query=f"docid:{entry.docid}", facets=False, passages=0)
+            query = archive.engine.build_query(request, searcher)[0]
+            if searcher.search(query, limit=1, count=True).count != 1:
+                lost.add(entry.docid)
+        running = [r for r, s in archive.store.run_statuses().items() if s == "running"]
+        if lost:
+            figures.unsearchable += len(lost)
+            figures.failures.append(f"{label}: {len(lost)} stored documents not searchable")
+        if not report.ok:
+            figures.failures.append(
+                f"{label}: store {report.store_documents} != index {report.index_documents}"
+            )
+        if running:
+            figures.failures.append(f"{label}: runs {running} left running")
+
+
+def kill_rounds(home: Path, files: list[Path], args: argparse.Namespace, fig: Figures) -> None:
+    rng = random.Random(args.seed)
+    stops = [signal.SIGKILL] * args.kills + [signal.SIGTERM] * args.terms
+    rng.shuffle(stops)
+    longest = args.max_delay
+    for number, stop in enumerate(stops, 1):
+        for _attempt in range(6):
+            delay = rng.uniform(args.min_delay * (2 if stop == signal.SIGTERM else 1), longest)
+            proc = sourcebook(home, "ingest", *map(str, files), "-c", f"round-{number}", "-q")
+            time.sleep(delay)
+            alive = proc.poll() is None
+            if alive:
+                proc.send_signal(stop)
+            _out, err = proc.communicate(timeout=120)
+            if alive and proc.returncode not in (0, -signal.SIGTERM):
+                break
+            # it finished first (or SIGTERM came before the handler was installed, while Python
+            # was still starting: nothing was written): try again
+            fig.missed += 1
+            longest = max(args.min_delay + 0.1, delay * 0.8)
+        else:
+            fig.failures.append(f"round {number}: the ingest always finished before the stop")
+            continue
+        name = "SIGKILL" if stop == signal.SIGKILL else "SIGTERM"
+        if stop == signal.SIGKILL:
+            fig.kills += 1
+            expected = -signal.SIGKILL
+        else:
+            fig.terms += 1
+            expected = 128 + signal.SIGTERM
+            if "interrupted;" not in err:
+                fig.failures.append(f"round {number}: SIGTERM did not say 'interrupted': {err!r}")
+        if proc.returncode != expected:
+            fig.failures.append(f"round {number}: {name} exit {proc.returncode}, not {expected}")
+        print(f"round {number:2}: {name} after {delay:.2f} s (exit {proc.returncode})")
+        verify(home, fig, f"after round {number} ({name})")
+
+
+def overlap(root: Path, files: list[Path], fig: Figures, wait: float) -> str:
+    """Two ingests started together on different files of a new archive."""
+    home = root / f"overlap-{wait:g}"
+    first = sourcebook(home, "ingest", str(files[0]), "-q", wait=wait)
+    second = sourcebook(home, "ingest", str(files[1]), "-q", wait=wait)
+    outputs = [p.communicate(timeout=300) for p in (first, second)]
+    codes = [first.returncode, second.returncode]
+    added = [totals(out)[0] for out, _ in outputs]
+    with Archive(Settings(home=home)) as archive:
+        stored = archive.store.count()
+    verify(home, fig, f"overlap (wait {wait:g} s)")
+    if wait > 0:
+        if codes != [0, 0] or sum(added) != stored:
+            fig.failures.append(
+                f"overlap with waiting: exits {codes}, reports {added} added, store {stored}"
+            )
+        return f"both finished, {added[0]:,} + {added[1]:,} added = {stored:,} stored"
+    refused = [i for i, code in enumerate(codes) if code == 4]
+    message = " ".join(outputs[refused[0]][1].split()) if refused else ""
+    done = [i for i, code in enumerate(codes) if code == 0]
+    if (
+        len(refused) != 1
+        or len(done) != 1
+        or added[done[0]] != stored
+        or "is writing to this archive" not in message
+    ):
+        fig.failures.append(f"overlap without waiting: exits {codes}, added {added}, {stored}")
+        return f"exits {codes}"
+    return f"one finished ({stored:,} stored), one refused: {message[:130]}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--reuters", type=Path, required=True, help="folder with reut2-*.sgm")
+    ap.add_argument(
+        "--files", type=int, default=3, help="SGML files to ingest (1,000 stories each)"
+    )
+    ap.add_argument("--kills", type=int, default=10, help="rounds stopped by SIGKILL")
+    ap.add_argument("--terms", type=int, default=2, help="rounds stopped by SIGTERM")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--min-delay", type=float, default=0.8, help="earliest stop (s after start)")
+    ap.add_argument("--max-delay", type=float, default=4.0, help="latest stop (s after start)")
+    args = ap.parse_args()
+    files = sorted(args.reuters.glob("reut2-*.sgm"))[: args.files]
+    if len(files) < 2:
+        print("need at least 2 Reuters SGML files", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    fig = Figures()
+    with tempfile.TemporaryDirectory(prefix="sourcebook-faults-") as tmp:
+        root = Path(tmp)
+        home = root / "archive"
+        kill_rounds(home, files, args, fig)
+        final = sourcebook(home, "ingest", *map(str, files), "-c", "final", "-q")
+        _out, err = final.communicate(timeout=300)
+        if final.returncode != 0:
+            fig.failures.append(f"final ingest exit {final.returncode}: {err[-300:]}")
+        verify(home, fig, "after the final ingest")
+        with Archive(Settings(home=home)) as archive:
+            statuses = archive.store.run_statuses()
+            documents = archive.store.count()
+        fig.interrupted_runs = sum(1 for s in statuses.values() if s == "interrupted")
+        if fig.interrupted_runs != fig.kills + fig.terms:
+            fig.failures.append(
+                f"{fig.interrupted_runs} runs interrupted, {fig.kills + fig.terms} stopped"
+            )
+        waited = overlap(root, files, fig, wait=120.0)
+        refused = overlap(root, files, fig, wait=0.0)
+    seconds = time.perf_counter() - started
+    print(f"documents: {documents:,} from {len(files)} files")
+    print(f"kills: {fig.kills} SIGKILL + {fig.terms} SIGTERM ({fig.missed} stops came too late)")
+    print(f"documents unsearchable after restart: {fig.unsearchable} (goal 0)")
+    print(f"runs closed as interrupted: {fig.interrupted_runs} of {len(statuses)}")
+    print(f"overlapping ingests, second waits: {waited}")
+    print(f"overlapping ingests, no waiting: {refused}")
+    print(f"time: {seconds:.0f} s")
+    for failure in fig.failures:
+        print(f"FAIL {failure}", file=sys.stderr)
+    return 1 if fig.failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
