@@ -19,10 +19,12 @@ time taken; exits 1 on any failure.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -43,6 +45,7 @@ class Figures:
     terms: int = 0
     missed: int = 0  # stops that came after the ingest had already finished (retried)
     unsearchable: int = 0
+    behind: list[int] = field(default_factory=list)  # changes the index missed at each stop
     interrupted_runs: int = 0
     failures: list[str] = field(default_factory=list)
 
@@ -62,6 +65,17 @@ def totals(output: str) -> tuple[int, int, int]:
         return (0, 0, 0)
     added, updated, unchanged = (int(x.replace(",", "")) for x in found[-1])
     return added, updated, unchanged
+
+
+def index_behind(home: Path) -> int:
+    """Store changes the index did not hold when the ingest stopped (what a restart replays)."""
+    try:
+        position = int((home / "index" / "sourcebook-position").read_text())
+    except (OSError, ValueError):
+        position = 0
+    with sqlite3.connect(home / "sourcebook.db") as conn:
+        last = conn.execute("SELECT coalesce(max(position), 0) FROM changes").fetchone()[0]
+    return int(last) - position
 
 
 def verify(home: Path, figures: Figures, label: str) -> None:
@@ -121,7 +135,12 @@ def kill_rounds(home: Path, files: list[Path], args: argparse.Namespace, fig: Fi
                 fig.failures.append(f"round {number}: SIGTERM did not say 'interrupted': {err!r}")
         if proc.returncode != expected:
             fig.failures.append(f"round {number}: {name} exit {proc.returncode}, not {expected}")
-        print(f"round {number:2}: {name} after {delay:.2f} s (exit {proc.returncode})")
+        behind = index_behind(home)
+        fig.behind.append(behind)
+        print(
+            f"round {number:2}: {name} after {delay:.2f} s (exit {proc.returncode}); "
+            f"the index was {behind:,} changes behind the store"
+        )
         verify(home, fig, f"after round {number} ({name})")
 
 
@@ -168,6 +187,7 @@ def main() -> int:
     ap.add_argument("--min-delay", type=float, default=0.8, help="earliest stop (s after start)")
     ap.add_argument("--max-delay", type=float, default=4.0, help="latest stop (s after start)")
     args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="    (log) %(message)s")
     files = sorted(args.reuters.glob("reut2-*.sgm"))[: args.files]
     if len(files) < 2:
         print("need at least 2 Reuters SGML files", file=sys.stderr)
@@ -196,6 +216,10 @@ def main() -> int:
     seconds = time.perf_counter() - started
     print(f"documents: {documents:,} from {len(files)} files")
     print(f"kills: {fig.kills} SIGKILL + {fig.terms} SIGTERM ({fig.missed} stops came too late)")
+    print(
+        f"changes the index missed at a stop, replayed on restart: {sum(fig.behind):,} in all, "
+        f"up to {max(fig.behind, default=0):,} at once"
+    )
     print(f"documents unsearchable after restart: {fig.unsearchable} (goal 0)")
     print(f"runs closed as interrupted: {fig.interrupted_runs} of {len(statuses)}")
     print(f"overlapping ingests, second waits: {waited}")
