@@ -45,6 +45,10 @@ CACHE_KIB = 16 * 1024
 #: an ingest.
 WRITE_CACHE_KIB = 64 * 1024
 
+#: Harvest keys of deleted records: this plus the position of the deletion in the change log, so
+#: they never equal a live document's key (SQLite may reuse the largest rowid once it is deleted).
+TOMBSTONE_KEYS = 2**62
+
 _SELECT_COLUMNS = ", ".join(("id", *DOCUMENT_COLUMNS))
 _INSERT_SQL = (
     f"INSERT INTO documents ({', '.join(DOCUMENT_COLUMNS)}, content_hash, revision, created_at,"
@@ -232,6 +236,9 @@ class SQLiteStore:
             except sqlite3.Error as exc:
                 conn.execute("ROLLBACK")
                 raise StorageError(f"writing {len(changes)} documents failed: {exc}") from exc
+            except BaseException:  # KeyboardInterrupt mid-batch: none of it, never half
+                conn.execute("ROLLBACK")
+                raise
 
     @staticmethod
     def _insert(conn: sqlite3.Connection, change: Change, stamp: str, rows: _Rows) -> None:
@@ -297,18 +304,21 @@ class SQLiteStore:
                     # passages, countries and revisions go with it (ON DELETE CASCADE); the
                     # docids table keeps the docid issued
                     conn.execute("DELETE FROM documents WHERE id = ?", (row[0],))
-                    conn.execute(
-                        "INSERT OR REPLACE INTO tombstones VALUES (?, ?, ?, ?, ?)",
-                        (docid, row[0], stamp, row[1], row[2]),
-                    )
-                    conn.execute(
+                    logged = conn.execute(
                         "INSERT INTO changes (docid, kind, changed_at) VALUES (?, 'deleted', ?)",
                         (docid, stamp),
+                    )
+                    conn.execute(
+                        "INSERT OR REPLACE INTO tombstones VALUES (?, ?, ?, ?, ?)",
+                        (docid, TOMBSTONE_KEYS + int(logged.lastrowid or 0), stamp, row[1], row[2]),
                     )
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 conn.execute("ROLLBACK")
                 raise StorageError(f"deleting {docid} failed: {exc}") from exc
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
         if row is None:
             raise NotFound(f"no document with docid {docid!r}")
 
@@ -753,3 +763,6 @@ class SQLiteStore:
             except sqlite3.Error as exc:
                 conn.execute("ROLLBACK")
                 raise StorageError(f"storing entities failed: {exc}") from exc
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise

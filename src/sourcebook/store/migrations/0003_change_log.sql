@@ -11,7 +11,8 @@ CREATE TABLE changes (
 INSERT INTO changes (docid, kind, changed_at) SELECT docid, 'added', updated_at FROM documents ORDER BY id;
 
 -- What stays of a deleted document, for OAI-PMH (deletedRecord persistent): its docid, when it
--- was deleted and the sets it belonged to. ``key`` is its former internal key (harvest order).
+-- was deleted and the sets it belonged to. ``key`` orders it in harvests: 2^62 + the position of
+-- its deletion in the change log (never a live document's key).
 CREATE TABLE tombstones (
     docid      TEXT PRIMARY KEY,
     key        INTEGER NOT NULL,
