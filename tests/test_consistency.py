@@ -231,3 +231,24 @@ def test_cli_delete_by_docid_and_by_query(tmp_path: Path) -> None:
     assert result.exit_code == 3
     with Archive(Settings(home=tmp_path)) as archive:
         assert archive.store.count() == 2 and archive.check().ok
+
+
+def test_an_archive_from_before_the_change_log_is_upgraded_in_place(tmp_path: Path) -> None:
+    import sqlite3
+
+    settings = Settings(home=tmp_path)
+    with Archive(settings) as archive:
+        archive.add_documents([doc(i) for i in range(4)], OPTIONS)
+        archive.store.start_run(["old-and-unfinished"])
+    with sqlite3.connect(settings.db_path) as conn:  # back to what migration 0002 left
+        conn.executescript(
+            "DROP TABLE changes; DROP TABLE tombstones;"
+            " ALTER TABLE ingest_runs DROP COLUMN status;"
+            " DELETE FROM _migrations WHERE name LIKE '0003%';"
+        )
+    (settings.index_path / "sourcebook-position").unlink()
+    with Archive(settings) as archive:
+        assert [c.kind for c in archive.store.changes_since(0)] == ["added"] * 4
+        assert archive.index.position == archive.store.last_position() == 4
+        assert archive.check().ok and found(archive, "checkpoint2") == 1
+        assert sorted(archive.store.run_statuses().values()) == ["finished", "interrupted"]

@@ -108,7 +108,7 @@ class WriterLock:
                 if time.monotonic() >= deadline:
                     raise Conflict(self._refusal(wait))
                 if not waited:
-                    log.info("waiting for %s to finish writing", self.holder())
+                    log.warning("waiting up to %g s for %s to finish writing", wait, self.holder())
                     waited = True
                 time.sleep(_POLL_SECONDS)
         except BaseException:

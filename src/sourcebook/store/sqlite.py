@@ -335,10 +335,13 @@ class SQLiteStore:
     def close_unfinished_runs(self) -> int:
         conn = self._conn()
         with self._write_lock:
-            cur = conn.execute(
-                "UPDATE ingest_runs SET status = 'interrupted' WHERE status = 'running'"
-            )
-            conn.commit()
+            try:
+                cur = conn.execute(
+                    "UPDATE ingest_runs SET status = 'interrupted' WHERE status = 'running'"
+                )
+                conn.commit()
+            except sqlite3.Error as exc:  # a read-only archive
+                raise StorageError(f"cannot close unfinished ingest runs: {exc}") from exc
         return int(cur.rowcount)
 
     def run_statuses(self) -> dict[int, str]:
