@@ -114,6 +114,10 @@ def test_a_behind_index_that_cannot_catch_up_says_so(tmp_path: Path) -> None:
         assert any("2 changes behind" in note for note in result.notices)
     with Archive(settings) as archive:  # the lock is free again: caught up, no notice
         assert archive.search(SearchRequest(query="report")).notices == []
+        # a long-lived reader (a server) sees it when a writer elsewhere dies half-way
+        stored_behind_the_index(archive, [doc(4)])
+        notices = archive.search(SearchRequest(query="report")).notices
+        assert any("1 change behind" in note for note in notices)
 
 
 def test_a_second_writer_is_refused_before_it_writes_anything(tmp_path: Path) -> None:

@@ -42,11 +42,14 @@ def begin_write(store: Store, index: SearchIndex) -> None:
 
 
 def index_notice(store: Store, index: SearchIndex) -> str:
-    """A one-line note for search results when the index is behind the store ('' if not)."""
+    """A one-line note for search results when the index is behind the store ('' if not).
+
+    Cheap enough for every search (a small file and the log's last key); the store is counted
+    only when the index is empty and does not know its position."""
     lag = index_lag(store, index)
     if lag is None:
-        stored = store.count()
-        if stored and index.num_docs() == 0:
+        stored = store.count() if index.num_docs() == 0 else 0
+        if stored:
             return (
                 f"the search index is missing or empty but the store holds {stored:,} "
                 "documents: open the archive with write access (or run `sourcebook reindex`)"
@@ -54,8 +57,9 @@ def index_notice(store: Store, index: SearchIndex) -> str:
         return ""
     if lag:
         return (
-            f"the search index is {lag:,} changes behind the store: results may miss recent "
-            "changes until a writer catches it up"
+            f"the search index is {lag:,} change{'s' if lag != 1 else ''} behind the store: "
+            "results may miss recent "
+            "changes until it catches up (the writer now running does, or the next one)"
         )
     return ""
 

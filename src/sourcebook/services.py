@@ -100,7 +100,7 @@ class Archive:
             settings.index_path, settings.index_heap_bytes, settings.default_language
         )
         self.writer = WriterLock(settings.home, settings.writer_wait_seconds)
-        self._index_behind = not self._catch_up_on_open()  # also rebuilds a recreated index
+        self._catch_up_on_open()  # the index replays what it missed (or is rebuilt)
         self._registry = registry
         self._enricher: Enricher | None = None
         self._dedup: DedupIndex | None = None
@@ -268,7 +268,7 @@ class Archive:
     # --- reading ------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResult:
         result = self.engine.search(request)
-        if self._index_behind and (notice := index_sync.index_notice(self.store, self.index)):
+        if notice := index_sync.index_notice(self.store, self.index):
             result.notices.append(notice)
         return result
 
