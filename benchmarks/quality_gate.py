@@ -83,7 +83,13 @@ def run_language(data: Path) -> dict[str, float] | str:
             "en": ev.load(english, 0),
         }
     )
-    return {k: v for k, v in scores.items() if k.endswith("accuracy") and "baseline" not in k}
+    out = {k: v for k, v in scores.items() if k.endswith("accuracy") and "baseline" not in k}
+    reuters = data / "reuters21578"
+    if any(reuters.glob("reut2-*.sgm")):
+        stories = ev.evaluate_documents(ev.reuters_texts(reuters), "en")
+        out["reuters_precision"] = stories["document_precision"]
+        out["reuters_coverage"] = stories["document_coverage"]
+    return out
 
 
 def run_dedup(data: Path) -> dict[str, float] | str:

@@ -205,24 +205,35 @@ def test_without_any_url_there_is_no_available_at_nor_accessed() -> None:
     assert "URL" not in item and "accessed" not in item
 
 
-def test_missing_publisher_starts_with_title() -> None:
+def test_missing_publisher_is_said_not_left_as_a_gap() -> None:
     doc = replace(seed_document(), publisher="")
     assert cite_refworld(doc, SEED_ACCESSED).startswith(
-        "Putin and Rahmon agree to bolster Tajik-Afghan border security, 27 February 2017, "
+        "Publisher not stated, Putin and Rahmon agree to bolster Tajik-Afghan border security, "
+        "27 February 2017, "
     )
+    authored = replace(doc, authors=["McAdam, Jane"])
+    assert cite_refworld(authored, SEED_ACCESSED).startswith(
+        "McAdam, Jane, Putin and Rahmon agree to bolster Tajik-Afghan border security, "
+        "publisher not stated, 27 February 2017, "
+    )
+    # machine formats leave the field out: no invented publisher for a reference manager
+    assert "not stated" not in cite_bibtex(doc, SEED_ACCESSED)
+    assert "not stated" not in cite_ris(doc, SEED_ACCESSED)
+    assert "publisher" not in csl_item(doc, SEED_ACCESSED)
 
 
-def test_missing_date_is_left_out_not_invented() -> None:
+def test_missing_date_is_said_not_invented() -> None:
     doc = replace(seed_document(), publication_date=None)
     assert cite_refworld(doc, SEED_ACCESSED) == (
         "Radio Free Europe/Radio Liberty, Putin and Rahmon agree to bolster Tajik-Afghan border "
-        f"security, available at: {SEED_URL} [accessed 19 May 2023]"
+        f"security, no date, available at: {SEED_URL} [accessed 19 May 2023]"
     )
     bibtex = parse_bibtex(cite_bibtex(doc, SEED_ACCESSED))
     assert not {"year", "month", "date"} & bibtex.keys()
     ris = rispy.loads(cite_ris(doc, SEED_ACCESSED))[0]
     assert "year" not in ris and "date" not in ris
     assert "issued" not in csl_item(doc, SEED_ACCESSED)
+    assert "no date" not in cite_bibtex(doc, SEED_ACCESSED)
 
 
 def test_missing_title_keeps_the_rest() -> None:
@@ -430,6 +441,7 @@ def test_csl_json_seed_item() -> None:
         "id": doc.docid,
         "type": "article-newspaper",
         "title": doc.title,
+        "author": [{"literal": doc.publisher}],
         "publisher": doc.publisher,
         "container-title": doc.publisher,
         "issued": {"date-parts": [[2017, 2, 27]]},
@@ -468,6 +480,8 @@ def test_csl_names_split_only_clear_persons(name: str, expected: dict[str, str])
     ("document_type", "csl_type"),
     [
         ("News", "article-newspaper"),
+        ("Blog post", "post-weblog"),
+        ("News blog", "post-weblog"),
         ("Country Reports", "report"),
         ("Case Law", "legal_case"),
         ("Legislation", "legislation"),
@@ -495,6 +509,25 @@ def test_csl_renders_with_citeproc(document_type: str, title: str) -> None:
     assert "Human Rights Watch" in rendered
     assert "2017" in rendered
     assert SEED_URL in rendered
+
+
+@pytest.mark.parametrize("document_type", ["News", "Blog", "Country Reports", "Manuals", ""])
+def test_a_publisher_without_authors_is_the_corporate_author(document_type: str) -> None:
+    doc = replace(seed_document(), document_type=document_type, authors=[])
+    item = csl_item(doc, SEED_ACCESSED)
+    assert item["author"] == [{"literal": doc.publisher}]
+    rendered = render_csl(item)
+    assert rendered.count(doc.title) == 1, rendered  # not printed in the author's place too
+    assert rendered.startswith(f"{doc.publisher} (2017)"), rendered
+
+
+def test_the_seed_renders_as_a_news_item() -> None:
+    rendered = render_csl(csl_item(seed_document(), SEED_ACCESSED))
+    assert rendered == (
+        "Radio Free Europe/Radio Liberty (2017) ‘Putin and Rahmon agree to bolster Tajik-Afghan "
+        "border security’, Radio Free Europe/Radio Liberty, 27 February. Available at: "
+        f"{SEED_URL} (Accessed: 19 May 2023)."
+    )
 
 
 def test_citeproc_html_does_not_escape_markup() -> None:

@@ -256,3 +256,16 @@ def test_an_archive_from_before_the_change_log_is_upgraded_in_place(tmp_path: Pa
         assert archive.index.position == archive.store.last_position() == 4
         assert archive.check().ok and found(archive, "checkpoint2") == 1
         assert sorted(archive.store.run_statuses().values()) == ["finished", "interrupted"]
+
+
+def test_cli_check_notes_an_index_behind_and_a_writer_heals_it(tmp_path: Path) -> None:
+    runner = CliRunner()
+    with Archive(Settings(home=tmp_path)) as archive:
+        archive.add_documents([doc(1)], OPTIONS)
+        stored_behind_the_index(archive, [doc(2), doc(3)])
+    result = runner.invoke(app, ["--archive", str(tmp_path), "check"])
+    assert result.exit_code == 1
+    assert "the index is 2 store changes behind" in " ".join(result.output.split())
+    result = runner.invoke(app, ["--archive", str(tmp_path), "check", "--repair"])
+    assert result.exit_code == 0 and "store and index agree" in result.output
+    assert "behind" not in result.output

@@ -25,6 +25,8 @@ from sourcebook.ids import make_docid
 from sourcebook.model import Document
 
 __all__ = [
+    "NO_DATE",
+    "NO_PUBLISHER",
     "STYLES",
     "access_date",
     "citation_url",
@@ -39,6 +41,11 @@ __all__ = [
 ]
 
 STYLES: tuple[str, ...] = ("refworld", "bibtex", "ris", "csl-json")
+
+#: What the Refworld line, hit lists and record pages say where the record has no publisher or
+#: no publication date (machine formats, BibTeX, RIS and CSL-JSON, leave the field out instead).
+NO_PUBLISHER = "publisher not stated"
+NO_DATE = "no date"
 
 # English names whatever the process locale, as in Refworld's own lines (strftime("%B") is not).
 _MONTHS = (
@@ -58,10 +65,11 @@ _MONTHS = (
 # BibTeX's predefined month macros: styles localise and abbreviate them, a number they cannot.
 _BIBTEX_MONTHS = tuple(name[:3].lower() for name in _MONTHS)
 
-Kind = Literal["news", "report", "legal_case", "legislation", "document"]
+Kind = Literal["news", "blog", "report", "legal_case", "legislation", "document"]
 
 _BIBTEX_TYPES: dict[Kind, str] = {
     "news": "article",
+    "blog": "misc",
     "report": "techreport",
     "legal_case": "misc",
     "legislation": "misc",
@@ -75,6 +83,7 @@ _BIBTEX_PUBLISHER_FIELD: dict[str, str] = {
 }
 _RIS_TYPES: dict[Kind, str] = {
     "news": "NEWS",
+    "blog": "BLOG",
     "report": "RPRT",
     "legal_case": "CASE",
     "legislation": "STAT",
@@ -82,6 +91,7 @@ _RIS_TYPES: dict[Kind, str] = {
 }
 _CSL_TYPES: dict[Kind, str] = {
     "news": "article-newspaper",
+    "blog": "post-weblog",
     "report": "report",
     "legal_case": "legal_case",
     "legislation": "legislation",
@@ -180,6 +190,8 @@ def _authors(doc: Document) -> list[str]:
 def _kind(doc: Document) -> Kind:
     """The family of ``document_type``, which is free text ("News", "Country Reports")."""
     label = doc.document_type.lower()
+    if "blog" in label:
+        return "blog"
     if "news" in label:
         return "news"
     if "case law" in label or "court" in label or "judgment" in label or "judgement" in label:
@@ -228,7 +240,8 @@ def cite_refworld(doc: Document, accessed: date | None = None, base_url: str = "
     D Month YYYY]``.
 
     With authors the line starts with them ("; "-joined, as written) and the publisher follows
-    the title. Missing parts are left out with their comma; without a URL there is no
+    the title. An unknown publisher or date is said ("Publisher not stated", "no date") rather
+    than left as a silent gap; a missing title is left out; without a URL there is no
     "available at" and no access date.
     """
     authors = _authors(doc)
@@ -237,18 +250,22 @@ def cite_refworld(doc: Document, accessed: date | None = None, base_url: str = "
     parts: list[str] = []
     if authors:
         parts.append("; ".join(authors))
-    elif publisher:
-        parts.append(publisher)
+    else:
+        parts.append(publisher or NO_PUBLISHER.capitalize())
     if title:
         parts.append(title)
-    if authors and publisher:
-        parts.append(publisher)
+    if authors:
+        parts.append(publisher or NO_PUBLISHER)
     if doc.publication_date is not None:
         parts.append(format_day_month_year(doc.publication_date))
+    else:
+        parts.append(NO_DATE)
     url = citation_url(doc, base_url)
     if url:
         when = format_day_month_year(access_date(doc, accessed))
         parts.append(f"available at: {url} [accessed {when}]")
+    if not (authors or publisher or title or url or doc.publication_date):
+        return ""  # nothing to cite: no line made only of "not stated"
     return ", ".join(parts)
 
 
@@ -374,12 +391,16 @@ def csl_item(doc: Document, accessed: date | None = None, base_url: str = "") ->
     if title:
         item["title"] = title
     authors = _authors(doc)
+    publisher = _clean(doc.publisher)
     if authors:
         item["author"] = [_csl_name(name) for name in authors]
-    publisher = _clean(doc.publisher)
+    elif publisher:
+        # The body that put it out is its author (a corporate author): without one, styles
+        # put the title in the author's place and then print it a second time.
+        item["author"] = [{"literal": publisher}]
     if publisher:
         item["publisher"] = publisher
-        if kind == "news":
+        if kind in ("news", "blog"):
             # Styles print a newspaper article's outlet from container-title, not publisher.
             item["container-title"] = publisher
     if doc.publication_date is not None:

@@ -1,42 +1,48 @@
 """The command line. It parses arguments, calls the services and shows results; nothing more.
 
-Exit codes: 0 success; 1 when some inputs failed (ingest, import) or a check found drift;
-2 for a usage error or a bad query; 3 for a missing document; 4 when another writer holds the
-archive; 130 (Ctrl+C) and 143 (SIGTERM) when an ingest was stopped (what it stored is kept).
+Exit codes: 0 success; 1 when some inputs failed (ingest, import) or a check found drift, or
+the output was closed early (``| head``); 2 for a usage error, a bad query, a missing, unusable
+or read-only archive, a file that cannot be written; 3 for a missing document; 4 when another
+writer holds the archive; 130 after Ctrl+C, 143 after SIGTERM (an ingest keeps what it stored).
+Whatever goes wrong, the user sees one line, never a traceback.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 from rich.table import Table
-from rich.text import Text
 
 from sourcebook import __version__
 from sourcebook.api.schemas import result_to_json
+from sourcebook.cite import NO_DATE, NO_PUBLISHER
+from sourcebook.cli_progress import JobProgress, Unit
 from sourcebook.config import Settings
-from sourcebook.errors import Conflict, NotFound, QuerySyntaxError, SourcebookError
+from sourcebook.errors import (
+    AccessDenied,
+    ArchiveOutdated,
+    Conflict,
+    NotFound,
+    QuerySyntaxError,
+    SourcebookError,
+)
 from sourcebook.ingest_run import StopSignals
-from sourcebook.model import Document, SearchResult
+from sourcebook.model import Document, PassageHit, SearchResult
+from sourcebook.search.highlight import snippet_segments
 from sourcebook.search.request import SORTS, SearchRequest
 from sourcebook.services import Archive, IngestOptions, IngestReport, document_to_json
 
@@ -58,17 +64,46 @@ state = State()
 
 
 def _settings() -> Settings:
-    if state.archive_dir is not None:
-        return Settings(home=state.archive_dir)
-    return Settings()
+    try:
+        if state.archive_dir is not None:
+            return Settings(home=state.archive_dir)
+        return Settings()
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        name = ".".join(str(part) for part in problem["loc"])
+        _fail(f"setting SOURCEBOOK_{name.upper()}: {problem['msg']}")
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    """One line on standard error, then exit: the user never sees a traceback."""
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+    raise typer.Exit(code)
 
 
 def _open(settings: Settings | None = None) -> Archive:
+    """The archive for a command that writes: created when missing."""
     try:
         return Archive(settings or _settings())
     except SourcebookError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
+        _fail(str(exc))
+
+
+def _read(settings: Settings | None = None) -> Archive:
+    """The archive for a command that only reads: it must exist, and is opened read-only
+    (so an archive the user may only read works, and a mistyped --archive creates nothing)."""
+    settings = settings or _settings()
+    try:
+        return Archive(settings, read_only=True)
+    except ArchiveOutdated as outdated:
+        # Made by an older version: a writer upgrades it once (migrations, index rebuild).
+        try:
+            return Archive(settings)
+        except AccessDenied as exc:
+            _fail(f"{outdated}, and {exc}")
+        except SourcebookError as exc:
+            _fail(str(exc))
+    except SourcebookError as exc:
+        _fail(str(exc))
 
 
 def _version(value: bool) -> None:
@@ -84,7 +119,8 @@ def main_options(
         typer.Option(
             "--archive",
             "-a",
-            help="Archive directory (default: $SOURCEBOOK_HOME or ~/.sourcebook).",
+            help="Archive directory (default: $SOURCEBOOK_HOME or ~/.sourcebook). Commands "
+            "that only read never create it.",
             envvar=None,
         ),
     ] = None,
@@ -102,18 +138,26 @@ def main_options(
     )
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TextColumn("{task.fields[docs]:,} docs"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
-        disable=not err.is_terminal,
+def _interrupted(n: int, code: int = 130) -> NoReturn:
+    """Ctrl+C (or SIGTERM) during a long job: say what was kept, exit 130 (the shell's code
+    for SIGINT; 143 for SIGTERM)."""
+    err.print(
+        f"[yellow]interrupted[/yellow]; {n:,} {'document' if n == 1 else 'documents'} kept",
+        soft_wrap=True,
     )
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _job(label: str, total: int | None, unit: Unit = "documents") -> Iterator[JobProgress]:
+    """Progress of a long job (a bar on a terminal, else a line every few seconds); Ctrl+C
+    ends it with :func:`_interrupted`."""
+    job = JobProgress(label, total, unit, err)
+    try:
+        with job:
+            yield job
+    except KeyboardInterrupt:
+        _interrupted(job.documents)
 
 
 def _print_report(report: IngestReport, quiet: bool) -> None:
@@ -140,6 +184,13 @@ def _print_report(report: IngestReport, quiet: bool) -> None:
             console.print(f"           [red]↳[/red] {escape(message)}")
         if len(outcome.errors) > 20:
             console.print(f"           … and {len(outcome.errors) - 20} more errors")
+    for warning in report.warnings[:20]:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    if report.skipped_files:
+        console.print(
+            f"[dim]{len(report.skipped_files)} files passed over (housekeeping, manifests, "
+            ".sourcebookignore; `ingest --dry-run` lists them)[/dim]"
+        )
     docs = report.documents
     rate = docs / report.seconds if report.seconds else 0.0
     console.print(
@@ -151,7 +202,7 @@ def _print_report(report: IngestReport, quiet: bool) -> None:
 
 
 def _refused(exc: Conflict) -> typer.Exit:
-    err.print(f"[red]refused:[/red] {escape(str(exc))}")
+    err.print(f"[red]refused:[/red] {escape(str(exc))}", soft_wrap=True)
     return typer.Exit(4)
 
 
@@ -161,25 +212,24 @@ def _run_ingest(paths: list[Path], options: IngestOptions, quiet: bool, import_m
         from sourcebook.services import iter_input_files
 
         total_bytes = sum(
-            p.stat().st_size for p in iter_input_files(paths, options.include_hidden) if p.is_file()
+            p.stat().st_size
+            for p in iter_input_files(paths, options.include_hidden, options.skip_housekeeping)
+            if p.is_file()
         )
-        with _progress() as progress:
-            task = progress.add_task("ingest", total=total_bytes or None, docs=0)
-
-            def advance(nbytes: int, docs: int) -> None:
-                progress.update(task, advance=nbytes, docs=docs)
-
+        with (
+            StopSignals() as stop,
+            _job("import" if import_mode else "ingest", total_bytes, "bytes") as job,
+        ):
             try:
                 if import_mode:
-                    report = archive.import_jsonl(paths, progress=advance, stop=stop)
+                    report = archive.import_jsonl(paths, progress=job.advance, stop=stop)
                 else:
-                    report = archive.ingest(paths, options, progress=advance, stop=stop)
+                    report = archive.ingest(paths, options, progress=job.advance, stop=stop)
             except Conflict as exc:
                 raise _refused(exc) from exc
     _print_report(report, quiet)
-    if report.status == "interrupted":
-        err.print(f"[yellow]interrupted[/yellow]; {report.documents:,} documents kept")
-        raise typer.Exit(128 + (stop.signum or 2))
+    if report.status == "interrupted":  # Ctrl+C or SIGTERM: the run stopped cleanly
+        _interrupted(report.documents, 128 + (stop.signum or signal.SIGINT))
     if report.failed_files:
         raise typer.Exit(1)
 
@@ -201,17 +251,83 @@ def ingest(
         typer.Option("--no-enrich", help="Skip countries, places and near-duplicate grouping."),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="List only failed files.")] = False,
+    metadata: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--metadata",
+            exists=True,
+            dir_okay=False,
+            help="A metadata manifest (JSONL or CSV) describing the files; repeatable. "
+            "metadata.jsonl / metadata.csv in the folders walked are read anyway.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="List what would become a document (parser, manifest fields) and what is "
+            "skipped, writing nothing.",
+        ),
+    ] = False,
+    keep_housekeeping: Annotated[
+        bool,
+        typer.Option(
+            "--keep-housekeeping",
+            help="Ingest README, PROVENANCE, LICENSE, *.dtd, *.csv... files found in folders too.",
+        ),
+    ] = False,
 ) -> None:
     """Add or update documents from files: Refworld records, HTML, PDF, text/Markdown, JSONL,
-    RSS/Atom feeds and Reuters SGML. Idempotent: unchanged documents are left alone, changed
-    ones get a new revision. Exits 1 when any input failed."""
+    RSS/Atom feeds and Reuters SGML. Folder walks skip housekeeping files and what a
+    .sourcebookignore excludes; metadata manifests give the files their publisher, date, URL...
+    Idempotent: unchanged documents are left alone, changed ones get a new revision. Exits 1
+    when any input failed."""
     options = IngestOptions(
         collection=collection,
         parser=parser,
         detect_language=not no_language,
         enrich=not no_enrich,
+        skip_housekeeping=not keep_housekeeping,
+        metadata=list(metadata or []),
     )
+    if dry_run:
+        _print_dry_run(paths, options)
+        return
     _run_ingest(paths, options, quiet, import_mode=False)
+
+
+def _print_dry_run(paths: list[Path], options: IngestOptions) -> None:
+    from sourcebook.ingest.inputs import plan_inputs, preview_inputs
+    from sourcebook.ingest.registry import ParserRegistry
+
+    plan = plan_inputs(paths, options)
+    planned = preview_inputs(plan, ParserRegistry.from_entry_points(), options.parser)
+
+    def line(text: str) -> None:  # one line per entry, never wrapped (so it can be grepped)
+        console.print(text, soft_wrap=True)
+
+    for item in planned:
+        if item.problem:
+            line(f"[red]{'no parser':>10}[/red] {escape(str(item.path))}")
+            line(f"           [red]↳[/red] {escape(item.problem)}")
+            continue
+        line(f"[green]{item.parser:>10}[/green] {escape(str(item.path))}")
+        if item.fields:
+            shown = "; ".join(
+                f"{name}: {'; '.join(v) if isinstance(v, list) else v}"
+                for name, v in item.fields.items()
+            )
+            line(f"           [dim]{escape(shown)} ({escape(item.manifest_row)})[/dim]")
+    for skipped in plan.skipped:
+        reason = escape(skipped.reason)
+        line(f"[yellow]{'skipped':>10}[/yellow] {escape(str(skipped.path))} [dim]({reason})[/dim]")
+    for warning in plan.warnings:
+        line(f"[yellow]warning:[/yellow] {escape(warning)}")
+    documents = sum(1 for item in planned if not item.problem)
+    console.print(
+        f"[bold]{documents} files would be ingested[/bold], {len(plan.skipped)} skipped, "
+        f"{len(planned) - documents} without a parser (dry run: nothing written)"
+    )
 
 
 @app.command("import")
@@ -235,6 +351,16 @@ def _parse_date(value: str | None, name: str) -> date | None:
         raise typer.Exit(2) from exc
 
 
+def _snippet_markup(passage: PassageHit) -> str:
+    """The part of a passage around its first match (as the web page shows it), matched words
+    in bold; the text is escaped, so brackets in a document are never read as markup."""
+    segments = snippet_segments(passage.text, [(h.start, h.end) for h in passage.highlights])
+    return "".join(
+        f"[bold yellow]{escape(piece)}[/bold yellow]" if match else escape(piece)
+        for piece, match in segments
+    )
+
+
 def _print_hits(result: SearchResult) -> None:
     start = (result.page - 1) * result.page_size
     console.print(
@@ -249,8 +375,8 @@ def _print_hits(result: SearchResult) -> None:
         meta = " · ".join(
             x
             for x in (
-                hit.publisher,
-                hit.publication_date.isoformat() if hit.publication_date else "",
+                hit.publisher or NO_PUBLISHER,
+                hit.publication_date.isoformat() if hit.publication_date else NO_DATE,
                 ", ".join(hit.countries),
                 hit.language,
             )
@@ -262,15 +388,9 @@ def _print_hits(result: SearchResult) -> None:
         if meta:
             console.print(f"   [dim]{escape(meta)}[/dim]")
         for passage in hit.passages:
-            text = Text("   ")
-            snippet = passage.text if len(passage.text) <= 400 else passage.text[:400] + "…"
-            body = Text(snippet)
-            for h in passage.highlights:
-                if h.start < len(snippet):
-                    body.stylize("bold yellow", h.start, min(h.end, len(snippet)))
-            text.append_text(body)
-            text.append(f"  [{passage.start}:{passage.end}]", style="dim")
-            console.print(text)
+            console.print(
+                f"   {_snippet_markup(passage)}  [dim]\\[{passage.start}:{passage.end}][/dim]"
+            )
     if result.facets:
         console.print()
         for name, values in result.facets.items():
@@ -337,7 +457,7 @@ def search(
     settings = _settings()
     if hybrid is not None:
         settings = settings.model_copy(update={"hybrid": hybrid})
-    archive = _open(settings)
+    archive = _read(settings)
     with archive:
         try:
             result = archive.search(request)
@@ -364,11 +484,13 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print every field as JSON.")] = False,
 ) -> None:
     """Show one record, laid out like a Refworld record."""
-    archive = _open()
+    archive = _read()
     with archive:
         doc = _get(archive, docid)
     if as_json:
-        sys.stdout.write(json.dumps(document_to_json(doc), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps(document_to_json(doc, public=False), ensure_ascii=False, indent=2) + "\n"
+        )
         return
     derived = set(doc.derived)
 
@@ -380,9 +502,13 @@ def show(
     label("Last Updated:", doc.last_updated.isoformat() if doc.last_updated else "", "last_updated")
     console.print(f"\n[bold]{escape(doc.title or '(untitled)')}[/bold]\n")
     label("Docid", doc.docid)
-    label("Publisher", doc.publisher)
+    label("Publisher", doc.publisher or "not stated")
     label("Author", "; ".join(doc.authors))
-    label("Publication Date", doc.publication_date.isoformat() if doc.publication_date else "")
+    label(
+        "Publication Date",
+        doc.publication_date.isoformat() if doc.publication_date else "not stated",
+        "publication_date",
+    )
     label("Document type", doc.document_type)
     label("Countries", ", ".join(doc.countries), "countries")
     label("Language", doc.language, "language")
@@ -424,7 +550,7 @@ def cite_cmd(
 ) -> None:
     """Print a citation of one record."""
     when = _parse_date(accessed, "--accessed")
-    archive = _open()
+    archive = _read()
     with archive:
         doc = _get(archive, docid)
         from sourcebook import cite
@@ -449,13 +575,17 @@ def export(
     if fmt != "jsonl":
         err.print(f"[red]error:[/red] unknown format {fmt!r}; only jsonl is supported")
         raise typer.Exit(2)
-    archive = _open()
+    archive = _read()
     with archive:
         if output is None:
-            n = archive.export_jsonl(sys.stdout)
+            n = archive.export_jsonl(sys.stdout, public=False)
         else:
-            with output.open("w", encoding="utf-8") as fh:
-                n = archive.export_jsonl(fh)
+            try:
+                fh = output.open("w", encoding="utf-8")
+            except OSError as exc:
+                _fail(f"cannot write {output}: {exc.strerror or exc}")
+            with fh:
+                n = archive.export_jsonl(fh, public=False)
     err.print(f"exported {n:,} documents")
 
 
@@ -464,7 +594,7 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Counts: documents, passages, revisions, languages, collections, countries, publishers."""
-    archive = _open()
+    archive = _read()
     with archive:
         figures = archive.stats()
     if as_json:
@@ -521,14 +651,9 @@ def enrich(
 def _enrich_entities(archive: Archive, batch: int, limit: int) -> None:
     pending = archive.pending_entities()
     total = min(pending, limit) if limit else pending
-    with _progress() as progress:
-        task = progress.add_task("entities", total=total, docs=0)
-        started = time.perf_counter()
-        done = archive.enrich_entities(
-            batch_size=batch,
-            limit=limit,
-            progress=lambda k, n: progress.update(task, advance=k, docs=n),
-        )
+    started = time.perf_counter()
+    with _job("entities", total) as job:
+        done = archive.enrich_entities(batch_size=batch, limit=limit, progress=job.advance)
     seconds = time.perf_counter() - started
     rate = done / seconds if seconds else 0.0
     console.print(
@@ -540,31 +665,11 @@ def _enrich_entities(archive: Archive, batch: int, limit: int) -> None:
 def _enrich_embeddings(archive: Archive, chunk: int, limit: int) -> None:
     status = archive.embedding_status()
     total = min(status.pending, limit) if limit else status.pending
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("docs"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=False,
-        disable=not err.is_terminal,
-    )
     try:
-        with progress:
-            task = progress.add_task("embeddings", total=total)
-            report = archive.enrich_embeddings(
-                chunk=chunk,
-                limit=limit,
-                progress=lambda k, _n: progress.update(task, advance=k),
-            )
-    except KeyboardInterrupt:
-        err.print(
-            "[yellow]stopped[/yellow]: the vectors saved so far are kept; run the command "
-            "again to embed the rest"
-        )
-        raise typer.Exit(130) from None
+        # Vectors are saved in chunks and progress is reported per save, so the count that
+        # Ctrl+C reports is what is kept; the next run embeds the rest.
+        with _job("embeddings", total) as job:
+            report = archive.enrich_embeddings(chunk=chunk, limit=limit, progress=job.advance)
     except SourcebookError as exc:  # the extra is missing, another job is running...
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
@@ -583,10 +688,9 @@ def reindex() -> None:
     archive = _open()
     with archive:
         total = archive.store.count()
-        with _progress() as progress:
-            task = progress.add_task("reindex", total=total, docs=0)
+        with _job("reindex", total) as job:
             try:
-                n = archive.reindex(lambda k, done: progress.update(task, advance=k, docs=done))
+                n = archive.reindex(job.advance)
             except Conflict as exc:
                 raise _refused(exc) from exc
     console.print(f"reindexed {n:,} documents")
@@ -597,12 +701,19 @@ def check(
     repair: Annotated[bool, typer.Option("--repair", help="Fix the drift found.")] = False,
 ) -> None:
     """Compare the store and the index; report (and with --repair fix) any drift."""
-    archive = _open()
+    archive = _open() if repair else _read()  # opened for writing, the index first catches up
     with archive:
         try:
             report = archive.check(repair=repair)
         except Conflict as exc:
             raise _refused(exc) from exc
+        behind = archive.index_behind()
+    if behind:
+        console.print(
+            f"[yellow]note[/yellow]: the index is {behind:,} store changes behind (a write was "
+            "cut short); the next command that writes replays them first, "
+            "[bold]sourcebook check --repair[/bold] too"
+        )
     console.print(
         f"store: {report.store_documents:,} documents; index: {report.index_documents:,} entries"
     )
@@ -638,12 +749,12 @@ def delete(
     many documents match and asks first (unless --yes)."""
     wanted = list(docids or [])
     if not wanted and query is None:
-        err.print("[red]error:[/red] name docids, or give --query")
-        raise typer.Exit(2)
+        _fail("name docids, or give --query")
     if query is not None and not query.strip() and not everything:
-        err.print("[red]error:[/red] an empty --query matches every document; add --everything")
-        raise typer.Exit(2)
-    archive = _open()
+        _fail("an empty --query matches every document; add --everything")
+    settings = _settings()
+    _read(settings).close()  # it must exist: a mistyped --archive creates nothing
+    archive = _open(settings)
     with archive:
         if query is not None:
             try:
@@ -671,7 +782,11 @@ def delete(
 @app.command()
 def serve(
     host: Annotated[
-        str, typer.Option(help="Address to listen on; 127.0.0.1 serves this machine only.")
+        str,
+        typer.Option(
+            help="Address to listen on; 127.0.0.1 serves this machine only, another address "
+            "needs SOURCEBOOK_ALLOWED_HOSTS.",
+        ),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     reload: Annotated[
@@ -688,22 +803,30 @@ def serve(
     import uvicorn
 
     settings = _settings()
+    from sourcebook.web.access import allowed_hosts_for
+
+    hosts = allowed_hosts_for(settings, host)  # ConfigError: a public address without names
     console.print(
         f"serving [bold]{escape(str(settings.home))}[/bold] at http://{host}:{port}/"
         " (Ctrl+C to stop)"
     )
+    if not settings.admin_email:
+        console.print("[dim]OAI-PMH: no SOURCEBOOK_ADMIN_EMAIL; Identify names none[/dim]")
+    if settings.token() is None:
+        console.print("[dim]writes: from this machine only (no SOURCEBOOK_WRITE_TOKEN)[/dim]")
     options: dict[str, Any] = {"host": host, "port": port, "server_header": False}
+    from sourcebook.memory_limit import apply_memory_ceiling
+
+    apply_memory_ceiling(settings.serve_memory_mb)  # before the archive is opened
     if reload:
         # A reloading server imports the app in a child process: pass the archive by name.
         os.environ["SOURCEBOOK_HOME"] = str(settings.home)
+        os.environ["SOURCEBOOK_LISTEN_HOST"] = host
         uvicorn.run("sourcebook.web.app:app_from_environment", factory=True, reload=True, **options)
         return
-    from sourcebook.web.app import LOOPBACK_HOSTS, create_app
+    from sourcebook.web.app import create_app
 
-    # On a loopback address only loopback names are answered (no DNS rebinding); on another
-    # address the server cannot know its names, so a proxy in front must check them.
-    hosts = list(LOOPBACK_HOSTS) if host in LOOPBACK_HOSTS else None
-    uvicorn.run(create_app(settings, allowed_hosts=hosts), **options)
+    uvicorn.run(create_app(settings, allowed_hosts=hosts, listen_host=host), **options)
 
 
 eval_app = typer.Typer(help="Evaluate search quality on test collections.", no_args_is_help=True)
@@ -745,8 +868,22 @@ def eval_retrieval(
 
 
 def main() -> None:
+    """The ``sourcebook`` program: whatever goes wrong, one line and an exit code."""
     try:
         app()
     except SourcebookError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        sys.exit(2)
+    except BrokenPipeError:
+        # The reader went away (`sourcebook export | head -1`): stop quietly with 1, as click
+        # does when it sees this first.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/yellow]")
+        sys.exit(130)
+    except OSError as exc:  # a file that cannot be read or written, a full disk...
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"[red]error:[/red] {escape(where + (exc.strerror or str(exc)))}")
         sys.exit(2)

@@ -6,11 +6,12 @@ Every field is documented in ``docs/configuration.md`` (a test checks this).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from sourcebook.errors import ConfigError
 from sourcebook.search.fusion import DEFAULT_FUSION, Fusion
 
 
@@ -38,6 +39,67 @@ class Settings(BaseSettings):
     max_query_chars: int = Field(
         default=2_000,
         description="Longest search query accepted.",
+    )
+    query_max_slop: int = Field(
+        default=100,
+        ge=0,
+        le=100,
+        description='Largest proximity N in "a b"~N (at most 100).',
+    )
+    query_max_phrase_words: int = Field(
+        default=64,
+        ge=1,
+        description="Most words in one quoted phrase.",
+    )
+    query_max_phrase_repeats: int = Field(
+        default=4,
+        ge=0,
+        description='Most repeated words in a phrase with ~N ("a b a"~5 repeats one); each '
+        "repeat doubles the memory Tantivy's proximity matching needs.",
+    )
+    query_max_wildcards: int = Field(
+        default=10,
+        ge=0,
+        description="Most words with * or ? in one query.",
+    )
+    query_max_wildcard_chars: int = Field(
+        default=4,
+        ge=1,
+        description="Most * and ? characters in one word.",
+    )
+    query_max_wildcard_terms: int = Field(
+        default=20_000,
+        ge=1,
+        description="Most index terms the wildcards of one query may match (counted in the term "
+        "dictionary before the query runs).",
+    )
+    query_max_clauses: int = Field(
+        default=2_000,
+        ge=1,
+        description="Most index clauses one query may compile to (each word counts once per "
+        "language of the archive and per text field).",
+    )
+    query_max_depth: int = Field(
+        default=20,
+        ge=1,
+        description="Deepest nesting of groups and operators in a query.",
+    )
+    search_timeout_seconds: float = Field(
+        default=5.0,
+        ge=0.0,
+        description='Time budget of one search: past it the search is refused with "this search '
+        'took too long: narrow it" (0 = no budget).',
+    )
+    search_overdue_max: int = Field(
+        default=2,
+        ge=1,
+        description="Searches past their budget that may still be running in the background; "
+        "while that many are, new searches are refused at once.",
+    )
+    serve_memory_mb: int = Field(
+        default=1536,
+        ge=0,
+        description="Memory ceiling of `sourcebook serve` (RLIMIT_DATA, megabytes; 0 = none).",
     )
     index_heap_bytes: int = Field(
         default=128_000_000,
@@ -114,6 +176,58 @@ class Settings(BaseSettings):
         gt=0,
         description="k of reciprocal rank fusion (when hybrid_fusion is rrf).",
     )
+
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names the web server answers to (comma-separated); required to "
+        "serve on an address other than loopback.",
+    )
+    write_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token that uploads and other writes must carry.",
+    )
+    write_token_file: Path | None = Field(
+        default=None,
+        description="File holding the write token (instead of write_token).",
+    )
+    public_url: str = Field(
+        default="",
+        description="The archive's canonical address (https://coi.example.org), used in "
+        "citations, Atom, OAI-PMH and record links instead of the request's host.",
+    )
+    admin_email: str = Field(
+        default="",
+        description="Administrator's e-mail address that OAI-PMH Identify gives harvesters.",
+    )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("public_url must start with https:// or http://")
+        return value
+
+    def token(self) -> str | None:
+        """The write token (from ``write_token`` or ``write_token_file``), or None when unset."""
+        if self.write_token is not None and self.write_token.get_secret_value().strip():
+            return self.write_token.get_secret_value().strip()
+        if self.write_token_file is not None:
+            try:
+                text = self.write_token_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"cannot read the write token file: {exc}") from exc
+            if not text:
+                raise ConfigError(f"the write token file {self.write_token_file} is empty")
+            return text
+        return None
 
     @property
     def db_path(self) -> Path:

@@ -4,12 +4,14 @@
 
     SourcebookError
      ├── ConfigError            bad settings or archive location
+     │    └── ArchiveOutdated   read-only opening found a store or index to upgrade first
      ├── ParseError             a file or record could not be read (kept on the ingest report)
      │    └── UnsupportedFormat no parser takes this file
      ├── InputTooLarge          an input exceeds a configured bound
      ├── NotFound               no such document, revision or resource
      ├── Conflict               an identifier clash (docid collision, concurrent writer)
-     ├── QuerySyntaxError       a malformed search query (says what and where)
+     ├── QuerySyntaxError       a malformed search query (says what and where), or one past a limit
+ ├── SearchTimeout          a search ran past its time budget (or too many already have)
      ├── AccessDenied           the caller may not read or change this
      └── StorageError           the store or index failed (chains the cause)
 
@@ -26,6 +28,10 @@ class SourcebookError(Exception):
 
 class ConfigError(SourcebookError):
     """The settings or the archive location are unusable."""
+
+
+class ArchiveOutdated(ConfigError):
+    """An archive opened read-only needs migrating or re-indexing, which only a writer does."""
 
 
 class ParseError(SourcebookError):
@@ -65,6 +71,10 @@ class QuerySyntaxError(SourcebookError):
             return self.message
         caret = " " * self.position + "^"
         return f"{self.message} (at character {self.position + 1})\n  {self.query}\n  {caret}"
+
+
+class SearchTimeout(SourcebookError):
+    """A search ran past its time budget, or too many over-budget searches are still running."""
 
 
 class AccessDenied(SourcebookError):

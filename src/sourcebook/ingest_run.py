@@ -168,6 +168,11 @@ def write_batch(archive: Archive, batch: _Batch, run_id: int, options: IngestOpt
             continue
         try:
             kind: ChangeKind
+            if known is not None and not options.replace_existing:
+                raise Conflict(
+                    f"{doc.source_key} already holds a record from another source; "
+                    "send replace=true to replace it"
+                )
             if known is not None:
                 doc.docid = known.docid
                 kind = "updated"

@@ -21,8 +21,17 @@ from sourcebook.countries import resolve_country
 from sourcebook.deletion import DeleteReport
 from sourcebook.enrich.base import Enricher
 from sourcebook.enrich.language import detect_language
-from sourcebook.errors import Conflict, InputTooLarge, NotFound, SourcebookError, StorageError
+from sourcebook.errors import (
+    ArchiveOutdated,
+    Conflict,
+    InputTooLarge,
+    NotFound,
+    SourcebookError,
+    StorageError,
+)
 from sourcebook.index.tantivy_index import SearchIndex
+from sourcebook.ingest.inputs import plan_inputs
+from sourcebook.ingest.manifest import describe_documents
 from sourcebook.ingest.registry import ParserRegistry, Source
 from sourcebook.ingest.report import (
     CheckReport,
@@ -33,6 +42,7 @@ from sourcebook.ingest.report import (
     iter_input_files,
 )
 from sourcebook.ingest_run import IngestRun, StopCheck, Stopped
+from sourcebook.location import prepare_archive_folder
 from sourcebook.model import (
     BadRecord,
     Document,
@@ -91,16 +101,34 @@ class Archive:
         settings: Settings,
         registry: ParserRegistry | None = None,
         embedder: Embedder | None = None,
+        read_only: bool = False,
     ) -> None:
         self.settings = settings
-        settings.home.mkdir(parents=True, exist_ok=True)
-        self.store: Store = SQLiteStore(settings.db_path)
-        self.store.migrate()
-        self.index = SearchIndex(
-            settings.index_path, settings.index_heap_bytes, settings.default_language
-        )
+        #: Opened for reading only: nothing is created, migrated or written (``mode=ro``).
+        self.read_only = read_only
+        prepare_archive_folder(settings.home, settings.db_path, read_only)
+        store = SQLiteStore(settings.db_path, read_only=read_only)
+        self.store: Store = store
+        if read_only and (pending := store.pending_migrations()):
+            store.close()
+            raise ArchiveOutdated(f"the archive at {settings.home} needs migrations {pending}")
+        if not read_only:
+            self.store.migrate()
+        try:
+            self.index = SearchIndex(
+                settings.index_path,
+                settings.index_heap_bytes,
+                settings.default_language,
+                read_only=read_only,
+            )
+        except SourcebookError:
+            store.close()
+            raise
         self.writer = WriterLock(settings.home, settings.writer_wait_seconds)
-        self._catch_up_on_open()  # the index replays what it missed (or is rebuilt)
+        # Only a writer brings the derived index up to date (it replays what the index missed,
+        # or rebuilds it); a read-only archive is read as is, its searches say how far behind.
+        if not read_only:
+            self._catch_up_on_open()
         self._registry = registry
         self._enricher: Enricher | None = None
         self._dedup: DedupIndex | None = None
@@ -154,15 +182,21 @@ class Archive:
         options: IngestOptions,
         progress: ProgressCallback | None,
     ) -> None:
-        for path in iter_input_files(path_list, options.include_hidden):
+        plan = plan_inputs(path_list, options)  # housekeeping skipped, manifests read
+        run.report.skipped_files, run.report.warnings = plan.skipped, plan.warnings
+        for warning in plan.warnings:
+            log.warning("%s", warning)
+        for item in plan.files:
             run.check_stop()
+            path = item.path
             outcome = run.outcome(str(path))
             size = 0
             try:
                 if not path.exists():
                     raise NotFound(f"{path}: no such file or directory")
                 size = path.stat().st_size
-                run.add(self._parse_file(path, options, outcome), options, outcome)
+                parsed = self._parse_file(path, options, outcome)
+                run.add(describe_documents(parsed, item.row), options, outcome)
             except SourcebookError as exc:
                 self._fail(run.run_id, outcome, str(path), str(exc))
             except Exception as exc:  # a parser bug must not abort the batch
@@ -382,11 +416,12 @@ class Archive:
         )
 
     # --- export and import --------------------------------------------------------------
-    def export_jsonl(self, out: IO[str]) -> int:
-        """Write every document as one JSON object per line; returns the count."""
+    def export_jsonl(self, out: IO[str], public: bool = True) -> int:
+        """Write every document as one JSON object per line; returns the count. ``public``:
+        without the server's folders (see ``records.document_to_json``)."""
         n = 0
         for doc in self.store.iter_documents(with_revisions=True):
-            out.write(json.dumps(document_to_json(doc), ensure_ascii=False) + "\n")
+            out.write(json.dumps(document_to_json(doc, public), ensure_ascii=False) + "\n")
             n += 1
         return n
 
@@ -443,6 +478,10 @@ class Archive:
         except (OSError, StorageError) as exc:
             log.warning("the search index cannot catch up with the store: %s", exc)
         return False
+
+    def index_behind(self) -> int:
+        """Store changes the index does not hold yet (0 once a writer has replayed them)."""
+        return index_sync.index_lag(self.store, self.index) or 0
 
     def delete(self, docids: Iterable[str]) -> DeleteReport:
         """Remove documents (passages, revisions) from store and index; docids stay issued and

@@ -390,12 +390,13 @@ def test_uploads_from_other_sites_are_refused(site: Client) -> None:
     ):
         response = site.post("/api/ingest", files=files, headers=headers)
         assert_problem(response, 403, "access-denied")
-    own = {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
+    own = {"Origin": "http://127.0.0.1", "Sec-Fetch-Site": "same-origin"}
     assert site.post("/api/ingest", files=files, headers=own).status_code == 200
 
 
 def test_allowed_hosts_keep_out_other_names(tmp_path: Path) -> None:
-    from sourcebook.web.app import LOOPBACK_HOSTS, create_app
+    from sourcebook.web.access import LOOPBACK_HOSTS
+    from sourcebook.web.app import create_app
 
     config = build_archive(tmp_path / "archive")
     with Client(create_app(config, allowed_hosts=LOOPBACK_HOSTS)) as client:

@@ -27,12 +27,14 @@ from sourcebook.model import Document
 from sourcebook.services import Archive, IngestOptions
 from sourcebook.web.app import create_app
 
-BASE_URL = "http://testserver"
+BASE_URL = "http://127.0.0.1"
 
 
 class Client(AbstractContextManager["Client"]):
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: FastAPI, peer: tuple[str, int] = ("127.0.0.1", 123)) -> None:
+        """``peer``: the address the requests come from (the app sees it as the client)."""
         self.app = app
+        self.peer = peer
         self._stack = ExitStack()
 
     def __enter__(self) -> Client:
@@ -42,7 +44,7 @@ class Client(AbstractContextManager["Client"]):
             portal.wrap_async_context_manager(self.app.router.lifespan_context(self.app))
         )
         self._client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app), base_url=BASE_URL
+            transport=httpx.ASGITransport(app=self.app, client=self.peer), base_url=BASE_URL
         )
         self._stack.callback(portal.call, self._client.aclose)
         return self

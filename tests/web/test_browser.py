@@ -108,7 +108,7 @@ def test_a_passage_link_targets_and_highlights_the_passage(page: Any) -> None:
     page.goto("/search?q=troops")
     link = page.locator(".snippet__link").first
     href = link.get_attribute("href")
-    assert href is not None and href.startswith(f"/record/{SEED}#p-")
+    assert href is not None and href.startswith(f"/record/{SEED}?q=troops#p-")
     link.click()
     page.wait_for_url(f"**{href}")
     ident = href.split("#", 1)[1]
@@ -154,6 +154,33 @@ def test_sort_applies_on_change_and_pages_link(page: Any) -> None:
     assert page.locator(".hits").get_attribute("start") == "11"
 
 
+def test_arrow_keys_on_the_sort_control_do_not_load_a_page(page: Any) -> None:
+    page.goto("/search?q=border")
+    url = page.url
+    page.focus("#sort")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(400)
+    assert page.url == url  # reading the options loads nothing
+    assert page.locator("#sort").input_value() == "oldest"
+    assert page.get_by_role("button", name="Apply").is_visible()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"sort=oldest"))
+    assert page.locator("#sort").input_value() == "oldest"
+
+
+def test_a_query_typed_on_the_home_page_is_ranked_by_relevance(page: Any) -> None:
+    page.goto("/")
+    page.fill("#q", "border security")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"q=border"))
+    assert "sort=newest" not in page.url
+    assert page.locator("#sort option:checked").inner_text().lower().startswith("relevance")
+    feed = page.locator("link[rel=alternate][type='application/atom+xml']")
+    assert feed.count() == 1
+    assert page.get_by_role("link", name=re.compile("Subscribe")).is_visible()
+
+
 def test_query_error_and_keyboard(page: Any) -> None:
     response = page.goto("/search?q=country:TJ%20(border")
     assert response is not None and response.status == 400
@@ -189,5 +216,11 @@ def test_pages_fit_a_phone(browser: Any, server: str) -> None:
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 375, f"{url} scrolls sideways ({width}px)"
             shot(page, name)
+        # the Cite-as box shows the whole line, without scrolling inside it
+        page.goto(f"/record/{SEED}")
+        box = page.locator("#cite-text")
+        hidden = box.evaluate("e => e.scrollHeight - e.clientHeight")
+        assert hidden <= 1, f"the citation box hides {hidden}px of the citation"
+        box.screenshot(path=str(SCREENSHOTS / "mobile-cite.png"))
     finally:
         context.close()

@@ -605,7 +605,7 @@ def test_resumption_survives_changes_and_a_configured_host(
             )
             assert (
                 identify.findtext("o:Identify/o:adminEmail", namespaces=NS)
-                == "postmaster@coi.example.org"
+                == oai.UNKNOWN_ADMIN_EMAIL  # none configured: none made up from the host
             )
             with pytest.raises(IdDoesNotExist):
                 Sickle(url).GetRecord(

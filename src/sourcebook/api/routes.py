@@ -10,7 +10,6 @@ here: FastAPI reads the parameters' annotations, which refer to those settings, 
 import re
 from datetime import date
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from pydantic import BeforeValidator
@@ -33,6 +32,7 @@ from sourcebook.config import Settings
 from sourcebook.errors import AccessDenied, InputTooLarge
 from sourcebook.search.request import SearchRequest
 from sourcebook.services import IngestOptions, document_to_json
+from sourcebook.web.access import check_write, has_token
 from sourcebook.web.runtime import Runtime, get_runtime
 from sourcebook.web.search_params import MAX_PAGE, run_search
 
@@ -79,21 +79,6 @@ def problem(description: str) -> dict[str, Any]:
 
 INVALID: Responses = {422: problem("A parameter is missing or invalid.")}
 NOT_FOUND: Responses = {404: problem("No record has this docid.")}
-
-
-def same_origin(request: Request) -> None:
-    """Refuses a write a browser sends from another site (cross-site request forgery).
-
-    A page elsewhere can make a visitor's browser post a form to this archive, even one served on
-    127.0.0.1; browsers say where such a request comes from (``Sec-Fetch-Site``, ``Origin``).
-    Clients that are not browsers (curl, scripts) send neither and are let through.
-    """
-    site = request.headers.get("sec-fetch-site")
-    if site is not None and site not in ("same-origin", "none"):
-        raise AccessDenied(f"uploads from another site ({site}) are refused")
-    origin = request.headers.get("origin")
-    if origin is not None and urlsplit(origin).netloc != request.headers.get("host", ""):
-        raise AccessDenied(f"uploads from another origin ({origin[:100]}) are refused")
 
 
 def build_router(settings: Settings) -> APIRouter:
@@ -187,13 +172,18 @@ def build_router(settings: Settings) -> APIRouter:
             str,
             Query(
                 max_length=500,
-                description="This archive's public URL, for records with no source URL.",
+                description="This archive's public URL, for records with no source URL "
+                "(default: the archive's SOURCEBOOK_PUBLIC_URL).",
             ),
         ] = "",
     ) -> CitationOut:
         """A citation in one of the styles of docs/citations.md."""
         text = await runtime.read(
-            runtime.archive.cite, docid, style, accessed=accessed, base_url=base_url
+            runtime.archive.cite,
+            docid,
+            style,
+            accessed=accessed,
+            base_url=base_url or runtime.settings.public_url,
         )
         return CitationOut(docid=docid.strip(), style=style, text=text)
 
@@ -258,13 +248,17 @@ def build_router(settings: Settings) -> APIRouter:
         summary="Add documents by uploading files",
         responses={
             400: problem("The body is not readable multipart/form-data."),
-            403: problem("A browser sent the upload from another site."),
+            403: problem(
+                "The write token is missing or wrong, or (without one) the upload came from "
+                "another machine or, in a browser, from another site."
+            ),
             413: problem("A file (or the whole upload) is over the size limit."),
         },
         tags=["ingest"],
-        dependencies=[Depends(same_origin)],
+        dependencies=[Depends(check_write)],
     )
     async def ingest(
+        request: Request,
         runtime: RuntimeDep,
         files: Annotated[
             list[UploadFile],
@@ -277,6 +271,14 @@ def build_router(settings: Settings) -> APIRouter:
         collection: Annotated[
             str, Form(max_length=200, description="File the documents under this collection.")
         ] = "",
+        replace: Annotated[
+            bool,
+            Form(
+                description="Replace records the archive already holds under the same source "
+                "key (needs the write token). Without it such records are refused, each with "
+                "an error on its file's report."
+            ),
+        ] = False,
     ) -> IngestOut:
         """Ingests the files as `sourcebook ingest` does and returns the report per file: a bad
         file is reported with its errors, never failing the others. Uploads are ingested one
@@ -293,7 +295,11 @@ def build_router(settings: Settings) -> APIRouter:
                     f"{name} is {size:,} bytes; the limit is {limit:,} (SOURCEBOOK_MAX_FILE_BYTES)"
                 )
             uploads.append(Upload(name, upload.file))
-        options = IngestOptions(collection=collection.strip())
+        if replace and not has_token(request):
+            raise AccessDenied(
+                "replace=true needs the archive's write token (SOURCEBOOK_WRITE_TOKEN)"
+            )
+        options = IngestOptions(collection=collection.strip(), replace_existing=replace)
         return await runtime.write(
             ingest_uploads, runtime.archive, runtime.settings.home, uploads, options
         )

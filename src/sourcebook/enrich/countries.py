@@ -28,9 +28,23 @@ How it works:
    * *Turkey the bird*: no Turkey in a document about poultry (turkeys, poultry, broilers,
      Thanksgiving...) unless it also names Ankara, Istanbul or the Turks.
    * *china the porcelain*: "bone China", "fine China" are not the country.
+   * *Acronyms*: a town name of at most five letters in capitals inside mixed-case text ("the
+     OSH inspectors") is an acronym, not Osh; a dateline at the start of a line still counts.
+   * *Capitals that prove nothing*: towns in ``EVIDENCE_WORDS`` ("Man Utd", "Iron Man") and a
+     one-word town in a title-case headline ("Man Charged After Fight") count only with more
+     evidence: the body names the town, or the document names its country some other way. A
+     town opening a sentence (or in a headline) that the story also writes as a common noun
+     ("a man") is no town.
+   * *Seats of government*: "Ottawa", "Bonn" are also institutions of their country (like
+     "Kremlin"); they are places all the same, weighed at least as the institution.
 
 4. **Ambiguous places** ("Hyderabad", "Tripoli", "London", "Valencia") resolve to a country the
-   document already names unambiguously, else to a capital, else to the largest namesake.
+   document already names unambiguously, else to a capital, else to the largest namesake (a
+   country named only by a demonym does not move a capital: "the Canadian embassy in London" is
+   in England, "Pakistani police in Hyderabad" in Pakistan). Before
+   that, a name followed by ", Region" or ", Country" keeps only the senses inside it
+   ("Toronto, Ontario, Canada": Ontario is the province, not Ontario, California), and a region
+   right after a city of its country resolves inside it ("London, Ontario").
 5. **Salience**: each mention weighs by where it is (a dateline decides on its own; title and
    lead paragraph 1.5; the rest of the body decays from 1 to 0.3 towards the end) and what it is
    (a country name 1, "U.S."/"UK" as adjectives 0.3, a demonym 0.6, a capital 0.5 in the body but
@@ -47,10 +61,17 @@ How it works:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from sourcebook.enrich.gazetteer import Gazetteer, NameMatch, Sense, gazetteer
+from sourcebook.enrich.gazetteer import (
+    ABBREVIATION,
+    Gazetteer,
+    NameMatch,
+    Sense,
+    gazetteer,
+    normalise,
+)
 from sourcebook.model import Document
 
 __all__ = [
@@ -123,9 +144,18 @@ COMMON_WORDS = _word_set(
     "swindon"
 )
 
+#: Towns whose name is mostly something else in English text ("Man Utd", "Iron Man", "Batman",
+#: "Nigel"): they count only where the document names their country some other way.
+EVIDENCE_WORDS = _word_set("man batman nigel vaughan")
+
+#: A town name written in capitals inside ordinary text, at most this long, is an acronym.
+ACRONYM_MAX_CHARS = 5
+
 ARTICLES = frozenset(
     ["a", "an", "the", "this", "that", "our", "my", "his", "her", "its", "their", "your"]
 )
+
+_ARTICLE_PATTERN = "|".join(sorted(ARTICLES))
 
 _POULTRY = re.compile(
     r"\b(?:turkeys|poultry|broilers?|thanksgiving|roast|gobblers?|hens|drumsticks?|chickens?|"
@@ -226,6 +256,10 @@ class Dateline:
     place: int  # -1 when the place is a country or unknown to the gazetteer
     place_start: int
     place_end: int
+    #: The qualifier when it is a region of that country ("TORONTO, Ontario, March 3 -").
+    region_place: int = -1
+    region_start: int = 0
+    region_end: int = 0
 
 
 @dataclass(slots=True)
@@ -236,6 +270,55 @@ class _Context:
     lead_end: int
     length: int
     matches: list[NameMatch] = field(default_factory=list)
+    #: A headline in title case ("Man Charged After Fight"): its capitals prove nothing.
+    title_case: bool = False
+    #: Per match (by index): the countries the names after it narrow it to ("Toronto, Ontario,
+    #: Canada"); absent when nothing follows or nothing narrows.
+    narrowed: dict[int, frozenset[str]] = field(default_factory=dict)
+
+
+_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
+
+
+def _is_title_case(title: str) -> bool:
+    """Whether a headline capitalises its words ("Man Charged After Fight"), not all capitals."""
+    if title.upper() == title:
+        return False
+    long_words: list[str] = [w for w in _WORD.findall(title) if len(w) >= 4]
+    if len(long_words) < 2:
+        return False
+    # "Charged", not "CHICAGO" (a wire headline in capitals with a lower-case tail)
+    capitalised = sum(1 for w in long_words if w[0].isupper() and not w.isupper())
+    return capitalised >= 0.8 * len(long_words)
+
+
+def _narrowing(text: str, matches: list[NameMatch]) -> dict[int, frozenset[str]]:
+    """Countries each place is narrowed to by the names that follow it after a comma.
+
+    "Toronto, Ontario, Canada": Canada narrows Ontario to the province (not Ontario,
+    California), and Ontario narrows Toronto. Read right to left so a chain narrows in turn.
+    """
+    out: dict[int, frozenset[str]] = {}
+    following: frozenset[str] = frozenset()
+    for i in range(len(matches) - 1, -1, -1):
+        m = matches[i]
+        codes = frozenset(s.country for s in m.senses if s.kind != "block")
+        if following and codes & following:
+            codes = codes & following
+            out[i] = codes
+        glue = text[matches[i - 1].end : m.start] if i else ""
+        # only a location closes the phrase: "London, Ontario." but not "In London, Canada
+        # said ..." (a subject) nor "In London, Canadian officials ..." (a demonym)
+        rest = text[m.end : m.end + 3].lstrip(" \t")
+        locates = (
+            i > 0
+            and glue.strip() == ","
+            and "\n" not in glue
+            and all(s.kind in ("country", "place") for s in m.senses)
+            and (not rest or rest[0] in ",.;:)-\n\u2013\u2014" or i in out)
+        )
+        following = codes if locates else frozenset()
+    return out
 
 
 def parse_dateline(body: str, gaz: Gazetteer | None = None) -> Dateline | None:
@@ -258,8 +341,14 @@ def parse_dateline(body: str, gaz: Gazetteer | None = None) -> Dateline | None:
         else:
             region_countries = _qualifier_countries(gaz, region)
     senses = [s for s in gaz.lookup(place_text) if s.kind != "block"]
-    countries = [s for s in senses if s.kind in ("country", "demonym")]
     places = [s for s in senses if s.kind == "place"]
+    # "OTTAWA", "BONN" also stand for their governments (an institution sense): still places
+    countries = [
+        s
+        for s in senses
+        if s.kind == "country"
+        or (s.kind == "demonym" and not any(p.country == s.country for p in places))
+    ]
     if region_countries:
         in_region = [s for s in places if s.country in region_countries]
         if not in_region and region:
@@ -272,14 +361,30 @@ def parse_dateline(body: str, gaz: Gazetteer | None = None) -> Dateline | None:
         countries = [s for s in countries if s.country in region_countries]
     start = match.start("place")
     end = start + len(place_text)
+    found: Dateline | None = None
     if countries:
-        return Dateline(match.end(), place_text, countries[0].country, -1, start, end)
-    if places:
+        found = Dateline(match.end(), place_text, countries[0].country, -1, start, end)
+    elif places:
         best = max(places, key=lambda s: _place_rank(gaz, s))
-        return Dateline(match.end(), place_text, best.country, best.place, start, end)
-    if len(region_countries) == 1:
-        return Dateline(match.end(), place_text, next(iter(region_countries)), -1, start, end)
-    return None
+        found = Dateline(match.end(), place_text, best.country, best.place, start, end)
+    elif len(region_countries) == 1:
+        found = Dateline(match.end(), place_text, next(iter(region_countries)), -1, start, end)
+    if found is None or not region:
+        return found
+    regions = [
+        s
+        for s in gaz.lookup(region)
+        if s.kind == "place" and s.country == found.country and gaz.places[s.place].kind == "region"
+    ]
+    if not regions:
+        return found
+    region_start = match.start("region")
+    return replace(
+        found,
+        region_place=regions[0].place,
+        region_start=region_start,
+        region_end=region_start + len(region),
+    )
 
 
 def _qualifier_countries(gaz: Gazetteer, region: str) -> set[str]:
@@ -398,23 +503,43 @@ class CountryTagger:
         contexts: list[_Context] = []
         if title:
             contexts.append(
-                _Context(title, "title", title.upper() == title, len(title), len(title))
+                _Context(
+                    title,
+                    "title",
+                    title.upper() == title,
+                    len(title),
+                    len(title),
+                    title_case=_is_title_case(title),
+                )
             )
         dateline = parse_dateline(body, gaz) if body else None
         if body:
             contexts.append(_Context(body, "body", False, _lead_end(body, opts), len(body)))
         for ctx in contexts:
             ctx.matches = gaz.scan(ctx.text)
+            ctx.narrowed = _narrowing(ctx.text, ctx.matches)
+        whole = f"{title}\n{body}"
+        body_names = {normalise(m.surface) for c in contexts if c.zone == "body" for m in c.matches}
         # countries named unambiguously: they settle the ambiguous places
         evidence: set[str] = set()
+        #: countries named only by a demonym ("Canadian officials"): too weak to move a capital
+        demonym_only: set[str] = set()
+        named: set[str] = set()
         if dateline:
             evidence.add(dateline.country)
+            named.add(dateline.country)
         for ctx in contexts:
-            for m in ctx.matches:
-                codes = {s.country for s in m.senses if s.kind != "block"}
-                if len(codes) == 1 and m.surface.lower() not in COMMON_WORDS:
+            for i, m in enumerate(ctx.matches):
+                codes = ctx.narrowed.get(i) or {s.country for s in m.senses if s.kind != "block"}
+                if (
+                    len(codes) == 1
+                    and m.surface.lower() not in COMMON_WORDS
+                    and not self._needs_evidence(ctx, m, body_names)
+                ):
                     evidence |= codes
-        whole = f"{title}\n{body}"
+                    if any(s.kind != "demonym" for s in m.senses):
+                        named |= codes
+        demonym_only = evidence - named
         georgia = self._georgia_country(whole, evidence)
         # the poultry look-up reads the whole text: only when "Turkey" is there at all
         drop_turkey = (
@@ -437,12 +562,32 @@ class CountryTagger:
                     opts.dateline_weight,
                 )
             )
+            if dateline.region_place >= 0:  # a place to list; the dateline already weighed
+                out.append(
+                    GeoMention(
+                        "dateline",
+                        dateline.region_start,
+                        dateline.region_end,
+                        body[dateline.region_start : dateline.region_end],
+                        dateline.country,
+                        "place",
+                        dateline.region_place,
+                        0.0,
+                    )
+                )
         for ctx in contexts:
             previous: GeoMention | None = None
-            for m in ctx.matches:
+            for i, m in enumerate(ctx.matches):
                 if dateline and ctx.zone == "body" and m.start < dateline.end:
                     continue  # the dateline was read above
-                sense = self._resolve(ctx, m, evidence, georgia, drop_turkey)
+                if self._needs_evidence(ctx, m, body_names) and not (
+                    {s.country for s in m.senses} & evidence
+                ):
+                    continue  # "Man Charged After Fight": a capital letter the headline gave
+                if _common_word_here(ctx, m, whole):
+                    continue  # "Man held ..." where the story also writes "a man"
+                m = self._narrow(ctx, i, m, previous)
+                sense = self._resolve(ctx, m, evidence, georgia, drop_turkey, demonym_only)
                 if sense is None:
                     continue
                 located = (
@@ -464,6 +609,54 @@ class CountryTagger:
 
     # -- rules ----------------------------------------------------------------------------------
 
+    @staticmethod
+    def _needs_evidence(ctx: _Context, m: NameMatch, body_names: set[str]) -> bool:
+        """A town that needs more evidence than its name: one of ``EVIDENCE_WORDS``, or one
+        named only in a title-case headline ("Man" in "Man Charged After Fight").
+
+        A headline's capital letters come from its style, so such a town counts only when the
+        body names it too or (checked by the caller) the document otherwise names one of its
+        countries.
+        """
+        if not all(s.kind == "place" for s in m.senses):
+            return False
+        if m.surface.lower() in EVIDENCE_WORDS:
+            return True
+        return (
+            ctx.title_case
+            and " " not in m.surface  # "Milton Keynes" is no headline accident
+            and normalise(m.surface) not in body_names
+        )
+
+    def _narrow(
+        self, ctx: _Context, i: int, m: NameMatch, previous: GeoMention | None
+    ) -> NameMatch:
+        """Keep the senses the neighbours allow: "Toronto, Ontario, Canada", "Toronto, Ontario"."""
+        allowed = ctx.narrowed.get(i)
+        if (
+            allowed is None
+            and previous is not None
+            and previous.kind == "place"
+            and ctx.text[previous.end : m.start].strip() == ","
+        ):
+            # a region after a city of its country: "London, Ontario" is the province
+            gaz = self.gazetteer
+            inside = [
+                s
+                for s in m.senses
+                if s.kind == "place"
+                and s.country == previous.country
+                and gaz.places[s.place].kind == "region"
+            ]
+            if inside:
+                allowed = frozenset({previous.country})
+        if allowed is None:
+            return m
+        kept = tuple(s for s in m.senses if s.country in allowed or s.kind == "block")
+        if not kept or len(kept) == len(m.senses):
+            return m
+        return NameMatch(m.start, m.end, m.surface, kept)
+
     def _georgia_country(self, text: str, evidence: set[str]) -> str:
         if "Georgia" not in text and "GEORGIA" not in text:
             return "GE"
@@ -482,6 +675,7 @@ class CountryTagger:
         evidence: set[str],
         georgia: str,
         drop_turkey: bool,
+        demonym_only: frozenset[str] | set[str] = frozenset(),
     ) -> Sense | None:
         senses = m.senses
         if any(s.kind == "block" for s in senses):
@@ -518,6 +712,16 @@ class CountryTagger:
         )
         if surname_after and not gaz_has_place(following):
             return None  # "Chad Smith", "Vladimir Putin"
+        # "OSH" (occupational safety and health) in ordinary text is an acronym, not Osh
+        if (
+            places_only
+            and m.surface.isupper()
+            and len(m.surface) <= ACRONYM_MAX_CHARS
+            and not caps_context
+            and not _line_start(text, m.start)  # "RENO, Nev., Mach 4 -": a dateline
+            and all(s.case != ABBREVIATION for s in senses)
+        ):
+            return None
         # common words that are also towns
         if (
             places_only
@@ -540,6 +744,16 @@ class CountryTagger:
                 if s.country == georgia:
                     return s
         named = [s for s in senses if s.kind in ("country", "demonym")]
+        # a capital that also stands for its government ("Ottawa", "Bonn") is a place
+        seats = [
+            s
+            for s in senses
+            if s.kind == "place"
+            and any(n.kind == "demonym" and n.country == s.country for n in named)
+        ]
+        if seats and all(n.kind == "demonym" for n in named):
+            named = []
+            senses = tuple(seats)
         if named:
             for s in named:
                 if s.country in evidence:
@@ -547,6 +761,12 @@ class CountryTagger:
             return named[0]
         gaz = self.gazetteer
         in_evidence = [s for s in senses if s.country in evidence]
+        if any(gaz.places[s.place].kind == "capital" for s in senses) and all(
+            s.country in demonym_only for s in in_evidence
+        ):
+            # "the Canadian embassy in London": a demonym does not move a capital to London,
+            # Ontario; "London, Ontario" or "Canada" named would
+            in_evidence = []
         pool = in_evidence or list(senses)
         return max(pool, key=lambda s: _place_rank(gaz, s))
 
@@ -567,6 +787,11 @@ class CountryTagger:
             weight = opts.title_capital_weight if title else opts.capital_weight
         else:
             weight = opts.place_weight
+        if sense.kind == "place" and any(
+            s.kind == "demonym" and s.country == sense.country for s in m.senses
+        ):
+            # "Ottawa", "Bonn": the seat of a government counts at least as its institutions
+            weight = max(weight, opts.demonym_weight)
         if located:
             weight *= opts.located_factor
         if title:
@@ -575,6 +800,34 @@ class CountryTagger:
             return weight * opts.lead_weight
         position = m.start / ctx.length if ctx.length else 0.0
         return weight * (1.0 - (1.0 - opts.tail_factor) * position)
+
+
+def _common_word_here(ctx: _Context, m: NameMatch, whole: str) -> bool:
+    """A town name the document also writes in lower case, capitalised here only by position.
+
+    "Man held after attack" opening a sentence (or in a capitalised headline) of a story that
+    also writes "a man": the capital comes from the position, and the word is a common one.
+    """
+    if not all(s.kind == "place" for s in m.senses) or " " in m.surface:
+        return False
+    text = ctx.text
+    by_position = (
+        ctx.caps or ctx.title_case or _sentence_start(text, m.start) or m.surface.isupper()
+    )
+    if not by_position:
+        return False
+    lower = m.surface.lower()
+    if lower == m.surface:
+        return False
+    # "a man", "the man": a common noun (a lower-cased wire story writes "omaha, april 7")
+    found = re.search(rf"\b(?:{_ARTICLE_PATTERN})\s+{re.escape(lower)}(?![\w-])", whole)
+    return found is not None
+
+
+def _line_start(text: str, start: int) -> bool:
+    """Whether only capitals precede ``start`` on its line ("NORTH MIAMI BEACH, Fla -")."""
+    head = text[text.rfind("\n", 0, start) + 1 : start]
+    return not any(c.islower() for c in head)
 
 
 def gaz_has_place(word: str) -> bool:

@@ -62,6 +62,7 @@ _TITLES = re.compile(
 _POSSESSIVE = re.compile(r"(?:'s|\u2019s|'|\u2019)$")
 _SPACE = re.compile(r"\s+")
 _EDGE = re.compile(r"^[\W_]+|[\W_]+$")
+_TRAILING_CONNECTOR = re.compile(r"(?:\s+(?:and|or|&))+$")
 
 
 _pipelines: dict[str, Any] = {}
@@ -104,6 +105,8 @@ def normalise_name(text: str, label: str = "PERSON") -> str:
     elif name.lower().startswith("the "):
         name = name[4:]
     name = _EDGE.sub("", name)
+    if label == "PERSON":
+        name = _TRAILING_CONNECTOR.sub("", name)  # "Mabon Nugent and" -> "Mabon Nugent"
     if name.isupper() and len(name) > 4 and (label == "PERSON" or " " in name):
         # wire headlines: "VLADIMIR PUTIN" -> "Vladimir Putin"; short acronyms (IBM, OPEC) stay
         name = " ".join(_title_word(w) for w in name.split())
@@ -203,12 +206,15 @@ class EntityExtractor:
         return self.extract_batch([text])[0]
 
     def spans(self, texts: Iterable[str]) -> list[list[tuple[int, int, str]]]:
-        """``(start, end, label)`` character spans per text, trailing figures trimmed."""
+        """``(start, end, label)`` character spans per text, trailing figures trimmed; PERSON
+        spans that are no plausible name (see ``_plausible_person``) left out."""
         nlp = self.load()
         out: list[list[tuple[int, int, str]]] = []
         for doc in nlp.pipe(list(texts), batch_size=self.batch_size):
             spans = []
             for e in doc.ents:
+                if e.label_ == "PERSON" and not _plausible_person(normalise_name(e.text)):
+                    continue  # what extract_batch drops is not a prediction either
                 end = e.start_char + len(_trim_figures(e.text))
                 if end > e.start_char:
                     spans.append((e.start_char, end, e.label_))
@@ -240,6 +246,36 @@ def _document_text(doc: Document) -> str:
     return f"{doc.title}\n\n{doc.body}" if doc.title else doc.body
 
 
+#: Lower-case words a person's name may hold ("Ludwig van Beethoven", "Ali al-Khalifa").
+NAME_PARTICLES = frozenset(
+    {"al", "bin", "bint", "ibn", "da", "das", "de", "del", "della", "der", "di", "do", "dos"}
+    | {"du", "el", "la", "le", "van", "von", "y", "zu", "ter", "ten", "af"}
+)
+#: "al-Sabah", "d'Estaing", "O'Brien": a short lower-case prefix before the capital.
+_NAME_PREFIX = re.compile(r"^[\"'\u201c\u2018(]*(?:[^\W\d_]{1,3}['\u2019-](?=\w))?")
+
+
+def _capitalised_word(word: str) -> bool:
+    rest = word[_NAME_PREFIX.match(word).end() :]  # type: ignore[union-attr]
+    return bool(rest) and rest[0].isupper()
+
+
 def _plausible_person(name: str) -> bool:
-    """A person's name has a letter, is not a lone initial, and is not a whole sentence."""
-    return len(name) >= 2 and any(c.isalpha() for c in name) and len(name.split()) <= 6
+    """Whether a PERSON span reads as a person's name, not junk the small model labelled.
+
+    A name has a letter, is not a lone initial and not a whole sentence; it has no figures
+    ("Revs 57.3 mln vs", "M-1"), no ticker brackets or dashes of a wire table ("Mar 2 - Dow
+    Chemical Co"), and every word is capitalised ("Vladimir", "al-Sabah", "O'Brien") or a name
+    particle ("van", "de"): "heifers", "jugular vein", "dlrs vs" are not people. A name written
+    all in lower case (a lower-cased wire story: "cesar gaviria") is dropped too: its words
+    cannot be told from common nouns.
+    """
+    words = name.split()
+    if len(name) < 2 or not any(c.isalpha() for c in name) or len(words) > 6:
+        return False
+    if any(c.isdigit() or c in "<>|/@#" for c in name) or " - " in name:
+        return False
+    capitalised = [w for w in words if _capitalised_word(w)]
+    if not capitalised:
+        return False
+    return all(w in capitalised or w.lower() in NAME_PARTICLES for w in words)

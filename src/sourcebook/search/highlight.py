@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
@@ -253,3 +254,60 @@ def _merge(highlights: list[Highlight], text: str) -> list[Highlight]:
         else:
             merged.append(h)
     return merged
+
+
+# --- showing passages: the web page and the command line cut snippets the same way ---------
+
+#: A hit's passage longer than this is shown as a window around its first match.
+SNIPPET_CHARS = 480
+_SNIPPET_LEAD = 120
+
+#: A piece of a passage and whether it is a match.
+Segment = tuple[str, bool]
+
+
+def highlight_segments(text: str, spans: Iterable[tuple[int, int]]) -> list[Segment]:
+    """``text`` cut into ``(piece, is_match)`` at the highlight spans (offsets into ``text``).
+
+    Overlapping or out-of-range spans are clipped, so any offsets give a well-formed result.
+    """
+    segments: list[Segment] = []
+    pos = 0
+    for start, end in sorted(spans):
+        start, end = max(start, pos), min(end, len(text))
+        if start >= end:
+            continue
+        if start > pos:
+            segments.append((text[pos:start], False))
+        segments.append((text[start:end], True))
+        pos = end
+    if pos < len(text):
+        segments.append((text[pos:], False))
+    return segments
+
+
+def snippet_segments(
+    text: str, spans: Iterable[tuple[int, int]], limit: int = SNIPPET_CHARS
+) -> list[Segment]:
+    """Like :func:`highlight_segments`, but a long passage is cut to a window of about
+    ``limit`` characters around its first match, at word boundaries, with ``…`` marking cuts."""
+    ordered = sorted(spans)
+    if len(text) <= limit:
+        return highlight_segments(text, ordered)
+    first = ordered[0][0] if ordered else 0
+    lead = min(_SNIPPET_LEAD, limit // 4)
+    start = max(0, min(first - lead, len(text) - limit))
+    if start > 0:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < first else start
+    end = min(len(text), start + limit)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start + limit // 2 else end
+    window = [(s - start, e - start) for s, e in ordered if e > start and s < end]
+    segments = highlight_segments(text[start:end], window)
+    if start > 0:
+        segments.insert(0, ("…", False))
+    if end < len(text):
+        segments.append(("…", False))
+    return segments

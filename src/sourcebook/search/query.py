@@ -77,6 +77,7 @@ __all__ = [
     "looks_like_syntax",
     "parse_plain",
     "parse_query",
+    "syntax_ignored",
 ]
 
 MAX_DEPTH = 50  # parentheses nested deeper than this are refused
@@ -451,13 +452,15 @@ class _Parser:
             if last is None:
                 if tok.kind == _RPAREN:
                     raise self.error("This ) has no matching (", tok.pos)
+                if tok.kind == _EOF:
+                    raise self.error("The query ends before a word or phrase", tok.pos)
                 raise self.error(f"{tok.raw} has nothing on its left", tok.pos)
             if last.kind == _FIELD:
                 raise self.error(f"The field {last.raw}: has no value", last.pos)
             if tok.kind in (_AND, _OR):
                 msg = f"{tok.raw} cannot follow {last.raw}: two operators in a row"
                 raise self.error(msg, tok.pos)
-            raise self.error(f"{last.raw} has nothing after it", last.pos)
+            raise self.error(f"{_name(last)} has nothing after it", last.pos)
         node = self.primary(field, required)
         return Not(node) if negate else node
 
@@ -469,6 +472,11 @@ class _Parser:
                 raise self.error(f"Parentheses are nested more than {MAX_DEPTH} deep", tok.pos)
             if self.toks[self.i].kind == _RPAREN:
                 raise self.error("Empty parentheses: put a word or phrase between ( and )", tok.pos)
+            if self.toks[self.i].kind == _EOF:
+                raise self.error(
+                    "The query ends with an opening parenthesis '(': close it or remove it",
+                    tok.pos,
+                )
             self.depth += 1
             node = self.or_expr(field)
             self.depth -= 1
@@ -526,6 +534,11 @@ class _Parser:
         if tok.kind == _PHRASE:
             return _date_expression(tok.text, tok.pos + 1, self.q)
         raise self.error(f"{tok.raw!r} is not a date: {_DATE_HELP}", tok.pos)
+
+
+def _name(tok: _Token) -> str:
+    """A prefix token as typed: NOT as it is, a sign quoted ('-' alone reads as a dash)."""
+    return f"'{tok.raw}'" if tok.raw in _PREFIX_OPS else tok.raw
 
 
 _LEADING_WILDCARD = "A word cannot start with * or ? (leading wildcards are not supported)"
@@ -708,6 +721,25 @@ _HINT_FIELD = re.compile(r"(?<![^\s(+!-])([^\W\d]+):(?=[^\s/)])")
 _HINT_PREFIX = re.compile(r'(?<![^\s(])[-+!]+(?=[^\W\d_]|["“”(])')
 _HINT_STAR = re.compile(r"[^\W_]\*(?![^\s)])")
 _HINT_OPERATOR = re.compile(r"(?<![^\s(])(?:AND|OR|NOT|&&|\|\|)(?![^\s(])")
+
+
+_SYNTAX_SIGN = re.compile(r'["“”()*?\[\]{}\\]|\w:|(?<![^\s(])(?:AND|OR|NOT|&&|\|\||[-+!]\S)')
+
+
+def syntax_ignored(text: str, max_chars: int = 2000) -> str | None:
+    """Why query syntax in ``text`` could not be used (the parser's message), or None.
+
+    Auto mode runs a text that does not look like syntax as plain words; when the text has
+    signs of syntax anyway (a lone quote, ``region:``, a dangling ``OR``, ``*stan``) the user is
+    told so in one line, with the reason the syntax reading failed.
+    """
+    if not _SYNTAX_SIGN.search(text):
+        return None
+    try:
+        parse_query(text, max_chars)
+    except QuerySyntaxError as exc:
+        return exc.message
+    return None
 
 
 def looks_like_syntax(text: str) -> bool:

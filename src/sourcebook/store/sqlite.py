@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sourcebook.errors import NotFound, StorageError
+from sourcebook.errors import AccessDenied, NotFound, StorageError
 from sourcebook.model import Document, Passage, Revision
 from sourcebook.store.base import (
     Change,
@@ -108,12 +108,46 @@ def migration_scripts() -> list[tuple[str, str]]:
     return sorted(scripts)
 
 
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that cannot write, to an archive the user may only read.
+
+    ``mode=ro`` first: it reads a WAL database as long as SQLite can open (or create) the
+    ``-shm`` file next to it, and so sees a live writer's commits. In a folder the user cannot
+    write, with no ``-shm`` left (a cleanly closed database has none), it fails with "attempt
+    to write a readonly database"; then ``immutable=1``, which reads the file as it is, with no
+    locking (right for an archive nobody writes: a writer's later commits are not seen).
+    """
+    uri = path.resolve().as_uri()
+    last: sqlite3.Error | None = None
+    for options in ("mode=ro", "mode=ro&immutable=1"):
+        try:
+            conn = sqlite3.connect(
+                f"{uri}?{options}", uri=True, timeout=30, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            last = exc
+            continue
+        try:
+            conn.execute("PRAGMA query_only=1")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            conn.close()
+            last = exc
+            continue
+        return conn
+    raise StorageError(f"cannot read the archive database {path}: {last}") from last
+
+
 class SQLiteStore:
     """A Store on one SQLite file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        #: Read only: connections open with ``mode=ro`` and ``query_only``, never switch the
+        #: journal mode, never create the file or its folder (see :func:`connect_read_only`).
+        self.read_only = read_only
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
@@ -123,13 +157,8 @@ class SQLiteStore:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            try:
-                conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            except sqlite3.Error as exc:
-                raise StorageError(f"cannot open the archive database {self.path}: {exc}") from exc
+            conn = connect_read_only(self.path) if self.read_only else self._connect_read_write()
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
@@ -137,6 +166,31 @@ class SQLiteStore:
             with self._connections_lock:
                 self._connections.append(conn)
         return conn
+
+    def _connect_read_write(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            # SQLite silently opens a file it may not write read-only; setting WAL is the
+            # first write, and it fails with "readonly database" or "unable to open".
+            if "readonly" in str(exc) or "unable to open" in str(exc):
+                raise AccessDenied(f"the archive at {self.path.parent} is read-only") from exc
+            raise StorageError(f"cannot open the archive database {self.path}: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open the archive database {self.path}: {exc}") from exc
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    def pending_migrations(self) -> list[str]:
+        """Migrations shipped with this version that the database has not had (read only)."""
+        conn = self._conn()
+        if not conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'"
+        ).fetchone():
+            return [name for name, _sql in migration_scripts()]
+        applied = {r[0] for r in conn.execute("SELECT name FROM _migrations")}
+        return [name for name, _sql in migration_scripts() if name not in applied]
 
     def close(self) -> None:
         with self._connections_lock:

@@ -112,6 +112,43 @@ def operations(openapi: dict[str, Any]) -> list[Operation]:
     return out
 
 
+@dataclass
+class Protocol:
+    """An endpoint outside the JSON API (XML), listed beside it."""
+
+    method: str
+    path: str
+    anchor: str
+    summary: str
+    description: str
+    example: str
+
+
+PROTOCOLS = [
+    Protocol(
+        "GET, POST",
+        "/oai",
+        "oai-pmh",
+        "OAI-PMH 2.0: harvest every record's metadata",
+        "The six verbs (Identify, ListMetadataFormats, ListSets, GetRecord, ListIdentifiers, "
+        "ListRecords) with Dublin Core (metadataPrefix=oai_dc); sets by country, collection, "
+        "publisher and type; from/until as UTC datestamps; resumption tokens. Identifiers are "
+        "oai:HOST:DOCID, HOST being the archive's public host name.",
+        "/oai?verb=ListRecords&metadataPrefix=oai_dc",
+    ),
+    Protocol(
+        "GET",
+        "/search.atom",
+        "atom",
+        "Atom feed of a search (a saved search alert)",
+        "Takes the search page's parameters (q, country, publisher, type, language, "
+        "collection, from, to, sort, page, size); newest first unless sort says otherwise. "
+        "Every search page links its feed (Subscribe). Answers ETag / If-None-Match with 304.",
+        "/search.atom?q=returnees&country=TJ",
+    ),
+]
+
+
 @router.get("/api/docs")
 async def api_docs(request: Request) -> Response:
     openapi = request.app.openapi()
@@ -120,6 +157,7 @@ async def api_docs(request: Request) -> Response:
         "api_docs.html",
         {
             "operations": operations(openapi),
+            "protocols": PROTOCOLS,
             "info": openapi.get("info", {}),
         },
     )

@@ -9,6 +9,7 @@ server (``uvicorn --factory`` with a function that builds the settings).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,9 +24,10 @@ from sourcebook.api.routes import build_router
 from sourcebook.config import Settings
 from sourcebook.services import Archive
 from sourcebook.web import apidocs, atom, oai, pages
+from sourcebook.web.access import allowed_hosts_for
 from sourcebook.web.problems import PROBLEM_MEDIA_TYPE, install_error_handlers
 from sourcebook.web.runtime import Runtime
-from sourcebook.web.security import BodyLimit, SecurityHeaders
+from sourcebook.web.security import BodyLimit, HeadAsGet, SecurityHeaders
 from sourcebook.web.templating import STATIC_DIR, build_templates
 
 log = logging.getLogger(__name__)
@@ -35,19 +37,28 @@ Search, read, cite and export the records of a Sourcebook archive; add documents
 Errors are [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) problem details
 (`application/problem+json`) whose `type` names the problem.
 """
-#: The names of this machine's loopback interface, as browsers write them in ``Host``.
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 #: Room for the multipart framing around the files of one upload.
 UPLOAD_OVERHEAD_BYTES = 1024 * 1024
 
 
-def create_app(settings: Settings, *, allowed_hosts: Sequence[str] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    *,
+    allowed_hosts: Sequence[str] | None = None,
+    listen_host: str = "127.0.0.1",
+) -> FastAPI:
     """The Sourcebook web app for the archive at ``settings.home``.
 
-    ``allowed_hosts``: the names the app answers to (``Host`` header); others get 400. A server
-    on 127.0.0.1 should name its loopback names, so a web page whose domain is made to resolve
-    to 127.0.0.1 (DNS rebinding) cannot read the archive through the visitor's browser.
+    ``listen_host``: the address the server listens on (``sourcebook serve --host``). On loopback
+    the app answers its loopback names and ``SOURCEBOOK_ALLOWED_HOSTS``; elsewhere only the
+    latter, which must then be set (ConfigError otherwise), and writes need the write token.
+    ``allowed_hosts`` overrides the names. Other ``Host`` headers get 400, so a web page whose
+    domain is made to resolve to us (DNS rebinding) cannot use the archive through the
+    visitor's browser. See :mod:`sourcebook.web.access`.
     """
+    if allowed_hosts is None:
+        allowed_hosts = allowed_hosts_for(settings, listen_host)
+    settings.token()  # an unreadable token file stops the app here, not at the first upload
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,6 +84,7 @@ def create_app(settings: Settings, *, allowed_hosts: Sequence[str] | None = None
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.listen_host = listen_host
     app.state.templates = build_templates()
     app.openapi = _problem_openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
@@ -80,7 +92,10 @@ def create_app(settings: Settings, *, allowed_hosts: Sequence[str] | None = None
     app.include_router(build_router(settings))
     app.include_router(apidocs.router)
     app.include_router(pages.router)
-    app.include_router(oai.router, include_in_schema=False)  # XML protocols, not the JSON API
+    oai_router = oai.make_router(
+        admin_email=settings.admin_email or None, public_url=settings.public_url
+    )
+    app.include_router(oai_router, include_in_schema=False)  # XML protocols, not the JSON API
     app.include_router(atom.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
@@ -89,10 +104,10 @@ def create_app(settings: Settings, *, allowed_hosts: Sequence[str] | None = None
     def body_limit(path: str, method: str) -> int | None:
         return upload_limit if method == "POST" and path == "/api/ingest" else None
 
-    if allowed_hosts:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     app.add_middleware(BodyLimit, limit_for=body_limit)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)
     return app
 
 
@@ -125,4 +140,7 @@ def _problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
 def app_from_environment() -> FastAPI:
     """The app for the archive named by ``SOURCEBOOK_*`` variables (for ``uvicorn --factory``
     and ``sourcebook serve --reload``)."""
-    return create_app(Settings())
+    settings = Settings()
+    # set by ``sourcebook serve --reload``; a server started otherwise is taken to be on loopback
+    listen_host = os.environ.get("SOURCEBOOK_LISTEN_HOST", "127.0.0.1")
+    return create_app(settings, listen_host=listen_host)

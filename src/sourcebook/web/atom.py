@@ -25,6 +25,7 @@ from sourcebook.model import Hit
 from sourcebook.search.request import SearchRequest
 from sourcebook.services import Archive
 from sourcebook.store.base import HarvestedRecord
+from sourcebook.web.links import public_request_url, site_url
 from sourcebook.web.oai import clean_text, read_archive
 from sourcebook.web.search_params import SearchParams
 
@@ -183,7 +184,7 @@ async def search_feed(request: Request) -> Response:
     try:
         params = feed_params(request)
         search = feed_request(params)
-        links = FeedLinks(str(request.url), str(request.base_url).rstrip("/"), params)
+        links = FeedLinks(public_request_url(request), site_url(request), params)
         body, etag = await read_archive(request, build_feed, search, links)
     except QuerySyntaxError as exc:
         return PlainTextResponse(f"Bad search: {exc}\n", status_code=400)

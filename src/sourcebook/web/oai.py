@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, Concatenate, ParamSpec, TypeVar
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -334,6 +334,11 @@ class Resumption:
         return cls(verb=verb, query=query, after=(after, payload["k"]), cursor=payload["c"])
 
 
+#: Identify's adminEmail when none is configured: undeliverable by design (RFC 2606 ``.invalid``),
+#: so harvesters see that nobody was named rather than a guessed ``postmaster@`` of our host.
+UNKNOWN_ADMIN_EMAIL = "unknown@example.invalid"
+
+
 # --- responses -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Context:
@@ -464,16 +469,21 @@ class Repository:
         repository_host: str | None = None,
         repository_name: str = "Sourcebook",
         admin_email: str | None = None,
+        public_url: str = "",
     ) -> None:
         if not 1 <= page_size <= PAGE_SIZE_MAX:
             raise ValueError(f"page_size must be between 1 and {PAGE_SIZE_MAX}")
         self.page_size = page_size
-        self.repository_host = repository_host
+        self.repository_host = repository_host or urlsplit(public_url).hostname or None
         self.repository_name = repository_name
         self.admin_email = admin_email
+        self.public_url = public_url.rstrip("/")
 
     def context(self, request: Request) -> Context:
         host = self.repository_host or request.url.hostname or "localhost"
+        if self.public_url:
+            endpoint = self.public_url + request.url.path
+            return Context(endpoint=endpoint, site=self.public_url, host=host)
         endpoint = str(request.url).split("?", 1)[0]
         return Context(endpoint=endpoint, site=str(request.base_url).rstrip("/"), host=host)
 
@@ -504,9 +514,8 @@ class Repository:
         _sub(identify, "repositoryName", self.repository_name)
         _sub(identify, "baseURL", ctx.endpoint)
         _sub(identify, "protocolVersion", "2.0")
-        # RFC 2142: every mail domain has a postmaster
-        domain = ctx.host if "." in ctx.host else f"{ctx.host}.localdomain"
-        _sub(identify, "adminEmail", self.admin_email or f"postmaster@{domain}")
+        # OAI-PMH requires one; we never make one up from the host name (nobody reads it)
+        _sub(identify, "adminEmail", self.admin_email or UNKNOWN_ADMIN_EMAIL)
         _sub(identify, "earliestDatestamp", datestamp(earliest))
         _sub(identify, "deletedRecord", "persistent")
         _sub(identify, "granularity", GRANULARITY)
@@ -648,14 +657,20 @@ def make_router(
     repository_host: str | None = None,
     repository_name: str = "Sourcebook",
     admin_email: str | None = None,
+    public_url: str = "",
 ) -> APIRouter:
     """A router serving ``/oai``.
 
     ``repository_host`` names the repository in OAI identifiers (``oai:HOST:DOCID``); without it
     the host the request was sent to is used, so set it when the archive has more than one name.
-    ``admin_email`` defaults to ``postmaster@HOST``.
+    ``public_url`` (``SOURCEBOOK_PUBLIC_URL``) is the archive's address: the base URL and record
+    links start with it, and its host names the repository when ``repository_host`` is not given.
+    ``admin_email`` (``SOURCEBOOK_ADMIN_EMAIL``): without it Identify names
+    :data:`UNKNOWN_ADMIN_EMAIL`, an address of the reserved ``.invalid`` domain.
     """
-    repository = Repository(page_size, repository_host, repository_name, admin_email)
+    repository = Repository(
+        page_size, repository_host, repository_name, admin_email, public_url=public_url
+    )
     router = APIRouter()
 
     async def answer(request: Request, pairs: Sequence[tuple[str, str]]) -> Response:

@@ -8,8 +8,7 @@ highlights the passage linked to.
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
@@ -20,7 +19,11 @@ from starlette.responses import Response
 from sourcebook.cite import format_citation
 from sourcebook.errors import SourcebookError
 from sourcebook.model import Document, Hit
+from sourcebook.search.highlight import TermPatterns, positive_terms
+from sourcebook.search.request import SearchRequest
 from sourcebook.services import Archive
+from sourcebook.web.links import site_url
+from sourcebook.web.record_body import RecordText, record_text
 from sourcebook.web.runtime import Runtime, get_runtime
 from sourcebook.web.templating import country_label, language_label, last_updated, long_date
 
@@ -37,8 +40,6 @@ CITATION_FILES: dict[str, tuple[str, str]] = {
 CITATION_LABELS = {"bib": "BibTeX", "ris": "RIS", "json": "CSL-JSON"}
 SIMILAR_LIMIT = 5
 
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
-
 
 @dataclass
 class Item:
@@ -52,14 +53,6 @@ class MetaField:
     items: list[Item]
     #: "detected" or "derived" when Sourcebook computed the value rather than the source.
     note: str = ""
-
-
-@dataclass
-class Block:
-    """A stretch of the body: one passage (``seq``) or text outside any passage (``None``)."""
-
-    seq: int | None
-    paragraphs: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -81,23 +74,8 @@ def search_url(**params: str) -> str:
     return "/search?" + urlencode({**params, "sort": "newest"})
 
 
-def paragraphs(text: str) -> list[str]:
-    return [p.strip() for p in _PARAGRAPH_BREAK.split(text) if p.strip()]
-
-
-def body_blocks(doc: Document) -> list[Block]:
-    """The body cut at its passages; text between passages (normally none) is kept too."""
-    blocks: list[Block] = []
-    pos = 0
-    for passage in sorted(doc.passages, key=lambda p: p.start):
-        gap = doc.body[pos : passage.start]
-        if gap.strip():
-            blocks.append(Block(None, paragraphs(gap)))
-        blocks.append(Block(passage.seq, paragraphs(doc.body[passage.start : passage.end])))
-        pos = max(pos, passage.end)
-    if doc.body[pos:].strip():
-        blocks.append(Block(None, paragraphs(doc.body[pos:])))
-    return blocks
+#: Shown for a publisher or publication date the source does not state (never a silent gap).
+NOT_STATED = "not stated"
 
 
 def meta_fields(doc: Document) -> list[MetaField]:
@@ -109,12 +87,14 @@ def meta_fields(doc: Document) -> list[MetaField]:
     fields = [
         MetaField(
             "Publisher",
-            [Item(doc.publisher, search_url(publisher=doc.publisher))] if doc.publisher else [],
+            [Item(doc.publisher, search_url(publisher=doc.publisher))]
+            if doc.publisher
+            else [Item(NOT_STATED)],
         ),
         MetaField("Author(s)", [Item(a) for a in doc.authors]),
         MetaField(
             "Publication Date",
-            [Item(long_date(doc.publication_date))] if doc.publication_date else [],
+            [Item(long_date(doc.publication_date))] if doc.publication_date else [Item(NOT_STATED)],
             note("publication_date"),
         ),
         MetaField(
@@ -168,14 +148,36 @@ def similar_documents(archive: Archive, docid: str) -> list[Hit]:
 
 
 def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    return site_url(request)
+
+
+def query_terms(archive: Archive, query: str, mode: str) -> TermPatterns:
+    """The words of the search a reader came from, to mark in the record (none when the query
+    is empty or cannot be read: the record shows without marks)."""
+    if not query.strip() or mode not in ("auto", "syntax", "plain"):
+        return TermPatterns()
+    try:
+        node, _ = archive.engine.parse(SearchRequest(query=query, mode=mode))  # type: ignore[arg-type]
+    except SourcebookError:
+        return TermPatterns()
+    return positive_terms(node)
+
+
+def read_record(archive: Archive, docid: str, query: str, mode: str) -> tuple[Document, RecordText]:
+    doc = archive.get(docid)
+    terms = query_terms(archive, query[:2000], mode)
+    return doc, record_text(doc, terms, archive.settings.default_language)
 
 
 @router.get("/record/{docid}")
 async def record_page(
-    docid: str, request: Request, runtime: Runtime = Depends(get_runtime)
+    docid: str,
+    request: Request,
+    q: str = "",
+    mode: str = "auto",
+    runtime: Runtime = Depends(get_runtime),
 ) -> Response:
-    doc = await runtime.read(runtime.archive.get, docid)
+    doc, text = await runtime.read(read_record, runtime.archive, docid, q, mode)
     similar = await runtime.read(similar_documents, runtime.archive, doc.docid)
     citation = format_citation(doc, "refworld", base_url=base_url(request))
     context = {
@@ -189,7 +191,9 @@ async def record_page(
         "downloads": [
             (CITATION_LABELS[ext], f"/record/{doc.docid}/cite.{ext}") for ext in CITATION_FILES
         ],
-        "blocks": body_blocks(doc),
+        "blocks": text.blocks,
+        "contents": text.contents,
+        "query": q.strip(),
         "revisions": revision_views(doc),
         "similar": [
             SimilarView(

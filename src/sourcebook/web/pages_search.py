@@ -7,6 +7,7 @@ marker at the position the parser gave.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends
 from starlette.requests import Request
@@ -93,6 +94,8 @@ class HitView:
     language: str
     document_type: str
     passages: list[PassageView]
+    #: ISO 639-1 code of the record's language ("" when unknown)
+    lang: str = ""
 
 
 @dataclass
@@ -190,8 +193,14 @@ def active_filters(params: SearchParams) -> list[ActiveFilter]:
     return out
 
 
-def hit_view(number: int, hit: Hit) -> HitView:
+def hit_view(number: int, hit: Hit, params: SearchParams | None = None) -> HitView:
+    """One hit as the page shows it; its passage links carry the query (``?q=``), so the
+    record page marks the query's words in the passages too."""
     url = f"/record/{hit.docid}"
+    passage_query = ""
+    if params is not None and params.q.strip():
+        pairs = [("q", params.q)] + ([("mode", params.mode)] if params.mode != "auto" else [])
+        passage_query = "?" + urlencode(pairs)
     return HitView(
         number=number,
         docid=hit.docid,
@@ -206,11 +215,12 @@ def hit_view(number: int, hit: Hit) -> HitView:
         passages=[
             PassageView(
                 p.seq,
-                f"{url}#p-{p.seq}",
+                f"{url}{passage_query}#p-{p.seq}",
                 snippet(p.text, [(h.start, h.end) for h in p.highlights]),
             )
             for p in hit.passages
         ],
+        lang=hit.language,
     )
 
 
@@ -257,6 +267,7 @@ async def search_page(request: Request, runtime: Runtime = Depends(get_runtime))
         "active": [],
         "nav": None,
         "plain_url": "",
+        "feed_url": "",
     }
     status = 200
     try:
@@ -280,9 +291,10 @@ async def search_page(request: Request, runtime: Runtime = Depends(get_runtime))
             start = (result.page - 1) * result.page_size
             context.update(
                 result=result,
-                hits=[hit_view(start + i, hit) for i, hit in enumerate(result.hits, 1)],
+                hits=[hit_view(start + i, hit, params) for i, hit in enumerate(result.hits, 1)],
                 facets=facet_boxes(params, result),
                 nav=pagination(params, result.total),
+                feed_url=replace(params, page=1).url("/search.atom"),
             )
     context["active"] = active_filters(params)
     context["clear_url"] = SearchParams(

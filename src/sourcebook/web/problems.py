@@ -27,6 +27,7 @@ from sourcebook.errors import (
     NotFound,
     ParseError,
     QuerySyntaxError,
+    SearchTimeout,
     SourcebookError,
     StorageError,
     UnsupportedFormat,
@@ -44,6 +45,8 @@ class Kind:
     status: int
     name: str
     title: str
+    #: Whether a server-side (5xx) problem's message is shown: it says what the user can do.
+    public: bool = False
 
     @property
     def type(self) -> str:
@@ -61,6 +64,7 @@ KINDS: dict[type[SourcebookError], Kind] = {
     AccessDenied: Kind(403, "access-denied", "Access denied"),
     ConfigError: Kind(500, "config-error", "The archive is misconfigured"),
     StorageError: Kind(503, "storage-error", "The archive's storage failed"),
+    SearchTimeout: Kind(503, "search-timeout", "The search took too long", public=True),
     SourcebookError: Kind(400, "invalid-request", "Invalid request"),
 }
 VALIDATION = Kind(422, "validation", "Invalid request parameters")
@@ -127,7 +131,7 @@ def error_page(request: Request, kind: Kind, detail: str) -> Response:
 
 
 def respond(request: Request, kind: Kind, detail: str, **extra: Any) -> Response:
-    if kind.status >= 500:
+    if kind.status >= 500 and not kind.public:
         detail = SERVER_ERROR_DETAIL
     if is_api(request):
         return problem_response(request, kind, detail, **extra)
@@ -137,7 +141,9 @@ def respond(request: Request, kind: Kind, detail: str, **extra: Any) -> Response
 async def on_sourcebook_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SourcebookError)
     kind = kind_of(exc)
-    if kind.status >= 500:
+    if kind.public:
+        log.warning("%s %s refused: %s", request.method, request.url.path, exc)
+    elif kind.status >= 500:
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     if isinstance(exc, QuerySyntaxError):
         return respond(request, kind, exc.message, position=exc.position, query=exc.query or None)

@@ -117,3 +117,31 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+class HeadAsGet:
+    """Answers ``HEAD`` for every ``GET`` route: the GET response, headers only.
+
+    FastAPI's routes list GET alone (405 for HEAD), yet link checkers, caches and feed readers
+    send HEAD. The body the route produces is dropped; ``Content-Length`` stays that of the GET.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        finished = False
+
+        async def send_headers_only(message: Message) -> None:
+            nonlocal finished
+            if message["type"] == "http.response.start":
+                await send(message)
+            elif message["type"] == "http.response.body" and not finished:
+                finished = True
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            # later chunks of a streamed body are dropped
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)

@@ -2,33 +2,35 @@
 
 Everything a page shows goes through Jinja's autoescaping. Highlighted passages are never built
 as HTML strings: :func:`highlight_segments` cuts the passage text at the highlight offsets into
-``(text, is_match)`` pieces and the template escapes each piece inside or outside ``<mark>``.
+``(text, is_match)`` pieces and the template escapes each piece inside or outside ``<mark>``
+(those helpers live in :mod:`sourcebook.search.highlight`, shared with the command line).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
 from sourcebook import __version__
 from sourcebook.cite import format_day_month_year
 from sourcebook.countries import country_name, language_name
+from sourcebook.search.highlight import (  # the CLI shows the same snippets
+    SNIPPET_CHARS,
+    Segment,
+    highlight_segments,
+    snippet_segments,
+)
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
 STATIC_DIR = HERE / "static"
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-#: A hit's passage longer than this is shown as a window around its first match.
-SNIPPET_CHARS = 480
-_SNIPPET_LEAD = 120
-
-Segment = tuple[str, bool]
 
 
 def build_templates() -> Jinja2Templates:
@@ -44,9 +46,24 @@ def build_templates() -> Jinja2Templates:
     env.filters["country_name"] = country_label
     env.filters["language_name"] = language_label
     env.filters["thousands"] = lambda n: f"{int(n):,}"
+    env.filters["lang"] = lang_attribute
     env.tests["web_url"] = is_web_url
     env.globals["version"] = __version__
     return Jinja2Templates(env=env)
+
+
+#: The language every page is written in (``<html lang>``).
+PAGE_LANGUAGE = "en"
+_LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+
+
+def lang_attribute(code: str, outer: str = PAGE_LANGUAGE) -> Markup:
+    """`` lang="ru"`` for text in a language other than the one around it (``outer``), so
+    screen readers pronounce it, browsers hyphenate it and pick its fonts; nothing otherwise."""
+    code = (code or "").strip()
+    if not code or code == (outer or PAGE_LANGUAGE) or not _LANGUAGE_TAG.match(code):
+        return Markup("")
+    return Markup(' lang="{}"').format(code)
 
 
 def is_web_url(value: str) -> bool:
@@ -79,48 +96,15 @@ def language_label(code: str) -> str:
     return language_name(code) or code
 
 
-def highlight_segments(text: str, spans: Iterable[tuple[int, int]]) -> list[Segment]:
-    """``text`` cut into ``(piece, is_match)`` at the highlight spans (offsets into ``text``).
-
-    Overlapping or out-of-range spans are clipped, so any offsets give a well-formed result.
-    """
-    segments: list[Segment] = []
-    pos = 0
-    for start, end in sorted(spans):
-        start, end = max(start, pos), min(end, len(text))
-        if start >= end:
-            continue
-        if start > pos:
-            segments.append((text[pos:start], False))
-        segments.append((text[start:end], True))
-        pos = end
-    if pos < len(text):
-        segments.append((text[pos:], False))
-    return segments
-
-
-def snippet_segments(
-    text: str, spans: Iterable[tuple[int, int]], limit: int = SNIPPET_CHARS
-) -> list[Segment]:
-    """Like :func:`highlight_segments`, but a long passage is cut to a window of about
-    ``limit`` characters around its first match, at word boundaries, with ``…`` marking cuts."""
-    ordered = sorted(spans)
-    if len(text) <= limit:
-        return highlight_segments(text, ordered)
-    first = ordered[0][0] if ordered else 0
-    lead = min(_SNIPPET_LEAD, limit // 4)
-    start = max(0, min(first - lead, len(text) - limit))
-    if start > 0:
-        space = text.find(" ", start)
-        start = space + 1 if 0 <= space < first else start
-    end = min(len(text), start + limit)
-    if end < len(text):
-        space = text.rfind(" ", start, end)
-        end = space if space > start + limit // 2 else end
-    window = [(s - start, e - start) for s, e in ordered if e > start and s < end]
-    segments = highlight_segments(text[start:end], window)
-    if start > 0:
-        segments.insert(0, ("…", False))
-    if end < len(text):
-        segments.append(("…", False))
-    return segments
+__all__ = [
+    "SNIPPET_CHARS",
+    "Segment",
+    "build_templates",
+    "country_label",
+    "highlight_segments",
+    "is_web_url",
+    "language_label",
+    "last_updated",
+    "long_date",
+    "snippet_segments",
+]

@@ -31,10 +31,35 @@
     });
   }
 
-  // Sorting applies at once with JavaScript; without it the form's Apply button does.
+  // Sorting applies at once when chosen with the mouse or touch. With the keyboard, arrow keys
+  // only move the choice (reading each option must not load a page each time): Enter, the
+  // Apply button or leaving the control applies it. Without JavaScript the Apply button does.
   function setupAutosubmit(select) {
-    select.addEventListener("change", function () {
+    var keyed = false;
+    var pending = false;
+    var apply = select.form && select.form.querySelector(".js-hide[type=submit]");
+    function submit() {
       if (select.form) select.form.submit();
+    }
+    select.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && pending) {
+        event.preventDefault();
+        submit();
+        return;
+      }
+      keyed = true;
+    });
+    select.addEventListener("pointerdown", function () { keyed = false; });
+    select.addEventListener("change", function () {
+      if (!keyed) {
+        submit();
+        return;
+      }
+      pending = true;
+      if (apply) apply.classList.remove("js-hide");
+    });
+    select.addEventListener("blur", function () {
+      if (pending) submit();
     });
   }
 
@@ -53,7 +78,19 @@
     });
   }
 
+  // Where CSS cannot size a text box to its content, the citation box grows to show it all.
+  function setupFit(field) {
+    if (window.CSS && CSS.supports && CSS.supports("field-sizing", "content")) return;
+    function fit() {
+      field.style.height = "auto";
+      field.style.height = field.scrollHeight + 2 + "px";
+    }
+    fit();
+    window.addEventListener("resize", fit);
+  }
+
   function init() {
+    Array.prototype.forEach.call(document.querySelectorAll("textarea.cite__text"), setupFit);
     Array.prototype.forEach.call(document.querySelectorAll("[data-copy]"), setupCopy);
     Array.prototype.forEach.call(document.querySelectorAll("select[data-autosubmit]"), setupAutosubmit);
     setupSlash();

@@ -1,0 +1,34 @@
+"""HEAD answers every GET route with the GET's status and headers and no body."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.routing import iter_route_contexts
+
+from sourcebook.web.app import create_app
+from tests.web.client import Client, build_archive
+
+
+def test_every_get_route_answers_head(tmp_path: Path) -> None:
+    config = build_archive(tmp_path / "archive")
+    app = create_app(config)
+    with Client(app) as client:
+        docid = client.get("/api/search", params={"q": "Rahmon"}).json()["hits"][0]["docid"]
+        values = {"docid": docid, "facet": "country", "ext": "bib"}
+        paths = {
+            route.path.format(**values)
+            for route in iter_route_contexts(app.routes)
+            if route.methods and "GET" in route.methods
+        }
+        paths |= {"/static/sourcebook.css", "/search.atom?q=floods", "/oai?verb=Identify"}
+        assert len(paths) > 15
+        for path in sorted(paths):
+            get = client.get(path)
+            head = client.request("HEAD", path)
+            assert head.status_code == get.status_code, path
+            assert get.status_code < 400, (path, get.status_code)
+            assert head.content == b"", path
+            assert head.headers.get("content-type") == get.headers.get("content-type"), path
+            assert "content-security-policy" in head.headers, path
+        assert client.request("HEAD", "/no/such/page").status_code == 404
