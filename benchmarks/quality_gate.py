@@ -93,15 +93,14 @@ def run_language(data: Path) -> dict[str, float] | str:
 
 
 def run_dedup(data: Path) -> dict[str, float] | str:
-    folder = data / "bbc-news"
-    if not folder.is_dir():
-        return f"no BBC news in {folder}"
+    """Precision and recall of reprint grouping on the labelled pairs (benchmarks/dedup_pairs.tsv)."""
+    for name in ("bbc-news", "reuters21578", "us-state-dept-hrr"):
+        if not (data / name).is_dir():
+            return f"no {name} in {data}"
     import eval_dedup as ev
-    from sourcebook.enrich.dedup import DedupOptions
 
-    docs, gold = ev.build_corpus(ev.read_bbc(folder))
-    scores = ev.evaluate(docs, gold, DedupOptions())
-    return {k: scores[k] for k in ("pair_precision", "pair_recall", "pair_f1", "groups_exact")}
+    scores = ev.evaluate_pairs(data)
+    return {f"pairs_{k}": v for k, v in scores.items() if k in ("precision", "recall")}
 
 
 EVALUATIONS: dict[str, Callable[[Path], dict[str, float] | str]] = {

@@ -368,6 +368,11 @@ def _print_hits(result: SearchResult) -> None:
         f" [dim]({result.took_ms:.1f} ms, page {result.page}, sorted by {result.sort}"
         + (", hybrid" if result.ranking == "hybrid" else "")
         + ")[/dim]"
+        + (
+            f" [dim](and {result.collapsed:,} similar, under the hits they reprint)[/dim]"
+            if result.collapsed
+            else ""
+        )
     )
     for notice in result.notices:
         console.print(f"[yellow]note:[/yellow] {escape(notice)}")
@@ -387,6 +392,10 @@ def _print_hits(result: SearchResult) -> None:
         )
         if meta:
             console.print(f"   [dim]{escape(meta)}[/dim]")
+        if hit.similar and hit.dup_group:
+            console.print(
+                f"   [dim](+{hit.similar:,} similar: sourcebook search 'group:{hit.dup_group}')[/dim]"
+            )
         for passage in hit.passages:
             console.print(
                 f"   {_snippet_markup(passage)}  [dim]\\[{passage.start}:{passage.end}][/dim]"
@@ -626,6 +635,14 @@ def enrich(
             help="Embed documents for hybrid search (needs the extra: see docs/semantic.md).",
         ),
     ] = False,
+    dedup: Annotated[
+        bool,
+        typer.Option(
+            "--dedup",
+            help="Recompute every near-duplicate group with the current rule (after an "
+            "upgrade: groups are otherwise assigned once, at ingest).",
+        ),
+    ] = False,
     batch: Annotated[
         int,
         typer.Option(
@@ -637,15 +654,28 @@ def enrich(
 ) -> None:
     """Run the slow enrichment in the background of a working archive: resumable, batch by
     batch, with search available throughout."""
-    if not entities and not embeddings:
-        err.print("[red]error:[/red] say what to enrich: --entities and/or --embeddings")
+    if not entities and not embeddings and not dedup:
+        err.print("[red]error:[/red] say what to enrich: --entities, --embeddings and/or --dedup")
         raise typer.Exit(2)
     archive = _open()
     with archive:
+        if dedup:
+            _enrich_dedup(archive)
         if entities:
             _enrich_entities(archive, batch or 64, limit)
         if embeddings:
             _enrich_embeddings(archive, batch, limit)
+
+
+def _enrich_dedup(archive: Archive) -> None:
+    started = time.perf_counter()
+    with _job("near-duplicates", archive.count()) as job:
+        report = archive.regroup_duplicates(job.advance)
+    console.print(
+        f"near-duplicates: {report.documents:,} documents regrouped in "
+        f"{time.perf_counter() - started:.1f} s; {report.changed:,} changed group; "
+        f"{report.groups:,} groups of reprints"
+    )
 
 
 def _enrich_entities(archive: Archive, batch: int, limit: int) -> None:

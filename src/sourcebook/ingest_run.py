@@ -192,9 +192,11 @@ def write_batch(archive: Archive, batch: _Batch, run_id: int, options: IngestOpt
         if kind == "updated":
             doc.dup_group = known.dup_group if known is not None else ""
         elif options.enrich:
-            signature = archive.dedup.signature(f"{doc.title}\n{doc.body}")
-            doc.dup_group = archive.dedup.add_signature(doc.docid, signature)
-            minhash = signature.astype("<u4").tobytes()
+            fingerprint = archive.dedup.fingerprint(
+                f"{doc.title}\n{doc.body}", doc.publication_date
+            )
+            doc.dup_group = archive.dedup.add_signature(doc.docid, fingerprint)
+            minhash = fingerprint.to_bytes()
         changes.append(Change(kind=kind, document=doc, content_hash=chash, minhash=minhash))
         outcomes.append((outcome, kind))
     archive.store.write(changes)

@@ -211,3 +211,7 @@ class SearchResult:
     #: One-line notes the user must see: how the query was read when it was reinterpreted,
     #: or why the results may be incomplete (shown by the page, the CLI and the API).
     notices: list[str] = field(default_factory=list)
+    #: Matching documents not listed because a listed hit stands for them (near-duplicates
+    #: collapsed; each such hit says how many it has in ``Hit.similar``): total + collapsed is
+    #: the number of matching documents.
+    collapsed: int = 0

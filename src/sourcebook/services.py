@@ -71,6 +71,7 @@ if TYPE_CHECKING:  # numpy and datasketch load only when an ingest first needs t
     from sourcebook.enrich.dedup import DedupIndex
     from sourcebook.enrich.embedding_job import EmbeddingReport, EmbeddingStatus
     from sourcebook.enrich.embeddings import Embedder
+    from sourcebook.enrich.regroup import RegroupReport
 
 log = logging.getLogger(__name__)
 
@@ -306,6 +307,10 @@ class Archive:
             result.notices.append(notice)
         return result
 
+    def count(self) -> int:
+        """How many documents the archive holds."""
+        return self.store.count()
+
     def get(self, docid: str) -> Document:
         return self.store.get(docid.strip())
 
@@ -342,6 +347,15 @@ class Archive:
     def pending_entities(self) -> int:
         """Documents still waiting for people and organisations."""
         return self.store.count_pending_entities()
+
+    def regroup_duplicates(self, progress: ProgressCallback | None = None) -> RegroupReport:
+        """Recompute every near-duplicate group with the current rule (enrich/regroup.py)."""
+        from sourcebook.enrich.regroup import regroup
+
+        with self.writing("enrich"):
+            report, self._dedup = regroup(self.store, self.index, progress)
+            self.index.commit(self.store.last_position())
+        return report
 
     def enrich_entities(
         self, batch_size: int = 64, limit: int = 0, progress: ProgressCallback | None = None

@@ -73,6 +73,7 @@ def test_search_json_is_the_clis_json(site: Client, tmp_path: Path) -> None:
     assert list(data) == [
         "query",
         "total",
+        "collapsed",
         "page",
         "page_size",
         "sort",
@@ -99,6 +100,7 @@ def test_search_json_is_the_clis_json(site: Client, tmp_path: Path) -> None:
         "passages",
         "dup_group",
         "similar",
+        "similar_query",
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import textwrap
 import threading
 
 import numpy as np
@@ -78,9 +79,9 @@ def article(seed: int, n: int = 160) -> str:
 def edited(text: str, seed: int) -> str:
     rng = random.Random(seed)
     words = text.split()
-    words = [("changed" if rng.random() < 0.03 else w) for w in words]
+    words = [("colour" if w == "color" and rng.random() < 0.5 else w) for w in words]
     body = " ".join(words[: int(len(words) * 0.9)])
-    wrapped = "\n".join(body[i : i + 60] for i in range(0, len(body), 60))
+    wrapped = textwrap.fill(body, 60)  # re-wrapped at word boundaries
     return f"Share this article\n\n{wrapped.upper()}\n\nCopyright 2024"
 
 
@@ -148,3 +149,66 @@ def test_thread_safe_adds() -> None:
     for t in threads:
         t.join()
     assert len(index) == 40
+
+
+REPORT = (
+    "There were no significant changes in the human rights situation during the year. "
+    "The government abused a wide range of human rights, and security forces detained "
+    "critics, journalists and members of religious groups without charge for long periods. "
+    "Conscripts in national service were held for years beyond the legal eighteen months."
+)
+
+
+def test_a_new_edition_is_not_a_reprint() -> None:
+    index = DedupIndex()
+    assert index.add("r2023", f"Eritrea 2023 Human Rights Report\n{REPORT * 3}") == "r2023"
+    assert index.add("r2024", f"Eritrea 2024 Human Rights Report\n{REPORT * 3}") == "r2024"
+    # the same edition re-posted with a new header and a trimmed tail is one
+    repost = f"ERITREA 2024 HUMAN RIGHTS REPORT\nShare this page\n\n{REPORT * 3}"
+    assert index.add("copy", repost) == "r2024"
+
+
+def test_template_stories_with_other_figures_are_not_reprints() -> None:
+    index = DedupIndex()
+    template = (
+        "NEW YORK, March {d} - The Federal Reserve entered the U.S. Government securities "
+        "market to arrange {n} billion dlrs of customer repurchase agreements, a Fed "
+        "spokesman said. Dealers said Federal funds were trading at {r} pct when the Fed "
+        "began its temporary and indirect supply of reserves to the banking system. Reuter"
+    )
+    first = template.format(d=9, n="2.5", r="6-3/16")
+    assert index.add("a", f"FED ADDS RESERVES\n{first}") == "a"
+    assert index.add("b", f"FED ADDS RESERVES\n{template.format(d=11, n='1.5', r='6-5/16')}") == "b"
+    # a fortnight later with the same figures: a new report, not a reprint
+    assert index.add("c", f"FED ADDS RESERVES\n{template.format(d=25, n='2.5', r='6-3/16')}") == "c"
+    # re-sent the next day, word for word: a reprint
+    assert index.add("d", f"FED ADDS RESERVES\n{template.format(d=10, n='2.5', r='6-3/16')}") == "a"
+
+
+def test_fingerprint_bytes_round_trip_and_legacy_signatures() -> None:
+    from sourcebook.enrich.dedup import Fingerprint, fingerprint
+
+    fp = fingerprint(f"Title 2024\nLONDON, March 3 - {REPORT} 42 people.")
+    again = Fingerprint.from_bytes(fp.to_bytes())
+    assert (again.shingles, again.key_count, again.title_numbers) == (
+        fp.shingles,
+        fp.key_count,
+        fp.title_numbers,
+    )
+    assert again.dateline == fp.dateline == 3 * 32 + 3 and not again.legacy
+    # a bare MinHash stored by version 1 joins only near-identical texts
+    index = DedupIndex()
+    index.add_signature("old", minhash_signature(f"Title\n{REPORT}"))
+    assert index.add("new", f"Title\n{REPORT}") == "old"
+    assert index.add("other", f"Title\n{REPORT[:200]}") == "other"
+
+
+def test_a_flash_in_the_same_words_on_another_day_is_another_event() -> None:
+    from datetime import date
+
+    flash = "FED SETS TWO BILLION DLR CUSTOMER REPURCHASE, FED SAYS\n"
+    index = DedupIndex()
+    assert index.add("mar17", flash, date(1987, 3, 17)) == "mar17"
+    assert index.add("mar30", flash, date(1987, 3, 30)) == "mar30"
+    assert index.add("mar17b", flash, date(1987, 3, 18)) == "mar17"  # re-sent the next day
+    assert index.add("undated", flash) == "mar17"  # no date: the words decide

@@ -65,11 +65,20 @@ def test_language_on_paragraphs(shared_data: Path) -> None:
 
 
 @pytest.mark.shared
-def test_dedup_on_bbc_subset(shared_data: Path) -> None:
+def test_dedup_on_labelled_bbc_and_state_department_pairs(shared_data: Path) -> None:
+    scores = eval_dedup.evaluate_pairs(shared_data, only=frozenset({"bbc", "hrr"}))
+    assert scores["precision"] >= 0.98 and scores["recall"] >= 0.9
+    # the 2023 and 2024 Eritrea reports are two editions, not one text
+    assert scores["hrr_precision"] == 1.0
+
+
+@pytest.mark.shared
+def test_dedup_never_groups_different_bbc_articles(shared_data: Path) -> None:
     articles = eval_dedup.read_bbc(shared_data / "bbc-news")[::8]
     docs, gold = eval_dedup.build_corpus(articles)
     scores = eval_dedup.evaluate(docs, gold, DedupOptions())
-    assert scores["pair_precision"] >= 0.95 and scores["pair_recall"] >= 0.9
+    # heavily edited copies (words replaced at random) are not reprints: precision only
+    assert scores["pair_precision"] >= 0.98
 
 
 @pytest.mark.shared

@@ -251,12 +251,14 @@ def test_every_write_is_logged_in_order(store: Store) -> None:
     changed = make_doc("log:1", body="A new body.")
     store.write([Change("updated", changed, content_hash(changed))])
     store.set_entities([(second.docid, ["Jane Doe"], [])])
+    store.set_dup_groups([(second.docid, first.docid, b"")])
     store.delete(first.docid)
     log = store.changes_since(0)
     assert [(c.docid, c.kind) for c in log] == [
         (first.docid, "added"),
         (second.docid, "added"),
         (first.docid, "updated"),
+        (second.docid, "updated"),
         (second.docid, "updated"),
         (first.docid, "deleted"),
     ]

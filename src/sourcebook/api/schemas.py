@@ -41,6 +41,11 @@ class HitOut(BaseModel):
     passages: list[PassageOut]
     dup_group: str = Field(description="Near-duplicate group (docid of its earliest member).")
     similar: int = Field(description="How many near-duplicates this hit stands for.")
+    similar_query: str = Field(
+        default="",
+        description="The query that lists this hit with its near-duplicates (`group:DOCID`), "
+        "empty when it has none.",
+    )
 
     @classmethod
     def from_hit(cls, hit: Hit) -> HitOut:
@@ -66,6 +71,7 @@ class HitOut(BaseModel):
             ],
             dup_group=hit.dup_group,
             similar=hit.similar,
+            similar_query=f"group:{hit.dup_group}" if hit.similar and hit.dup_group else "",
         )
 
 
@@ -81,7 +87,15 @@ class FacetValueOut(BaseModel):
 
 class SearchOut(BaseModel):
     query: str
-    total: int = Field(description="Documents matching the query and filters.")
+    total: int = Field(
+        description="Hits the pages list: documents matching the query and filters, less those "
+        "`collapsed` under a near-duplicate."
+    )
+    collapsed: int = Field(
+        default=0,
+        description="Matching documents not listed because a listed hit stands for them (its "
+        "`similar` count; `similar_query` lists them): `total` + `collapsed` documents match.",
+    )
     page: int
     page_size: int
     sort: str
@@ -114,6 +128,7 @@ class SearchOut(BaseModel):
         return cls(
             query=result.query,
             total=result.total,
+            collapsed=result.collapsed,
             page=result.page,
             page_size=result.page_size,
             sort=result.sort,

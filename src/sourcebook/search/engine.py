@@ -22,7 +22,7 @@ from sourcebook.config import Settings
 from sourcebook.countries import country_name, language_name, resolve_country, resolve_language
 from sourcebook.errors import QuerySyntaxError, SearchTimeout, SourcebookError
 from sourcebook.index.analyzers import LANGUAGES, analyzer_language
-from sourcebook.index.schema import SAMPLE_BUCKETS, text_field
+from sourcebook.index.schema import SAMPLE_BUCKETS
 from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.model import Document, FacetValue, Hit, PassageHit, SearchResult
 from sourcebook.search.budget import Deadline, SearchBudget
@@ -50,6 +50,7 @@ from sourcebook.search.query import (
     syntax_ignored,
 )
 from sourcebook.search.request import FACETS, MODES, SORTS, SearchRequest
+from sourcebook.search.similar import SimilarOptions, similar_documents
 from sourcebook.store.base import Store
 
 if TYPE_CHECKING:
@@ -78,8 +79,6 @@ COLLAPSE_WINDOW_MAX = 2_000
 PLAIN_AND_MAX_TERMS = 4
 #: Plain-text queries may be this many times longer than the syntax limit (then truncated).
 PLAIN_LENGTH_FACTOR = 4
-#: How much of a long body more-like-this reads to pick its terms.
-SIMILAR_SAMPLE_CHARS = 20_000
 RELAXED_NOTICE = "no document has all the words; showing documents with any of them"
 MEMORY_REFUSAL = (
     "this search needs more memory than the server allows: narrow it, with fewer wildcards or "
@@ -317,16 +316,29 @@ class SearchEngine:
             request.collapse and not _names_field(node, "group") and self._has_duplicates(searcher)
         )
         window = min(stop * COLLAPSE_WINDOW_FACTOR + 20, COLLAPSE_WINDOW_MAX)
+        collapsed = 0
         if ranking is not None:
             total = ranking.count(searcher)
             if collapse:
-                picked = _collapse(searcher, ranking.ordered(searcher, window))[offset:stop]
+                leaders = _collapse(searcher, ranking.ordered(searcher, window))
+                picked = leaders[offset:stop]
+                total, collapsed = self._collapsed_total(
+                    searcher, ranking.union, total, min(window, total), leaders
+                )
             else:
                 picked = ranking.ordered(searcher, stop, offset)
         elif collapse:  # one search for the count and the window the page is collapsed from
             query, wide = self._bm25(searcher, query, relaxable, request, 0, window)
-            total = int(wide.count or 0)
-            picked = _collapse(searcher, wide.hits)[offset:stop]
+            matches = int(wide.count or 0)
+            leaders = _collapse(searcher, wide.hits)
+            while len(leaders) < stop and len(wide.hits) < matches and window < COLLAPSE_WINDOW_MAX:
+                window = min(window * 4, COLLAPSE_WINDOW_MAX)  # many reprints: read further
+                query, wide = self._bm25(searcher, query, [], request, 0, window)
+                leaders = _collapse(searcher, wide.hits)
+            picked = leaders[offset:stop]
+            total, collapsed = self._collapsed_total(
+                searcher, query, matches, len(wide.hits), leaders
+            )
         else:
             query, result = self._bm25(searcher, query, relaxable, request, offset)
             total = int(result.count or 0)
@@ -374,6 +386,7 @@ class SearchEngine:
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             ranking="hybrid" if ranking is not None else "bm25",
             facets_approximate=sampled,
+            collapsed=collapsed,
         )
 
     def _submit_facets(self, fn: Any, *args: Any) -> Future[Any]:
@@ -416,37 +429,29 @@ class SearchEngine:
             log.warning("hybrid ranking failed, ranking by BM25 alone: %s", exc)
             return None
 
-    def similar(self, doc: Document, limit: int = 5) -> list[Hit]:
-        """Documents like ``doc`` (Tantivy's more-like-this over its title and body terms)."""
-        lang = analyzer_language(doc.language, self.settings.default_language)
-        fields = {
-            text_field("title", lang): [doc.title],
-            text_field("body", lang): [doc.body[:SIMILAR_SAMPLE_CHARS]],
-        }
-        searcher = self.index.searcher()
-        like = Query.more_like_this_document_fields_query(
-            self.index.schema,
-            {k: v for k, v in fields.items() if v[0]},
-            # a term only this document has cannot find another one
-            min_doc_frequency=2,
-            min_term_frequency=1,
-            max_query_terms=25,
-            min_word_length=3,
-        )
-        query = Query.boolean_query(
-            [
-                (Occur.Must, like),
-                (Occur.MustNot, Query.term_query(self.index.schema, "docid", doc.docid)),
-            ]
-        )
-        result = searcher.search(query, limit=limit, count=False)
-        docids = [searcher.doc(address).get_first("docid") for _score, address in result.hits]
-        docs = self.store.get_many(docids)
-        return [
-            _hit(docs[d], float(score), [])
-            for d, (score, _address) in zip(docids, result.hits, strict=True)
-            if d in docs
-        ]
+    def similar(
+        self, doc: Document, limit: int = 5, options: SimilarOptions | None = None
+    ) -> list[Hit]:
+        """Documents like ``doc``, not its reprints (``search/similar.py``)."""
+        found = similar_documents(self, doc, limit, options or SimilarOptions())
+        return [_hit(other, score, []) for other, score in found]
+
+    def _collapsed_total(
+        self, searcher: Any, query: Any, matches: int, read: int, leaders: list[Any]
+    ) -> tuple[int, int]:
+        """(hits listed in all, matching documents folded under them) for a collapsed search.
+
+        One honest rule: ``total`` counts what the pages list, one hit per group, and
+        ``collapsed`` the matches each listed hit stands for beside itself, so total + collapsed
+        is the number of matching documents. Exact when every match was read (``read``);
+        else the matches that joined an earlier document's group are counted in the index
+        (exact when each group's original matches too, as a reprint's original does).
+        """
+        if read >= matches:
+            return len(leaders), matches - len(leaders)
+        agg = searcher.aggregate(query, {"l": {"terms": {"field": "dup_leader", "size": 2}}})
+        folded = sum(int(b["doc_count"]) for b in agg["l"]["buckets"] if int(float(b["key"])) == 0)
+        return matches - folded, folded
 
     def _has_duplicates(self, searcher: Any) -> bool:
         """Whether any near-duplicate group has two members (else collapsing is skipped)."""

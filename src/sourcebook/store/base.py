@@ -236,6 +236,10 @@ class Store(Protocol):
         """How many documents each near-duplicate group holds."""
         ...
 
+    def set_dup_groups(self, rows: Sequence[tuple[str, str, bytes]]) -> None:
+        """Store (docid, dup_group, fingerprint) as recomputed by ``sourcebook enrich --dedup``."""
+        ...
+
     def pending_entities(self, limit: int) -> list[Document]:
         """Documents whose current revision still awaits entity extraction (oldest first)."""
         ...

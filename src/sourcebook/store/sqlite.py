@@ -800,6 +800,29 @@ class SQLiteStore:
         row = self._conn().execute("SELECT count(*) FROM documents WHERE entities_done = 0")
         return int(row.fetchone()[0])
 
+    def set_dup_groups(self, rows: Sequence[tuple[str, str, bytes]]) -> None:
+        """Store (docid, dup_group, fingerprint) as recomputed by ``sourcebook enrich --dedup``."""
+        conn = self._conn()
+        with self._write_lock:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany(
+                    "UPDATE documents SET dup_group = ?, minhash = ? WHERE docid = ?",
+                    [(group, minhash, docid) for docid, group, minhash in rows],
+                )
+                stamp = now_utc().isoformat()
+                conn.executemany(
+                    "INSERT INTO changes (docid, kind, changed_at) VALUES (?, 'updated', ?)",
+                    [(docid, stamp) for docid, _, _ in rows],
+                )
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise StorageError(f"storing near-duplicate groups failed: {exc}") from exc
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
     def set_entities(self, entities: Sequence[tuple[str, list[str], list[str]]]) -> None:
         """Store (docid, people, organisations) and mark those documents done."""
         conn = self._conn()

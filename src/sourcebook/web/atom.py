@@ -78,6 +78,9 @@ def feed_params(request: Request) -> SearchParams:
 def feed_request(params: SearchParams) -> SearchRequest:
     search = replace(params, sort=params.sort or "newest").to_request(passages=1)
     search.facets = False
+    # a feed delivers every match it announces: reprints are entries of their own, never folded
+    # under another (an alert must not miss the copy that appeared later)
+    search.collapse = False
     return search
 
 

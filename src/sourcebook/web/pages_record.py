@@ -147,6 +147,16 @@ def similar_documents(archive: Archive, docid: str) -> list[Hit]:
         return []
 
 
+def reprints(archive: Archive, doc: Document) -> tuple[int, str]:
+    """(how many other documents are reprints of this one's text, the search listing them all)."""
+    from sourcebook.search.request import SearchRequest
+
+    query = f"group:{doc.dup_group or doc.docid}"
+    found = archive.search(SearchRequest(query=query, page_size=1, facets=False, passages=0))
+    others = max(found.total - 1, 0)
+    return others, ("/search?" + urlencode({"q": query}) if others else "")
+
+
 def base_url(request: Request) -> str:
     return site_url(request)
 
@@ -179,6 +189,7 @@ async def record_page(
 ) -> Response:
     doc, text = await runtime.read(read_record, runtime.archive, docid, q, mode)
     similar = await runtime.read(similar_documents, runtime.archive, doc.docid)
+    reprint_count, reprints_url = await runtime.read(reprints, runtime.archive, doc)
     citation = format_citation(doc, "refworld", base_url=base_url(request))
     context = {
         "doc": doc,
@@ -205,6 +216,8 @@ async def record_page(
             for h in similar
         ],
         "source_tags": sorted(doc.source_tags.items()),
+        "reprints": reprint_count,
+        "reprints_url": reprints_url,
     }
     response: Response = request.app.state.templates.TemplateResponse(
         request, "record.html", context

@@ -96,6 +96,9 @@ class HitView:
     passages: list[PassageView]
     #: ISO 639-1 code of the record's language ("" when unknown)
     lang: str = ""
+    #: near-duplicates this hit stands for, and the search that lists them with it
+    similar: int = 0
+    similar_url: str = ""
 
 
 @dataclass
@@ -221,6 +224,12 @@ def hit_view(number: int, hit: Hit, params: SearchParams | None = None) -> HitVi
             for p in hit.passages
         ],
         lang=hit.language,
+        similar=hit.similar,
+        similar_url=(
+            "/search?" + urlencode({"q": f"group:{hit.dup_group}"})
+            if hit.similar and hit.dup_group
+            else ""
+        ),
     )
 
 
