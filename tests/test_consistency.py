@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -269,3 +270,23 @@ def test_cli_check_notes_an_index_behind_and_a_writer_heals_it(tmp_path: Path) -
     result = runner.invoke(app, ["--archive", str(tmp_path), "check", "--repair"])
     assert result.exit_code == 0 and "store and index agree" in result.output
     assert "behind" not in result.output
+
+
+def test_a_reindex_cut_short_is_repaired_on_the_next_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(home=tmp_path)
+    with Archive(settings) as archive:
+        archive.add_documents([doc(i) for i in range(5)], OPTIONS)
+        every = archive.store.iter_documents
+
+        def cut_short(*args: object, **kwargs: object) -> Iterator[Document]:
+            yield next(every())
+            raise KeyboardInterrupt  # Ctrl+C half-way through the rebuild
+
+        monkeypatch.setattr(archive.store, "iter_documents", cut_short)
+        with pytest.raises(KeyboardInterrupt):
+            archive.reindex()
+        assert archive.index.num_docs() == 0  # the index was emptied and not yet refilled
+    with Archive(settings) as archive:
+        assert archive.check().ok and found(archive, "checkpoint4") == 1

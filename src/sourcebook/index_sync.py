@@ -135,6 +135,9 @@ def repair(store: Store, index: SearchIndex, report: CheckReport) -> None:
 def rebuild(store: Store, index: SearchIndex, progress: ProgressCallback | None = None) -> int:
     """Rebuild the whole index from the store; returns the documents indexed."""
     last = store.last_position()
+    # until the rebuild is committed whole, the index holds less than any position says: a crash
+    # half-way leaves no position, so the next writer compares it with the store and repairs
+    index.forget_position()
     index.delete_all()
     n = 0
     batch: list[tuple[Document, str]] = []

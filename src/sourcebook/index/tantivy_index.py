@@ -228,6 +228,10 @@ class SearchIndex:
         except (OSError, ValueError):
             return None
 
+    def forget_position(self) -> None:
+        """Drop the recorded position (before a change that removes what it vouches for)."""
+        (self.path / _POSITION_FILE).unlink(missing_ok=True)
+
     def _write_position(self, position: int) -> None:
         target = self.path / _POSITION_FILE
         tmp = target.with_name(f".{_POSITION_FILE}.{os.getpid()}.tmp")
