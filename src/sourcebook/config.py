@@ -36,6 +36,20 @@ class Settings(BaseSettings):
         default=20_000_000,
         description="Largest body (characters) one document may have.",
     )
+    parse_sandbox: bool = Field(
+        default=True,
+        description="Parse files in a worker process under the memory and time limits below.",
+    )
+    parse_memory_mb: int = Field(
+        default=1024,
+        ge=0,
+        description="Address space (MB) the parser worker may use per file; 0: no limit.",
+    )
+    parse_seconds: float = Field(
+        default=60.0,
+        ge=0.0,
+        description="Seconds one file may take to parse; 0: no limit.",
+    )
     max_query_chars: int = Field(
         default=2_000,
         description="Longest search query accepted.",

@@ -32,7 +32,7 @@ from sourcebook.errors import (
 from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.ingest.inputs import plan_inputs
 from sourcebook.ingest.manifest import describe_documents
-from sourcebook.ingest.registry import ParserRegistry, Source
+from sourcebook.ingest.registry import ParserRegistry
 from sourcebook.ingest.report import (
     CheckReport,
     FileOutcome,
@@ -41,6 +41,7 @@ from sourcebook.ingest.report import (
     ProgressCallback,
     iter_input_files,
 )
+from sourcebook.ingest.sandbox import ParseSandbox, parse_file, regular_file_size
 from sourcebook.ingest_run import IngestRun, StopCheck, Stopped
 from sourcebook.location import prepare_archive_folder
 from sourcebook.model import (
@@ -133,6 +134,7 @@ class Archive:
         self._registry = registry
         self._enricher: Enricher | None = None
         self._dedup: DedupIndex | None = None
+        self._sandbox: ParseSandbox | None = None
         self.engine = SearchEngine(settings, self.store, self.index, embedder)
 
     @property
@@ -142,6 +144,8 @@ class Archive:
         return self._registry
 
     def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()
         self.engine.close()
         self.index.close()
         self.store.close()
@@ -193,9 +197,7 @@ class Archive:
             outcome = run.outcome(str(path))
             size = 0
             try:
-                if not path.exists():
-                    raise NotFound(f"{path}: no such file or directory")
-                size = path.stat().st_size
+                size = regular_file_size(path)  # refuses pipes and devices before opening them
                 parsed = self._parse_file(path, options, outcome)
                 run.add(describe_documents(parsed, item.row), options, outcome)
             except SourcebookError as exc:
@@ -220,20 +222,20 @@ class Archive:
     def _parse_file(
         self, path: Path, options: IngestOptions, outcome: FileOutcome
     ) -> Iterator[Document | BadRecord | EmptyRecord]:
-        source = Source.from_path(path, self.settings.max_file_bytes)
-        if source.size > self.settings.max_file_bytes:
-            raise InputTooLarge(
-                f"{path.name} is {source.size:,} bytes; the limit is "
-                f"{self.settings.max_file_bytes:,} (SOURCEBOOK_MAX_FILE_BYTES)"
-            )
-        parser = (
-            self.registry.get(options.parser) if options.parser else self.registry.auction(source)
-        )
-        outcome.parser = parser.name
-        if options.parser:
-            yield from parser.parse(source)
+        """The records of one file, parsed in the sandbox (see ingest/sandbox.py)."""
+        if self.settings.parse_sandbox:
+            if self._sandbox is None:
+                self._sandbox = ParseSandbox(
+                    self._registry, self.settings.parse_memory_mb, self.settings.parse_seconds
+                )
+            name, items = self._sandbox.parse(path, options.parser, self.settings.max_file_bytes)
         else:
-            yield from self.registry.parse(source)
+            parser, items = parse_file(
+                self.registry, path, options.parser, self.settings.max_file_bytes
+            )
+            name = parser.name
+        outcome.parser = name
+        yield from items
 
     def _fail(self, run_id: int, outcome: FileOutcome, where: str, message: str) -> None:
         outcome.failed += 1
@@ -254,13 +256,17 @@ class Archive:
         clean_strings(doc)
         if options.collection:
             doc.collection = options.collection
-        codes = []
+        codes, unknown = [], []
         for value in doc.countries:
             code = resolve_country(value)
             if code is None:
-                log.warning("%s: unknown country %r dropped", doc.origin, value)
+                unknown.append(value)
             elif code not in codes:
                 codes.append(code)
+        if unknown:  # one warning per record, however long its list
+            log.warning(
+                "%s: %d unknown countries dropped: %r", doc.origin, len(unknown), unknown[:5]
+            )
         doc.countries = codes
         doc.passages = split_passages(doc.body, self.settings.passage_target_chars)
         if options.enrich:

@@ -13,10 +13,10 @@ import pytest
 
 from sourcebook.ingest.jsonl import JsonlParser
 from sourcebook.ingest.registry import BY_CONTENT, BY_EXTENSION, NO_MATCH, Source
-from sourcebook.model import BadRecord, Document, Passage
+from sourcebook.model import BadRecord, Document, EmptyRecord, Passage
 
 
-def parse_all(path: Path) -> list[Document | BadRecord]:
+def parse_all(path: Path) -> list[Document | BadRecord | EmptyRecord]:
     return list(JsonlParser().parse(Source.from_path(path)))
 
 
@@ -133,7 +133,8 @@ def test_beir_corpus(jsonl_dir: Path) -> None:
 
 
 def test_empty_file_has_no_records(jsonl_dir: Path) -> None:
-    assert parse_all(jsonl_dir / "empty.jsonl") == []
+    (only,) = parse_all(jsonl_dir / "empty.jsonl")
+    assert isinstance(only, EmptyRecord) and only.message == "the file holds no records"
 
 
 def test_match(jsonl_dir: Path, tmp_path: Path) -> None:

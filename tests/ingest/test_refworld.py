@@ -220,3 +220,24 @@ def test_un_style_country_names(tmp_path: Path) -> None:
         "Afghanistan",
         "Korea, Republic of",
     ]
+
+
+@pytest.mark.parametrize("tail", ["", " of"])
+def test_a_long_country_list_is_read_quickly_and_capped(
+    refworld_dir: Path, tmp_path: Path, tail: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """20,000 unknown names (a 400 kB line): split in linear time, not gluing the "... of"
+    pieces into one ever longer name, at most 300 names kept, one warning with a count."""
+    import time
+
+    names = ", ".join(f"Nowhereland{n}{tail}" for n in range(20_000))
+    text = (refworld_dir / "record.txt").read_text()
+    path = tmp_path / "record.txt"
+    path.write_text(text.replace("Countries Tajikistan, Afghanistan", f"Countries {names}"))
+    started = time.perf_counter()
+    doc = parse_one(path)
+    assert time.perf_counter() - started < 5
+    assert 0 < len(doc.source_tags["countries"]) <= 300
+    assert doc.countries == []
+    warnings = [r.getMessage() for r in caplog.records if "not recognised" in r.getMessage()]
+    assert len(warnings) == 1 and "and 2" in warnings[0] and len(warnings[0]) < 2_000

@@ -28,9 +28,16 @@ from sourcebook.countries import resolve_language
 from sourcebook.dates import parse_date
 from sourcebook.errors import ParseError
 from sourcebook.ingest.html import html_to_paragraphs
-from sourcebook.ingest.registry import BY_CONTENT, BY_EXTENSION, NO_MATCH, Source
+from sourcebook.ingest.registry import (
+    BY_CONTENT,
+    BY_EXTENSION,
+    NO_MATCH,
+    RECORD_ERRORS,
+    Source,
+    record_failure,
+)
 from sourcebook.ingest.text import clean_inline, join_paragraphs, plain_paragraphs
-from sourcebook.model import BadRecord, Document
+from sourcebook.model import BadRecord, Document, EmptyRecord
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +46,9 @@ __all__ = ["FeedParser"]
 _RSS = re.compile(r"<rss[\s>]", re.I)
 _ATOM = re.compile(r"<(?:\w+:)?feed[\s>][^>]*http://www\.w3\.org/2005/Atom", re.I | re.S)
 _RDF = re.compile(r"<rdf:RDF[\s>]", re.I)
+#: Where an item (RSS) or entry (Atom) starts, and where the list of them ends.
+_ITEM_START = re.compile(rb"<(?:\w+:)?(?:item|entry)[\s>]", re.I)
+_CLOSE = re.compile(rb"</(?:\w+:)?(?:channel|feed)>|</rdf:RDF>", re.I)
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
 
 
@@ -102,6 +112,28 @@ def _tags(entry: Any) -> dict[str, list[str]]:
     return {"categories": terms} if terms else {}
 
 
+def _entries_one_by_one(data: bytes, starts: list[int]) -> Iterator[Any]:
+    """Each item of a damaged feed parsed on its own, between its start tag and the next one,
+    after the feed's own head: an unclosed CDATA section or comment in one item no longer
+    swallows the items after it. An item that yields nothing is the reason, as a string."""
+    head = data[: starts[0]]
+    close = _CLOSE.search(data, starts[-1])
+    end = close.start() if close else len(data)
+    if _RSS.search(head.decode("utf-8", "replace")):
+        foot = b"</channel></rss>"
+    elif b"rdf:RDF" in head:
+        foot = b"</rdf:RDF>"
+    else:
+        foot = b"</feed>"
+    for begin, stop in zip(starts, [*starts[1:], end], strict=True):
+        parsed = feedparser.parse(io.BytesIO(head + data[begin:stop] + foot))
+        entries = parsed.get("entries") or []
+        if entries:
+            yield entries[0]
+        else:
+            yield str(parsed.get("bozo_exception") or "no item found")
+
+
 class FeedParser:
     """RSS and Atom feeds (feedparser); one document per item."""
 
@@ -119,7 +151,7 @@ class FeedParser:
             return BY_EXTENSION
         return NO_MATCH
 
-    def parse(self, source: Source) -> Iterator[Document | BadRecord]:
+    def parse(self, source: Source) -> Iterator[Document | BadRecord | EmptyRecord]:
         data = source.read_bytes()
         try:
             # a stream, so feedparser never takes the content for a file name or URL
@@ -134,13 +166,26 @@ class FeedParser:
             log.info(
                 "%s: feed is damaged but readable: %s", source.path, parsed.get("bozo_exception")
             )
+        if not entries:
+            yield EmptyRecord(str(source.path), "the feed has no items")
+            return
         feed = parsed.get("feed") or {}
         feed_title = clean_inline(feed.get("title", ""))
         language = resolve_language(feed.get("language") or "") or ""
         path = str(source.path)
         resolved = str(source.path.resolve())
+        starts = [m.start() for m in _ITEM_START.finditer(data)]
+        if parsed.get("bozo") and len(starts) != len(entries):
+            # the damage merged or swallowed items: read each item on its own
+            entries = list(_entries_one_by_one(data, starts))
         for number, entry in enumerate(entries, start=1):
-            yield self._document(entry, number, path, resolved, feed_title, language)
+            if isinstance(entry, str):
+                yield BadRecord(f"{path}#{number}", f"feed item could not be read: {entry}")
+                continue
+            try:
+                yield self._document(entry, number, path, resolved, feed_title, language)
+            except RECORD_ERRORS as exc:  # one damaged item; the next is read
+                yield record_failure(f"{path}#{number}", "feed item", exc)
 
     def _document(
         self, entry: Any, number: int, path: str, resolved: str, feed_title: str, language: str

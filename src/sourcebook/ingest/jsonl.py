@@ -32,8 +32,15 @@ from typing import Any
 
 from sourcebook.countries import resolve_country, resolve_language
 from sourcebook.dates import parse_date, parse_datetime
-from sourcebook.ingest.registry import BY_CONTENT, BY_EXTENSION, NO_MATCH, Source
-from sourcebook.model import BadRecord, Document
+from sourcebook.ingest.registry import (
+    BY_CONTENT,
+    BY_EXTENSION,
+    NO_MATCH,
+    RECORD_ERRORS,
+    Source,
+    record_failure,
+)
+from sourcebook.model import BadRecord, Document, EmptyRecord
 
 log = logging.getLogger(__name__)
 
@@ -175,14 +182,14 @@ class JsonlParser:
             return BY_CONTENT if looks else BY_EXTENSION
         return NO_MATCH
 
-    def parse(self, source: Source) -> Iterator[Document | BadRecord]:
+    def parse(self, source: Source) -> Iterator[Document | BadRecord | EmptyRecord]:
         path = source.path
         collection = collection_of(path)
         resolved = str(path.resolve())
         ignored: set[str] = set()
         seen: dict[str, int] = {}
         count = 0
-        for number, line in enumerate(source.read_text().split("\n"), start=1):
+        for number, line in enumerate(source.iter_lines(), start=1):
             if not line.strip():
                 continue
             count += 1
@@ -191,6 +198,9 @@ class JsonlParser:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
                 yield BadRecord(where, f"not valid JSON: {exc.msg} (column {exc.colno})")
+                continue
+            except RecursionError as exc:
+                yield record_failure(where, "the record", exc)
                 continue
             if not isinstance(record, dict):
                 yield BadRecord(where, f"expected a JSON object, got {type(record).__name__}")
@@ -203,6 +213,9 @@ class JsonlParser:
                     doc = record_to_document(record)
             except RecordError as exc:
                 yield BadRecord(where, str(exc))
+                continue
+            except RECORD_ERRORS as exc:  # a value our checks did not foresee; the next is read
+                yield record_failure(where, "the record", exc)
                 continue
             if not doc.source_key:
                 doc.source_key = (
@@ -219,6 +232,8 @@ class JsonlParser:
             seen[doc.source_key] = number
             doc.origin = f"{path}#{count}"
             yield doc
+        if not count:
+            yield EmptyRecord(str(path), "the file holds no records")
         if ignored:
             log.warning("%s: ignored keys that are not record fields: %s", path, sorted(ignored))
 

@@ -85,7 +85,14 @@ _REFWORLD_URL = re.compile(r"https?://(?:www\.)?refworld\.org/\S*?(?=[\s,;\]]|$)
 _ANY_URL = re.compile(r"https?://\S+?(?=[\s,;\]]|$)")
 _DOCID = re.compile(r"/docid/([0-9a-f]{6,})\.html|[?&]docid=([0-9a-f]{6,})", re.I)
 _ACCESSED = re.compile(r"\[accessed\s+([^\]]+)\]", re.I)
-_LIST_SPLIT = re.compile(r"\s*(?:\n|;|\||,(?![^()]*\))|\s-\s)\s*")
+_LIST_SEPARATOR = re.compile(r"\n|;|\||,|\s-\s")
+#: A parenthesis and what it holds (bounded, so an unclosed one costs nothing).
+_IN_PARENS = re.compile(r"\([^()\n]{0,200}\)")
+_COMMA_KEPT = "\ue000"  # a private-use character standing for a comma inside parentheses
+#: Country names one record may carry (there are 249 ISO countries); the rest are dropped.
+MAX_COUNTRY_NAMES = 300
+#: Longer than any country name: such a piece is never glued to the next one.
+_LONGEST_NAME = 80
 _INVERTED_TAIL = re.compile(r"\b(?:of|of the)$|^the\b", re.I)
 
 _TEXT_MARKERS = ("Last Updated:",)
@@ -183,8 +190,16 @@ def _body_paragraph(paragraph: str, out: _Fields) -> None:
 def _values(labels: dict[str, list[str]], key: str) -> list[str]:
     values: list[str] = []
     for chunk in labels.get(key, []):
-        values.extend(v for v in (clean_inline(x) for x in _LIST_SPLIT.split(chunk)) if v)
+        values.extend(v for v in (clean_inline(x) for x in _split_list(chunk)) if v)
     return values
+
+
+def _split_list(chunk: str) -> list[str]:
+    """A list written on one line, split at line breaks, ``;``, ``|``, `` - `` and commas, but not
+    at commas inside parentheses ("Venezuela (Bolivarian Republic of)"). Linear: a look-ahead
+    for the closing parenthesis at every comma took minutes on a list of thousands of names."""
+    protected = _IN_PARENS.sub(lambda m: m.group(0).replace(",", _COMMA_KEPT), chunk)
+    return [piece.replace(_COMMA_KEPT, ",") for piece in _LIST_SEPARATOR.split(protected)]
 
 
 def _country_values(labels: dict[str, list[str]]) -> list[str]:
@@ -195,8 +210,12 @@ def _country_values(labels: dict[str, list[str]]) -> list[str]:
     piece is such an inverted tail ("... of", "... of the").
     """
     names: list[str] = []
-    for piece in _values(labels, "countries"):
-        if names:
+    pieces = _values(labels, "countries")
+    for piece in pieces:
+        if len(names) >= MAX_COUNTRY_NAMES:
+            log.warning("a record names more than %d countries; the rest are dropped", len(names))
+            break
+        if names and len(names[-1]) <= _LONGEST_NAME:
             joined = f"{names[-1]}, {piece}"
             if resolve_country(joined) or _INVERTED_TAIL.search(piece):
                 names[-1] = joined
@@ -226,7 +245,10 @@ def _document(fields_: _Fields, source: Source) -> Document:
     countries_written = _country_values(labels)
     codes, unknown = parse_countries(countries_written)
     if unknown:
-        log.warning("%s: countries not recognised: %s", source.path, ", ".join(unknown))
+        shown = ", ".join(unknown[:10]) + (
+            f" and {len(unknown) - 10:,} more" if len(unknown) > 10 else ""
+        )
+        log.warning("%s: %d countries not recognised: %s", source.path, len(unknown), shown)
     tags: dict[str, list[str]] = {}
     if countries_written:
         tags["countries"] = countries_written

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, runtime_checkable
 
-from sourcebook.errors import InputTooLarge, ParseError, UnsupportedFormat
+from sourcebook.errors import InputTooLarge, ParseError, SourcebookError, UnsupportedFormat
 from sourcebook.model import BadRecord, Document, EmptyRecord
 
 log = logging.getLogger(__name__)
@@ -44,8 +46,8 @@ class Source:
 
     @classmethod
     def from_path(cls, path: Path, max_bytes: int = 200 * 1024 * 1024) -> Source:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
+        with _open_regular(path) as fh:
+            size = os.fstat(fh.fileno()).st_size
             head = fh.read(HEAD_BYTES)
         media_type = mimetypes.guess_type(path.name)[0] or ""
         return cls(path=path, media_type=media_type, head=head, size=size, max_bytes=max_bytes)
@@ -62,8 +64,29 @@ class Source:
                 "(setting SOURCEBOOK_MAX_FILE_BYTES)"
             )
         if self._data is None:
-            self._data = self.path.read_bytes()
+            with _open_regular(self.path) as fh:
+                self._data = fh.read()
         return self._data
+
+    def open(self) -> BinaryIO:
+        """The file opened for streaming (a regular file within the byte limit)."""
+        if self.size > self.max_bytes:
+            self.read_bytes()  # raises InputTooLarge
+        return _open_regular(self.path)
+
+    def iter_lines(self) -> Iterator[str]:
+        """The file's lines without their ends, read one at a time (a parser of a line-based
+        format never holds the whole file). Each line is decoded as :func:`decode_text` decodes
+        a file; a UTF-16 file (by its BOM) is read whole."""
+        if utf16_bom(self.head):
+            yield from self.read_text().split("\n")
+            return
+        with self.open() as fh:
+            for number, raw in enumerate(fh):
+                line = decode_text(
+                    raw[3:] if number == 0 and raw.startswith(b"\xef\xbb\xbf") else raw
+                )
+                yield line[:-1] if line.endswith("\n") else line
 
     def read_text(self) -> str:
         """The file as text: UTF-8 (with or without BOM), else Windows-1252, never failing."""
@@ -73,6 +96,21 @@ class Source:
         if utf16_bom(self.head):
             return self.head.decode("utf-16", errors="replace").lstrip("\ufeff")
         return self.head.decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading, refused unless it is a regular file: opening a named pipe
+    does not wait for a writer (``O_NONBLOCK``) and the check is on what was opened."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ParseError(f"{path} is not a regular file; it was skipped")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
 
 
 def utf16_bom(data: bytes) -> bool:
@@ -94,6 +132,28 @@ def decode_text(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
     return data.decode("latin-1")
+
+
+#: What reading one damaged record of a multi-record file can raise: data that is not what the
+#: parser expects (a wrong type, an impossible date, nesting past Python's recursion limit).
+RECORD_ERRORS: tuple[type[BaseException], ...] = (
+    SourcebookError,
+    ValueError,
+    TypeError,
+    LookupError,
+    AttributeError,
+    ArithmeticError,
+    RecursionError,
+)
+
+
+def record_failure(where: str, what: str, exc: BaseException) -> BadRecord:
+    """The BadRecord for a record whose reading raised ``exc``: the next record is read."""
+    log.debug("%s: %s could not be read", where, what, exc_info=exc)
+    if isinstance(exc, RecursionError):
+        return BadRecord(where, f"{what} is nested too deeply to be read")
+    detail = str(exc) if isinstance(exc, SourcebookError) else f"{type(exc).__name__}: {exc}"
+    return BadRecord(where, f"{what} could not be read ({detail[:300]})")
 
 
 @runtime_checkable
@@ -169,13 +229,19 @@ class ParserRegistry:
             )
         return best
 
-    def parse(self, source: Source) -> Iterator[Document | BadRecord | EmptyRecord]:
-        parser = self.auction(source)
+    def parse(
+        self, source: Source, parser: Parser | None = None
+    ) -> Iterator[Document | BadRecord | EmptyRecord]:
+        """The records of ``source`` read by ``parser`` (default: the auction's winner); what a
+        parser raises on a damaged file becomes a ParseError naming the file."""
+        parser = parser or self.auction(source)
         try:
             yield from parser.parse(source)
         except ParseError:
             raise
-        except (InputTooLarge, UnicodeError, ValueError, KeyError, OSError) as exc:
+        except InputTooLarge:
+            raise
+        except (UnicodeError, ValueError, KeyError, OSError) as exc:
             raise ParseError(
                 f"{parser.name} parser could not read {source.path.name}: {exc}"
             ) from exc

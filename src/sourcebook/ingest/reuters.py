@@ -27,7 +27,7 @@ from collections.abc import Iterator
 
 from sourcebook.dates import parse_date
 from sourcebook.errors import ParseError
-from sourcebook.ingest.registry import BY_CONTENT, NO_MATCH, Source
+from sourcebook.ingest.registry import BY_CONTENT, NO_MATCH, RECORD_ERRORS, Source, record_failure
 from sourcebook.model import BadRecord, Document, EmptyRecord
 
 log = logging.getLogger(__name__)
@@ -202,7 +202,10 @@ class ReutersParser:
             if story is None:
                 yield BadRecord(f"{path}#{count}", "story is not closed by </REUTERS> (truncated?)")
             else:
-                yield parse_story(attributes, story, path, count)
+                try:
+                    yield parse_story(attributes, story, path, count)
+                except RECORD_ERRORS as exc:  # one damaged story; the next is read
+                    yield record_failure(f"{path}#{count}", "story", exc)
         if count == 0:
             raise ParseError(f"{source.path.name} holds no <REUTERS> stories")
 
