@@ -212,3 +212,20 @@ def test_a_flash_in_the_same_words_on_another_day_is_another_event() -> None:
     assert index.add("mar30", flash, date(1987, 3, 30)) == "mar30"
     assert index.add("mar17b", flash, date(1987, 3, 18)) == "mar17"  # re-sent the next day
     assert index.add("undated", flash) == "mar17"  # no date: the words decide
+
+
+def test_a_long_text_is_signed_in_blocks_with_the_same_signature() -> None:
+    """A text of many shingles is permuted a block at a time (bounded memory); the minimum over
+    blocks is the minimum over the whole."""
+    import numpy as np
+
+    from sourcebook.enrich import dedup
+
+    words = [f"w{i % 5000}x{i % 7}" for i in range(3 * dedup.MINHASH_BLOCK)]
+    text = " ".join(words)
+    options = dedup.DedupOptions()
+    a, b = dedup._permutations(options.num_perm, options.seed)
+    hashed = dedup._shingle_hashes(text, options.shingle_words)
+    assert len(hashed) > 2 * dedup.MINHASH_BLOCK
+    whole = (hashed[:, None] * a[None, :] + b[None, :]).min(axis=0).astype(np.uint32)
+    assert np.array_equal(dedup.minhash_signature(text, options), whole)

@@ -22,7 +22,21 @@ def registry() -> ParserRegistry:
 
 def test_all_builtin_parsers_register(registry: ParserRegistry) -> None:
     names = sorted(p.name for p in registry.parsers)
-    assert names == ["feed", "html", "jsonl", "pdf", "refworld", "reuters", "text"]
+    assert names == [
+        "docx",
+        "email",
+        "epub",
+        "feed",
+        "html",
+        "jsonl",
+        "msg",
+        "odt",
+        "pdf",
+        "refworld",
+        "reuters",
+        "rtf",
+        "text",
+    ]
     for parser in registry.parsers:
         assert isinstance(parser, Parser)
         assert parser.extensions and parser.media_types
@@ -52,6 +66,7 @@ def test_all_builtin_parsers_register(registry: ParserRegistry) -> None:
         ("reuters/mini.sgm", "reuters"),
         ("reuters/truncated.sgm", "reuters"),
         ("README.md", "text"),
+        ("office/report.rtf", "rtf"),
     ],
 )
 def test_fixture_auction(registry: ParserRegistry, relative: str, expected: str) -> None:

@@ -142,6 +142,8 @@ class _WordHashes(dict[str, int]):
 
 
 _WORD_CACHE_LIMIT = 500_000
+#: Shingles permuted at a time by :func:`minhash_signature` (4 MB of work memory).
+MINHASH_BLOCK = 8192
 _word_hashes = _WordHashes()
 _ASCII_WORDS = bytes(c if chr(c).isalnum() else 32 for c in range(128)) + bytes(range(128, 256))
 
@@ -177,8 +179,11 @@ def minhash_signature(
     hashed = _shingle_hashes(text, options.shingle_words)
     if not len(hashed):
         return np.full(options.num_perm, 0xFFFFFFFF, dtype=np.uint32)
-    permuted: Signature = hashed[:, None] * a[None, :] + b[None, :]
-    signature: Signature = permuted.min(axis=0).astype(np.uint32)
+    # shingles x permutations in blocks: a whole 3 MB text at once would take 800 MB
+    signature: Signature = np.full(options.num_perm, 0xFFFFFFFF, dtype=np.uint32)
+    for start in range(0, len(hashed), MINHASH_BLOCK):
+        part = hashed[start : start + MINHASH_BLOCK]
+        np.minimum(signature, (part[:, None] * a[None, :] + b[None, :]).min(axis=0), out=signature)
     return signature
 
 

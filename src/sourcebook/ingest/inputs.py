@@ -174,10 +174,19 @@ def _walk(
             yield path
 
 
+def _real(path: Path) -> Path:
+    """The path with its links followed; a symbolic-link loop stays as written (ingest then
+    refuses it with a reason, see ``ingest/sandbox.py``)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return path.absolute()
+
+
 def plan_inputs(paths: Iterable[Path], options: IngestOptions) -> InputPlan:
     """The files an ingest of ``paths`` takes, those it skips (with why), and the manifests."""
     plan = InputPlan()
-    explicit = {p.resolve() for p in options.metadata}
+    explicit = {_real(p) for p in options.metadata}
     for manifest_path in options.metadata:
         _add_manifest(plan, manifest_path, None)
     found: list[Path] = []  # manifests met in walks and beside named files
@@ -186,7 +195,7 @@ def plan_inputs(paths: Iterable[Path], options: IngestOptions) -> InputPlan:
         if path.is_dir():
             chosen.extend(_walk(path, options, plan, found))
         else:
-            if path.name.lower() in MANIFEST_NAMES or path.resolve() in explicit:
+            if path.name.lower() in MANIFEST_NAMES or _real(path) in explicit:
                 plan.skipped.append(SkippedFile(path, "metadata manifest"))
                 continue
             for name in MANIFEST_NAMES:
@@ -196,11 +205,11 @@ def plan_inputs(paths: Iterable[Path], options: IngestOptions) -> InputPlan:
             chosen.append(path)
     seen: set[Path] = set(explicit)
     for manifest_path in found:
-        if manifest_path.resolve() not in seen:
-            seen.add(manifest_path.resolve())
+        if _real(manifest_path) not in seen:
+            seen.add(_real(manifest_path))
             _add_manifest(plan, manifest_path, manifest_path.parent)
     for path in chosen:
-        if path.resolve() in explicit:
+        if _real(path) in explicit:
             plan.skipped.append(SkippedFile(path, "metadata manifest"))
             continue
         row = plan.manifests.row_for(path) if plan.manifests and path.is_file() else None

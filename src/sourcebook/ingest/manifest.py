@@ -355,13 +355,26 @@ def describe_documents(
     export round-trips.
     """
     iterator = iter(items)
-    ahead = list(itertools.islice(iterator, 2))  # is the file one document or many?
+    ahead: list[Document | BadRecord | EmptyRecord] = []
+    if row is not None:  # is the file one document or many? (a row's title fits only one)
+        try:
+            ahead.extend(itertools.islice(iterator, 2))
+        except Exception:
+            # the parser failed after some records: they are kept, as without a manifest
+            yield from (_complete(item, row, True) for item in ahead)
+            raise
     whole_file = len(ahead) < 2
     for item in itertools.chain(ahead, iterator):
-        # a record that comes with its docid is an archive's own export: restored as it was
-        if isinstance(item, Document) and not item.docid:
-            if row is not None:
-                apply_row(item, row, whole_file)
-            if not item.original_url:
-                item.original_url = stated_original_url(item.body)
-        yield item
+        yield _complete(item, row, whole_file)
+
+
+def _complete(
+    item: Document | BadRecord | EmptyRecord, row: ManifestRow | None, whole_file: bool
+) -> Document | BadRecord | EmptyRecord:
+    # a record that comes with its docid is an archive's own export: restored as it was
+    if isinstance(item, Document) and not item.docid:
+        if row is not None:
+            apply_row(item, row, whole_file)
+        if not item.original_url:
+            item.original_url = stated_original_url(item.body)
+    return item

@@ -8,6 +8,7 @@ declares the media types and file extensions it takes and returns a ``match()`` 
 
 from __future__ import annotations
 
+import io
 import logging
 import mimetypes
 import os
@@ -69,9 +70,12 @@ class Source:
         return self._data
 
     def open(self) -> BinaryIO:
-        """The file opened for streaming (a regular file within the byte limit)."""
+        """The file opened for streaming (a regular file within the byte limit); a source held
+        in memory (an attachment of a message) is read from there."""
         if self.size > self.max_bytes:
             self.read_bytes()  # raises InputTooLarge
+        if self._data is not None:
+            return io.BytesIO(self._data)
         return _open_regular(self.path)
 
     def iter_lines(self) -> Iterator[str]:
@@ -182,7 +186,9 @@ class ParserRegistry:
     """Holds parser instances and picks the best one for a file."""
 
     def __init__(self, parsers: list[Parser] | None = None) -> None:
-        self._parsers: list[Parser] = list(parsers or [])
+        self._parsers: list[Parser] = []
+        for parser in parsers or []:
+            self.register(parser)
 
     @classmethod
     def from_entry_points(cls) -> ParserRegistry:
@@ -198,6 +204,10 @@ class ParserRegistry:
 
     def register(self, parser: Parser) -> None:
         self._parsers.append(parser)
+        # a container format (e-mail) hands its attachments back to the auction it belongs to
+        bind = getattr(parser, "bind_registry", None)
+        if callable(bind):
+            bind(self)
 
     @property
     def parsers(self) -> list[Parser]:
