@@ -46,6 +46,7 @@ from sourcebook.passages import split_passages
 from sourcebook.records import clean_strings, document_to_json
 from sourcebook.search.engine import SearchEngine
 from sourcebook.search.request import FACETS, SearchRequest
+from sourcebook.store import open_store
 from sourcebook.store.base import (
     HarvestedRecord,
     HarvestFilter,
@@ -54,7 +55,6 @@ from sourcebook.store.base import (
     Store,
 )
 from sourcebook.store.codec import content_hash
-from sourcebook.store.sqlite import SQLiteStore
 from sourcebook.writer import WriterLock
 
 if TYPE_CHECKING:  # numpy and datasketch load only when an ingest first needs them
@@ -94,7 +94,7 @@ class Archive:
     ) -> None:
         self.settings = settings
         settings.home.mkdir(parents=True, exist_ok=True)
-        self.store: Store = SQLiteStore(settings.db_path)
+        self.store: Store = open_store(settings)
         self.store.migrate()
         self.index = SearchIndex(
             settings.index_path, settings.index_heap_bytes, settings.default_language

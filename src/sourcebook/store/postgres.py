@@ -1,0 +1,965 @@
+"""The organisation backend: PostgreSQL through psycopg 3 and a connection pool.
+
+Unlike SQLite (one writer per archive, a process lock), several writers may work at once: two
+editors ingesting, a worker storing entities. Safety comes from the database, not a lock file:
+
+* every write batch is one transaction; its documents are written in ``source_key`` order, so two
+  batches over the same sources lock them in the same order and cannot deadlock (a deadlock or
+  serialisation failure is retried all the same);
+* an update locks the stored row (``SELECT ... FOR UPDATE``) and numbers the new revision from the
+  locked row; an "added" document another writer stored meanwhile (``INSERT ... ON CONFLICT``)
+  becomes an update of that row, or nothing when the content is the same;
+* the unique docid and source key columns and the ``docids`` table make a docid belong to one
+  source only;
+* the change log is appended under a transaction-level advisory lock held until commit, so log
+  positions become visible in commit order and a follower reading ``position > N`` never skips a
+  row committed later with a smaller position.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import Connection, errors
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import DictRow, dict_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from sourcebook.errors import NotFound, StorageError
+from sourcebook.model import Document, Passage, PlaceMention, Revision
+from sourcebook.store.base import (
+    Change,
+    HarvestedRecord,
+    HarvestFilter,
+    HarvestPosition,
+    IndexEntry,
+    LoggedChange,
+    LogKind,
+    RunStatus,
+    SetCounts,
+    StoredVersion,
+)
+from sourcebook.store.codec import iso_date, iso_datetime, now_utc
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Conn = Connection[DictRow]
+
+#: Advisory lock keys (database-wide): the migration runner, and appends to the change log.
+MIGRATE_LOCK = 0x5B_0001
+LOG_LOCK = 0x5B_0002
+#: Harvest keys of deleted records: this plus the position of the deletion in the change log.
+TOMBSTONE_KEYS = 2**62
+#: Attempts of a write transaction that lost a deadlock or a serialisation conflict.
+RETRIES = 5
+#: Seconds to wait for the first connection before the store reports the server unreachable.
+CONNECT_TIMEOUT = 10.0
+
+#: Document columns written from a Document, in order (as in store/codec.py).
+COLUMNS: tuple[str, ...] = (
+    "docid",
+    "source_key",
+    "source_id",
+    "title",
+    "publisher",
+    "authors",
+    "publication_date",
+    "last_updated",
+    "source_url",
+    "original_url",
+    "accessed_date",
+    "cite_as",
+    "disclaimer",
+    "copyright",
+    "body",
+    "document_type",
+    "language",
+    "countries",
+    "collection",
+    "source_tags",
+    "derived",
+    "origin",
+    "places",
+    "people",
+    "organisations",
+    "dup_group",
+)
+_SELECT = ", ".join(("id", *COLUMNS))
+_INSERT_SQL = (
+    f"INSERT INTO documents ({', '.join(COLUMNS)}, content_hash, revision, created_at,"
+    f" updated_at, minhash) VALUES ({', '.join(['%s'] * (len(COLUMNS) + 5))})"
+    " ON CONFLICT (source_key) DO NOTHING RETURNING id"
+)
+# the docid of a stored source never changes, whoever writes it
+_UPDATE_SQL = (
+    "UPDATE documents SET "
+    + ", ".join(f"{c} = %s" for c in COLUMNS[1:])
+    + ", content_hash = %s, revision = %s, updated_at = %s, entities_done = false WHERE id = %s"
+)
+
+
+def migration_scripts() -> list[tuple[str, str]]:
+    """(name, sql) of every PostgreSQL migration shipped with the package, in order."""
+    folder = resources.files("sourcebook.store") / "migrations" / "postgres"
+    scripts = [
+        (entry.name.removesuffix(".sql"), entry.read_text(encoding="utf-8"))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".sql")
+    ]
+    return sorted(scripts)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """An aware UTC datetime (a naive one is taken as UTC, as the SQLite store does)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def document_values(doc: Document) -> tuple[Any, ...]:
+    """Values for COLUMNS, in PostgreSQL types."""
+    return (
+        doc.docid,
+        doc.source_key,
+        doc.source_id,
+        doc.title,
+        doc.publisher,
+        list(doc.authors),
+        doc.publication_date,
+        utc(doc.last_updated),
+        doc.source_url,
+        doc.original_url,
+        doc.accessed_date,
+        doc.cite_as,
+        doc.disclaimer,
+        doc.copyright,
+        doc.body,
+        doc.document_type,
+        doc.language,
+        list(doc.countries),
+        doc.collection,
+        Jsonb(doc.source_tags),
+        list(doc.derived),
+        doc.origin,
+        Jsonb([vars(p) for p in doc.places]),
+        list(doc.people),
+        list(doc.organisations),
+        doc.dup_group,
+    )
+
+
+def document_from_row(row: DictRow) -> Document:
+    """A Document from a row with COLUMNS (passages and revisions not set)."""
+    return Document(
+        docid=row["docid"],
+        source_key=row["source_key"],
+        source_id=row["source_id"],
+        title=row["title"],
+        publisher=row["publisher"],
+        authors=list(row["authors"]),
+        publication_date=row["publication_date"],
+        last_updated=utc(row["last_updated"]),
+        source_url=row["source_url"],
+        original_url=row["original_url"],
+        accessed_date=row["accessed_date"],
+        cite_as=row["cite_as"],
+        disclaimer=row["disclaimer"],
+        copyright=row["copyright"],
+        body=row["body"],
+        document_type=row["document_type"],
+        language=row["language"],
+        countries=list(row["countries"]),
+        collection=row["collection"],
+        source_tags=row["source_tags"],
+        derived=list(row["derived"]),
+        origin=row["origin"],
+        places=[PlaceMention(**p) for p in row["places"]],
+        people=list(row["people"]),
+        organisations=list(row["organisations"]),
+        dup_group=row["dup_group"],
+    )
+
+
+def describe(url: str) -> str:
+    """The server and database of a connection string, without its password."""
+    try:
+        parts = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "PostgreSQL (unreadable connection string)"
+    host = parts.get("host") or "localhost"
+    return f"PostgreSQL database {parts.get('dbname', '')!s} at {host}:{parts.get('port') or 5432}"
+
+
+def _configure(conn: Conn) -> None:
+    conn.execute("SET TIME ZONE 'UTC'")
+    conn.commit()
+
+
+class PostgresStore:
+    """A Store on one PostgreSQL database (the schema first in its ``search_path``)."""
+
+    def __init__(self, url: str, pool_size: int = 8) -> None:
+        self.url = url
+        self._pending: dict[str, int] = {}  # docid -> revision handed out by pending_entities
+        self._pending_lock = threading.Lock()
+        self._pool: ConnectionPool[Conn] = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max(1, pool_size),
+            kwargs={"row_factory": dict_row},
+            connection_class=Connection[DictRow],
+            configure=_configure,
+            open=False,
+            name="sourcebook",
+        )
+        try:
+            self._pool.open(wait=True, timeout=CONNECT_TIMEOUT)
+        except (PoolTimeout, psycopg.Error) as exc:
+            self._pool.close()
+            raise StorageError(f"cannot connect to {describe(url)}: {exc}") from exc
+
+    def close(self) -> None:
+        self._pool.close()
+
+    # --- transactions -------------------------------------------------------------------
+    def _read(self, work: Callable[[Conn], T]) -> T:
+        try:
+            with self._pool.connection() as conn:
+                return work(conn)
+        except psycopg.Error as exc:
+            raise StorageError(f"reading from {describe(self.url)} failed: {exc}") from exc
+
+    def _transaction(self, work: Callable[[Conn], T], what: str) -> T:
+        """Run ``work`` in one transaction; retried when it lost a deadlock or a conflict."""
+        for attempt in range(1, RETRIES + 1):
+            try:
+                with self._pool.connection() as conn, conn.transaction():
+                    return work(conn)
+            except (errors.DeadlockDetected, errors.SerializationFailure) as exc:
+                if attempt == RETRIES:
+                    raise StorageError(f"{what} failed: {exc}") from exc
+                log.info("%s: %s, retrying", what, type(exc).__name__)
+                time.sleep(0.05 * attempt)
+            except psycopg.Error as exc:
+                raise StorageError(f"{what} failed: {exc}") from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _append_log(conn: Conn, rows: Sequence[tuple[str, str, datetime]]) -> list[int]:
+        """Append to the change log under the log lock (held until commit); the positions."""
+        if not rows:
+            return []
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOG_LOCK,))
+        positions = []
+        with conn.cursor() as cur:
+            for row in rows:
+                cur.execute(
+                    "INSERT INTO changes (docid, kind, changed_at) VALUES (%s, %s, %s)"
+                    " RETURNING position",
+                    row,
+                )
+                got = cur.fetchone()
+                assert got is not None
+                positions.append(int(got["position"]))
+        return positions
+
+    # --- migrations ---------------------------------------------------------------------
+    def applied_migrations(self) -> list[str]:
+        def work(conn: Conn) -> list[str]:
+            found = conn.execute("SELECT to_regclass('_migrations') AS t").fetchone()
+            if found is None or found["t"] is None:
+                return []
+            return [r["name"] for r in conn.execute("SELECT name FROM _migrations ORDER BY name")]
+
+        return self._read(work)
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations, each in its own transaction; a session advisory lock makes
+        two processes starting at once migrate once (the second waits, then finds none)."""
+        done: list[str] = []
+        try:
+            with self._pool.connection() as conn:
+                conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATE_LOCK,))
+                conn.commit()
+                try:
+                    conn.execute(
+                        "CREATE TABLE IF NOT EXISTS _migrations"
+                        " (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)"
+                    )
+                    conn.commit()
+                    applied = {r["name"] for r in conn.execute("SELECT name FROM _migrations")}
+                    for name, sql in migration_scripts():
+                        if name in applied:
+                            continue
+                        with conn.transaction():
+                            conn.execute(sql.encode("utf-8"))
+                            conn.execute(
+                                "INSERT INTO _migrations VALUES (%s, %s)", (name, now_utc())
+                            )
+                        done.append(name)
+                    conn.commit()
+                finally:
+                    conn.rollback()
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATE_LOCK,))
+                    conn.commit()
+        except psycopg.Error as exc:
+            raise StorageError(f"migrating {describe(self.url)} failed: {exc}") from exc
+        return done
+
+    # --- writing ------------------------------------------------------------------------
+    def lookup_sources(self, source_keys: Sequence[str]) -> dict[str, StoredVersion]:
+        keys = list(source_keys)
+        if not keys:
+            return {}
+
+        def work(conn: Conn) -> dict[str, StoredVersion]:
+            rows = conn.execute(
+                "SELECT source_key, docid, content_hash, revision, dup_group FROM documents"
+                " WHERE source_key = ANY(%s)",
+                (keys,),
+            )
+            return {
+                r["source_key"]: StoredVersion(
+                    docid=r["docid"],
+                    content_hash=r["content_hash"],
+                    revision=r["revision"],
+                    dup_group=r["dup_group"],
+                )
+                for r in rows
+            }
+
+        return self._read(work)
+
+    def docid_owner(self, docid: str) -> str | None:
+        def work(conn: Conn) -> str | None:
+            row = conn.execute(
+                "SELECT source_key FROM docids WHERE docid = %s", (docid,)
+            ).fetchone()
+            return str(row["source_key"]) if row else None
+
+        return self._read(work)
+
+    def write(self, changes: Sequence[Change]) -> None:
+        if not changes:
+            return
+        stamp = now_utc()
+
+        def work(conn: Conn) -> None:
+            logged: dict[int, tuple[str, LogKind]] = {}
+            # a fixed lock order across writers: by source key
+            for i in sorted(range(len(changes)), key=lambda i: changes[i].document.source_key):
+                result = self._write_one(conn, changes[i], stamp)
+                if result is not None:
+                    logged[i] = result
+            if not logged:
+                return
+            docids = [docid for docid, _ in logged.values()]
+            conn.execute("DELETE FROM tombstones WHERE docid = ANY(%s)", (docids,))
+            self._append_log(
+                conn, [(*logged[i], stamp) for i in sorted(logged)]
+            )  # in the batch's order
+
+        self._transaction(work, f"writing {len(changes)} documents")
+
+    def _write_one(self, conn: Conn, change: Change, stamp: datetime) -> tuple[str, LogKind] | None:
+        """Write one change; what the log records of it (None: another writer already stored
+        this very content)."""
+        if change.kind == "added" and self._insert(conn, change, stamp):
+            return change.document.docid, "added"
+        # an update, or an "added" source another writer stored since it was looked up
+        row = conn.execute(
+            f"SELECT {_SELECT}, revision, content_hash FROM documents WHERE source_key = %s"
+            " FOR UPDATE",
+            (change.document.source_key,),
+        ).fetchone()
+        if row is None:  # deleted by another writer since it was looked up: store it again
+            if not self._insert(conn, change, stamp):
+                raise StorageError(f"{change.document.source_key} changed during the write")
+            return change.document.docid, "added"
+        if row["content_hash"] == change.content_hash:
+            return None
+        self._update(conn, row, change, stamp)
+        return str(row["docid"]), "updated"
+
+    def _insert(self, conn: Conn, change: Change, stamp: datetime) -> bool:
+        """Insert a new document with its first revision; False when its source is stored."""
+        doc = change.document
+        got = conn.execute(
+            _INSERT_SQL,
+            (*document_values(doc), change.content_hash, 1, stamp, stamp, change.minhash),
+        ).fetchone()
+        if got is None:
+            return False
+        doc_id = int(got["id"])
+        issued = conn.execute(
+            "INSERT INTO docids VALUES (%s, %s, %s) ON CONFLICT (docid) DO UPDATE"
+            " SET docid = EXCLUDED.docid RETURNING source_key",
+            (doc.docid, doc.source_key, stamp),
+        ).fetchone()
+        if issued is None or issued["source_key"] != doc.source_key:
+            owner = issued["source_key"] if issued else "?"
+            raise StorageError(f"docid {doc.docid} was issued to another source ({owner})")
+        conn.execute(
+            "INSERT INTO revisions (document_id, number, content_hash, recorded_at)"
+            " VALUES (%s, 1, %s, %s)",
+            (doc_id, change.content_hash, stamp),
+        )
+        self._write_passages(conn, doc_id, doc)
+        return True
+
+    @staticmethod
+    def _write_passages(conn: Conn, doc_id: int, doc: Document) -> None:
+        if not doc.passages:
+            return
+        with conn.cursor() as cur:
+            cur.executemany(
+                'INSERT INTO passages (document_id, seq, start, "end", language)'
+                " VALUES (%s, %s, %s, %s, %s)",
+                [(doc_id, p.seq, p.start, p.end, p.language) for p in doc.passages],
+            )
+
+    def _update(self, conn: Conn, row: DictRow, change: Change, stamp: datetime) -> None:
+        doc = change.document
+        old_content = document_from_row(row).content()
+        new_content = doc.content()
+        changed = sorted(k for k in new_content if new_content[k] != old_content.get(k))
+        number = int(row["revision"]) + 1
+        doc_id = int(row["id"])
+        conn.execute(
+            "UPDATE revisions SET snapshot = %s WHERE document_id = %s AND number = %s",
+            (Jsonb(old_content), doc_id, row["revision"]),
+        )
+        conn.execute(
+            "INSERT INTO revisions (document_id, number, content_hash, recorded_at,"
+            " changed_fields) VALUES (%s, %s, %s, %s, %s)",
+            (doc_id, number, change.content_hash, stamp, changed),
+        )
+        values = document_values(doc)[1:]
+        conn.execute(_UPDATE_SQL, (*values, change.content_hash, number, stamp, doc_id))
+        conn.execute("DELETE FROM passages WHERE document_id = %s", (doc_id,))
+        self._write_passages(conn, doc_id, doc)
+
+    def delete(self, docid: str) -> None:
+        stamp = now_utc()
+
+        def work(conn: Conn) -> bool:
+            # passages and revisions go with it (ON DELETE CASCADE); docids keeps it issued
+            row = conn.execute(
+                "DELETE FROM documents WHERE docid = %s RETURNING collection, countries",
+                (docid,),
+            ).fetchone()
+            if row is None:
+                return False
+            (position,) = self._append_log(conn, [(docid, "deleted", stamp)])
+            conn.execute(
+                "INSERT INTO tombstones VALUES (%s, %s, %s, %s, %s) ON CONFLICT (docid) DO UPDATE"
+                " SET key = EXCLUDED.key, deleted_at = EXCLUDED.deleted_at,"
+                " collection = EXCLUDED.collection, countries = EXCLUDED.countries",
+                (docid, TOMBSTONE_KEYS + position, stamp, row["collection"], row["countries"]),
+            )
+            return True
+
+        if not self._transaction(work, f"deleting {docid}"):
+            raise NotFound(f"no document with docid {docid!r}")
+
+    def start_run(self, inputs: Sequence[str]) -> int:
+        def work(conn: Conn) -> int:
+            row = conn.execute(
+                "INSERT INTO ingest_runs (started_at, inputs, status) VALUES (%s, %s, 'running')"
+                " RETURNING id",
+                (now_utc(), Jsonb(list(inputs))),
+            ).fetchone()
+            assert row is not None
+            return int(row["id"])
+
+        return self._transaction(work, "starting an ingest run")
+
+    def record_error(self, run_id: int, origin: str, message: str) -> None:
+        self._transaction(
+            lambda conn: conn.execute(
+                "INSERT INTO ingest_errors (run_id, origin, message, recorded_at)"
+                " VALUES (%s, %s, %s, %s)",
+                (run_id, origin, message, now_utc()),
+            ),
+            "recording an ingest error",
+        )
+
+    def finish_run(
+        self,
+        run_id: int,
+        added: int,
+        updated: int,
+        unchanged: int,
+        failed: int,
+        status: RunStatus = "finished",
+    ) -> None:
+        self._transaction(
+            lambda conn: conn.execute(
+                "UPDATE ingest_runs SET finished_at = %s, added = %s, updated = %s,"
+                " unchanged = %s, failed = %s, status = %s WHERE id = %s",
+                (now_utc(), added, updated, unchanged, failed, status, run_id),
+            ),
+            "finishing an ingest run",
+        )
+
+    def close_unfinished_runs(self) -> int:
+        """Runs still "running" become "interrupted", as with SQLite. With PostgreSQL another
+        machine's writer may still be alive (the writer lock is per archive folder): its run is
+        marked interrupted until its own ``finish_run`` sets the final status (docs/organisation.md)."""
+        return self._transaction(
+            lambda conn: int(
+                conn.execute(
+                    "UPDATE ingest_runs SET status = 'interrupted' WHERE status = 'running'"
+                ).rowcount
+            ),
+            "closing unfinished runs",
+        )
+
+    def run_statuses(self) -> dict[int, str]:
+        return self._read(
+            lambda conn: {
+                int(r["id"]): str(r["status"])
+                for r in conn.execute("SELECT id, status FROM ingest_runs ORDER BY id")
+            }
+        )
+
+    # --- the change log -----------------------------------------------------------------
+    def last_position(self) -> int:
+        def work(conn: Conn) -> int:
+            row = conn.execute("SELECT coalesce(max(position), 0) AS p FROM changes").fetchone()
+            return int(row["p"]) if row else 0
+
+        return self._read(work)
+
+    def changes_since(self, position: int, limit: int = 1000) -> list[LoggedChange]:
+        def work(conn: Conn) -> list[LoggedChange]:
+            rows = conn.execute(
+                "SELECT position, docid, kind, changed_at FROM changes WHERE position > %s"
+                " ORDER BY position LIMIT %s",
+                (position, max(0, limit)),
+            )
+            return [
+                LoggedChange(int(r["position"]), r["docid"], r["kind"], r["changed_at"])
+                for r in rows
+            ]
+
+        return self._read(work)
+
+    # --- reading ------------------------------------------------------------------------
+    @staticmethod
+    def _passages(conn: Conn, ids: dict[int, Document]) -> None:
+        if not ids:
+            return
+        for row in conn.execute(
+            'SELECT document_id, seq, start, "end", language FROM passages'
+            " WHERE document_id = ANY(%s) ORDER BY document_id, seq",
+            (list(ids),),
+        ):
+            doc = ids[row["document_id"]]
+            doc.passages.append(
+                Passage(
+                    seq=row["seq"],
+                    start=row["start"],
+                    end=row["end"],
+                    text=doc.body[row["start"] : row["end"]],
+                    language=row["language"],
+                )
+            )
+
+    @staticmethod
+    def _revisions(conn: Conn, ids: dict[int, Document]) -> None:
+        if not ids:
+            return
+        for rev in conn.execute(
+            "SELECT document_id, number, content_hash, recorded_at, changed_fields FROM revisions"
+            " WHERE document_id = ANY(%s) ORDER BY document_id, number",
+            (list(ids),),
+        ):
+            ids[rev["document_id"]].revisions.append(
+                Revision(
+                    number=rev["number"],
+                    content_hash=rev["content_hash"],
+                    recorded_at=rev["recorded_at"],
+                    changed_fields=list(rev["changed_fields"]),
+                )
+            )
+
+    def get(self, docid: str) -> Document:
+        def work(conn: Conn) -> Document | None:
+            row = conn.execute(f"SELECT {_SELECT} FROM documents WHERE docid = %s", (docid,))
+            found = row.fetchone()
+            if found is None:
+                return None
+            doc = document_from_row(found)
+            self._passages(conn, {found["id"]: doc})
+            self._revisions(conn, {found["id"]: doc})
+            return doc
+
+        doc = self._read(work)
+        if doc is None:
+            raise NotFound(f"no document with docid {docid!r}")
+        return doc
+
+    def get_many(self, docids: Sequence[str]) -> dict[str, Document]:
+        wanted = list(dict.fromkeys(docids))
+        if not wanted:
+            return {}
+
+        def work(conn: Conn) -> dict[str, Document]:
+            rows = conn.execute(f"SELECT {_SELECT} FROM documents WHERE docid = ANY(%s)", (wanted,))
+            by_id = {r["id"]: document_from_row(r) for r in rows}
+            self._passages(conn, by_id)
+            return {doc.docid: doc for doc in by_id.values()}
+
+        return self._read(work)
+
+    def get_revision_snapshot(self, docid: str, number: int) -> dict[str, object]:
+        row = self._read(
+            lambda conn: conn.execute(
+                "SELECT r.snapshot FROM revisions r JOIN documents d ON d.id = r.document_id"
+                " WHERE d.docid = %s AND r.number = %s",
+                (docid, number),
+            ).fetchone()
+        )
+        if row is None:
+            raise NotFound(f"document {docid!r} has no revision {number}")
+        if row["snapshot"] is None:  # the current revision: its content is the document itself
+            return self.get(docid).content()
+        snapshot: dict[str, object] = row["snapshot"]
+        return snapshot
+
+    def iter_documents(
+        self, batch_size: int = 500, with_revisions: bool = False
+    ) -> Iterator[Document]:
+        last = 0
+        while True:
+
+            def work(conn: Conn, after: int = last) -> tuple[int, list[Document]]:
+                rows = conn.execute(
+                    f"SELECT {_SELECT} FROM documents WHERE id > %s ORDER BY id LIMIT %s",
+                    (after, batch_size),
+                ).fetchall()
+                by_id = {r["id"]: document_from_row(r) for r in rows}
+                self._passages(conn, by_id)
+                if with_revisions:
+                    self._revisions(conn, by_id)
+                return (int(rows[-1]["id"]) if rows else after), list(by_id.values())
+
+            last, docs = self._read(work)
+            if not docs:
+                return
+            yield from docs
+
+    def iter_index_entries(self) -> Iterator[IndexEntry]:
+        last = 0
+        while True:
+
+            def work(conn: Conn, after: int = last) -> list[DictRow]:
+                return conn.execute(
+                    "SELECT id, docid, content_hash FROM documents WHERE id > %s"
+                    " ORDER BY id LIMIT 10000",
+                    (after,),
+                ).fetchall()
+
+            rows = self._read(work)
+            if not rows:
+                return
+            for row in rows:
+                yield IndexEntry(docid=row["docid"], content_hash=row["content_hash"])
+            last = int(rows[-1]["id"])
+
+    def count(self) -> int:
+        return self._read(
+            lambda conn: int(conn.execute("SELECT count(*) AS n FROM documents").fetchone()["n"])  # type: ignore[index]
+        )
+
+    def stats(self) -> dict[str, object]:
+        def work(conn: Conn) -> dict[str, object]:
+            def one(sql: str) -> Any:
+                row = conn.execute(sql).fetchone()
+                assert row is not None
+                return next(iter(row.values()))
+
+            def grouped(sql: str) -> dict[str, int]:
+                return {str(r["k"]): int(r["n"]) for r in conn.execute(sql)}
+
+            row = conn.execute(
+                "SELECT count(*) AS n, coalesce(sum(length(body)), 0) AS chars,"
+                " min(publication_date) AS earliest, max(publication_date) AS latest"
+                " FROM documents"
+            ).fetchone()
+            assert row is not None
+            return {
+                "documents": int(row["n"]),
+                "body_chars": int(row["chars"]),
+                "earliest_publication_date": iso_date(row["earliest"]),
+                "latest_publication_date": iso_date(row["latest"]),
+                "passages": int(one("SELECT count(*) FROM passages")),
+                "revisions": int(one("SELECT count(*) FROM revisions")),
+                "docids_issued": int(one("SELECT count(*) FROM docids")),
+                "ingest_runs": int(one("SELECT count(*) FROM ingest_runs")),
+                "ingest_errors": int(one("SELECT count(*) FROM ingest_errors")),
+                "by_language": grouped(
+                    "SELECT language AS k, count(*) AS n FROM documents GROUP BY language"
+                    " ORDER BY 2 DESC, 1"
+                ),
+                "by_collection": grouped(
+                    "SELECT collection AS k, count(*) AS n FROM documents GROUP BY collection"
+                    " ORDER BY 2 DESC, 1"
+                ),
+                "by_type": grouped(
+                    "SELECT document_type AS k, count(*) AS n FROM documents"
+                    " GROUP BY document_type ORDER BY 2 DESC, 1"
+                ),
+                "top_countries": grouped(
+                    "SELECT code AS k, count(*) AS n FROM documents, unnest(countries) AS code"
+                    " GROUP BY code ORDER BY 2 DESC, 1 LIMIT 20"
+                ),
+                "top_publishers": grouped(
+                    "SELECT publisher AS k, count(*) AS n FROM documents GROUP BY publisher"
+                    " ORDER BY 2 DESC, 1 LIMIT 20"
+                ),
+            }
+
+        return self._read(work)
+
+    def recent_errors(self, limit: int = 50) -> list[tuple[str, str, str]]:
+        rows = self._read(
+            lambda conn: conn.execute(
+                "SELECT recorded_at, origin, message FROM ingest_errors ORDER BY id DESC LIMIT %s",
+                (limit,),
+            ).fetchall()
+        )
+        return [(iso_datetime(r["recorded_at"]) or "", r["origin"], r["message"]) for r in rows]
+
+    # --- harvesting ---------------------------------------------------------------------
+    @staticmethod
+    def _where(selection: HarvestFilter, stamp: str) -> tuple[list[str], list[Any]]:
+        """The selection over documents (``stamp`` updated_at) or tombstones (deleted_at)."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if selection.since is not None:
+            clauses.append(f"{stamp} >= %s")
+            params.append(utc(selection.since))
+        if selection.until is not None:
+            clauses.append(f"{stamp} <= %s")
+            params.append(utc(selection.until))
+        if selection.collection is not None:
+            clauses.append("collection = %s")
+            params.append(selection.collection)
+        if selection.any_collection:
+            clauses.append("collection <> ''")
+        if selection.country is not None:
+            clauses.append("countries @> ARRAY[%s]::text[]")
+            params.append(selection.country)
+        if selection.any_country:
+            clauses.append("cardinality(countries) > 0")
+        return clauses, params
+
+    @staticmethod
+    def _tombstones(rows: Sequence[DictRow]) -> list[HarvestedRecord]:
+        return [
+            HarvestedRecord(
+                int(r["key"]),
+                r["deleted_at"],
+                Document(
+                    docid=r["docid"], collection=r["collection"], countries=list(r["countries"])
+                ),
+                deleted=True,
+            )
+            for r in rows
+        ]
+
+    def _harvested(self, conn: Conn, rows: Sequence[DictRow]) -> list[HarvestedRecord]:
+        records = []
+        by_id: dict[int, Document] = {}
+        for row in rows:
+            doc = document_from_row(row)
+            by_id[row["id"]] = doc
+            records.append(HarvestedRecord(int(row["id"]), row["updated_at"], doc))
+        self._passages(conn, by_id)
+        return records
+
+    def list_updated(
+        self, selection: HarvestFilter, after: HarvestPosition | None = None, limit: int = 100
+    ) -> list[HarvestedRecord]:
+        limit = max(0, limit)
+
+        def work(conn: Conn) -> list[HarvestedRecord]:
+            clauses, params = self._where(selection, "updated_at")
+            if after is not None:
+                clauses.append("(updated_at, id) > (%s, %s)")
+                params += [utc(after[0]), after[1]]
+            where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+            rows = conn.execute(
+                f"SELECT {_SELECT}, updated_at FROM documents{where}"
+                " ORDER BY updated_at, id LIMIT %s",
+                [*params, limit],
+            ).fetchall()
+            records = self._harvested(conn, rows)
+            # deleted records take their place in the same order, by deletion time
+            clauses, params = self._where(selection, "deleted_at")
+            if after is not None:
+                clauses.append("(deleted_at, key) > (%s, %s)")
+                params += [utc(after[0]), after[1]]
+            where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+            gone = conn.execute(
+                "SELECT docid, key, deleted_at, collection, countries FROM tombstones"
+                f"{where} ORDER BY deleted_at, key LIMIT %s",
+                [*params, limit],
+            ).fetchall()
+            if not gone:
+                return records
+            merged = sorted([*records, *self._tombstones(gone)], key=lambda r: r.position)
+            return merged[:limit]
+
+        return self._read(work)
+
+    def count_updated(self, selection: HarvestFilter) -> int:
+        def work(conn: Conn) -> int:
+            total = 0
+            for table, stamp in (("documents", "updated_at"), ("tombstones", "deleted_at")):
+                clauses, params = self._where(selection, stamp)
+                where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+                row = conn.execute(f"SELECT count(*) AS n FROM {table}{where}", params).fetchone()
+                total += int(row["n"]) if row else 0
+            return total
+
+        return self._read(work)
+
+    def set_counts(self) -> SetCounts:
+        def work(conn: Conn) -> SetCounts:
+            return SetCounts(
+                collections={
+                    str(r["k"]): int(r["n"])
+                    for r in conn.execute(
+                        "SELECT collection AS k, count(*) AS n FROM documents"
+                        " WHERE collection <> '' GROUP BY collection ORDER BY collection"
+                    )
+                },
+                countries={
+                    str(r["k"]): int(r["n"])
+                    for r in conn.execute(
+                        "SELECT code AS k, count(*) AS n FROM documents, unnest(countries) AS code"
+                        " GROUP BY code ORDER BY code"
+                    )
+                },
+            )
+
+        return self._read(work)
+
+    def get_harvested(self, docids: Sequence[str]) -> dict[str, HarvestedRecord]:
+        wanted = list(dict.fromkeys(docids))
+        if not wanted:
+            return {}
+
+        def work(conn: Conn) -> dict[str, HarvestedRecord]:
+            rows = conn.execute(
+                f"SELECT {_SELECT}, updated_at FROM documents WHERE docid = ANY(%s)", (wanted,)
+            ).fetchall()
+            out = {r.document.docid: r for r in self._harvested(conn, rows)}
+            gone = [d for d in wanted if d not in out]
+            if gone:
+                rows = conn.execute(
+                    "SELECT docid, key, deleted_at, collection, countries FROM tombstones"
+                    " WHERE docid = ANY(%s)",
+                    (gone,),
+                ).fetchall()
+                out.update((r.document.docid, r) for r in self._tombstones(rows))
+            return out
+
+        return self._read(work)
+
+    # --- enrichment ---------------------------------------------------------------------
+    def iter_minhashes(self) -> Iterator[tuple[str, str, bytes]]:
+        last = 0
+        while True:
+
+            def work(conn: Conn, after: int = last) -> list[DictRow]:
+                return conn.execute(
+                    "SELECT id, docid, dup_group, minhash FROM documents"
+                    " WHERE minhash IS NOT NULL AND id > %s ORDER BY id LIMIT 5000",
+                    (after,),
+                ).fetchall()
+
+            rows = self._read(work)
+            if not rows:
+                return
+            for row in rows:
+                yield str(row["docid"]), str(row["dup_group"]), bytes(row["minhash"])
+            last = int(rows[-1]["id"])
+
+    def group_sizes(self, groups: Sequence[str]) -> dict[str, int]:
+        wanted = [g for g in dict.fromkeys(groups) if g]
+        if not wanted:
+            return {}
+        return self._read(
+            lambda conn: {
+                str(r["dup_group"]): int(r["n"])
+                for r in conn.execute(
+                    "SELECT dup_group, count(*) AS n FROM documents WHERE dup_group = ANY(%s)"
+                    " GROUP BY dup_group",
+                    (wanted,),
+                )
+            }
+        )
+
+    def pending_entities(self, limit: int) -> list[Document]:
+        def work(conn: Conn) -> list[Document]:
+            rows = conn.execute(
+                f"SELECT {_SELECT}, revision FROM documents WHERE NOT entities_done"
+                " ORDER BY id LIMIT %s",
+                (limit,),
+            ).fetchall()
+            by_id = {r["id"]: document_from_row(r) for r in rows}
+            with self._pending_lock:
+                self._pending.update((r["docid"], int(r["revision"])) for r in rows)
+            self._passages(conn, by_id)
+            return list(by_id.values())
+
+        return self._read(work)
+
+    def count_pending_entities(self) -> int:
+        return self._read(
+            lambda conn: int(
+                conn.execute(  # type: ignore[index]
+                    "SELECT count(*) AS n FROM documents WHERE NOT entities_done"
+                ).fetchone()["n"]
+            )
+        )
+
+    def set_entities(self, entities: Sequence[tuple[str, list[str], list[str]]]) -> None:
+        """Store (docid, people, organisations) and mark the documents done. A document handed
+        out by ``pending_entities`` is only marked when it still has the revision it had then:
+        an editor's update meanwhile (a new revision) keeps it pending for the next round."""
+        with self._pending_lock:
+            revisions = {d: self._pending.pop(d, None) for d, _, _ in entities}
+        stamp = now_utc()
+
+        def work(conn: Conn) -> None:
+            logged = []
+            for docid, people, organisations in sorted(entities):
+                row = conn.execute(
+                    "UPDATE documents SET people = %s, organisations = %s, entities_done = true"
+                    " WHERE docid = %s AND (%s::integer IS NULL OR revision = %s) RETURNING docid",
+                    (people, organisations, docid, revisions[docid], revisions[docid]),
+                ).fetchone()
+                if row is not None:
+                    logged.append(docid)
+            order = {d: i for i, (d, _, _) in enumerate(entities)}
+            self._append_log(
+                conn, [(d, "updated", stamp) for d in sorted(logged, key=order.__getitem__)]
+            )
+
+        self._transaction(work, "storing entities")
