@@ -30,7 +30,7 @@ import psycopg
 from psycopg import Connection, errors
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json, Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from sourcebook.errors import NotFound, StorageError
@@ -149,7 +149,7 @@ def document_values(doc: Document) -> tuple[Any, ...]:
         doc.language,
         list(doc.countries),
         doc.collection,
-        Jsonb(doc.source_tags),
+        Json(doc.source_tags),
         list(doc.derived),
         doc.origin,
         Jsonb([vars(p) for p in doc.places]),
@@ -438,7 +438,7 @@ class PostgresStore:
         doc_id = int(row["id"])
         conn.execute(
             "UPDATE revisions SET snapshot = %s WHERE document_id = %s AND number = %s",
-            (Jsonb(old_content), doc_id, row["revision"]),
+            (Json(old_content), doc_id, row["revision"]),
         )
         conn.execute(
             "INSERT INTO revisions (document_id, number, content_hash, recorded_at,"
@@ -478,7 +478,7 @@ class PostgresStore:
             row = conn.execute(
                 "INSERT INTO ingest_runs (started_at, inputs, status) VALUES (%s, %s, 'running')"
                 " RETURNING id",
-                (now_utc(), Jsonb(list(inputs))),
+                (now_utc(), Json(list(inputs))),
             ).fetchone()
             assert row is not None
             return int(row["id"])
