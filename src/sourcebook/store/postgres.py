@@ -261,18 +261,14 @@ class PostgresStore:
         if not rows:
             return []
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOG_LOCK,))
-        positions = []
         with conn.cursor() as cur:
-            for row in rows:
-                cur.execute(
-                    "INSERT INTO changes (docid, kind, changed_at) VALUES (%s, %s, %s)"
-                    " RETURNING position",
-                    row,
-                )
-                got = cur.fetchone()
-                assert got is not None
-                positions.append(int(got["position"]))
-        return positions
+            cur.executemany(
+                "INSERT INTO changes (docid, kind, changed_at) VALUES (%s, %s, %s)"
+                " RETURNING position",
+                rows,
+                returning=True,
+            )
+            return [int(r["position"]) for r in PostgresStore._returned(cur) if r]
 
     # --- migrations ---------------------------------------------------------------------
     def applied_migrations(self) -> list[str]:
@@ -357,34 +353,36 @@ class PostgresStore:
 
         def work(conn: Conn) -> None:
             logged: dict[int, tuple[str, LogKind]] = {}
-            # a fixed lock order across writers: by source key
-            for i in sorted(range(len(changes)), key=lambda i: changes[i].document.source_key):
-                result = self._write_one(conn, changes[i], stamp)
-                if result is not None:
+            # a fixed lock order across writers: by source key; new documents first, in a few
+            # pipelined statements for the whole batch
+            order = sorted(range(len(changes)), key=lambda i: changes[i].document.source_key)
+            adds = [i for i in order if changes[i].kind == "added"]
+            for i, stored in zip(
+                adds, self._insert(conn, [changes[i] for i in adds], stamp), strict=True
+            ):
+                if stored:
+                    logged[i] = (changes[i].document.docid, "added")
+            for i in order:
+                if i not in logged and (result := self._write_one(conn, changes[i], stamp)):
                     logged[i] = result
             if not logged:
                 return
             docids = [docid for docid, _ in logged.values()]
             conn.execute("DELETE FROM tombstones WHERE docid = ANY(%s)", (docids,))
-            self._append_log(
-                conn, [(*logged[i], stamp) for i in sorted(logged)]
-            )  # in the batch's order
+            self._append_log(conn, [(*logged[i], stamp) for i in sorted(logged)])  # batch order
 
         self._transaction(work, f"writing {len(changes)} documents")
 
     def _write_one(self, conn: Conn, change: Change, stamp: datetime) -> tuple[str, LogKind] | None:
-        """Write one change; what the log records of it (None: another writer already stored
-        this very content)."""
-        if change.kind == "added" and self._insert(conn, change, stamp):
-            return change.document.docid, "added"
-        # an update, or an "added" source another writer stored since it was looked up
+        """Write an update, or an "added" source another writer stored since it was looked up;
+        what the log records of it (None: the store already holds this very content)."""
         row = conn.execute(
             f"SELECT {_SELECT}, revision, content_hash FROM documents WHERE source_key = %s"
             " FOR UPDATE",
             (change.document.source_key,),
         ).fetchone()
         if row is None:  # deleted by another writer since it was looked up: store it again
-            if not self._insert(conn, change, stamp):
+            if not self._insert(conn, [change], stamp)[0]:
                 raise StorageError(f"{change.document.source_key} changed during the write")
             return change.document.docid, "added"
         if row["content_hash"] == change.content_hash:
@@ -392,41 +390,65 @@ class PostgresStore:
         self._update(conn, row, change, stamp)
         return str(row["docid"]), "updated"
 
-    def _insert(self, conn: Conn, change: Change, stamp: datetime) -> bool:
-        """Insert a new document with its first revision; False when its source is stored."""
-        doc = change.document
-        got = conn.execute(
-            _INSERT_SQL,
-            (*document_values(doc), change.content_hash, 1, stamp, stamp, change.minhash),
-        ).fetchone()
-        if got is None:
-            return False
-        doc_id = int(got["id"])
-        issued = conn.execute(
-            "INSERT INTO docids VALUES (%s, %s, %s) ON CONFLICT (docid) DO UPDATE"
-            " SET docid = EXCLUDED.docid RETURNING source_key",
-            (doc.docid, doc.source_key, stamp),
-        ).fetchone()
-        if issued is None or issued["source_key"] != doc.source_key:
-            owner = issued["source_key"] if issued else "?"
-            raise StorageError(f"docid {doc.docid} was issued to another source ({owner})")
-        conn.execute(
-            "INSERT INTO revisions (document_id, number, content_hash, recorded_at)"
-            " VALUES (%s, 1, %s, %s)",
-            (doc_id, change.content_hash, stamp),
-        )
-        self._write_passages(conn, doc_id, doc)
-        return True
+    @staticmethod
+    def _returned(cur: psycopg.Cursor[DictRow]) -> list[DictRow | None]:
+        """The row each statement of an ``executemany(..., returning=True)`` returned."""
+        out = []
+        while True:
+            out.append(cur.fetchone())
+            if not cur.nextset():
+                return out
+
+    def _insert(self, conn: Conn, changes: Sequence[Change], stamp: datetime) -> list[bool]:
+        """Insert new documents with their first revision, issuing their docids; for each,
+        False when its source is already stored (by another writer)."""
+        if not changes:
+            return []
+        with conn.cursor() as cur:
+            cur.executemany(
+                _INSERT_SQL,
+                [
+                    (*document_values(c.document), c.content_hash, 1, stamp, stamp, c.minhash)
+                    for c in changes
+                ],
+                returning=True,
+            )
+            ids = [int(r["id"]) if r else None for r in self._returned(cur)]
+            new = [(doc_id, c) for doc_id, c in zip(ids, changes, strict=True) if doc_id]
+            if not new:
+                return [False] * len(changes)
+            cur.executemany(
+                "INSERT INTO docids VALUES (%s, %s, %s) ON CONFLICT (docid) DO UPDATE"
+                " SET docid = EXCLUDED.docid RETURNING source_key",
+                [(c.document.docid, c.document.source_key, stamp) for _, c in new],
+                returning=True,
+            )
+            for (_, c), issued in zip(new, self._returned(cur), strict=True):
+                if issued is None or issued["source_key"] != c.document.source_key:
+                    owner = issued["source_key"] if issued else "?"
+                    raise StorageError(
+                        f"docid {c.document.docid} was issued to another source ({owner})"
+                    )
+            cur.executemany(
+                "INSERT INTO revisions (document_id, number, content_hash, recorded_at)"
+                " VALUES (%s, 1, %s, %s)",
+                [(doc_id, c.content_hash, stamp) for doc_id, c in new],
+            )
+            self._write_passages(cur, [(doc_id, c.document) for doc_id, c in new])
+        return [doc_id is not None for doc_id in ids]
 
     @staticmethod
-    def _write_passages(conn: Conn, doc_id: int, doc: Document) -> None:
-        if not doc.passages:
-            return
-        with conn.cursor() as cur:
+    def _write_passages(cur: psycopg.Cursor[DictRow], docs: Sequence[tuple[int, Document]]) -> None:
+        rows = [
+            (doc_id, p.seq, p.start, p.end, p.language)
+            for doc_id, doc in docs
+            for p in doc.passages
+        ]
+        if rows:
             cur.executemany(
                 'INSERT INTO passages (document_id, seq, start, "end", language)'
                 " VALUES (%s, %s, %s, %s, %s)",
-                [(doc_id, p.seq, p.start, p.end, p.language) for p in doc.passages],
+                rows,
             )
 
     def _update(self, conn: Conn, row: DictRow, change: Change, stamp: datetime) -> None:
@@ -448,7 +470,8 @@ class PostgresStore:
         values = document_values(doc)[1:]
         conn.execute(_UPDATE_SQL, (*values, change.content_hash, number, stamp, doc_id))
         conn.execute("DELETE FROM passages WHERE document_id = %s", (doc_id,))
-        self._write_passages(conn, doc_id, doc)
+        with conn.cursor() as cur:
+            self._write_passages(cur, [(doc_id, doc)])
 
     def delete(self, docid: str) -> None:
         stamp = now_utc()
