@@ -290,3 +290,21 @@ def test_a_change_committed_later_never_gets_a_smaller_position(pg_url: str) -> 
     assert log[0].position == first
     assert [c.docid for c in log] == ["aaaaaaaaaa", doc.docid]
     store.close()
+
+
+def test_a_live_writers_run_elsewhere_is_not_closed_as_interrupted(pg_url: str) -> None:
+    """The writer lock is per archive folder: with PostgreSQL another machine's ingest may be
+    running. Its run stays "running" until its store goes away."""
+    from sourcebook.store.postgres import PostgresStore
+
+    mine, theirs = PostgresStore(pg_url), PostgresStore(pg_url)
+    mine.migrate()
+    run = theirs.start_run(["elsewhere"])
+    assert mine.close_unfinished_runs() == 0
+    assert mine.run_statuses()[run] == "running"
+    theirs.close()  # the process died: its server session ends
+    deadline = time.monotonic() + 5
+    while mine.close_unfinished_runs() == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert mine.run_statuses()[run] == "interrupted"
+    mine.close()

@@ -213,6 +213,8 @@ class PostgresStore:
         self.url = url
         self._pending: dict[str, int] = {}  # docid -> revision handed out by pending_entities
         self._pending_lock = threading.Lock()
+        self._live: psycopg.Connection[Any] | None = None
+        self._live_lock = threading.Lock()
         self._pool: ConnectionPool[Conn] = ConnectionPool(
             url,
             min_size=1,
@@ -230,7 +232,22 @@ class PostgresStore:
             raise StorageError(f"cannot connect to {describe(url)}: {exc}") from exc
 
     def close(self) -> None:
+        with self._live_lock:
+            if self._live is not None:
+                self._live.close()
+                self._live = None
         self._pool.close()
+
+    def _live_pid(self) -> int:
+        """The server process of this store's liveness connection, opened by the first run it
+        starts and held until ``close``: while it is connected, the runs it started are alive."""
+        with self._live_lock:
+            if self._live is None or self._live.closed:
+                try:
+                    self._live = psycopg.connect(self.url, autocommit=True)
+                except psycopg.Error as exc:
+                    raise StorageError(f"cannot connect to {describe(self.url)}: {exc}") from exc
+            return int(self._live.info.backend_pid)
 
     # --- transactions -------------------------------------------------------------------
     def _read(self, work: Callable[[Conn], T]) -> T:
@@ -497,11 +514,13 @@ class PostgresStore:
             raise NotFound(f"no document with docid {docid!r}")
 
     def start_run(self, inputs: Sequence[str]) -> int:
+        pid = self._live_pid()
+
         def work(conn: Conn) -> int:
             row = conn.execute(
-                "INSERT INTO ingest_runs (started_at, inputs, status) VALUES (%s, %s, 'running')"
-                " RETURNING id",
-                (now_utc(), Json(list(inputs))),
+                "INSERT INTO ingest_runs (started_at, inputs, status, backend_pid)"
+                " VALUES (%s, %s, 'running', %s) RETURNING id",
+                (now_utc(), Json(list(inputs)), pid),
             ).fetchone()
             assert row is not None
             return int(row["id"])
@@ -537,13 +556,20 @@ class PostgresStore:
         )
 
     def close_unfinished_runs(self) -> int:
-        """Runs still "running" become "interrupted", as with SQLite. With PostgreSQL another
-        machine's writer may still be alive (the writer lock is per archive folder): its run is
-        marked interrupted until its own ``finish_run`` sets the final status (docs/organisation.md)."""
+        """Runs still "running" whose writer is gone become "interrupted". The writer lock is
+        per archive folder, so with PostgreSQL a writer elsewhere may be alive: a run is left
+        alone while the liveness connection of the store that started it (another process's)
+        is still connected. This process's own runs count as gone, as with SQLite: its caller
+        holds the writer lock."""
+        pid = self._live_pid() if self._live is not None else None
         return self._transaction(
             lambda conn: int(
                 conn.execute(
                     "UPDATE ingest_runs SET status = 'interrupted' WHERE status = 'running'"
+                    " AND (backend_pid IS NULL OR backend_pid IS NOT DISTINCT FROM %s"
+                    " OR backend_pid NOT IN (SELECT pid FROM pg_stat_activity"
+                    " WHERE pid IS NOT NULL))",
+                    (pid,),
                 ).rowcount
             ),
             "closing unfinished runs",

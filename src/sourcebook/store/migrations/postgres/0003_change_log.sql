@@ -23,3 +23,6 @@ CREATE INDEX tombstones_deleted_at ON tombstones (deleted_at, key);
 
 -- running, finished or interrupted (closed by the next writer when a run never finished)
 ALTER TABLE ingest_runs ADD COLUMN status TEXT NOT NULL DEFAULT 'running';
+-- the server process of the liveness connection of the store that started the run: while it is
+-- connected the run's writer is alive, and another writer does not close the run as interrupted
+ALTER TABLE ingest_runs ADD COLUMN backend_pid INTEGER;
