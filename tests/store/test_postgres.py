@@ -308,3 +308,42 @@ def test_a_live_writers_run_elsewhere_is_not_closed_as_interrupted(pg_url: str) 
         time.sleep(0.05)
     assert mine.run_statuses()[run] == "interrupted"
     mine.close()
+
+
+def test_the_database_setting_is_checked_and_an_unreachable_server_named(tmp_path: Path) -> None:
+    from sourcebook.errors import ConfigError
+    from sourcebook.store import open_store
+
+    with pytest.raises(ConfigError, match="must start with postgresql://"):
+        open_store(Settings(home=tmp_path, database_url="mysql://db/archive"))
+    result = CliRunner().invoke(
+        app,
+        ["--archive", str(tmp_path), "--database", "postgresql://nobody@127.0.0.1:1/x", "stats"],
+    )
+    assert result.exit_code == 2
+    assert (
+        "cannot connect to PostgreSQL database x at 127.0.0.1:1" in " ".join(result.output.split())
+        or "postgres extra" in result.output
+    )
+
+
+def test_a_deleted_documents_docid_is_never_stored_for_another_source(pg_url: str) -> None:
+    """The check ingest makes (docid_owner) can race with another writer: the store refuses."""
+    from sourcebook.errors import StorageError
+    from sourcebook.store.postgres import PostgresStore
+
+    from .test_contract import make_doc
+
+    store = PostgresStore(pg_url)
+    store.migrate()
+    first = make_doc("owner:1")
+    store.write([Change("added", first, "h1")])
+    store.delete(first.docid)
+    intruder = make_doc("owner:2")
+    intruder.docid = first.docid
+    with pytest.raises(StorageError, match="issued to another source"):
+        store.write([Change("added", intruder, "h2")])
+    assert store.count() == 0 and store.docid_owner(first.docid) == "owner:1"
+    store.write([Change("added", first, "h1")])  # its own source may come back
+    assert store.get(first.docid).source_key == "owner:1"
+    store.close()

@@ -215,6 +215,10 @@ class PostgresStore:
         self._pending_lock = threading.Lock()
         self._live: psycopg.Connection[Any] | None = None
         self._live_lock = threading.Lock()
+        try:  # one plain connection first: its error says why (refused, authentication...)
+            psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT)).close()
+        except psycopg.Error as exc:
+            raise StorageError(f"cannot connect to {describe(url)}: {exc}") from exc
         self._pool: ConnectionPool[Conn] = ConnectionPool(
             url,
             min_size=1,
