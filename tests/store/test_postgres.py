@@ -347,3 +347,27 @@ def test_a_deleted_documents_docid_is_never_stored_for_another_source(pg_url: st
     store.write([Change("added", first, "h1")])  # its own source may come back
     assert store.get(first.docid).source_key == "owner:1"
     store.close()
+
+
+def test_the_web_app_serves_an_archive_on_postgres(pg_url: str, tmp_path: Path) -> None:
+    """The API and OAI-PMH read the PostgreSQL store (records, harvest datestamps, deletions)."""
+    from sourcebook.web.app import create_app
+    from tests.web.client import Client
+
+    settings = Settings(home=tmp_path / "archive", database_url=pg_url)
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text(STORY, encoding="utf-8")
+    (src / "b.txt").write_text(STORY.replace("Dushanbe", "Khujand"), encoding="utf-8")
+    with Archive(settings) as archive:
+        archive.ingest([src])
+        gone = archive.search(SearchRequest(query="Khujand")).hits[0].docid
+        archive.delete([gone])
+    with Client(create_app(settings)) as site:
+        data = site.get("/api/search", params={"q": "Dushanbe"}).json()
+        assert data["total"] == 1
+        docid = data["hits"][0]["docid"]
+        assert site.get(f"/api/records/{docid}").json()["title"].startswith("Border security")
+        oai = site.get("/oai", params={"verb": "ListIdentifiers", "metadataPrefix": "oai_dc"})
+        assert oai.status_code == 200
+        assert docid in oai.text and gone in oai.text and 'status="deleted"' in oai.text
