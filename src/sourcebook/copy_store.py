@@ -249,7 +249,7 @@ class _PostgresSide:
             self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
     def read(self, table: str) -> Iterator[Row]:
-        from sourcebook.store.postgres import utc
+        from sourcebook.store.postgres_codec import utc
 
         columns = _columns(table)
         names = ", ".join(f'"{c}"' for c, _ in columns)
@@ -318,7 +318,7 @@ def _prepare(location: str, must_be_empty: bool) -> None:
 
 def _shown(location: str) -> str:
     if is_database_url(location):
-        from sourcebook.store.postgres import describe
+        from sourcebook.store.postgres_codec import describe
 
         return describe(location)
     return location

@@ -22,19 +22,18 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
-from importlib import resources
+from datetime import datetime
 from typing import Any, TypeVar
 
 import psycopg
 from psycopg import Connection, errors
-from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row
-from psycopg.types.json import Json, Jsonb
+from psycopg.types.json import Json
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from sourcebook.errors import NotFound, StorageError
-from sourcebook.model import Document, Passage, PlaceMention, Revision
+from sourcebook.model import Document
+from sourcebook.store import postgres_harvest as harvest
 from sourcebook.store.base import (
     Change,
     HarvestedRecord,
@@ -47,12 +46,21 @@ from sourcebook.store.base import (
     SetCounts,
     StoredVersion,
 )
-from sourcebook.store.codec import iso_date, iso_datetime, now_utc
+from sourcebook.store.codec import DOCUMENT_COLUMNS, iso_date, iso_datetime, now_utc
+from sourcebook.store.postgres_codec import (
+    SELECT,
+    Conn,
+    describe,
+    document_from_row,
+    document_values,
+    load_passages,
+    load_revisions,
+    migration_scripts,
+)
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Conn = Connection[DictRow]
 
 #: Advisory lock keys (database-wide): the migration runner, and appends to the change log.
 MIGRATE_LOCK = 0x5B_0001
@@ -64,36 +72,9 @@ RETRIES = 5
 #: Seconds to wait for the first connection before the store reports the server unreachable.
 CONNECT_TIMEOUT = 10.0
 
-#: Document columns written from a Document, in order (as in store/codec.py).
-COLUMNS: tuple[str, ...] = (
-    "docid",
-    "source_key",
-    "source_id",
-    "title",
-    "publisher",
-    "authors",
-    "publication_date",
-    "last_updated",
-    "source_url",
-    "original_url",
-    "accessed_date",
-    "cite_as",
-    "disclaimer",
-    "copyright",
-    "body",
-    "document_type",
-    "language",
-    "countries",
-    "collection",
-    "source_tags",
-    "derived",
-    "origin",
-    "places",
-    "people",
-    "organisations",
-    "dup_group",
-)
-_SELECT = ", ".join(("id", *COLUMNS))
+#: Document columns written from a Document, in order (shared with SQLite).
+COLUMNS = DOCUMENT_COLUMNS
+_SELECT = SELECT
 _INSERT_SQL = (
     f"INSERT INTO documents ({', '.join(COLUMNS)}, content_hash, revision, created_at,"
     f" updated_at, minhash) VALUES ({', '.join(['%s'] * (len(COLUMNS) + 5))})"
@@ -105,100 +86,6 @@ _UPDATE_SQL = (
     + ", ".join(f"{c} = %s" for c in COLUMNS[1:])
     + ", content_hash = %s, revision = %s, updated_at = %s, entities_done = false WHERE id = %s"
 )
-
-
-def migration_scripts() -> list[tuple[str, str]]:
-    """(name, sql) of every PostgreSQL migration shipped with the package, in order."""
-    folder = resources.files("sourcebook.store") / "migrations" / "postgres"
-    scripts = [
-        (entry.name.removesuffix(".sql"), entry.read_text(encoding="utf-8"))
-        for entry in folder.iterdir()
-        if entry.name.endswith(".sql")
-    ]
-    return sorted(scripts)
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """An aware UTC datetime (a naive one is taken as UTC, as the SQLite store does)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def document_values(doc: Document) -> tuple[Any, ...]:
-    """Values for COLUMNS, in PostgreSQL types."""
-    return (
-        doc.docid,
-        doc.source_key,
-        doc.source_id,
-        doc.title,
-        doc.publisher,
-        list(doc.authors),
-        doc.publication_date,
-        utc(doc.last_updated),
-        doc.source_url,
-        doc.original_url,
-        doc.accessed_date,
-        doc.cite_as,
-        doc.disclaimer,
-        doc.copyright,
-        doc.body,
-        doc.document_type,
-        doc.language,
-        list(doc.countries),
-        doc.collection,
-        Json(doc.source_tags),
-        list(doc.derived),
-        doc.origin,
-        Jsonb([vars(p) for p in doc.places]),
-        list(doc.people),
-        list(doc.organisations),
-        doc.dup_group,
-    )
-
-
-def document_from_row(row: DictRow) -> Document:
-    """A Document from a row with COLUMNS (passages and revisions not set)."""
-    return Document(
-        docid=row["docid"],
-        source_key=row["source_key"],
-        source_id=row["source_id"],
-        title=row["title"],
-        publisher=row["publisher"],
-        authors=list(row["authors"]),
-        publication_date=row["publication_date"],
-        last_updated=utc(row["last_updated"]),
-        source_url=row["source_url"],
-        original_url=row["original_url"],
-        accessed_date=row["accessed_date"],
-        cite_as=row["cite_as"],
-        disclaimer=row["disclaimer"],
-        copyright=row["copyright"],
-        body=row["body"],
-        document_type=row["document_type"],
-        language=row["language"],
-        countries=list(row["countries"]),
-        collection=row["collection"],
-        source_tags=row["source_tags"],
-        derived=list(row["derived"]),
-        origin=row["origin"],
-        places=[PlaceMention(**p) for p in row["places"]],
-        people=list(row["people"]),
-        organisations=list(row["organisations"]),
-        dup_group=row["dup_group"],
-    )
-
-
-def describe(url: str) -> str:
-    """The server and database of a connection string, without its password."""
-    try:
-        parts = conninfo_to_dict(url)
-    except psycopg.ProgrammingError:
-        return "PostgreSQL (unreadable connection string)"
-    host = parts.get("host") or "localhost"
-    return f"PostgreSQL database {parts.get('dbname', '')!s} at {host}:{parts.get('port') or 5432}"
 
 
 def _configure(conn: Conn) -> None:
@@ -610,44 +497,6 @@ class PostgresStore:
         return self._read(work)
 
     # --- reading ------------------------------------------------------------------------
-    @staticmethod
-    def _passages(conn: Conn, ids: dict[int, Document]) -> None:
-        if not ids:
-            return
-        for row in conn.execute(
-            'SELECT document_id, seq, start, "end", language FROM passages'
-            " WHERE document_id = ANY(%s) ORDER BY document_id, seq",
-            (list(ids),),
-        ):
-            doc = ids[row["document_id"]]
-            doc.passages.append(
-                Passage(
-                    seq=row["seq"],
-                    start=row["start"],
-                    end=row["end"],
-                    text=doc.body[row["start"] : row["end"]],
-                    language=row["language"],
-                )
-            )
-
-    @staticmethod
-    def _revisions(conn: Conn, ids: dict[int, Document]) -> None:
-        if not ids:
-            return
-        for rev in conn.execute(
-            "SELECT document_id, number, content_hash, recorded_at, changed_fields FROM revisions"
-            " WHERE document_id = ANY(%s) ORDER BY document_id, number",
-            (list(ids),),
-        ):
-            ids[rev["document_id"]].revisions.append(
-                Revision(
-                    number=rev["number"],
-                    content_hash=rev["content_hash"],
-                    recorded_at=rev["recorded_at"],
-                    changed_fields=list(rev["changed_fields"]),
-                )
-            )
-
     def get(self, docid: str) -> Document:
         def work(conn: Conn) -> Document | None:
             row = conn.execute(f"SELECT {_SELECT} FROM documents WHERE docid = %s", (docid,))
@@ -655,8 +504,8 @@ class PostgresStore:
             if found is None:
                 return None
             doc = document_from_row(found)
-            self._passages(conn, {found["id"]: doc})
-            self._revisions(conn, {found["id"]: doc})
+            load_passages(conn, {found["id"]: doc})
+            load_revisions(conn, {found["id"]: doc})
             return doc
 
         doc = self._read(work)
@@ -672,7 +521,7 @@ class PostgresStore:
         def work(conn: Conn) -> dict[str, Document]:
             rows = conn.execute(f"SELECT {_SELECT} FROM documents WHERE docid = ANY(%s)", (wanted,))
             by_id = {r["id"]: document_from_row(r) for r in rows}
-            self._passages(conn, by_id)
+            load_passages(conn, by_id)
             return {doc.docid: doc for doc in by_id.values()}
 
         return self._read(work)
@@ -704,9 +553,9 @@ class PostgresStore:
                     (after, batch_size),
                 ).fetchall()
                 by_id = {r["id"]: document_from_row(r) for r in rows}
-                self._passages(conn, by_id)
+                load_passages(conn, by_id)
                 if with_revisions:
-                    self._revisions(conn, by_id)
+                    load_revisions(conn, by_id)
                 return (int(rows[-1]["id"]) if rows else after), list(by_id.values())
 
             last, docs = self._read(work)
@@ -796,143 +645,23 @@ class PostgresStore:
         )
         return [(iso_datetime(r["recorded_at"]) or "", r["origin"], r["message"]) for r in rows]
 
-    # --- harvesting ---------------------------------------------------------------------
-    @staticmethod
-    def _where(selection: HarvestFilter, stamp: str) -> tuple[list[str], list[Any]]:
-        """The selection over documents (``stamp`` updated_at) or tombstones (deleted_at)."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if selection.since is not None:
-            clauses.append(f"{stamp} >= %s")
-            params.append(utc(selection.since))
-        if selection.until is not None:
-            clauses.append(f"{stamp} <= %s")
-            params.append(utc(selection.until))
-        if selection.collection is not None:
-            clauses.append("collection = %s")
-            params.append(selection.collection)
-        if selection.any_collection:
-            clauses.append("collection <> ''")
-        if selection.country is not None:
-            clauses.append("countries @> ARRAY[%s]::text[]")
-            params.append(selection.country)
-        if selection.any_country:
-            clauses.append("cardinality(countries) > 0")
-        return clauses, params
-
-    @staticmethod
-    def _tombstones(rows: Sequence[DictRow]) -> list[HarvestedRecord]:
-        return [
-            HarvestedRecord(
-                int(r["key"]),
-                r["deleted_at"],
-                Document(
-                    docid=r["docid"], collection=r["collection"], countries=list(r["countries"])
-                ),
-                deleted=True,
-            )
-            for r in rows
-        ]
-
-    def _harvested(self, conn: Conn, rows: Sequence[DictRow]) -> list[HarvestedRecord]:
-        records = []
-        by_id: dict[int, Document] = {}
-        for row in rows:
-            doc = document_from_row(row)
-            by_id[row["id"]] = doc
-            records.append(HarvestedRecord(int(row["id"]), row["updated_at"], doc))
-        self._passages(conn, by_id)
-        return records
-
+    # --- harvesting (postgres_harvest.py) ------------------------------------------------
     def list_updated(
         self, selection: HarvestFilter, after: HarvestPosition | None = None, limit: int = 100
     ) -> list[HarvestedRecord]:
-        limit = max(0, limit)
-
-        def work(conn: Conn) -> list[HarvestedRecord]:
-            clauses, params = self._where(selection, "updated_at")
-            if after is not None:
-                clauses.append("(updated_at, id) > (%s, %s)")
-                params += [utc(after[0]), after[1]]
-            where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-            rows = conn.execute(
-                f"SELECT {_SELECT}, updated_at FROM documents{where}"
-                " ORDER BY updated_at, id LIMIT %s",
-                [*params, limit],
-            ).fetchall()
-            records = self._harvested(conn, rows)
-            # deleted records take their place in the same order, by deletion time
-            clauses, params = self._where(selection, "deleted_at")
-            if after is not None:
-                clauses.append("(deleted_at, key) > (%s, %s)")
-                params += [utc(after[0]), after[1]]
-            where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-            gone = conn.execute(
-                "SELECT docid, key, deleted_at, collection, countries FROM tombstones"
-                f"{where} ORDER BY deleted_at, key LIMIT %s",
-                [*params, limit],
-            ).fetchall()
-            if not gone:
-                return records
-            merged = sorted([*records, *self._tombstones(gone)], key=lambda r: r.position)
-            return merged[:limit]
-
-        return self._read(work)
+        return self._read(lambda conn: harvest.list_updated(conn, selection, after, limit))
 
     def count_updated(self, selection: HarvestFilter) -> int:
-        def work(conn: Conn) -> int:
-            total = 0
-            for table, stamp in (("documents", "updated_at"), ("tombstones", "deleted_at")):
-                clauses, params = self._where(selection, stamp)
-                where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-                row = conn.execute(f"SELECT count(*) AS n FROM {table}{where}", params).fetchone()
-                total += int(row["n"]) if row else 0
-            return total
-
-        return self._read(work)
+        return self._read(lambda conn: harvest.count_updated(conn, selection))
 
     def set_counts(self) -> SetCounts:
-        def work(conn: Conn) -> SetCounts:
-            return SetCounts(
-                collections={
-                    str(r["k"]): int(r["n"])
-                    for r in conn.execute(
-                        "SELECT collection AS k, count(*) AS n FROM documents"
-                        " WHERE collection <> '' GROUP BY collection ORDER BY collection"
-                    )
-                },
-                countries={
-                    str(r["k"]): int(r["n"])
-                    for r in conn.execute(
-                        "SELECT code AS k, count(*) AS n FROM documents, unnest(countries) AS code"
-                        " GROUP BY code ORDER BY code"
-                    )
-                },
-            )
-
-        return self._read(work)
+        return self._read(harvest.set_counts)
 
     def get_harvested(self, docids: Sequence[str]) -> dict[str, HarvestedRecord]:
         wanted = list(dict.fromkeys(docids))
         if not wanted:
             return {}
-
-        def work(conn: Conn) -> dict[str, HarvestedRecord]:
-            rows = conn.execute(
-                f"SELECT {_SELECT}, updated_at FROM documents WHERE docid = ANY(%s)", (wanted,)
-            ).fetchall()
-            out = {r.document.docid: r for r in self._harvested(conn, rows)}
-            gone = [d for d in wanted if d not in out]
-            if gone:
-                rows = conn.execute(
-                    "SELECT docid, key, deleted_at, collection, countries FROM tombstones"
-                    " WHERE docid = ANY(%s)",
-                    (gone,),
-                ).fetchall()
-                out.update((r.document.docid, r) for r in self._tombstones(rows))
-            return out
-
-        return self._read(work)
+        return self._read(lambda conn: harvest.get_harvested(conn, wanted))
 
     # --- enrichment ---------------------------------------------------------------------
     def iter_minhashes(self) -> Iterator[tuple[str, str, bytes]]:
@@ -978,7 +707,7 @@ class PostgresStore:
             by_id = {r["id"]: document_from_row(r) for r in rows}
             with self._pending_lock:
                 self._pending.update((r["docid"], int(r["revision"])) for r in rows)
-            self._passages(conn, by_id)
+            load_passages(conn, by_id)
             return list(by_id.values())
 
         return self._read(work)
