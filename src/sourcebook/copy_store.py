@@ -265,13 +265,19 @@ class _PostgresSide:
     def write(self, table: str, rows: Sequence[Row]) -> None:
         from psycopg.types.json import Json, Jsonb
 
+        from sourcebook.store.postgres_codec import pg_text
+
         columns = _columns(table)
         names = ", ".join(f'"{c}"' for c, _ in columns)
         marks = ", ".join(["%s"] * len(columns))
         overriding = " OVERRIDING SYSTEM VALUE" if table in IDENTITY else ""
         values = [
             tuple(
-                Json(v) if k == "json" and v is not None else Jsonb(v) if k == "jsonb" else v
+                Json(v)
+                if k == "json" and v is not None
+                else Jsonb(v)
+                if k == "jsonb"
+                else pg_text(v)
                 for (_, k), v in zip(columns, row, strict=True)
             )
             for row in rows

@@ -371,3 +371,37 @@ def test_the_web_app_serves_an_archive_on_postgres(pg_url: str, tmp_path: Path) 
         oai = site.get("/oai", params={"verb": "ListIdentifiers", "metadataPrefix": "oai_dc"})
         assert oai.status_code == 200
         assert docid in oai.text and gone in oai.text and 'status="deleted"' in oai.text
+
+
+def test_a_nul_character_never_fails_a_batch(pg_url: str, tmp_path: Path) -> None:
+    """SQLite keeps NUL in text, PostgreSQL refuses it: it is stored as U+FFFD (one character for
+    one, so passages keep their offsets), through ingest and through copy-store alike."""
+    import json as jsonlib
+
+    record = {
+        "source_key": "nul:1",
+        "title": "A title\u0000with NUL",
+        "authors": ["Doe,\u0000Jane"],
+        "body": "First paragraph with \u0000 in it.\n\nSecond paragraph.",
+        "source_tags": {"topics": ["a\u0000b"]},
+    }
+    feed = tmp_path / "nul.jsonl"
+    feed.write_text(jsonlib.dumps(record) + "\n", encoding="utf-8")
+    with Archive(Settings(home=tmp_path / "lite")) as archive:  # SQLite keeps it as it is
+        archive.ingest([feed])
+    copy_store(str(tmp_path / "lite"), pg_url)
+    second = tmp_path / "second.jsonl"
+    second.write_text(jsonlib.dumps({**record, "source_key": "nul:2"}) + "\n", encoding="utf-8")
+    with Archive(Settings(home=tmp_path / "pg", database_url=pg_url)) as archive:
+        report = archive.ingest([second, feed])
+        assert (report.total("added"), report.total("unchanged"), report.total("failed")) == (
+            1,
+            1,
+            0,
+        )
+        docs = list(archive.store.iter_documents())
+        assert len(docs) == 2
+        for doc in docs:
+            assert doc.title == "A title\ufffdwith NUL" and doc.authors == ["Doe,\ufffdJane"]
+            assert len(doc.body) == len(record["body"])
+            assert all(doc.body[p.start : p.end] == p.text for p in doc.passages)

@@ -56,6 +56,7 @@ from sourcebook.store.postgres_codec import (
     load_passages,
     load_revisions,
     migration_scripts,
+    pg_text,
 )
 
 log = logging.getLogger(__name__)
@@ -423,7 +424,7 @@ class PostgresStore:
             lambda conn: conn.execute(
                 "INSERT INTO ingest_errors (run_id, origin, message, recorded_at)"
                 " VALUES (%s, %s, %s, %s)",
-                (run_id, origin, message, now_utc()),
+                (run_id, pg_text(origin), pg_text(message), now_utc()),
             ),
             "recording an ingest error",
         )

@@ -40,8 +40,23 @@ def utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
+def pg_text(value: Any) -> Any:
+    """A string PostgreSQL can hold: NUL (which SQLite keeps, PostgreSQL refuses in text) becomes
+    U+FFFD, one character for one, so passage offsets stay valid; lists element by element;
+    anything else as it is."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, list):
+        return [pg_text(v) for v in value]
+    return value
+
+
 def document_values(doc: Document) -> tuple[Any, ...]:
     """Values for COLUMNS, in PostgreSQL types."""
+    return tuple(pg_text(v) for v in _values(doc))
+
+
+def _values(doc: Document) -> tuple[Any, ...]:
     return (
         doc.docid,
         doc.source_key,
