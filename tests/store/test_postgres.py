@@ -405,3 +405,45 @@ def test_a_nul_character_never_fails_a_batch(pg_url: str, tmp_path: Path) -> Non
             assert doc.title == "A title\ufffdwith NUL" and doc.authors == ["Doe,\ufffdJane"]
             assert len(doc.body) == len(record["body"])
             assert all(doc.body[p.start : p.end] == p.text for p in doc.passages)
+
+
+def test_two_editors_ingest_the_same_files_at_once(pg_url: str, tmp_path: Path) -> None:
+    """Two machines (two archive folders, one database) ingest overlapping folders at once
+    through the CLI: nothing fails, every source is stored once with one docid."""
+    shared, own = tmp_path / "shared", [tmp_path / "own0", tmp_path / "own1"]
+    for i in range(60):
+        (shared / f"s{i}.txt").parent.mkdir(exist_ok=True)
+        (shared / f"s{i}.txt").write_text(f"Shared report {i}\n\nAbout Kulob, number {i}.\n")
+    for n, folder in enumerate(own):
+        folder.mkdir()
+        for i in range(10):
+            (folder / f"o{i}.txt").write_text(f"Own report {n}-{i}\n\nFrom editor {n}.\n")
+    env = {**os.environ, "PYTHONPATH": str(SRC), "SOURCEBOOK_INGEST_BATCH_SIZE": "7"}
+    procs = [
+        subprocess.Popen(
+            [str(Path(sys.executable).parent / "sourcebook"), "--archive", str(tmp_path / f"m{n}"),
+             "--database", pg_url, "ingest", "--quiet", str(shared), str(own[n])],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for n in range(2)
+    ]  # fmt: skip
+    for proc in procs:
+        out, errs = proc.communicate(timeout=180)
+        assert proc.returncode == 0, out + errs
+    from sourcebook.store.postgres import PostgresStore
+
+    store = PostgresStore(pg_url)
+    docs = list(store.iter_documents(with_revisions=True))
+    assert len(docs) == 80 and len({d.docid for d in docs}) == 80
+    assert len({d.source_key for d in docs}) == 80
+    assert all(len(d.revisions) == 1 for d in docs)  # the same content is never a new revision
+    assert set(store.run_statuses().values()) == {"finished"}
+    log = store.changes_since(0, 10_000)
+    assert Counter(c.kind for c in log) == {"added": 80}
+    store.close()
+    # each machine's index, caught up on its next open, finds every document
+    for n in range(2):
+        settings = Settings(home=tmp_path / f"m{n}", database_url=pg_url)
+        with Archive(settings) as archive:
+            archive.reindex()
+            assert archive.search(SearchRequest(query="Kulob")).total == 60
