@@ -447,3 +447,32 @@ def test_two_editors_ingest_the_same_files_at_once(pg_url: str, tmp_path: Path) 
         with Archive(settings) as archive:
             archive.reindex()
             assert archive.search(SearchRequest(query="Kulob")).total == 60
+
+
+def test_a_read_only_role_opens_an_up_to_date_database(pg_url: str) -> None:
+    """Search nodes may connect with a role that can only read: opening never needs DDL."""
+    import uuid
+
+    import psycopg
+
+    from sourcebook.store.postgres import PostgresStore
+
+    from .conftest import base_url
+
+    store = PostgresStore(pg_url)
+    store.migrate()
+    store.close()
+    role = f"sbreader_{uuid.uuid4().hex[:8]}"
+    name = pg_url.split("options=-csearch_path%3D")[1]
+    with psycopg.connect(base_url(), autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+        conn.execute(f"GRANT USAGE ON SCHEMA {name} TO {role}")
+        conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {name} TO {role}")
+    try:
+        reader = PostgresStore(pg_url.replace("postgres@", f"{role}@", 1))
+        assert reader.migrate() == [] and reader.count() == 0
+        reader.close()
+    finally:
+        with psycopg.connect(base_url(), autocommit=True) as conn:
+            conn.execute(f"DROP OWNED BY {role}")
+            conn.execute(f"DROP ROLE {role}")

@@ -191,8 +191,11 @@ class PostgresStore:
 
     def migrate(self) -> list[str]:
         """Apply pending migrations, each in its own transaction; a session advisory lock makes
-        two processes starting at once migrate once (the second waits, then finds none)."""
+        two processes starting at once migrate once (the second waits, then finds none). An
+        up-to-date database is only read (a role without CREATE rights can open it)."""
         done: list[str] = []
+        if not {name for name, _ in migration_scripts()} - set(self.applied_migrations()):
+            return done
         try:
             with self._pool.connection() as conn:
                 conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATE_LOCK,))
