@@ -449,7 +449,7 @@ def test_two_editors_ingest_the_same_files_at_once(pg_url: str, tmp_path: Path) 
             assert archive.search(SearchRequest(query="Kulob")).total == 60
 
 
-def test_a_read_only_role_opens_an_up_to_date_database(pg_url: str) -> None:
+def test_a_read_only_role_opens_an_up_to_date_database(pg_url: str, tmp_path: Path) -> None:
     """Search nodes may connect with a role that can only read: opening never needs DDL."""
     import uuid
 
@@ -458,9 +458,13 @@ def test_a_read_only_role_opens_an_up_to_date_database(pg_url: str) -> None:
     from sourcebook.store.postgres import PostgresStore
 
     from .conftest import base_url
+    from .test_contract import make_doc
 
     store = PostgresStore(pg_url)
     store.migrate()
+    doc = make_doc("read:1")
+    store.write([Change("added", doc, "h1")])
+    store.start_run(["unfinished"])
     store.close()
     role = f"sbreader_{uuid.uuid4().hex[:8]}"
     name = pg_url.split("options=-csearch_path%3D")[1]
@@ -469,9 +473,15 @@ def test_a_read_only_role_opens_an_up_to_date_database(pg_url: str) -> None:
         conn.execute(f"GRANT USAGE ON SCHEMA {name} TO {role}")
         conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {name} TO {role}")
     try:
-        reader = PostgresStore(pg_url.replace("postgres@", f"{role}@", 1))
-        assert reader.migrate() == [] and reader.count() == 0
+        reader_url = pg_url.replace("postgres@", f"{role}@", 1)
+        reader = PostgresStore(reader_url)
+        assert reader.migrate() == [] and reader.count() == 1
         reader.close()
+        # a search node's archive opens and replays the change log into its own index
+        with Archive(Settings(home=tmp_path / "node", database_url=reader_url)) as archive:
+            hits = archive.search(SearchRequest(query="Tajikistan")).hits
+            assert [h.docid for h in hits] == [doc.docid]
+            assert not archive.search(SearchRequest(query="Tajikistan")).notices
     finally:
         with psycopg.connect(base_url(), autocommit=True) as conn:
             conn.execute(f"DROP OWNED BY {role}")

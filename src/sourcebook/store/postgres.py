@@ -457,6 +457,15 @@ class PostgresStore:
         is still connected. This process's own runs count as gone, as with SQLite: its caller
         holds the writer lock."""
         pid = self._live_pid() if self._live is not None else None
+        try:
+            return self._close_runs(pid)
+        except StorageError as exc:
+            if isinstance(exc.__cause__, errors.InsufficientPrivilege):
+                log.info("a read-only role leaves unfinished runs to a writer")
+                return 0  # a search node: it only replays the change log into its index
+            raise
+
+    def _close_runs(self, pid: int | None) -> int:
         return self._transaction(
             lambda conn: int(
                 conn.execute(
