@@ -58,16 +58,20 @@ err = Console(stderr=True)
 
 class State:
     archive_dir: Path | None = None
+    database_url: str | None = None
 
 
 state = State()
 
 
 def _settings() -> Settings:
+    overrides: dict[str, Any] = {}
+    if state.archive_dir is not None:
+        overrides["home"] = state.archive_dir
+    if state.database_url is not None:
+        overrides["database_url"] = state.database_url
     try:
-        if state.archive_dir is not None:
-            return Settings(home=state.archive_dir)
-        return Settings()
+        return Settings(**overrides)
     except ValidationError as exc:
         problem = exc.errors()[0]
         name = ".".join(str(part) for part in problem["loc"])
@@ -124,6 +128,15 @@ def main_options(
             envvar=None,
         ),
     ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            help="PostgreSQL URL of an organisation archive (default: $SOURCEBOOK_DATABASE_URL, "
+            "else SQLite in the archive directory).",
+            envvar=None,
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
@@ -131,6 +144,7 @@ def main_options(
 ) -> None:
     """Options for every command."""
     state.archive_dir = archive
+    state.database_url = database
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -710,6 +724,26 @@ def _enrich_embeddings(archive: Archive, chunk: int, limit: int) -> None:
         f"{report.embedded:,} of {report.total:,} documents embedded, "
         f"{report.pending:,} pending"
     )
+
+
+@app.command("copy-store")
+def copy_store(
+    src: Annotated[
+        str, typer.Argument(help="Source: an archive directory or a postgresql:// URL.")
+    ],
+    dst: Annotated[str, typer.Argument(help="Destination (empty): a directory or a URL.")],
+) -> None:
+    """Copy an archive's store between SQLite and PostgreSQL: same docids, revisions, runs,
+    change log and export (the destination's search index is rebuilt on its first open)."""
+    from sourcebook.copy_store import copy_store as run_copy
+
+    try:
+        report = run_copy(src, dst)
+    except SourcebookError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    rows = ", ".join(f"{n:,} {table}" for table, n in report.rows.items())
+    console.print(f"copied {report.source} to {report.destination}: {rows}")
 
 
 @app.command()

@@ -28,6 +28,16 @@ class Settings(BaseSettings):
         default_factory=_default_home,
         description="Archive directory: holds sourcebook.db (SQLite) and index/ (Tantivy).",
     )
+    database_url: str = Field(
+        default="",
+        description="PostgreSQL connection URL (postgresql://user@host/db) of an organisation "
+        "archive; empty: SQLite (sourcebook.db) in the archive directory.",
+    )
+    database_pool_size: int = Field(
+        default=8,
+        ge=1,
+        description="Most connections one process opens to PostgreSQL (the connection pool).",
+    )
     max_file_bytes: int = Field(
         default=200 * 1024 * 1024,
         description="Largest input file ingest accepts; larger files fail with a recorded error.",

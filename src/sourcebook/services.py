@@ -57,6 +57,7 @@ from sourcebook.passages import split_passages
 from sourcebook.records import clean_strings, document_to_json
 from sourcebook.search.engine import SearchEngine
 from sourcebook.search.request import FACETS, SearchRequest
+from sourcebook.store import open_store
 from sourcebook.store.base import (
     HarvestedRecord,
     HarvestFilter,
@@ -108,20 +109,22 @@ class Archive:
         self.settings = settings
         #: Opened for reading only: nothing is created, migrated or written (``mode=ro``).
         self.read_only = read_only
-        prepare_archive_folder(settings.home, settings.db_path, read_only)
-        store = SQLiteStore(settings.db_path, read_only=read_only)
+        external = bool(settings.database_url)  # PostgreSQL: the folder holds the index only
+        prepare_archive_folder(settings.home, settings.db_path, read_only and not external)
+        store = open_store(settings, read_only=read_only)
         self.store: Store = store
-        if read_only and (pending := store.pending_migrations()):
+        pending = store.pending_migrations() if isinstance(store, SQLiteStore) else []
+        if read_only and pending:
             store.close()
             raise ArchiveOutdated(f"the archive at {settings.home} needs migrations {pending}")
-        if not read_only:
+        if not read_only or external:  # PostgreSQL migrates nothing that is up to date
             self.store.migrate()
         try:
             self.index = SearchIndex(
                 settings.index_path,
                 settings.index_heap_bytes,
                 settings.default_language,
-                read_only=read_only,
+                read_only=read_only and not external,
             )
         except SourcebookError:
             store.close()
