@@ -28,6 +28,16 @@ class Settings(BaseSettings):
         default_factory=_default_home,
         description="Archive directory: holds sourcebook.db (SQLite) and index/ (Tantivy).",
     )
+    database_url: str = Field(
+        default="",
+        description="PostgreSQL connection URL (postgresql://user@host/db) of an organisation "
+        "archive; empty: SQLite (sourcebook.db) in the archive directory.",
+    )
+    database_pool_size: int = Field(
+        default=8,
+        ge=1,
+        description="Most connections one process opens to PostgreSQL (the connection pool).",
+    )
     max_file_bytes: int = Field(
         default=200 * 1024 * 1024,
         description="Largest input file ingest accepts; larger files fail with a recorded error.",
@@ -148,6 +158,18 @@ class Settings(BaseSettings):
         ge=72,
         le=600,
         description="Resolution at which PDF pages without text are rendered for OCR.",
+    )
+    index_commit_seconds: float = Field(
+        default=1.0,
+        ge=0.0,
+        description="During ingest the search index is committed at least this often (0: after "
+        "every batch); a crash loses nothing, the next start replays the store's change log.",
+    )
+    writer_wait_seconds: float = Field(
+        default=5.0,
+        ge=0.0,
+        description="How long a second writer (ingest, delete, upload...) waits for the archive's "
+        "writer lock before it is refused with a conflict.",
     )
     default_language: str = Field(
         default="en",

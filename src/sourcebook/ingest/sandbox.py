@@ -140,6 +140,9 @@ def _worker(
 ) -> None:
     """The worker's loop: read a request, parse the file, send its records in chunks."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # so is a service manager's SIGTERM to the whole group: the parent stops cleanly after its
+    # batch (and ends this worker); dying here would record the file being parsed as failed
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     root = logging.getLogger()
