@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -350,3 +352,27 @@ def test_a_scan_attached_to_a_message_is_read(scans: dict[str, Path], tmp_path: 
     assert len(docs) == 2, items
     assert docs[0].ocr_confidence is None
     assert docs[1].ocr_confidence is not None and similarity(docs[1].body, ENGLISH) > 0.95
+
+
+@pytest.mark.skipif(shutil.which("timeout") is None, reason="coreutils' timeout is missing")
+def test_a_killed_parser_leaves_no_ocr_process_running(tmp_path: Path) -> None:
+    """The archive kills a parser worker that takes too long; its Tesseract must not outlive
+    the page limit (SIGKILL gives the worker no chance to stop it)."""
+    marker = tmp_path / "pid"
+    src = Path(__file__).resolve().parents[2] / "src"
+    script = (
+        f"import sys; sys.path.insert(0, {str(src)!r})\n"
+        "from sourcebook.ingest.ocr import _run\n"
+        f"_run(['sh', '-c', 'echo $$ > {marker}; exec sleep 60'], 1.0, 'a page')\n"
+    )
+    worker = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 20
+    while not (marker.is_file() and marker.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker.kill()
+    worker.wait()
+    child = Path(f"/proc/{int(marker.read_text())}")
+    deadline = time.monotonic() + 10
+    while child.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not child.exists(), "the OCR process outlived its parser and its time limit"

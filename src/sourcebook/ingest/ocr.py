@@ -202,16 +202,35 @@ def tesseract_language(code: str, installed: frozenset[str]) -> str:
 
 
 def _run(args: Sequence[str], seconds: float, what: str) -> str:
+    """Run a command for its output, within ``seconds`` (0: no limit).
+
+    The command runs under coreutils' ``timeout`` when there is one, so it is killed on time
+    even when our own process is killed first (the parser worker, stopped by the archive past
+    SOURCEBOOK_PARSE_SECONDS, would otherwise leave a Tesseract running).
+    """
+    command = list(args)
+    wrapper = shutil.which("timeout") if seconds > 0 else None
+    if wrapper is not None:
+        command = [wrapper, "-k", "5", f"{seconds:g}", *command]
+    timed_out = OcrTimeout(
+        f"{what} took longer than {seconds:g} s (setting SOURCEBOOK_OCR_PAGE_SECONDS)"
+    )
     try:
         done = subprocess.run(
-            list(args), capture_output=True, timeout=seconds or None, env=_env(), check=False
+            command,
+            capture_output=True,
+            timeout=seconds + 10 if seconds > 0 else None,  # a backstop
+            env=_env(),
+            check=False,
         )
     except subprocess.TimeoutExpired as exc:
-        raise OcrTimeout(
-            f"{what} took longer than {seconds:g} s (setting SOURCEBOOK_OCR_PAGE_SECONDS)"
-        ) from exc
+        raise timed_out from exc
     except OSError as exc:
         raise OcrUnavailable(f"{what}: {args[0]} does not run: {exc}") from exc
+    if wrapper is not None and done.returncode in (124, 137):  # timeout's "timed out", "killed"
+        raise timed_out
+    if done.returncode == 127 and wrapper is not None:  # timeout could not run the command
+        raise OcrUnavailable(f"{what}: {args[0]} does not run")
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise ParseError(f"{what} failed: {message[-1] if message else done.returncode}")
