@@ -1,0 +1,285 @@
+"""Commands that read: ``search``, ``show``, ``cite``, ``export``, ``stats``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from sourcebook.api.schemas import result_to_json
+from sourcebook.cite import NO_DATE, NO_PUBLISHER
+from sourcebook.cli.base import _fail, _get, _parse_date, _read, _settings, app, console, err
+from sourcebook.errors import (
+    QuerySyntaxError,
+    SourcebookError,
+)
+from sourcebook.model import PassageHit, SearchResult
+from sourcebook.search.highlight import snippet_segments
+from sourcebook.search.request import SORTS, SearchRequest
+from sourcebook.services import document_to_json
+
+
+def _snippet_markup(passage: PassageHit) -> str:
+    """The part of a passage around its first match (as the web page shows it), matched words
+    in bold; the text is escaped, so brackets in a document are never read as markup."""
+    segments = snippet_segments(passage.text, [(h.start, h.end) for h in passage.highlights])
+    return "".join(
+        f"[bold yellow]{escape(piece)}[/bold yellow]" if match else escape(piece)
+        for piece, match in segments
+    )
+
+
+def _print_hits(result: SearchResult) -> None:
+    start = (result.page - 1) * result.page_size
+    console.print(
+        f"[bold]{result.total:,}[/bold] {'document' if result.total == 1 else 'documents'} for [cyan]{escape(result.query or '*')}[/cyan]"
+        f" [dim]({result.took_ms:.1f} ms, page {result.page}, sorted by {result.sort}"
+        + (", hybrid" if result.ranking == "hybrid" else "")
+        + ")[/dim]"
+        + (
+            f" [dim](and {result.collapsed:,} similar, under the hits they reprint)[/dim]"
+            if result.collapsed
+            else ""
+        )
+    )
+    for notice in result.notices:
+        console.print(f"[yellow]note:[/yellow] {escape(notice)}")
+    for i, hit in enumerate(result.hits, start + 1):
+        meta = " · ".join(
+            x
+            for x in (
+                hit.publisher or NO_PUBLISHER,
+                hit.publication_date.isoformat() if hit.publication_date else NO_DATE,
+                ", ".join(hit.countries),
+                hit.language,
+            )
+            if x
+        )
+        console.print(
+            f"\n[bold]{i}. {escape(hit.title or '(untitled)')}[/bold]  [dim]{hit.docid}[/dim]"
+        )
+        if meta:
+            console.print(f"   [dim]{escape(meta)}[/dim]")
+        if hit.similar and hit.dup_group:
+            console.print(
+                f"   [dim](+{hit.similar:,} similar: sourcebook search 'group:{hit.dup_group}')[/dim]"
+            )
+        for passage in hit.passages:
+            console.print(
+                f"   {_snippet_markup(passage)}  [dim]\\[{passage.start}:{passage.end}][/dim]"
+            )
+    if result.facets:
+        console.print()
+        for name, values in result.facets.items():
+            if values:
+                about = "≈" if result.facets_approximate else ""
+                shown = ", ".join(f"{v.label or v.value} ({about}{v.count})" for v in values[:8])
+                console.print(f"[dim]{name}:[/dim] {escape(shown)}")
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Query (see docs/query-language.md).")] = "",
+    country: Annotated[
+        list[str] | None, typer.Option("--country", help="Filter by country.")
+    ] = None,
+    publisher: Annotated[
+        list[str] | None, typer.Option("--publisher", help="Filter by publisher.")
+    ] = None,
+    doc_type: Annotated[
+        list[str] | None, typer.Option("--type", help="Filter by document type.")
+    ] = None,
+    language: Annotated[
+        list[str] | None, typer.Option("--language", help="Filter by language.")
+    ] = None,
+    collection: Annotated[
+        list[str] | None, typer.Option("--collection", help="Filter by collection.")
+    ] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="Published on or after (YYYY-MM-DD).")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Published on or before (YYYY-MM-DD).")
+    ] = None,
+    sort: Annotated[str, typer.Option(help=f"One of: {', '.join(SORTS)}.")] = "relevance",
+    page: Annotated[int, typer.Option(help="Page number (from 1).")] = 1,
+    size: Annotated[int, typer.Option(help="Hits per page.")] = 10,
+    mode: Annotated[str, typer.Option(help="auto, syntax or plain.")] = "auto",
+    hybrid: Annotated[
+        bool | None,
+        typer.Option(
+            "--hybrid/--no-hybrid",
+            help="Fuse BM25 with vector search when the archive has vectors (default: the "
+            "hybrid setting); --no-hybrid skips loading the model.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Search the archive, with facets and the best passages of each hit."""
+    request = SearchRequest(
+        query=query,
+        mode=mode,  # type: ignore[arg-type]  # validated by the engine
+        countries=country or [],
+        publishers=publisher or [],
+        types=doc_type or [],
+        languages=language or [],
+        collections=collection or [],
+        date_from=_parse_date(date_from, "--from"),
+        date_to=_parse_date(date_to, "--to"),
+        sort=sort,  # type: ignore[arg-type]  # validated by the engine
+        page=page,
+        page_size=size,
+    )
+    settings = _settings()
+    if hybrid is not None:
+        settings = settings.model_copy(update={"hybrid": hybrid})
+    archive = _read(settings)
+    with archive:
+        try:
+            result = archive.search(request)
+        except QuerySyntaxError as exc:
+            err.print(f"[red]query error:[/red] {escape(exc.describe())}")
+            raise typer.Exit(2) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(result_to_json(result), ensure_ascii=False, indent=2) + "\n")
+    else:
+        _print_hits(result)
+
+
+@app.command()
+def show(
+    docid: Annotated[str, typer.Argument(help="The document's docid.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print every field as JSON.")] = False,
+) -> None:
+    """Show one record, laid out like a Refworld record."""
+    archive = _read()
+    with archive:
+        doc = _get(archive, docid)
+    if as_json:
+        sys.stdout.write(
+            json.dumps(document_to_json(doc, public=False), ensure_ascii=False, indent=2) + "\n"
+        )
+        return
+    derived = set(doc.derived)
+
+    def label(name: str, value: str, field: str = "") -> None:
+        if value:
+            mark = " [dim](derived)[/dim]" if field in derived else ""
+            console.print(f"[bold]{name}[/bold] {escape(value)}{mark}")
+
+    label("Last Updated:", doc.last_updated.isoformat() if doc.last_updated else "", "last_updated")
+    console.print(f"\n[bold]{escape(doc.title or '(untitled)')}[/bold]\n")
+    label("Docid", doc.docid)
+    label("Publisher", doc.publisher or "not stated")
+    label("Author", "; ".join(doc.authors))
+    label(
+        "Publication Date",
+        doc.publication_date.isoformat() if doc.publication_date else "not stated",
+        "publication_date",
+    )
+    label("Document type", doc.document_type)
+    label("Countries", ", ".join(doc.countries), "countries")
+    label("Language", doc.language, "language")
+    label("Collection", doc.collection)
+    label("Note:", doc.ocr_note())
+    label("Source id", doc.source_id)
+    label("Cite as", doc.cite_as)
+    label("Disclaimer", doc.disclaimer)
+    console.print()
+    console.print(escape(doc.body))
+    console.print()
+    label("Link to original:", doc.original_url)
+    label("Accessed at:", doc.source_url)
+    label("Copyright notice:", doc.copyright)
+    if doc.source_tags:
+        for scheme, tags in doc.source_tags.items():
+            label(f"Source tags ({scheme}):", ", ".join(tags))
+    console.print(
+        f"[dim]{len(doc.passages)} passages · revision {len(doc.revisions)}"
+        + (
+            f" · changed {', '.join(doc.revisions[-1].changed_fields)}"
+            if len(doc.revisions) > 1
+            else ""
+        )
+        + "[/dim]"
+    )
+
+
+@app.command("cite")
+def cite_cmd(
+    docid: Annotated[str, typer.Argument(help="The document's docid.")],
+    style: Annotated[str, typer.Option(help="refworld, bibtex, ris or csl-json.")] = "refworld",
+    accessed: Annotated[
+        str | None,
+        typer.Option(help="Access date to print (YYYY-MM-DD); default: the record's, else today."),
+    ] = None,
+    base_url: Annotated[
+        str, typer.Option(help="This archive's public URL, for records with no source URL.")
+    ] = "",
+) -> None:
+    """Print a citation of one record."""
+    when = _parse_date(accessed, "--accessed")
+    archive = _read()
+    with archive:
+        doc = _get(archive, docid)
+        from sourcebook import cite
+
+        try:
+            text = cite.format_citation(doc, style, accessed=when, base_url=base_url)
+        except SourcebookError as exc:
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(2) from exc
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@app.command()
+def export(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File to write (default: standard output)."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="Export format (jsonl).")] = "jsonl",
+) -> None:
+    """Export every document, one JSON record per line."""
+    if fmt != "jsonl":
+        err.print(f"[red]error:[/red] unknown format {fmt!r}; only jsonl is supported")
+        raise typer.Exit(2)
+    archive = _read()
+    with archive:
+        if output is None:
+            n = archive.export_jsonl(sys.stdout, public=False)
+        else:
+            try:
+                fh = output.open("w", encoding="utf-8")
+            except OSError as exc:
+                _fail(f"cannot write {output}: {exc.strerror or exc}")
+            with fh:
+                n = archive.export_jsonl(fh, public=False)
+    err.print(f"exported {n:,} documents")
+
+
+@app.command()
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Counts: documents, passages, revisions, languages, collections, countries, publishers."""
+    archive = _read()
+    with archive:
+        figures = archive.stats()
+    if as_json:
+        sys.stdout.write(json.dumps(figures, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(show_header=False, box=None)
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k or '(none)'}: {v:,}" for k, v in value.items()) or "—"
+        elif isinstance(value, int):
+            value = f"{value:,}"
+        table.add_row(f"[bold]{key}[/bold]", escape(str(value)))
+    console.print(table)
