@@ -279,11 +279,13 @@ def ingest(
 
 
 def _print_dry_run(paths: list[Path], options: IngestOptions) -> None:
+    from sourcebook.ingest.archives import archive_limits
     from sourcebook.ingest.inputs import plan_inputs, preview_inputs
     from sourcebook.ingest.registry import ParserRegistry
 
     plan = plan_inputs(paths, options)
-    planned = preview_inputs(plan, ParserRegistry.from_entry_points(), options.parser)
+    bounds = archive_limits(_settings(), options)  # archives are listed member by member
+    planned = preview_inputs(plan, ParserRegistry.from_entry_points(), options.parser, bounds)
 
     def line(text: str) -> None:  # one line per entry, never wrapped (so it can be grepped)
         console.print(text, soft_wrap=True)

@@ -29,6 +29,7 @@ from sourcebook.errors import (
 )
 from sourcebook.ids import is_valid_docid, make_docid
 from sourcebook.index.tantivy_index import SearchIndex
+from sourcebook.ingest.archives import archive_kind, archive_limits, feed_members
 from sourcebook.ingest.inputs import plan_inputs
 from sourcebook.ingest.manifest import describe_documents
 from sourcebook.ingest.registry import ParserRegistry
@@ -251,7 +252,16 @@ class Archive:
             try:
                 size = regular_file_size(path)  # refuses pipes and devices before opening them
                 parsed = self._parse_file(path, options, outcome)
-                run.add(describe_documents(parsed, item.row), options, outcome)
+                if archive_kind(path.name):  # each member its own outcome (ingest/archives.py)
+                    feed_members(
+                        parsed,
+                        outcome,
+                        run.report.files,
+                        lambda items, member: run.add(items, options, member),
+                        lambda member, error: self._fail(run.run_id, member, member.path, error),
+                    )
+                else:
+                    run.add(describe_documents(parsed, item.row), options, outcome)
             except SourcebookError as exc:
                 self._fail(run.run_id, outcome, str(path), str(exc))
             except Exception as exc:  # a parser bug must not abort the batch
@@ -276,15 +286,18 @@ class Archive:
         self, path: Path, options: IngestOptions, outcome: FileOutcome
     ) -> Iterator[Document | BadRecord | EmptyRecord]:
         """The records of one file, parsed in the sandbox (see ingest/sandbox.py)."""
+        bounds = archive_limits(self.settings, options)
         if self.settings.parse_sandbox:
             if self._sandbox is None:
                 self._sandbox = ParseSandbox(
                     self._registry, self.settings.parse_memory_mb, self.settings.parse_seconds
                 )
-            name, items = self._sandbox.parse(path, options.parser, self.settings.max_file_bytes)
+            name, items = self._sandbox.parse(
+                path, options.parser, self.settings.max_file_bytes, bounds
+            )
         else:
             parser, items = parse_file(
-                self.registry, path, options.parser, self.settings.max_file_bytes
+                self.registry, path, options.parser, self.settings.max_file_bytes, bounds
             )
             name = parser.name
         outcome.parser = name

@@ -1,0 +1,346 @@
+"""ZIP and TAR archives walked as folders: one outcome per member, stable keys, and bombs,
+traversal names, links, encrypted and corrupt archives refused with a reason, the batch going on.
+
+Every archive is written here with zipfile/tarfile; nothing is extracted anywhere."""
+
+from __future__ import annotations
+
+import io
+import struct
+import tarfile
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sourcebook.cli import app
+from sourcebook.config import Settings
+from sourcebook.ingest.archives import archive_of
+from sourcebook.ingest.report import FileOutcome, IngestReport
+from sourcebook.services import Archive
+from tests.conftest import FIXTURES
+
+REFWORLD = (FIXTURES / "ingest" / "refworld" / "record.txt").read_bytes()
+STORY_A = b"Water shortages in the south\n\nResidents said the supply was cut for days.\n"
+STORY_B = b"Crossing reopens\n\nTraders welcomed the decision to reopen the border crossing.\n"
+
+
+def _zip(path: Path, members: dict[str, bytes], **kwargs: int) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, **kwargs) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def _zip_bytes(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _tar(path: Path, members: list[tarfile.TarInfo | tuple[str, bytes]], mode: str) -> Path:
+    with tarfile.open(path, mode) as tf:
+        for member in members:
+            if isinstance(member, tarfile.TarInfo):
+                tf.addfile(member)
+            else:
+                name, data = member
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tf.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _ingest(tmp_path: Path, *paths: Path, **settings: object) -> IngestReport:
+    with Archive(Settings(home=tmp_path / "archive", **settings)) as archive:  # type: ignore[arg-type]
+        return archive.ingest(list(paths))
+
+
+def _by_path(report: IngestReport) -> dict[str, FileOutcome]:
+    return {outcome.path: outcome for outcome in report.files}
+
+
+def test_a_zip_of_two_texts_and_a_refworld_record_is_three_documents(tmp_path: Path) -> None:
+    archive_path = _zip(
+        tmp_path / "reports.zip",
+        {"south/water.txt": STORY_A, "crossing.txt": STORY_B, "refworld/record.txt": REFWORLD},
+    )
+    report = _ingest(tmp_path, archive_path)
+    outcomes = _by_path(report)
+    member = f"{archive_path}!/"
+    assert set(outcomes) == {
+        member + "south/water.txt",
+        member + "crossing.txt",
+        member + "refworld/record.txt",
+    }  # the archive's own outcome has nothing to say and is not listed
+    assert [outcomes[member + n].status for n in ("south/water.txt", "crossing.txt")] == [
+        "added",
+        "added",
+    ]
+    assert outcomes[member + "refworld/record.txt"].parser == "refworld"
+    assert outcomes[member + "crossing.txt"].parser == "text"
+    assert report.documents == 3
+    with Archive(Settings(home=tmp_path / "archive")) as archive:
+        docs = {d.source_key: d for d in archive.store.iter_documents()}
+        assert set(docs) == {
+            f"file:{archive_path.resolve()}!/south/water.txt",
+            f"file:{archive_path.resolve()}!/crossing.txt",
+            f"file:{archive_path.resolve()}!/refworld/record.txt",
+        }
+        record = docs[f"file:{archive_path.resolve()}!/refworld/record.txt"]
+        assert record.title == "Illustrative: Border crossing reopens after seasonal closure"
+        assert archive_of(record.source_key) == str(archive_path.resolve())
+    again = _ingest(tmp_path, archive_path)  # idempotent: the same keys are found again
+    assert [o.status for o in again.files] == ["unchanged"] * 3
+
+
+def test_a_tar_gz_with_a_nested_zip_reads_both_levels(tmp_path: Path) -> None:
+    inner = _zip_bytes({"inner.txt": STORY_A})
+    outer = _tar(
+        tmp_path / "bundle.tar.gz", [("a/story.txt", STORY_B), ("a/more.zip", inner)], "w:gz"
+    )
+    report = _ingest(tmp_path, outer)
+    outcomes = _by_path(report)
+    assert outcomes[f"{outer}!/a/story.txt"].status == "added"
+    assert outcomes[f"{outer}!/a/more.zip!/inner.txt"].status == "added"
+    with Archive(Settings(home=tmp_path / "archive")) as archive:
+        keys = {d.source_key for d in archive.store.iter_documents()}
+    assert f"file:{outer.resolve()}!/a/more.zip!/inner.txt" in keys
+
+
+@pytest.mark.parametrize("mode,suffix", [("w", ".tar"), ("w:bz2", ".tar.bz2"), ("w:xz", ".txz")])
+def test_every_tar_compression_is_read(tmp_path: Path, mode: str, suffix: str) -> None:
+    path = _tar(tmp_path / f"t{suffix}", [("story.txt", STORY_B)], mode)
+    assert [o.status for o in _ingest(tmp_path, path).files] == ["added"]
+
+
+def test_a_highly_compressible_member_is_refused_and_the_others_read(tmp_path: Path) -> None:
+    bomb = _zip(tmp_path / "bomb.zip", {"zeros.txt": b"0" * (20 * 1024 * 1024), "ok.txt": STORY_A})
+    nothing = tmp_path / "after.txt"
+    nothing.write_bytes(STORY_B)
+    report = _ingest(tmp_path, bomb, nothing)
+    outcomes = _by_path(report)
+    refused = outcomes[f"{bomb}!/zeros.txt"]
+    assert refused.status == "failed"
+    assert "SOURCEBOOK_ARCHIVE_MAX_RATIO" in refused.errors[0]
+    assert "zip bomb" in refused.errors[0]
+    assert outcomes[f"{bomb}!/ok.txt"].status == "added"
+    assert outcomes[str(nothing)].status == "added"  # the batch goes on
+
+
+def test_a_member_whose_header_lies_is_stopped_by_the_bytes_read(tmp_path: Path) -> None:
+    """The central directory says 1 KB; the data unpacks to 8 MB: zipfile stops at the declared
+    size (its CRC check then fails) and the member fails, the next one is read."""
+    data = b"A" * (8 * 1024 * 1024)
+    path = _zip(tmp_path / "liar.zip", {"big.txt": data, "ok.txt": STORY_A})
+    raw = bytearray(path.read_bytes())
+    central = raw.find(b"PK\x01\x02")  # the first entry: big.txt
+    # uncompressed size at offset 24 of the central directory entry
+    struct.pack_into("<I", raw, central + 24, 1024)
+    path.write_bytes(bytes(raw))
+    outcomes = _by_path(_ingest(tmp_path, path, archive_max_ratio=100_000))
+    assert outcomes[f"{path}!/big.txt"].status == "failed"
+    assert "could not be read" in outcomes[f"{path}!/big.txt"].errors[0]
+    assert outcomes[f"{path}!/ok.txt"].status == "added"
+
+
+def _overlapping_bomb(path: Path, copies: int) -> Path:
+    """The "non-recursive" zip bomb: many central-directory entries sharing one compressed
+    block (David Fifield's construction, reduced to its overlap)."""
+    kernel = zlib.compressobj(9, zlib.DEFLATED, -15)
+    payload = b"\0" * (10 * 1024 * 1024)
+    block = kernel.compress(payload) + kernel.flush()
+    crc = zlib.crc32(payload)
+    name = b"k.txt"
+    local = struct.pack(
+        "<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, crc, len(block), len(payload), len(name), 0
+    )
+    body = local + name + block
+    central = b""
+    for i in range(copies):
+        entry = f"f{i}.txt".encode()
+        central += struct.pack(
+            "<IHHHHHHIIIHHHHHII",
+            0x02014B50, 20, 20, 0, 8, 0, 0, crc, len(block), len(payload),
+            len(entry), 0, 0, 0, 0, 0, 0,
+        ) + entry  # fmt: skip
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, copies, copies, len(central), len(body), 0)
+    path.write_bytes(body + central + end)
+    return path
+
+
+def test_overlapping_entries_are_refused_as_a_zip_bomb(tmp_path: Path) -> None:
+    bomb = _overlapping_bomb(tmp_path / "overlap.zip", 50)
+    report = _ingest(tmp_path, bomb)
+    [outcome] = report.files
+    assert outcome.status == "failed"
+    assert outcome.errors == [f"{bomb} has members whose data overlap (a zip bomb); not read"]
+
+
+def test_the_total_bound_counts_bytes_across_members_and_nesting(tmp_path: Path) -> None:
+    text = b"word " * 100_000  # 500 kB each, compresses well under 100:1
+    inner = _zip_bytes({f"{i}.txt": text for i in range(4)})
+    outer = _zip(tmp_path / "nest.zip", {"a.txt": text, "inner.zip": inner, "z.txt": text})
+    report = _ingest(tmp_path, outer, archive_max_bytes=1_600_000)
+    outcomes = _by_path(report)
+    assert outcomes[f"{outer}!/a.txt"].status == "added"
+    stopped = [e for o in report.files for e in o.errors if "SOURCEBOOK_ARCHIVE_MAX_BYTES" in e]
+    assert stopped, report.files
+    assert report.documents < 6
+
+
+def test_a_nested_bomb_is_bounded_by_depth(tmp_path: Path) -> None:
+    level3 = _zip_bytes({"deep.txt": STORY_A})
+    level2 = _zip_bytes({"l3.zip": level3})
+    outer = _zip(tmp_path / "l1.zip", {"l2.zip": level2, "top.txt": STORY_B})
+    outcomes = _by_path(_ingest(tmp_path, outer))
+    nested = outcomes[f"{outer}!/l2.zip!/l3.zip"]
+    assert nested.status == "failed"
+    assert "nested more than 2 deep" in nested.errors[0]
+    assert outcomes[f"{outer}!/top.txt"].status == "added"
+
+
+def test_the_member_count_is_bounded(tmp_path: Path) -> None:
+    path = _zip(tmp_path / "many.zip", {f"{i}.txt": STORY_A for i in range(12)})
+    [outcome] = _ingest(tmp_path, path, archive_max_files=10).files
+    assert outcome.status == "failed"
+    assert "has 12 members; the limit is 10 (SOURCEBOOK_ARCHIVE_MAX_FILES)" in outcome.errors[0]
+
+
+def test_traversal_names_are_skipped_and_named_plainly(tmp_path: Path) -> None:
+    path = _zip(
+        tmp_path / "evil.zip",
+        {"../../etc/passwd": b"root:x:0:0\n", "/abs/name.txt": STORY_A, "ok.txt": STORY_B},
+    )
+    report = _ingest(tmp_path, path)
+    outcomes = _by_path(report)
+    notes = " | ".join(outcomes[str(path)].notes)
+    assert "unsafe name '../../etc/passwd'" in notes
+    assert "unsafe name '/abs/name.txt' (an absolute path)" in notes
+    assert outcomes[f"{path}!/ok.txt"].status == "added"
+    assert report.documents == 1
+
+
+def test_links_and_devices_in_a_tar_are_skipped_with_a_reason(tmp_path: Path) -> None:
+    symlink = tarfile.TarInfo("link.txt")
+    symlink.type, symlink.linkname = tarfile.SYMTYPE, "/etc/passwd"
+    hardlink = tarfile.TarInfo("hard.txt")
+    hardlink.type, hardlink.linkname = tarfile.LNKTYPE, "story.txt"
+    device = tarfile.TarInfo("null")
+    device.type = tarfile.CHRTYPE
+    fifo = tarfile.TarInfo("pipe")
+    fifo.type = tarfile.FIFOTYPE
+    path = _tar(
+        tmp_path / "links.tgz", [("story.txt", STORY_B), symlink, hardlink, device, fifo], "w:gz"
+    )
+    outcomes = _by_path(_ingest(tmp_path, path))
+    notes = outcomes[str(path)].notes
+    assert f"{path}!/link.txt: a symbolic link (to '/etc/passwd'); not followed" in notes
+    assert f"{path}!/hard.txt: a hard link (to 'story.txt'); not followed" in notes
+    assert f"{path}!/null: a device" in notes
+    assert f"{path}!/pipe: a named pipe" in notes
+    assert outcomes[f"{path}!/story.txt"].status == "added"
+
+
+def test_an_encrypted_member_fails_with_a_clear_error(tmp_path: Path) -> None:
+    path = _zip(tmp_path / "secret.zip", {"secret.txt": STORY_A, "open.txt": STORY_B})
+    raw = bytearray(path.read_bytes())
+    # set the "encrypted" bit in the first local header and its central directory entry
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = raw.find(signature)
+        struct.pack_into("<H", raw, at + offset, struct.unpack_from("<H", raw, at + offset)[0] | 1)
+    path.write_bytes(bytes(raw))
+    outcomes = _by_path(_ingest(tmp_path, path))
+    secret = outcomes[f"{path}!/secret.txt"]
+    assert secret.status == "failed"
+    assert secret.errors == ["encrypted member: Sourcebook cannot read encrypted archives"]
+    assert outcomes[f"{path}!/open.txt"].status == "added"
+
+
+def test_a_corrupt_archive_fails_clearly_and_the_batch_goes_on(tmp_path: Path) -> None:
+    broken_zip = tmp_path / "broken.zip"
+    broken_zip.write_bytes(b"PK\x03\x04 this is not really a zip file at all")
+    broken_tar = tmp_path / "broken.tar.gz"
+    broken_tar.write_bytes(b"\x1f\x8b\x08\x00 truncated gzip")
+    good = tmp_path / "good.txt"
+    good.write_bytes(STORY_B)
+    outcomes = _by_path(_ingest(tmp_path, broken_zip, broken_tar, good))
+    assert outcomes[str(broken_zip)].status == "failed"
+    assert "is not a readable ZIP archive" in outcomes[str(broken_zip)].errors[0]
+    assert outcomes[str(broken_tar)].status == "failed"
+    assert "TAR archive" in outcomes[str(broken_tar)].errors[0]
+    assert outcomes[str(good)].status == "added"
+
+
+def test_housekeeping_and_hidden_members_are_skipped(tmp_path: Path) -> None:
+    path = _zip(
+        tmp_path / "folder.zip",
+        {
+            "README.md": b"# read me\n",
+            ".hidden/notes.txt": STORY_A,
+            "__MACOSX/._story.txt": b"\0\0",
+            "metadata.jsonl": b'{"path": "story.txt", "title": "T"}\n',
+            "story.txt": STORY_B,
+        },
+    )
+    report = _ingest(tmp_path, path)
+    outcomes = _by_path(report)
+    notes = " | ".join(outcomes[str(path)].notes)
+    assert "README.md: housekeeping: read-me" in notes
+    assert ".hidden/notes.txt: hidden" in notes
+    assert "metadata manifest (not applied inside archives yet)" in notes
+    assert report.documents == 1
+
+
+def test_an_archive_in_a_folder_walk_is_walked_too(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "loose.txt").write_bytes(STORY_A)
+    _zip(folder / "packed.zip", {"inside.txt": STORY_B})
+    outcomes = _by_path(_ingest(tmp_path, folder, parse_sandbox=False))
+    assert outcomes[str(folder / "loose.txt")].status == "added"
+    assert outcomes[f"{folder / 'packed.zip'}!/inside.txt"].status == "added"
+
+
+def test_dry_run_lists_members(tmp_path: Path) -> None:
+    path = _zip(tmp_path / "reports.zip", {"a.txt": STORY_A, "README": b"x", "r.txt": REFWORLD})
+    result = CliRunner().invoke(
+        app, ["--archive", str(tmp_path / "never"), "ingest", "--dry-run", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert f"text {path}!/a.txt" in out
+    assert f"refworld {path}!/r.txt" in out
+    assert f"skipped {path}!/README" in out
+    assert "2 files would be ingested, 1 skipped" in out
+    assert not (tmp_path / "never").exists()
+
+
+def test_a_tar_gz_bomb_is_stopped_while_it_is_read(tmp_path: Path) -> None:
+    """A TAR member's compressed size is in no header: the stream's ratio is counted as it is
+    decompressed, and reading stops at the bound."""
+    path = _tar(
+        tmp_path / "bomb.tar.gz",
+        [("story.txt", STORY_B), ("zeros.txt", b"\0" * (30 * 1024 * 1024)), ("z.txt", STORY_A)],
+        "w:gz",
+    )
+    report = _ingest(tmp_path, path)
+    outcomes = _by_path(report)
+    assert outcomes[f"{path}!/story.txt"].status == "added"
+    [error] = outcomes[str(path)].errors
+    assert "more than 100 to 1, SOURCEBOOK_ARCHIVE_MAX_RATIO" in error
+    assert "zeros.txt: refused as a possible bomb" in error
+    assert report.documents == 1
+
+
+def test_a_tar_member_larger_than_what_is_left_stops_before_reading(tmp_path: Path) -> None:
+    path = _tar(tmp_path / "big.tar", [("a.txt", STORY_A), ("b.txt", b"x" * 300_000)], "w")
+    report = _ingest(tmp_path, path, archive_max_bytes=200_000)
+    outcomes = _by_path(report)
+    assert outcomes[f"{path}!/a.txt"].status == "added"
+    [error] = outcomes[str(path)].errors
+    assert "unpacks to more than 200,000 bytes (SOURCEBOOK_ARCHIVE_MAX_BYTES)" in error
