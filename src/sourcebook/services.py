@@ -32,6 +32,7 @@ from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.ingest.archives import archive_kind, archive_limits, feed_members
 from sourcebook.ingest.inputs import plan_inputs
 from sourcebook.ingest.manifest import describe_documents
+from sourcebook.ingest.parents import ParentLink, parent_link
 from sourcebook.ingest.registry import ParserRegistry
 from sourcebook.ingest.report import (
     CheckReport,
@@ -449,6 +450,10 @@ class Archive:
 
     def get(self, docid: str) -> Document:
         return self.store.get(docid.strip())
+
+    def parent(self, doc: Document) -> ParentLink | None:
+        """The message an attachment came from, or the archive a member was read from."""
+        return parent_link(doc.source_key, self.store)
 
     def similar(self, docid: str, limit: int = 5) -> list[Hit]:
         """Documents most like this one (more-like-this over its terms)."""

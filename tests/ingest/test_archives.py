@@ -344,3 +344,55 @@ def test_a_tar_member_larger_than_what_is_left_stops_before_reading(tmp_path: Pa
     assert outcomes[f"{path}!/a.txt"].status == "added"
     [error] = outcomes[str(path)].errors
     assert "unpacks to more than 200,000 bytes (SOURCEBOOK_ARCHIVE_MAX_BYTES)" in error
+
+
+def _mail_with_attachment() -> bytes:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["Subject"] = "Situation update for the southern districts"
+    msg["From"] = "Ana Analyst <ana@example.org>"
+    msg["Message-ID"] = "<update-7@example.org>"
+    msg["Date"] = "Mon, 3 Jun 2024 09:00:00 +0000"
+    msg.set_content("Please find the note attached.\n")
+    msg.add_attachment(b"note on wells", maintype="application", subtype="octet-stream")
+    msg.add_attachment(STORY_A, maintype="text", subtype="plain", filename="water.txt")
+    return msg.as_bytes()
+
+
+def test_record_page_and_show_name_the_archive_and_the_message(tmp_path: Path) -> None:
+    from tests.web.client import open_client
+
+    path = _zip(tmp_path / "mail.zip", {"update.eml": _mail_with_attachment()})
+    settings = Settings(home=tmp_path / "archive")
+    with Archive(settings) as archive:
+        archive.ingest([path])
+        docs = {d.title: d for d in archive.store.iter_documents()}
+    message = docs["Situation update for the southern districts"]
+    attached = docs["Water shortages in the south"]
+    assert attached.source_key == f"file:{path.resolve()}!/update.eml#attachment/2/water.txt"
+    with open_client(settings) as site:
+        member_page = site.get(f"/record/{message.docid}").text
+        attachment_page = site.get(f"/record/{attached.docid}").text
+    assert (
+        f'<p class="record__parent">In archive <span title="{path.resolve()}">mail.zip</span></p>'
+        in member_page
+    )
+    assert (
+        '<p class="record__parent">Attachment 2 of '
+        f'<a href="/record/{message.docid}">Situation update for the southern districts</a></p>'
+        in attachment_page
+    )
+    shown = CliRunner().invoke(app, ["--archive", str(settings.home), "show", attached.docid])
+    assert shown.exit_code == 0, shown.output
+    assert (
+        f"Attachment 2 of Situation update for the southern districts ({message.docid})"
+        in " ".join(shown.output.split())
+    )
+    shown = CliRunner().invoke(app, ["--archive", str(settings.home), "show", message.docid])
+    assert "In archive mail.zip" in shown.output
+
+
+def test_a_folder_named_with_a_bang_is_no_archive() -> None:
+    assert archive_of("file:/data/news!/a.txt") == ""
+    assert archive_of("file:/data/a.zip!/b.zip!/c.txt") == "/data/a.zip!/b.zip"

@@ -94,7 +94,8 @@ def archive_of(source_key: str) -> str:
     the outer archive's path with the inner one's), "" when the key is no archive member's."""
     if not source_key.startswith("file:") or ARCHIVE_MARK not in source_key:
         return ""
-    return source_key[len("file:") :].rpartition(ARCHIVE_MARK)[0]
+    archive = source_key[len("file:") :].rpartition(ARCHIVE_MARK)[0]
+    return archive if archive_kind(archive) else ""  # a folder named "news!" is no archive
 
 
 @dataclass(frozen=True)
