@@ -6,11 +6,12 @@ web layer call an :class:`Archive`; they never touch SQL or Tantivy.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -260,6 +261,7 @@ class Archive:
                         run.report.files,
                         lambda items, member: run.add(items, options, member),
                         lambda member, error: self._fail(run.run_id, member, member.path, error),
+                        functools.partial(self._parse_file, path, options, outcome),
                     )
                 else:
                     run.add(describe_documents(parsed, item.row), options, outcome)
@@ -284,10 +286,11 @@ class Archive:
         return run.finish()
 
     def _parse_file(
-        self, path: Path, options: IngestOptions, outcome: FileOutcome
+        self, path: Path, options: IngestOptions, outcome: FileOutcome, after: int = 0
     ) -> Iterator[Document | BadRecord | EmptyRecord]:
-        """The records of one file, parsed in the sandbox (see ingest/sandbox.py)."""
-        bounds = archive_limits(self.settings, options)
+        """The records of one file, parsed in the sandbox (see ingest/sandbox.py); of an
+        archive, the members after the first ``after``."""
+        bounds = replace(archive_limits(self.settings, options), skip_members=after)
         if self.settings.parse_sandbox:
             if self._sandbox is None:
                 self._sandbox = ParseSandbox(

@@ -396,3 +396,31 @@ def test_record_page_and_show_name_the_archive_and_the_message(tmp_path: Path) -
 def test_a_folder_named_with_a_bang_is_no_archive() -> None:
     assert archive_of("file:/data/news!/a.txt") == ""
     assert archive_of("file:/data/a.zip!/b.zip!/c.txt") == "/data/a.zip!/b.zip"
+
+
+def _heavy_page(megabytes: float) -> bytes:
+    """A page of many small elements: large as a tree (as in test_sandbox.py)."""
+    row = "<div><p>Paragraph with <b>bold</b> and <a href='#x'>a link</a> in it.</p></div>\n"
+    count = int(megabytes * 1024 * 1024 / len(row))
+    return f"<html><head><title>Big</title></head><body>{row * count}</body></html>".encode()
+
+
+def test_a_member_that_kills_the_worker_fails_and_the_members_after_it_are_read(
+    tmp_path: Path,
+) -> None:
+    inner = _zip_bytes({"deep.txt": STORY_A})
+    path = _zip(
+        tmp_path / "heavy.zip",
+        {"a.txt": STORY_B, "heavy.html": _heavy_page(6), "inner.zip": inner, "z.txt": STORY_A},
+    )
+    report = _ingest(
+        tmp_path, path, parse_memory_mb=250, parse_seconds=120, archive_max_ratio=10_000
+    )
+    outcomes = _by_path(report)
+    assert outcomes[f"{path}!/a.txt"].status == "added"
+    heavy = outcomes[f"{path}!/heavy.html"]
+    assert heavy.status == "failed"
+    assert "needed more than 250 MB" in heavy.errors[0]
+    assert outcomes[f"{path}!/inner.zip!/deep.txt"].status == "added"  # read on after it
+    assert outcomes[f"{path}!/z.txt"].status == "added"
+    assert sum(len(o.errors) for o in report.files) == 1

@@ -72,6 +72,8 @@ PARSER_NAME = "archive"
 #: of spaces compresses 100:1 and harms nobody).
 RATIO_FLOOR = 1024 * 1024
 _CHUNK = 1024 * 1024
+#: Times one archive is read again after its worker died on a member.
+MAX_RESUMES = 10
 
 _TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tbz", ".tar.xz", ".txz")
 
@@ -110,6 +112,8 @@ class ArchiveLimits:
     member_max_bytes: int = 200 * 1024 * 1024
     include_hidden: bool = False
     skip_housekeeping: bool = True
+    #: Members 1..n of the walk are passed over: a worker died on member n (see feed_members).
+    skip_members: int = 0
 
 
 def archive_limits(settings: Settings, options: IngestOptions) -> ArchiveLimits:
@@ -131,12 +135,15 @@ class MemberStart(EmptyRecord):
     is "archive" for an archive's own notes and errors."""
 
     parser: str = ""
+    #: The member's place in the walk (nested members counted too), to resume after it.
+    index: int = 0
 
 
 @dataclass
 class _Budget:
     bytes_left: int
     files_left: int
+    seen: int = 0  # members met so far
 
 
 @dataclass
@@ -202,20 +209,30 @@ class ArchiveWalker:
         for member in members:
             where = f"{ctx.display}{ARCHIVE_MARK}{member.name}"
             _take_file(ctx, self.limits, member.name)
+            ctx.budget.seen += 1
+            index = ctx.budget.seen
+            skip = self.limits.skip_members
+            if index <= skip and not (index < skip and archive_kind(member.name)):
+                # read by a worker that then died: passed over (an archive inside, unless it
+                # is the member it died on, is entered for the members after that one)
+                if member.compressed >= 0:
+                    ctx.budget.bytes_left -= member.size  # counted as if read again
+                continue
             if not member.skip and not member.error:
                 member.skip = self._skip_reason(member.name)
             if member.skip:
-                yield from _to(ctx, ctx.display, PARSER_NAME)
+                yield from _to(ctx, ctx.display, PARSER_NAME, index)
                 yield EmptyRecord(where, member.skip)
                 continue
+            # the member's own outcome from here, before its bytes are read (a worker that
+            # dies reading them dies on this member)
+            yield from _to(ctx, where, PARSER_NAME, index)
             if member.error:
-                yield from _to(ctx, where, PARSER_NAME)
                 yield BadRecord(where, member.error)
                 continue
             try:
                 data = _read_member(member, ctx, self.limits)
             except _Refused as exc:
-                yield from _to(ctx, where, PARSER_NAME)
                 yield BadRecord(where, str(exc))
                 continue
             if archive_kind(member.name):
@@ -242,6 +259,8 @@ class ArchiveWalker:
     def _nested(self, where: str, key: str, data: bytes, ctx: _Context) -> Iterator[Item]:
         yield from _to(ctx, where, PARSER_NAME)
         if ctx.depth >= self.limits.max_depth:
+            if ctx.budget.seen < self.limits.skip_members:
+                return  # said already, before the worker died
             yield BadRecord(
                 where,
                 f"an archive nested more than {self.limits.max_depth} deep; not read "
@@ -272,21 +291,20 @@ class ArchiveWalker:
                 else self.registry.auction(sub)
             )
         except UnsupportedFormat as exc:
-            yield from _to(ctx, where, PARSER_NAME)
             yield BadRecord(where, str(exc))
             return
-        yield from _to(ctx, where, parser.name)
+        yield MemberStart(where, "", parser.name, ctx.budget.seen)  # names the parser
         if not data:
             yield EmptyRecord(where, "empty member")
             return
         yield from _keyed(key, where, self.registry.parse(sub, parser))
 
 
-def _to(ctx: _Context, where: str, parser: str) -> Iterator[MemberStart]:
+def _to(ctx: _Context, where: str, parser: str, index: int = 0) -> Iterator[MemberStart]:
     """The marker that sends the next records to ``where``'s outcome (none if they go there)."""
     if ctx.current[-1] != where:
         ctx.current[-1] = where
-        yield MemberStart(where, "", parser)
+        yield MemberStart(where, "", parser, index or ctx.budget.seen)
 
 
 def _keyed(key: str, where: str, items: Iterator[Item]) -> Iterator[Item]:
@@ -306,12 +324,25 @@ def _keyed(key: str, where: str, items: Iterator[Item]) -> Iterator[Item]:
                     item.origin = f"{where}#{k}"
             yield item
     except SourcebookError as exc:
+        if _out_of_memory(exc):  # a parser that wraps every exception: the worker's to handle
+            raise MemoryError from exc
         yield BadRecord(where, str(exc))
     except (MemoryError, RecursionError):
         raise
     except Exception as exc:  # a parser bug in one member must not lose the others
         log.exception("unexpected error parsing %s", where)
         yield BadRecord(where, f"internal error ({type(exc).__name__}): {exc}")
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    cause: BaseException | None = exc
+    for _ in range(20):
+        if cause is None:
+            return False
+        if isinstance(cause, MemoryError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 # --- reading members --------------------------------------------------------------------------
@@ -593,15 +624,21 @@ def feed_members(
     files: list[FileOutcome],
     add: Callable[[Iterable[Item], FileOutcome], None],
     fail: Callable[[FileOutcome, str], None],
+    resume: Callable[[int], Iterable[Item]] | None = None,
 ) -> None:
     """Hand an archive's records to ``add`` member by member, each with its own outcome (added
-    to ``files``; ``top`` is the archive's own). What the reading raises (a worker past its
-    limits) is recorded by ``fail`` on the member being read. An archive's own outcome with
-    nothing to say is dropped from ``files`` once its members have theirs."""
+    to ``files``; ``top`` is the archive's own).
+
+    What the reading raises (the worker past its memory or time limit, or dead) is recorded by
+    ``fail`` on the member being read; then ``resume(n)`` reads the archive again from the
+    member after it (at most :data:`MAX_RESUMES` times). An archive's own outcome with nothing
+    to say is dropped from ``files`` once its members have theirs.
+    """
     stream = iter(items)
     known = {top.path: top}
     current = top
     pending: list[MemberStart] = []
+    index = resumed_at = resumes = 0
 
     def group() -> Iterator[Item]:
         for item in stream:
@@ -615,11 +652,20 @@ def feed_members(
             add(group(), current)
         except SourcebookError as exc:
             fail(current, str(exc))
-            break
+            if resume is None or index <= resumed_at or resumes >= MAX_RESUMES:
+                break
+            log.warning("%s: reading on after member %d (%s)", top.path, index, exc)
+            resumes, resumed_at, current = resumes + 1, index, top
+            pending.clear()
+            stream = iter(resume(index))
+            continue
         if not pending:
             break
         marker = pending.pop()
-        current = known.get(marker.where) or FileOutcome(path=marker.where, parser=marker.parser)
+        index = marker.index
+        current = known.get(marker.where) or FileOutcome(path=marker.where)
+        if marker.parser:
+            current.parser = marker.parser
         if current.path not in known:
             known[current.path] = current
             files.append(current)
