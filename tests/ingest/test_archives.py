@@ -8,8 +8,10 @@ from __future__ import annotations
 import io
 import struct
 import tarfile
+import time
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,9 @@ from typer.testing import CliRunner
 from sourcebook.cli import app
 from sourcebook.config import Settings
 from sourcebook.ingest.archives import archive_of
+from sourcebook.ingest.registry import BY_CONTENT, NO_MATCH, ParserRegistry, Source
 from sourcebook.ingest.report import FileOutcome, IngestReport
+from sourcebook.model import Document
 from sourcebook.services import Archive
 from tests.conftest import FIXTURES
 
@@ -420,7 +424,43 @@ def test_a_member_that_kills_the_worker_fails_and_the_members_after_it_are_read(
     assert outcomes[f"{path}!/a.txt"].status == "added"
     heavy = outcomes[f"{path}!/heavy.html"]
     assert heavy.status == "failed"
-    assert "needed more than 250 MB" in heavy.errors[0]
+    assert heavy.errors == [
+        "parsing heavy.html needed more than 250 MB; the file was skipped "
+        "(SOURCEBOOK_PARSE_MEMORY_MB)"
+    ]
     assert outcomes[f"{path}!/inner.zip!/deep.txt"].status == "added"  # read on after it
     assert outcomes[f"{path}!/z.txt"].status == "added"
     assert sum(len(o.errors) for o in report.files) == 1
+
+
+class SlowParser:
+    """Takes ``.slow`` files and sleeps as many seconds as the file says."""
+
+    name = "slow"
+    media_types: tuple[str, ...] = ()
+    extensions: tuple[str, ...] = ("slow",)
+
+    def match(self, source: Source) -> int:
+        return BY_CONTENT if source.extension == "slow" else NO_MATCH
+
+    def parse(self, source: Source) -> Iterator[Document]:
+        time.sleep(float(source.read_text()))
+        yield Document(title=source.path.name, body=STORY_B.decode(), source_key="slow:x")
+
+
+def test_each_member_has_the_time_limit_to_itself(tmp_path: Path) -> None:
+    registry = ParserRegistry.from_entry_points()
+    registry.register(SlowParser())
+    members = {"a.slow": b"0.6", "b.slow": b"0.6", "c.slow": b"30", "d.slow": b"0.6"}
+    path = _zip(tmp_path / "slow.zip", members)
+    settings = Settings(home=tmp_path / "archive", parse_seconds=1.5)
+    with Archive(settings, registry=registry) as archive:
+        report = archive.ingest([path])
+    outcomes = _by_path(report)
+    # 1.8 s for the archive as a whole: each member is timed on its own
+    assert [outcomes[f"{path}!/{n}"].status for n in ("a.slow", "b.slow", "d.slow")] == [
+        "added"
+    ] * 3
+    assert outcomes[f"{path}!/c.slow"].errors == [
+        "parsing c.slow took more than 1.5 s; the file was skipped (SOURCEBOOK_PARSE_SECONDS)"
+    ]

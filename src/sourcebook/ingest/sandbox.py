@@ -332,12 +332,14 @@ class ParseSandbox:
 
     def _items(self, reader: _Reader, path: Path, wait: _Wait) -> Iterator[Item]:
         finished = False
+        reading = path  # in an archive, the member being read (named in a limit's message)
         try:
             while True:
-                message = self._receive(reader, path, wait)
+                message = self._receive(reader, reading, wait)
                 if message[0] == "items":
                     if message[1] and type(message[1][-1]) is MemberStart:
                         wait.restart()  # the next archive member's clock
+                        reading = Path(message[1][-1].where)
                     yield from message[1]
                     continue
                 finished = True
