@@ -342,7 +342,7 @@ def test_a_tar_gz_bomb_is_stopped_while_it_is_read(tmp_path: Path) -> None:
 
 
 def test_a_tar_member_larger_than_what_is_left_stops_before_reading(tmp_path: Path) -> None:
-    path = _tar(tmp_path / "big.tar", [("a.txt", STORY_A), ("b.txt", b"x" * 300_000)], "w")
+    path = _tar(tmp_path / "big.tgz", [("a.txt", STORY_A), ("b.txt", b"x" * 300_000)], "w:gz")
     report = _ingest(tmp_path, path, archive_max_bytes=200_000)
     outcomes = _by_path(report)
     assert outcomes[f"{path}!/a.txt"].status == "added"
@@ -463,4 +463,18 @@ def test_each_member_has_the_time_limit_to_itself(tmp_path: Path) -> None:
     ] * 3
     assert outcomes[f"{path}!/c.slow"].errors == [
         "parsing c.slow took more than 1.5 s; the file was skipped (SOURCEBOOK_PARSE_SECONDS)"
+    ]
+
+
+def test_an_archive_larger_than_the_file_limit_is_read_if_its_members_are_not(
+    tmp_path: Path,
+) -> None:
+    path = _zip(tmp_path / "three.zip", {f"{n}.txt": STORY_B for n in range(3)})
+    assert path.stat().st_size > 300
+    report = _ingest(tmp_path, path, max_file_bytes=300)
+    assert [o.status for o in report.files] == ["added"] * 3
+    [outcome] = _ingest(tmp_path, path, archive_max_bytes=200).files
+    assert outcome.errors == [
+        f"three.zip is {path.stat().st_size:,} bytes; the limit for an archive is 200 "
+        "(SOURCEBOOK_ARCHIVE_MAX_BYTES)"
     ]

@@ -687,7 +687,7 @@ def preview_archive(
     skipped: list[tuple[str, str]] = []
     parser = ""
     try:
-        for item in walker.parse(Source.from_path(path, limits.member_max_bytes)):
+        for item in walker.parse(Source.from_path(path, limits.max_bytes)):
             if isinstance(item, MemberStart):
                 parser = item.parser
             elif isinstance(item, Document):

@@ -106,14 +106,19 @@ def parse_file(
     regular file; the records' iterator raises ParseError when the file is unreadable.
     """
     size = regular_file_size(path)
+    if archive is not None and archive_kind(path.name):  # bounded by what it unpacks to
+        if size > archive.max_bytes:
+            raise InputTooLarge(
+                f"{path.name} is {size:,} bytes; the limit for an archive is "
+                f"{archive.max_bytes:,} (SOURCEBOOK_ARCHIVE_MAX_BYTES)"
+            )
+        walker = ArchiveWalker(registry, archive, parser_name)
+        return walker, walker.parse(Source.from_path(path, archive.max_bytes))
     if size > max_bytes:
         raise InputTooLarge(
             f"{path.name} is {size:,} bytes; the limit is {max_bytes:,} (SOURCEBOOK_MAX_FILE_BYTES)"
         )
     source = Source.from_path(path, max_bytes)
-    if archive is not None and archive_kind(path.name):
-        walker = ArchiveWalker(registry, archive, parser_name)
-        return walker, walker.parse(source)
     parser = registry.get(parser_name) if parser_name else registry.auction(source)
     return parser, registry.parse(source, parser)
 
