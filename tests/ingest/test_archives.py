@@ -478,3 +478,19 @@ def test_an_archive_larger_than_the_file_limit_is_read_if_its_members_are_not(
         f"three.zip is {path.stat().st_size:,} bytes; the limit for an archive is 200 "
         "(SOURCEBOOK_ARCHIVE_MAX_BYTES)"
     ]
+
+
+def test_a_truncated_tar_gz_keeps_the_members_before_the_damage(tmp_path: Path) -> None:
+    noise = bytes(range(256)) * 2000  # does not compress: the damage falls inside it
+    full = _tar(
+        tmp_path / "full.tar.gz", [("a.txt", STORY_A), ("noise.bin", noise), ("z.txt", STORY_B)],
+        "w:gz",
+    )  # fmt: skip
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(full.read_bytes()[: len(full.read_bytes()) // 2])
+    report = _ingest(tmp_path, cut)
+    outcomes = _by_path(report)
+    assert outcomes[f"{cut}!/a.txt"].status == "added"
+    errors = [(o.path, e) for o in report.files for e in o.errors]
+    assert len(errors) == 1, errors
+    assert errors == [(str(cut), "the archive is damaged at noise.bin (unexpected end of data)")]

@@ -201,7 +201,7 @@ class ArchiveWalker:
         members = _zip_members(fh, ctx, limits) if kind == "zip" else _tar_members(fh, ctx, limits)
         try:
             yield from self._members(members, ctx)
-        except _Stop as stop:
+        except (_Stop, ParseError) as stop:  # bounds spent, or the archive itself is damaged
             yield from _to(ctx, ctx.display, PARSER_NAME)
             yield BadRecord(ctx.display, str(stop))
 
