@@ -494,3 +494,16 @@ def test_a_truncated_tar_gz_keeps_the_members_before_the_damage(tmp_path: Path) 
     errors = [(o.path, e) for o in report.files for e in o.errors]
     assert len(errors) == 1, errors
     assert errors == [(str(cut), "the archive is damaged at noise.bin (unexpected end of data)")]
+
+
+def test_an_epub_named_zip_is_still_read_as_a_book(tmp_path: Path) -> None:
+    from tests.ingest.formats import write_epub
+
+    metadata = "<dc:title>Illustrative: A renamed book</dc:title><dc:language>en</dc:language>"
+    chapter = [("one.xhtml", "<h1>One</h1><p>Officials said the crossing would reopen.</p>")]
+    book = write_epub(tmp_path / "book.zip", chapter, metadata)
+    outer = _zip(tmp_path / "outer.zip", {"inside.zip": book.read_bytes()})
+    outcomes = _by_path(_ingest(tmp_path, book, outer))
+    assert outcomes[str(book)].parser == "epub"
+    assert outcomes[str(book)].status == "added"
+    assert outcomes[f"{outer}!/inside.zip"].parser == "epub"

@@ -44,7 +44,14 @@ from typing import IO, TYPE_CHECKING, BinaryIO
 from sourcebook.errors import ParseError, SourcebookError, UnsupportedFormat
 from sourcebook.ingest.attachments import _linked_key
 from sourcebook.ingest.inputs import IGNORE_FILE, housekeeping_reason
-from sourcebook.ingest.registry import HEAD_BYTES, NO_MATCH, Parser, ParserRegistry, Source
+from sourcebook.ingest.registry import (
+    BY_CONTENT,
+    HEAD_BYTES,
+    NO_MATCH,
+    Parser,
+    ParserRegistry,
+    Source,
+)
 from sourcebook.ingest.report import FileOutcome
 from sourcebook.model import BadRecord, Document, EmptyRecord
 
@@ -182,6 +189,17 @@ class ArchiveWalker:
     def match(self, source: Source) -> int:
         return NO_MATCH  # never bids: archives are recognised by name before the auction
 
+    def document_parser(self, source: Source) -> Parser | None:
+        """The parser that knows a ``.zip`` by its content (a DOCX, ODT or EPUB renamed), which
+        then reads it as the one document it is; None for an archive."""
+        if archive_kind(source.path.name) != "zip":
+            return None
+        try:
+            parser = self.registry.auction(source)
+            return parser if parser.match(source) >= BY_CONTENT else None
+        except SourcebookError:
+            return None
+
     def parse(self, source: Source) -> Iterator[Item]:
         limits = self.limits
         ctx = _Context(
@@ -235,7 +253,7 @@ class ArchiveWalker:
             except _Refused as exc:
                 yield BadRecord(where, str(exc))
                 continue
-            if archive_kind(member.name):
+            if archive_kind(member.name) and not self._disguised(where, data):
                 yield from self._nested(where, f"{ctx.key}{ARCHIVE_MARK}{member.name}", data, ctx)
             else:
                 yield from self._member(where, f"{ctx.key}{ARCHIVE_MARK}{member.name}", data, ctx)
@@ -255,6 +273,10 @@ class ArchiveWalker:
         if reason and self.limits.skip_housekeeping:
             return reason
         return ""
+
+    def _disguised(self, where: str, data: bytes) -> bool:
+        source = Source(path=Path(where), head=data[:HEAD_BYTES], size=len(data), _data=data)
+        return not self.parser_name and self.document_parser(source) is not None
 
     def _nested(self, where: str, key: str, data: bytes, ctx: _Context) -> Iterator[Item]:
         yield from _to(ctx, where, PARSER_NAME)

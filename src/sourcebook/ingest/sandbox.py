@@ -106,14 +106,16 @@ def parse_file(
     regular file; the records' iterator raises ParseError when the file is unreadable.
     """
     size = regular_file_size(path)
-    if archive is not None and archive_kind(path.name):  # bounded by what it unpacks to
-        if size > archive.max_bytes:
-            raise InputTooLarge(
-                f"{path.name} is {size:,} bytes; the limit for an archive is "
-                f"{archive.max_bytes:,} (SOURCEBOOK_ARCHIVE_MAX_BYTES)"
-            )
+    if archive is not None and archive_kind(path.name):
+        source = Source.from_path(path, archive.max_bytes)
         walker = ArchiveWalker(registry, archive, parser_name)
-        return walker, walker.parse(Source.from_path(path, archive.max_bytes))
+        if parser_name or not walker.document_parser(source):  # not a renamed DOCX or EPUB
+            if size > archive.max_bytes:  # bounded by what it unpacks to, not by file size
+                raise InputTooLarge(
+                    f"{path.name} is {size:,} bytes; the limit for an archive is "
+                    f"{archive.max_bytes:,} (SOURCEBOOK_ARCHIVE_MAX_BYTES)"
+                )
+            return walker, walker.parse(source)
     if size > max_bytes:
         raise InputTooLarge(
             f"{path.name} is {size:,} bytes; the limit is {max_bytes:,} (SOURCEBOOK_MAX_FILE_BYTES)"
