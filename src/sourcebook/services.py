@@ -259,7 +259,9 @@ class Archive:
                         parsed,
                         outcome,
                         run.report.files,
-                        lambda items, member: run.add(items, options, member),
+                        lambda items, member: run.add(
+                            describe_documents(items, None), options, member
+                        ),
                         lambda member, error: self._fail(run.run_id, member, member.path, error),
                         functools.partial(self._parse_file, path, options, outcome),
                     )
