@@ -31,17 +31,25 @@ from __future__ import annotations
 
 import io
 import logging
-import lzma
 import mimetypes
-import tarfile
-import zipfile
-import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from sourcebook.errors import ParseError, SourcebookError, UnsupportedFormat
+from sourcebook.ingest.archive_members import (
+    ArchiveLimits,
+    Budget,
+    Member,
+    Refused,
+    Stop,
+    WalkContext,
+    read_member,
+    take_file,
+    tar_members,
+    zip_members,
+)
 from sourcebook.ingest.attachments import _linked_key
 from sourcebook.ingest.inputs import IGNORE_FILE, housekeeping_reason
 from sourcebook.ingest.registry import (
@@ -75,10 +83,6 @@ __all__ = [
 
 ARCHIVE_MARK = "!/"
 PARSER_NAME = "archive"
-#: Below this many unpacked bytes a member's compression ratio is not held against it (a page
-#: of spaces compresses 100:1 and harms nobody).
-RATIO_FLOOR = 1024 * 1024
-_CHUNK = 1024 * 1024
 #: Times one archive is read again after its worker died on a member.
 MAX_RESUMES = 10
 
@@ -107,22 +111,6 @@ def archive_of(source_key: str) -> str:
     return archive if archive_kind(archive) else ""  # a folder named "news!" is no archive
 
 
-@dataclass(frozen=True)
-class ArchiveLimits:
-    """How much one archive may unpack to (see the module's docstring)."""
-
-    max_bytes: int = 1024**3
-    max_files: int = 10_000
-    max_ratio: float = 100.0
-    max_depth: int = 2
-    #: The largest member (``SOURCEBOOK_MAX_FILE_BYTES``).
-    member_max_bytes: int = 200 * 1024 * 1024
-    include_hidden: bool = False
-    skip_housekeeping: bool = True
-    #: Members 1..n of the walk are passed over: a worker died on member n (see feed_members).
-    skip_members: int = 0
-
-
 def archive_limits(settings: Settings, options: IngestOptions) -> ArchiveLimits:
     """The bounds an ingest with ``options`` walks archives within."""
     return ArchiveLimits(
@@ -144,33 +132,6 @@ class MemberStart(EmptyRecord):
     parser: str = ""
     #: The member's place in the walk (nested members counted too), to resume after it.
     index: int = 0
-
-
-@dataclass
-class _Budget:
-    bytes_left: int
-    files_left: int
-    seen: int = 0  # members met so far
-
-
-@dataclass
-class _Context:
-    display: str  # the archive as reported: "a.zip", "a.zip!/b.zip"
-    key: str  # its source key: "file:/abs/a.zip"
-    depth: int  # 1 for an archive named to ingest
-    budget: _Budget
-    current: list[str] = field(default_factory=list)  # the member records now go to
-
-
-@dataclass
-class _Member:
-    name: str  # the name in the archive, cleaned
-    size: int  # unpacked size as the header says
-    compressed: int  # compressed size (-1: unknown, inside a compressed TAR stream)
-    skip: str = ""  # why it is skipped (a note)
-    error: str = ""  # why it fails (an error)
-    opener: Callable[[], IO[bytes] | io.BufferedIOBase] | None = None
-    read: bool = False  # its bytes were read (a TAR stream need not read through them)
 
 
 class ArchiveWalker:
@@ -202,31 +163,31 @@ class ArchiveWalker:
 
     def parse(self, source: Source) -> Iterator[Item]:
         limits = self.limits
-        ctx = _Context(
+        ctx = WalkContext(
             display=str(source.path),
             key=f"file:{source.path.resolve()}",
             depth=1,
-            budget=_Budget(limits.max_bytes, limits.max_files),
+            budget=Budget(limits.max_bytes, limits.max_files),
         )
         ctx.current.append(ctx.display)
         with source.open() as fh:
             yield from self._walk(fh, ctx)
 
     # -- one archive -------------------------------------------------------------------------
-    def _walk(self, fh: BinaryIO, ctx: _Context) -> Iterator[Item]:
+    def _walk(self, fh: BinaryIO, ctx: WalkContext) -> Iterator[Item]:
         kind = archive_kind(ctx.display)
         limits = self.limits
-        members = _zip_members(fh, ctx, limits) if kind == "zip" else _tar_members(fh, ctx, limits)
+        members = zip_members(fh, ctx, limits) if kind == "zip" else tar_members(fh, ctx, limits)
         try:
             yield from self._members(members, ctx)
-        except (_Stop, ParseError) as stop:  # bounds spent, or the archive itself is damaged
+        except (Stop, ParseError) as stop:  # bounds spent, or the archive itself is damaged
             yield from _to(ctx, ctx.display, PARSER_NAME)
             yield BadRecord(ctx.display, str(stop))
 
-    def _members(self, members: Iterator[_Member], ctx: _Context) -> Iterator[Item]:
+    def _members(self, members: Iterator[Member], ctx: WalkContext) -> Iterator[Item]:
         for member in members:
             where = f"{ctx.display}{ARCHIVE_MARK}{member.name}"
-            _take_file(ctx, self.limits, member.name)
+            take_file(ctx, self.limits, member.name)
             ctx.budget.seen += 1
             index = ctx.budget.seen
             skip = self.limits.skip_members
@@ -249,8 +210,8 @@ class ArchiveWalker:
                 yield BadRecord(where, member.error)
                 continue
             try:
-                data = _read_member(member, ctx, self.limits)
-            except _Refused as exc:
+                data = read_member(member, ctx, self.limits)
+            except Refused as exc:
                 yield BadRecord(where, str(exc))
                 continue
             if archive_kind(member.name) and not self._disguised(where, data):
@@ -278,7 +239,7 @@ class ArchiveWalker:
         source = Source(path=Path(where), head=data[:HEAD_BYTES], size=len(data), _data=data)
         return not self.parser_name and self.document_parser(source) is not None
 
-    def _nested(self, where: str, key: str, data: bytes, ctx: _Context) -> Iterator[Item]:
+    def _nested(self, where: str, key: str, data: bytes, ctx: WalkContext) -> Iterator[Item]:
         yield from _to(ctx, where, PARSER_NAME)
         if ctx.depth >= self.limits.max_depth:
             if ctx.budget.seen < self.limits.skip_members:
@@ -289,14 +250,14 @@ class ArchiveWalker:
                 "(SOURCEBOOK_ARCHIVE_MAX_DEPTH)",
             )
             return
-        inner = _Context(where, key, ctx.depth + 1, ctx.budget, ctx.current)
+        inner = WalkContext(where, key, ctx.depth + 1, ctx.budget, ctx.current)
         try:
             yield from self._walk(io.BytesIO(data), inner)
         except SourcebookError as exc:
             yield from _to(ctx, where, PARSER_NAME)
             yield BadRecord(where, str(exc))
 
-    def _member(self, where: str, key: str, data: bytes, ctx: _Context) -> Iterator[Item]:
+    def _member(self, where: str, key: str, data: bytes, ctx: WalkContext) -> Iterator[Item]:
         name = where.rpartition("/")[2]
         sub = Source(
             path=Path(where),
@@ -322,7 +283,7 @@ class ArchiveWalker:
         yield from _keyed(key, where, self.registry.parse(sub, parser))
 
 
-def _to(ctx: _Context, where: str, parser: str, index: int = 0) -> Iterator[MemberStart]:
+def _to(ctx: WalkContext, where: str, parser: str, index: int = 0) -> Iterator[MemberStart]:
     """The marker that sends the next records to ``where``'s outcome (none if they go there)."""
     if ctx.current[-1] != where:
         ctx.current[-1] = where
@@ -365,276 +326,6 @@ def _out_of_memory(exc: BaseException) -> bool:
             return True
         cause = cause.__cause__ or cause.__context__
     return False
-
-
-# --- reading members --------------------------------------------------------------------------
-
-
-class _Refused(SourcebookError):
-    """This member is not read; the next one is."""
-
-
-class _Stop(SourcebookError):
-    """The archive's bounds are spent: no further member is read."""
-
-
-def _clean_name(raw: str) -> tuple[str, str]:
-    """The member's name for reports and keys, and why it is unsafe ("" when it is not)."""
-    name = raw.replace("\\", "/")
-    shown = "".join(c if c.isprintable() else "?" for c in name)
-    parts = [p for p in shown.split("/") if p not in ("", ".")]
-    unsafe = ""
-    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-        unsafe = f"unsafe name {raw!r} (an absolute path)"
-    elif ".." in parts:
-        unsafe = f"unsafe name {raw!r} (it climbs out with '..')"
-    cleaned = "/".join(p for p in parts if p != "..").replace("#", "%23") or "(no name)"
-    return cleaned, unsafe
-
-
-def _bytes_limit(limits: ArchiveLimits) -> str:
-    return f"{limits.max_bytes:,} bytes (SOURCEBOOK_ARCHIVE_MAX_BYTES)"
-
-
-def _ratio_refusal(name: str, size: int, compressed: int, limits: ArchiveLimits) -> str:
-    return (
-        f"{name} unpacks to {size:,} bytes from {compressed:,} (more than {limits.max_ratio:g} "
-        "to 1, SOURCEBOOK_ARCHIVE_MAX_RATIO): refused as a possible zip bomb"
-    )
-
-
-def _read_member(member: _Member, ctx: _Context, limits: ArchiveLimits) -> bytes:
-    """The member's bytes, counted as they are decompressed against every bound."""
-    budget = ctx.budget
-    if member.size > budget.bytes_left:
-        raise _Stop(
-            f"the archive unpacks to more than {_bytes_limit(limits)}; "
-            f"{member.name} and later members were not read"
-        )
-    if member.size > limits.member_max_bytes:
-        raise _Refused(
-            f"{member.name} is {member.size:,} bytes; the limit is "
-            f"{limits.member_max_bytes:,} (setting SOURCEBOOK_MAX_FILE_BYTES)"
-        )
-    if (
-        member.compressed >= 0
-        and member.size > RATIO_FLOOR
-        and member.size > limits.max_ratio * max(member.compressed, 1)
-    ):
-        raise _Refused(_ratio_refusal(member.name, member.size, member.compressed, limits))
-    assert member.opener is not None
-    member.read = True
-    chunks: list[bytes] = []
-    total = 0
-    try:
-        with member.opener() as fh:
-            while chunk := fh.read(_CHUNK):  # a ZIP member: never past its declared size
-                total += len(chunk)
-                budget.bytes_left -= len(chunk)
-                if budget.bytes_left < 0:
-                    raise _Stop(
-                        f"the archive unpacks to more than {_bytes_limit(limits)}; "
-                        f"{member.name} and later members were not read"
-                    )
-                if total > limits.member_max_bytes:
-                    raise _Refused(
-                        f"{member.name} unpacks to more than {limits.member_max_bytes:,} bytes "
-                        "(setting SOURCEBOOK_MAX_FILE_BYTES)"
-                    )
-                if (
-                    member.compressed >= 0
-                    and total > RATIO_FLOOR
-                    and total > limits.max_ratio * max(member.compressed, 1)
-                ):
-                    raise _Refused(_ratio_refusal(member.name, total, member.compressed, limits))
-                chunks.append(chunk)
-    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError) as exc:
-        raise _Refused(f"{member.name} could not be read ({exc})") from exc
-    except NotImplementedError as exc:  # a compression method zipfile lacks
-        raise _Refused(f"{member.name} could not be read ({exc})") from exc
-    except tarfile.TarError as exc:
-        raise _Stop(f"the archive is damaged at {member.name} ({exc})") from exc
-    return b"".join(chunks)
-
-
-def _take_file(ctx: _Context, limits: ArchiveLimits, name: str) -> None:
-    ctx.budget.files_left -= 1
-    if ctx.budget.files_left < 0:
-        raise _Stop(
-            f"the archive has more than {limits.max_files:,} members "
-            f"(SOURCEBOOK_ARCHIVE_MAX_FILES); {name} and later members were not read"
-        )
-
-
-def _zip_members(fh: BinaryIO, ctx: _Context, limits: ArchiveLimits) -> Iterator[_Member]:
-    try:
-        archive = zipfile.ZipFile(fh)
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
-        raise ParseError(f"{ctx.display} is not a readable ZIP archive ({exc})") from exc
-    files = [info for info in infos if not info.is_dir()]
-    if len(files) > ctx.budget.files_left:
-        raise ParseError(
-            f"{ctx.display} has {len(files):,} members; the limit is {limits.max_files:,} "
-            "(SOURCEBOOK_ARCHIVE_MAX_FILES); not read"
-        )
-    declared = sum(info.file_size for info in files)
-    if declared > ctx.budget.bytes_left:
-        raise ParseError(
-            f"{ctx.display} would unpack to {declared:,} bytes; the limit is "
-            f"{_bytes_limit(limits)}; not read"
-        )
-    _refuse_overlaps(files, ctx.display)
-    with archive:
-        for info in files:
-            name, unsafe = _clean_name(info.filename)
-            member = _Member(name, info.file_size, info.compress_size, skip=unsafe)
-            if info.flag_bits & 0x1:
-                member.error = "encrypted member: Sourcebook cannot read encrypted archives"
-            member.opener = _zip_opener(archive, info)
-            yield member
-
-
-def _zip_opener(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo
-) -> Callable[[], IO[bytes] | io.BufferedIOBase]:
-    return lambda: archive.open(info)
-
-
-def _refuse_overlaps(infos: list[zipfile.ZipInfo], display: str) -> None:
-    """Members whose data overlap (the entries of a "non-recursive" zip bomb share one block
-    of compressed data) make the archive refused."""
-    end = -1
-    for info in sorted(infos, key=lambda i: i.header_offset):
-        if info.header_offset < end:
-            raise ParseError(f"{display} has members whose data overlap (a zip bomb); not read")
-        end = info.header_offset + 30 + len(info.orig_filename.encode()) + info.compress_size
-
-
-class _Counting(io.RawIOBase):
-    """A file object that counts the bytes read from it (the compressed side of a TAR)."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.raw.read(size)
-        self.count += len(data)
-        return data
-
-
-def _tar_members(fh: BinaryIO, ctx: _Context, limits: ArchiveLimits) -> Iterator[_Member]:
-    counting = _Counting(fh)
-    try:
-        archive = tarfile.open(fileobj=counting, mode="r|*")  # noqa: SIM115 (closed below)
-    except (tarfile.TarError, zlib.error, lzma.LZMAError, EOFError, OSError) as exc:
-        raise ParseError(f"{ctx.display} is not a readable TAR archive ({exc})") from exc
-    # the stream's compression, read from its first bytes ("tar": none); the stream is read
-    # from here on, no seek
-    compressed = getattr(archive.fileobj, "comptype", "tar") != "tar"
-    with archive:
-        while True:
-            try:
-                info = archive.next()
-            except (tarfile.TarError, zlib.error, lzma.LZMAError, EOFError, OSError) as exc:
-                raise ParseError(
-                    f"{ctx.display} is damaged ({exc}); later members not read"
-                ) from exc
-            if info is None:
-                return
-            if info.isdir():
-                continue
-            name, unsafe = _clean_name(info.name)
-            member = _Member(name, info.size if info.isreg() else 0, -1, skip=unsafe)
-            if info.issym():
-                member.skip = f"a symbolic link (to {info.linkname!r}); not followed"
-            elif info.islnk():
-                member.skip = f"a hard link (to {info.linkname!r}); not followed"
-            elif info.ischr() or info.isblk():
-                member.skip = "a device"
-            elif info.isfifo():
-                member.skip = "a named pipe"
-            elif not info.isreg():
-                member.skip = "not a regular file"
-            member.opener = _tar_opener(archive, info, counting, compressed, limits)
-            yield member
-            if member.size and not member.read:
-                # the stream reads through a member it skips: counted and checked like a read
-                _drain(member, ctx, limits)
-
-
-def _drain(member: _Member, ctx: _Context, limits: ArchiveLimits) -> None:
-    if member.size > ctx.budget.bytes_left:
-        raise _Stop(
-            f"the archive unpacks to more than {_bytes_limit(limits)}; "
-            f"members after {member.name} were not read"
-        )
-    assert member.opener is not None
-    try:
-        with member.opener() as fh:
-            while chunk := fh.read(_CHUNK):  # a ZIP member: never past its declared size
-                ctx.budget.bytes_left -= len(chunk)
-    except (tarfile.TarError, zlib.error, lzma.LZMAError, EOFError, OSError) as exc:
-        raise _Stop(f"the archive is damaged at {member.name} ({exc})") from exc
-
-
-def _tar_opener(
-    archive: tarfile.TarFile,
-    info: tarfile.TarInfo,
-    counting: _Counting,
-    compressed: bool,
-    limits: ArchiveLimits,
-) -> Callable[[], IO[bytes] | io.BufferedIOBase]:
-    def opener() -> IO[bytes] | io.BufferedIOBase:
-        handle = archive.extractfile(info)
-        if handle is None:
-            raise _Refused(f"{info.name} is not a regular file")
-        return _RatioChecked(handle, info, counting, compressed, limits.max_ratio)
-
-    return opener
-
-
-class _RatioChecked(io.BufferedIOBase):
-    """A TAR member read from a compressed stream, stopped when the stream so far unpacks to
-    more than ``max_ratio`` times the compressed bytes read (a TAR member's own compressed
-    size is in no header)."""
-
-    def __init__(
-        self,
-        handle: IO[bytes],
-        info: tarfile.TarInfo,
-        counting: _Counting,
-        compressed: bool,
-        max_ratio: float,
-    ) -> None:
-        super().__init__()
-        self.handle = handle
-        self.info = info
-        self.counting = counting
-        self.compressed = compressed
-        self.max_ratio = max_ratio
-        self.out = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        data = self.handle.read(-1 if size is None else size)
-        self.out += len(data)
-        if self.compressed:
-            unpacked = self.info.offset_data + self.out
-            packed = max(self.counting.count, 1)
-            if unpacked > RATIO_FLOOR and unpacked > self.max_ratio * packed:
-                raise _Stop(
-                    f"the archive's stream unpacks to {unpacked:,} bytes from {packed:,} "
-                    f"(more than {self.max_ratio:g} to 1, SOURCEBOOK_ARCHIVE_MAX_RATIO) at "
-                    f"{self.info.name}: refused as a possible bomb; later members were not read"
-                )
-        return data
 
 
 # --- the archive's side: one outcome per member ----------------------------------------------
