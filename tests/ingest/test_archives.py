@@ -22,7 +22,7 @@ from sourcebook.config import Settings
 from sourcebook.ingest.archives import archive_of
 from sourcebook.ingest.registry import BY_CONTENT, NO_MATCH, ParserRegistry, Source
 from sourcebook.ingest.report import FileOutcome, IngestReport
-from sourcebook.model import Document
+from sourcebook.model import BadRecord, Document, EmptyRecord
 from sourcebook.services import Archive
 from tests.conftest import FIXTURES
 
@@ -507,3 +507,29 @@ def test_an_epub_named_zip_is_still_read_as_a_book(tmp_path: Path) -> None:
     assert outcomes[str(book)].parser == "epub"
     assert outcomes[str(book)].status == "added"
     assert outcomes[f"{outer}!/inside.zip"].parser == "epub"
+
+
+@pytest.mark.parametrize("suffix", [".zip", ".tar.gz", ".tar.xz", ".tar.bz2", ".tar"])
+def test_every_truncation_of_an_archive_is_a_clear_error_never_a_crash(
+    tmp_path: Path, suffix: str
+) -> None:
+    """A gzip stream cut inside its header once raised TypeError from tarfile."""
+    from sourcebook.errors import SourcebookError
+    from sourcebook.ingest.archives import ArchiveLimits, ArchiveWalker
+
+    inner = _zip_bytes({"c.txt": STORY_A})
+    if suffix == ".zip":
+        data = _zip(tmp_path / "x.zip", {"a.txt": STORY_B, "n.zip": inner}).read_bytes()
+    else:
+        mode = {".tar.gz": "w:gz", ".tar.xz": "w:xz", ".tar.bz2": "w:bz2", ".tar": "w"}[suffix]
+        data = _tar(tmp_path / f"x{suffix}", [("a.txt", STORY_B), ("n.zip", inner)], mode)
+        data = data.read_bytes()
+    walker = ArchiveWalker(ParserRegistry.from_entry_points(), ArchiveLimits())
+    cut = tmp_path / f"cut{suffix}"
+    for length in sorted({*range(0, 40), *range(0, len(data), max(1, len(data) // 60))}):
+        cut.write_bytes(data[:length])
+        try:
+            items = list(walker.parse(Source.from_path(cut)))
+        except SourcebookError:
+            continue
+        assert all(isinstance(i, (Document, EmptyRecord, BadRecord)) for i in items)

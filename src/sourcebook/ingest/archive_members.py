@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import lzma
+import struct
 import tarfile
 import zipfile
 import zlib
@@ -32,6 +33,19 @@ __all__ = [
 #: of spaces compresses 100:1 and harms nobody).
 RATIO_FLOOR = 1024 * 1024
 _CHUNK = 1024 * 1024
+#: What the standard library raises on a damaged archive or stream (a truncated gzip header
+#: is a TypeError inside tarfile, a bad ZIP64 record a struct.error or ValueError).
+_DAMAGE: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    tarfile.TarError,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    ValueError,
+    TypeError,
+    struct.error,
+)
 
 
 @dataclass(frozen=True)
@@ -155,12 +169,12 @@ def read_member(member: Member, ctx: WalkContext, limits: ArchiveLimits) -> byte
                 ):
                     raise Refused(_ratio_refusal(member.name, total, member.compressed, limits))
                 chunks.append(chunk)
-    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError) as exc:
-        raise Refused(f"{member.name} could not be read ({exc})") from exc
     except NotImplementedError as exc:  # a compression method zipfile lacks
         raise Refused(f"{member.name} could not be read ({exc})") from exc
-    except tarfile.TarError as exc:
-        raise Stop(f"the archive is damaged at {member.name} ({exc})") from exc
+    except _DAMAGE as exc:
+        if member.compressed < 0:  # a TAR stream is broken from here on
+            raise Stop(f"the archive is damaged at {member.name} ({exc})") from exc
+        raise Refused(f"{member.name} could not be read ({exc})") from exc
     return b"".join(chunks)
 
 
@@ -177,7 +191,7 @@ def zip_members(fh: BinaryIO, ctx: WalkContext, limits: ArchiveLimits) -> Iterat
     try:
         archive = zipfile.ZipFile(fh)
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+    except _DAMAGE as exc:
         raise ParseError(f"{ctx.display} is not a readable ZIP archive ({exc})") from exc
     files = [info for info in infos if not info.is_dir()]
     if len(files) > ctx.budget.files_left:
@@ -238,7 +252,7 @@ def tar_members(fh: BinaryIO, ctx: WalkContext, limits: ArchiveLimits) -> Iterat
     counting = _Counting(fh)
     try:
         archive = tarfile.open(fileobj=counting, mode="r|*")  # noqa: SIM115 (closed below)
-    except (tarfile.TarError, zlib.error, lzma.LZMAError, EOFError, OSError) as exc:
+    except _DAMAGE as exc:
         raise ParseError(f"{ctx.display} is not a readable TAR archive ({exc})") from exc
     # the stream's compression, read from its first bytes ("tar": none); the stream is read
     # from here on, no seek
@@ -247,7 +261,7 @@ def tar_members(fh: BinaryIO, ctx: WalkContext, limits: ArchiveLimits) -> Iterat
         while True:
             try:
                 info = archive.next()
-            except (tarfile.TarError, zlib.error, lzma.LZMAError, EOFError, OSError) as exc:
+            except _DAMAGE as exc:
                 raise ParseError(
                     f"{ctx.display} is damaged ({exc}); later members not read"
                 ) from exc
@@ -285,7 +299,7 @@ def _drain(member: Member, ctx: WalkContext, limits: ArchiveLimits) -> None:
         with member.opener() as fh:
             while chunk := fh.read(_CHUNK):  # a ZIP member: never past its declared size
                 ctx.budget.bytes_left -= len(chunk)
-    except (tarfile.TarError, zlib.error, lzma.LZMAError, EOFError, OSError) as exc:
+    except _DAMAGE as exc:
         raise Stop(f"the archive is damaged at {member.name} ({exc})") from exc
 
 
