@@ -6,6 +6,7 @@ Every archive is written here with zipfile/tarfile; nothing is extracted anywher
 from __future__ import annotations
 
 import io
+import json
 import struct
 import tarfile
 import time
@@ -296,7 +297,7 @@ def test_housekeeping_and_hidden_members_are_skipped(tmp_path: Path) -> None:
     notes = " | ".join(outcomes[str(path)].notes)
     assert "README.md: housekeeping: read-me" in notes
     assert ".hidden/notes.txt: hidden" in notes
-    assert "metadata manifest (not applied inside archives yet)" in notes
+    assert "metadata.jsonl: metadata manifest" in notes
     assert report.documents == 1
 
 
@@ -533,3 +534,38 @@ def test_every_truncation_of_an_archive_is_a_clear_error_never_a_crash(
         except SourcebookError:
             continue
         assert all(isinstance(i, (Document, EmptyRecord, BadRecord)) for i in items)
+
+
+def test_a_manifest_inside_a_zip_describes_its_members(tmp_path: Path) -> None:
+    rows = [
+        {"path": "reports/water.txt", "title": "Water shortages (manifest)", "publisher": "UN"},
+        {"file": "crossing.txt", "publisher": "Example News Service", "date": "2024-06-01"},
+        {"id": "other", "title": "Named by id"},
+        {"path": "../outside.txt", "title": "Never"},
+    ]
+    manifest = "\n".join(json.dumps(row) for row in rows).encode()
+    path = _zip(
+        tmp_path / "described.zip",
+        {
+            "metadata.jsonl": manifest,
+            "reports/water.txt": STORY_A,
+            "reports/deeper/crossing.txt": STORY_B,
+            "other.txt": STORY_B + b"Another text.\n",
+            "plain.txt": b"Plain\n\nNo row describes this one.\n",
+        },
+    )
+    report = _ingest(tmp_path, path)
+    assert "metadata.jsonl: metadata manifest" in " | ".join(_by_path(report)[str(path)].notes)
+    with Archive(Settings(home=tmp_path / "archive")) as archive:
+        docs = {d.origin.rpartition("!/")[2]: d for d in archive.store.iter_documents()}
+    assert docs["reports/water.txt"].title == "Water shortages (manifest)"
+    assert docs["reports/water.txt"].publisher == "UN"
+    assert docs["reports/deeper/crossing.txt"].publisher == "Example News Service"
+    assert str(docs["reports/deeper/crossing.txt"].publication_date) == "2024-06-01"
+    assert docs["other.txt"].title == "Named by id"
+    assert docs["plain.txt"].title == "Plain"
+    tar = _tar(
+        tmp_path / "described.tgz", [("metadata.jsonl", manifest), ("x.txt", STORY_A)], "w:gz"
+    )
+    notes = _by_path(_ingest(tmp_path, tar))[str(tar)].notes
+    assert notes == [f"{tar}!/metadata.jsonl: metadata manifest (not applied inside a TAR yet)"]

@@ -11,9 +11,12 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, BinaryIO
 
 from sourcebook.errors import ParseError, SourcebookError
+from sourcebook.ingest.manifest import MANIFEST_NAMES, Manifest, manifest_from_text
+from sourcebook.ingest.registry import decode_text
 
 __all__ = [
     "RATIO_FLOOR",
@@ -78,6 +81,9 @@ class WalkContext:
     depth: int  # 1 for an archive named to ingest
     budget: Budget
     current: list[str] = field(default_factory=list)  # the member records now go to
+    #: The archive's metadata manifests (a ZIP's: read before its members), with the folder
+    #: inside the archive each describes ("" for the top).
+    manifests: list[tuple[str, Manifest]] = field(default_factory=list)
 
 
 @dataclass
@@ -207,6 +213,7 @@ def zip_members(fh: BinaryIO, ctx: WalkContext, limits: ArchiveLimits) -> Iterat
         )
     _refuse_overlaps(files, ctx.display)
     with archive:
+        _read_manifests(archive, files, ctx, limits)
         for info in files:
             name, unsafe = _clean_name(info.filename)
             member = Member(name, info.file_size, info.compress_size, skip=unsafe)
@@ -214,6 +221,27 @@ def zip_members(fh: BinaryIO, ctx: WalkContext, limits: ArchiveLimits) -> Iterat
                 member.error = "encrypted member: Sourcebook cannot read encrypted archives"
             member.opener = _zip_opener(archive, info)
             yield member
+
+
+def _read_manifests(
+    archive: zipfile.ZipFile, files: list[zipfile.ZipInfo], ctx: WalkContext, limits: ArchiveLimits
+) -> None:
+    """Read the ``metadata.jsonl`` / ``.csv`` members of a ZIP first (within the same bounds):
+    their rows describe the members read after them. One that cannot be read is left out."""
+    for info in files:
+        name, unsafe = _clean_name(info.filename)
+        folder, _, base = name.rpartition("/")
+        if unsafe or base.lower() not in MANIFEST_NAMES or info.flag_bits & 0x1:
+            continue
+        if any(part.startswith(".") for part in name.split("/")) and not limits.include_hidden:
+            continue
+        member = Member(name, info.file_size, info.compress_size, opener=_zip_opener(archive, info))
+        try:
+            text = decode_text(read_member(member, ctx, limits))
+        except Refused:
+            continue
+        ctx.manifests.append((folder, manifest_from_text(text, Path(f"{ctx.display}!/{name}"))))
+    ctx.manifests.sort(key=lambda pair: -len(pair[0]))  # the nearest folder first
 
 
 def _zip_opener(

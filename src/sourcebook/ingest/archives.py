@@ -22,8 +22,9 @@ member past the ratio, larger than ``SOURCEBOOK_MAX_FILE_BYTES``, encrypted or u
 on its own and the next member is read.
 
 Skipped with a note (never read): folders, hidden names (unless ``--include-hidden``),
-housekeeping names and metadata manifests (the folder walk's rules, ``ingest/inputs.py``;
-manifests and ``.sourcebookignore`` inside an archive are not applied yet), unsafe names
+housekeeping names and metadata manifests (the folder walk's rules, ``ingest/inputs.py``; a
+ZIP's manifests are read first and describe its members, a TAR's and ``.sourcebookignore``
+are not applied yet), unsafe names
 (absolute, or with a ``..`` part), and in a TAR symbolic links, hard links, devices and pipes.
 """
 
@@ -32,6 +33,7 @@ from __future__ import annotations
 import io
 import logging
 import mimetypes
+import posixpath
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +54,7 @@ from sourcebook.ingest.archive_members import (
 )
 from sourcebook.ingest.attachments import _linked_key
 from sourcebook.ingest.inputs import IGNORE_FILE, housekeeping_reason
+from sourcebook.ingest.manifest import ManifestRow, describe_documents
 from sourcebook.ingest.registry import (
     BY_CONTENT,
     HEAD_BYTES,
@@ -198,7 +201,7 @@ class ArchiveWalker:
                     ctx.budget.bytes_left -= member.size  # counted as if read again
                 continue
             if not member.skip and not member.error:
-                member.skip = self._skip_reason(member.name)
+                member.skip = self._skip_reason(member.name, ctx)
             if member.skip:
                 yield from _to(ctx, ctx.display, PARSER_NAME, index)
                 yield EmptyRecord(where, member.skip)
@@ -219,7 +222,7 @@ class ArchiveWalker:
             else:
                 yield from self._member(where, f"{ctx.key}{ARCHIVE_MARK}{member.name}", data, ctx)
 
-    def _skip_reason(self, name: str) -> str:
+    def _skip_reason(self, name: str, ctx: WalkContext) -> str:
         parts = name.split("/")
         if parts[0] == "__MACOSX":
             return "macOS resource fork"
@@ -229,8 +232,9 @@ class ArchiveWalker:
         if base == IGNORE_FILE:
             return "ignore file (not applied inside archives yet)"
         reason = housekeeping_reason(base)
-        if reason == "metadata manifest":
-            return "metadata manifest (not applied inside archives yet)"
+        if reason == "metadata manifest":  # never a document; a ZIP's are read first
+            tar = archive_kind(ctx.display) == "tar"
+            return f"{reason} (not applied inside a TAR yet)" if tar else reason
         if reason and self.limits.skip_housekeeping:
             return reason
         return ""
@@ -280,7 +284,28 @@ class ArchiveWalker:
         if not data:
             yield EmptyRecord(where, "empty member")
             return
-        yield from _keyed(key, where, self.registry.parse(sub, parser))
+        row = _row_for(ctx, where[len(ctx.display) + len(ARCHIVE_MARK) :])
+        yield from _keyed(key, where, describe_documents(self.registry.parse(sub, parser), row))
+
+
+def _row_for(ctx: WalkContext, name: str) -> ManifestRow | None:
+    """The row of the archive's manifests that describes member ``name``: by its path from the
+    manifest's folder, else its file name, else (for a row naming no file) its id = the name
+    without extension; the nearest manifest first."""
+    base = name.rpartition("/")[2]
+    for folder, manifest in ctx.manifests:
+        if folder and not name.startswith(folder + "/"):
+            continue
+        for row in manifest.rows:
+            for ref in row.files:
+                ref = ref.replace("\\", "/")
+                if posixpath.normpath(posixpath.join(folder, ref)).lstrip("/") == name:
+                    return row
+                if "/" not in ref and ref == base:
+                    return row
+            if not row.files and row.row_id and row.row_id == base.rpartition(".")[0]:
+                return row
+    return None
 
 
 def _to(ctx: WalkContext, where: str, parser: str, index: int = 0) -> Iterator[MemberStart]:
