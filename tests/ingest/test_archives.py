@@ -569,3 +569,13 @@ def test_a_manifest_inside_a_zip_describes_its_members(tmp_path: Path) -> None:
     )
     notes = _by_path(_ingest(tmp_path, tar))[str(tar)].notes
     assert notes == [f"{tar}!/metadata.jsonl: metadata manifest (not applied inside a TAR yet)"]
+
+
+def test_a_zip_of_a_version_zipfile_does_not_know_is_refused_clearly(tmp_path: Path) -> None:
+    path = _zip(tmp_path / "future.zip", {"a.txt": STORY_A})
+    raw = bytearray(path.read_bytes())
+    central = raw.find(b"PK\x01\x02")
+    struct.pack_into("<B", raw, central + 6, 164)  # "version needed to extract": 16.4
+    path.write_bytes(bytes(raw))
+    [outcome] = _ingest(tmp_path, path).files
+    assert outcome.errors == [f"{path} is not a readable ZIP archive (zip file version 16.4)"]

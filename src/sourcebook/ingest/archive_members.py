@@ -48,6 +48,7 @@ _DAMAGE: tuple[type[BaseException], ...] = (
     ValueError,
     TypeError,
     struct.error,
+    NotImplementedError,  # a ZIP version or compression method zipfile lacks
 )
 
 
@@ -175,8 +176,6 @@ def read_member(member: Member, ctx: WalkContext, limits: ArchiveLimits) -> byte
                 ):
                     raise Refused(_ratio_refusal(member.name, total, member.compressed, limits))
                 chunks.append(chunk)
-    except NotImplementedError as exc:  # a compression method zipfile lacks
-        raise Refused(f"{member.name} could not be read ({exc})") from exc
     except _DAMAGE as exc:
         if member.compressed < 0:  # a TAR stream is broken from here on
             raise Stop(f"the archive is damaged at {member.name} ({exc})") from exc
