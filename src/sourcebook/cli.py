@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 when some inputs failed (ingest, import) or a check found drift, or
 the output was closed early (``| head``); 2 for a usage error, a bad query, a missing, unusable
-or read-only archive, a file that cannot be written; 3 for a missing document; 130 after Ctrl+C.
+or read-only archive, a file that cannot be written; 3 for a missing document; 4 when another
+writer holds the archive; 130 after Ctrl+C, 143 after SIGTERM (an ingest keeps what it stored).
 Whatever goes wrong, the user sees one line, never a traceback.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -33,10 +35,12 @@ from sourcebook.config import Settings
 from sourcebook.errors import (
     AccessDenied,
     ArchiveOutdated,
+    Conflict,
     NotFound,
     QuerySyntaxError,
     SourcebookError,
 )
+from sourcebook.ingest_run import StopSignals
 from sourcebook.model import Document, PassageHit, SearchResult
 from sourcebook.search.highlight import snippet_segments
 from sourcebook.search.request import SORTS, SearchRequest
@@ -54,16 +58,20 @@ err = Console(stderr=True)
 
 class State:
     archive_dir: Path | None = None
+    database_url: str | None = None
 
 
 state = State()
 
 
 def _settings() -> Settings:
+    overrides: dict[str, Any] = {}
+    if state.archive_dir is not None:
+        overrides["home"] = state.archive_dir
+    if state.database_url is not None:
+        overrides["database_url"] = state.database_url
     try:
-        if state.archive_dir is not None:
-            return Settings(home=state.archive_dir)
-        return Settings()
+        return Settings(**overrides)
     except ValidationError as exc:
         problem = exc.errors()[0]
         name = ".".join(str(part) for part in problem["loc"])
@@ -120,6 +128,15 @@ def main_options(
             envvar=None,
         ),
     ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            help="PostgreSQL URL of an organisation archive (default: $SOURCEBOOK_DATABASE_URL, "
+            "else SQLite in the archive directory).",
+            envvar=None,
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
@@ -127,6 +144,7 @@ def main_options(
 ) -> None:
     """Options for every command."""
     state.archive_dir = archive
+    state.database_url = database
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -134,13 +152,14 @@ def main_options(
     )
 
 
-def _interrupted(n: int) -> NoReturn:
-    """Ctrl+C during a long job: say what was kept, exit 130 (the shell's code for SIGINT)."""
+def _interrupted(n: int, code: int = 130) -> NoReturn:
+    """Ctrl+C (or SIGTERM) during a long job: say what was kept, exit 130 (the shell's code
+    for SIGINT; 143 for SIGTERM)."""
     err.print(
         f"[yellow]interrupted[/yellow]; {n:,} {'document' if n == 1 else 'documents'} kept",
         soft_wrap=True,
     )
-    raise typer.Exit(130)
+    raise typer.Exit(code)
 
 
 @contextmanager
@@ -196,9 +215,14 @@ def _print_report(report: IngestReport, quiet: bool) -> None:
     )
 
 
+def _refused(exc: Conflict) -> typer.Exit:
+    err.print(f"[red]refused:[/red] {escape(str(exc))}", soft_wrap=True)
+    return typer.Exit(4)
+
+
 def _run_ingest(paths: list[Path], options: IngestOptions, quiet: bool, import_mode: bool) -> None:
     archive = _open()
-    with archive:
+    with archive, StopSignals() as stop:
         from sourcebook.services import iter_input_files
 
         total_bytes = sum(
@@ -206,12 +230,20 @@ def _run_ingest(paths: list[Path], options: IngestOptions, quiet: bool, import_m
             for p in iter_input_files(paths, options.include_hidden, options.skip_housekeeping)
             if p.is_file()
         )
-        with _job("import" if import_mode else "ingest", total_bytes, "bytes") as job:
-            if import_mode:
-                report = archive.import_jsonl(paths, progress=job.advance)
-            else:
-                report = archive.ingest(paths, options, progress=job.advance)
+        with (
+            StopSignals() as stop,
+            _job("import" if import_mode else "ingest", total_bytes, "bytes") as job,
+        ):
+            try:
+                if import_mode:
+                    report = archive.import_jsonl(paths, progress=job.advance, stop=stop)
+                else:
+                    report = archive.ingest(paths, options, progress=job.advance, stop=stop)
+            except Conflict as exc:
+                raise _refused(exc) from exc
     _print_report(report, quiet)
+    if report.status == "interrupted":  # Ctrl+C or SIGTERM: the run stopped cleanly
+        _interrupted(report.documents, 128 + (stop.signum or signal.SIGINT))
     if report.failed_files:
         raise typer.Exit(1)
 
@@ -510,6 +542,7 @@ def show(
     label("Countries", ", ".join(doc.countries), "countries")
     label("Language", doc.language, "language")
     label("Collection", doc.collection)
+    label("Note:", doc.ocr_note())
     label("Source id", doc.source_id)
     label("Cite as", doc.cite_as)
     label("Disclaimer", doc.disclaimer)
@@ -700,6 +733,26 @@ def _enrich_embeddings(archive: Archive, chunk: int, limit: int) -> None:
     )
 
 
+@app.command("copy-store")
+def copy_store(
+    src: Annotated[
+        str, typer.Argument(help="Source: an archive directory or a postgresql:// URL.")
+    ],
+    dst: Annotated[str, typer.Argument(help="Destination (empty): a directory or a URL.")],
+) -> None:
+    """Copy an archive's store between SQLite and PostgreSQL: same docids, revisions, runs,
+    change log and export (the destination's search index is rebuilt on its first open)."""
+    from sourcebook.copy_store import copy_store as run_copy
+
+    try:
+        report = run_copy(src, dst)
+    except SourcebookError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    rows = ", ".join(f"{n:,} {table}" for table, n in report.rows.items())
+    console.print(f"copied {report.source} to {report.destination}: {rows}")
+
+
 @app.command()
 def reindex() -> None:
     """Rebuild the search index from the store (the store is the source of truth)."""
@@ -707,7 +760,10 @@ def reindex() -> None:
     with archive:
         total = archive.store.count()
         with _job("reindex", total) as job:
-            n = archive.reindex(job.advance)
+            try:
+                n = archive.reindex(job.advance)
+            except Conflict as exc:
+                raise _refused(exc) from exc
     console.print(f"reindexed {n:,} documents")
 
 
@@ -716,9 +772,19 @@ def check(
     repair: Annotated[bool, typer.Option("--repair", help="Fix the drift found.")] = False,
 ) -> None:
     """Compare the store and the index; report (and with --repair fix) any drift."""
-    archive = _open() if repair else _read()
+    archive = _open() if repair else _read()  # opened for writing, the index first catches up
     with archive:
-        report = archive.check(repair=repair)
+        try:
+            report = archive.check(repair=repair)
+        except Conflict as exc:
+            raise _refused(exc) from exc
+        behind = archive.index_behind()
+    if behind:
+        console.print(
+            f"[yellow]note[/yellow]: the index is {behind:,} store changes behind (a write was "
+            "cut short); the next command that writes replays them first, "
+            "[bold]sourcebook check --repair[/bold] too"
+        )
     console.print(
         f"store: {report.store_documents:,} documents; index: {report.index_documents:,} entries"
     )
@@ -733,6 +799,55 @@ def check(
     else:
         console.print("run [bold]sourcebook check --repair[/bold] to fix")
         raise typer.Exit(1)
+
+
+@app.command()
+def delete(
+    docids: Annotated[
+        list[str] | None, typer.Argument(help="Docids of the documents to delete.")
+    ] = None,
+    query: Annotated[
+        str | None,
+        typer.Option("--query", "-q", help="Delete every document this query matches."),
+    ] = None,
+    everything: Annotated[
+        bool, typer.Option("--everything", help="Allow an empty --query: delete every document.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete documents from the store and the index. Their docids stay issued (never given to
+    another source) and OAI-PMH harvesters see them as deleted records. With --query, shows how
+    many documents match and asks first (unless --yes)."""
+    wanted = list(docids or [])
+    if not wanted and query is None:
+        _fail("name docids, or give --query")
+    if query is not None and not query.strip() and not everything:
+        _fail("an empty --query matches every document; add --everything")
+    settings = _settings()
+    _read(settings).close()  # it must exist: a mistyped --archive creates nothing
+    archive = _open(settings)
+    with archive:
+        if query is not None:
+            try:
+                matched = archive.matching_docids(SearchRequest(query=query))
+            except QuerySyntaxError as exc:
+                err.print(f"[red]error:[/red] {escape(exc.describe())}")
+                raise typer.Exit(2) from exc
+            console.print(f"{len(matched):,} documents match {query!r}")
+            if matched and not yes and not typer.confirm("Delete them?", default=False):
+                err.print("nothing deleted")
+                raise typer.Exit(1)
+            wanted += matched
+        try:
+            report = archive.delete(wanted)
+        except Conflict as exc:
+            raise _refused(exc) from exc
+    console.print(f"deleted {len(report.deleted):,} documents")
+    if report.missing:
+        err.print(
+            f"[yellow]not found[/yellow] ({len(report.missing)}): {', '.join(report.missing[:10])}"
+        )
+        raise typer.Exit(3)
 
 
 @app.command()

@@ -28,6 +28,16 @@ class Settings(BaseSettings):
         default_factory=_default_home,
         description="Archive directory: holds sourcebook.db (SQLite) and index/ (Tantivy).",
     )
+    database_url: str = Field(
+        default="",
+        description="PostgreSQL connection URL (postgresql://user@host/db) of an organisation "
+        "archive; empty: SQLite (sourcebook.db) in the archive directory.",
+    )
+    database_pool_size: int = Field(
+        default=8,
+        ge=1,
+        description="Most connections one process opens to PostgreSQL (the connection pool).",
+    )
     max_file_bytes: int = Field(
         default=200 * 1024 * 1024,
         description="Largest input file ingest accepts; larger files fail with a recorded error.",
@@ -138,6 +148,44 @@ class Settings(BaseSettings):
     ingest_batch_size: int = Field(
         default=500,
         description="Documents written to the store and index per transaction during ingest.",
+    )
+    ocr: bool = Field(
+        default=True,
+        description="Read scanned PDF pages and TIFF/PNG/JPEG images with Tesseract OCR (when "
+        "Tesseract is installed).",
+    )
+    ocr_tesseract: str = Field(
+        default="tesseract",
+        description="The Tesseract command or its path.",
+    )
+    ocr_page_seconds: float = Field(
+        default=60.0,
+        ge=0.0,
+        description="Time limit of rendering or reading one page by OCR; a page over it fails "
+        "its document (0 = no limit).",
+    )
+    ocr_max_pages: int = Field(
+        default=100,
+        ge=1,
+        description="Most pages of one document read by OCR; a document needing more is refused.",
+    )
+    ocr_dpi: int = Field(
+        default=300,
+        ge=72,
+        le=600,
+        description="Resolution at which PDF pages without text are rendered for OCR.",
+    )
+    index_commit_seconds: float = Field(
+        default=1.0,
+        ge=0.0,
+        description="During ingest the search index is committed at least this often (0: after "
+        "every batch); a crash loses nothing, the next start replays the store's change log.",
+    )
+    writer_wait_seconds: float = Field(
+        default=5.0,
+        ge=0.0,
+        description="How long a second writer (ingest, delete, upload...) waits for the archive's "
+        "writer lock before it is refused with a conflict.",
     )
     default_language: str = Field(
         default="en",

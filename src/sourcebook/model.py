@@ -105,6 +105,15 @@ class Document:
     derived: list[str] = field(default_factory=list)
     #: Where the record was read from (file path, with ``#n`` for the n-th record in a file).
     origin: str = ""
+    #: Set when (part of) the body was read from page images by OCR: the mean word
+    #: confidence, 0-100. None when the text came from the source as text.
+    ocr_confidence: float | None = None
+
+    def ocr_note(self) -> str:
+        """ "Text read by OCR (confidence 87%)" when OCR read the body, else ""."""
+        if self.ocr_confidence is None:
+            return ""
+        return f"Text read by OCR (confidence {round(self.ocr_confidence)}%)"
 
     def content(self) -> dict[str, Any]:
         """The source's content: the fields whose change makes a new revision, JSON-friendly.

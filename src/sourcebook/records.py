@@ -121,6 +121,7 @@ def document_to_json(doc: Document, public: bool = True) -> dict[str, Any]:
         "people": doc.people,
         "organisations": doc.organisations,
         "dup_group": doc.dup_group,
+        "ocr_confidence": doc.ocr_confidence,
         "passages": [
             {"seq": p.seq, "start": p.start, "end": p.end, "language": p.language}
             for p in doc.passages

@@ -6,19 +6,20 @@ web layer call an :class:`Archive`; they never touch SQL or Tantivy.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from sourcebook import cite
+from sourcebook import cite, deletion, index_sync
 from sourcebook.config import Settings
 from sourcebook.countries import resolve_country
+from sourcebook.deletion import DeleteReport
 from sourcebook.enrich.base import Enricher
 from sourcebook.enrich.language import detect_language
 from sourcebook.errors import (
@@ -27,12 +28,13 @@ from sourcebook.errors import (
     InputTooLarge,
     NotFound,
     SourcebookError,
+    StorageError,
 )
-from sourcebook.ids import is_valid_docid, make_docid
 from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.ingest.archives import archive_kind, archive_limits, feed_members
 from sourcebook.ingest.inputs import plan_inputs
 from sourcebook.ingest.manifest import describe_documents
+from sourcebook.ingest.ocr import OcrSettings
 from sourcebook.ingest.parents import ParentLink, parent_link
 from sourcebook.ingest.registry import ParserRegistry
 from sourcebook.ingest.report import (
@@ -44,6 +46,7 @@ from sourcebook.ingest.report import (
     iter_input_files,
 )
 from sourcebook.ingest.sandbox import ParseSandbox, parse_file, regular_file_size
+from sourcebook.ingest_run import IngestRun, StopCheck, Stopped
 from sourcebook.location import prepare_archive_folder
 from sourcebook.model import (
     BadRecord,
@@ -58,17 +61,17 @@ from sourcebook.passages import split_passages
 from sourcebook.records import clean_strings, document_to_json
 from sourcebook.search.engine import SearchEngine
 from sourcebook.search.request import FACETS, SearchRequest
+from sourcebook.store import open_store
 from sourcebook.store.base import (
-    Change,
-    ChangeKind,
     HarvestedRecord,
     HarvestFilter,
     HarvestPosition,
     SetCounts,
     Store,
 )
-from sourcebook.store.codec import content_hash, now_utc
+from sourcebook.store.codec import content_hash
 from sourcebook.store.sqlite import SQLiteStore
+from sourcebook.writer import WriterLock
 
 if TYPE_CHECKING:  # numpy and datasketch load only when an ingest first needs them
     from sourcebook.enrich.dedup import DedupIndex
@@ -91,81 +94,6 @@ __all__ = [
 
 #: People and organisations kept per document (most mentioned first).
 MAX_NAMES = 50
-#: Commit the index at least this often during a long ingest, so a crash loses little.
-INDEX_COMMIT_EVERY = 20_000
-
-
-class _Batch:
-    def __init__(self) -> None:
-        self.docs: list[tuple[Document, str, FileOutcome]] = []
-        self.keys: set[str] = set()
-
-
-class _Run:
-    """One ingest run: batches documents, writes them, keeps the per-file report."""
-
-    def __init__(self, archive: Archive, run_id: int, options: IngestOptions) -> None:
-        self.archive = archive
-        self.run_id = run_id
-        self.options = options
-        self.report = IngestReport(run_id=run_id, files=[])
-        self.batch = _Batch()
-        self.since_commit = 0
-        self.started = time.perf_counter()
-
-    def outcome(self, path: str) -> FileOutcome:
-        outcome = FileOutcome(path=path)
-        self.report.files.append(outcome)
-        return outcome
-
-    def add(
-        self,
-        items: Iterable[Document | BadRecord | EmptyRecord],
-        options: IngestOptions,
-        outcome: FileOutcome,
-    ) -> None:
-        archive = self.archive
-        for item in items:
-            if isinstance(item, BadRecord):
-                archive._fail(self.run_id, outcome, item.where, item.message)
-                continue
-            if isinstance(item, EmptyRecord):
-                outcome.skipped += 1
-                outcome.notes.append(f"{item.where}: {item.message}")
-                continue
-            try:
-                doc = archive._prepare(item, options)
-            except SourcebookError as exc:
-                archive._fail(self.run_id, outcome, item.origin or outcome.path, str(exc))
-                continue
-            if doc.source_key in self.batch.keys:
-                self.flush()
-            self.batch.docs.append((doc, content_hash(doc), outcome))
-            self.batch.keys.add(doc.source_key)
-            if len(self.batch.docs) >= archive.settings.ingest_batch_size:
-                self.flush()
-
-    def flush(self) -> None:
-        self.since_commit += self.archive._flush(self.batch, self.run_id, self.options)
-        self.batch = _Batch()
-        if self.since_commit >= INDEX_COMMIT_EVERY:
-            self.archive.index.commit()
-            self.since_commit = 0
-
-    def finish(self) -> IngestReport:
-        self.flush()
-        # commit, and let another process (a CLI ingest beside a running server) take the writer
-        self.archive.index.release_writer()
-        report = self.report
-        report.seconds = time.perf_counter() - self.started
-        self.archive.store.finish_run(
-            self.run_id,
-            report.total("added"),
-            report.total("updated"),
-            report.total("unchanged"),
-            report.total("failed"),
-        )
-        return report
 
 
 class Archive:
@@ -185,28 +113,31 @@ class Archive:
         self.settings = settings
         #: Opened for reading only: nothing is created, migrated or written (``mode=ro``).
         self.read_only = read_only
-        prepare_archive_folder(settings.home, settings.db_path, read_only)
-        store = SQLiteStore(settings.db_path, read_only=read_only)
+        external = bool(settings.database_url)  # PostgreSQL: the folder holds the index only
+        prepare_archive_folder(settings.home, settings.db_path, read_only and not external)
+        store = open_store(settings, read_only=read_only)
         self.store: Store = store
-        if read_only and (pending := store.pending_migrations()):
+        pending = store.pending_migrations() if isinstance(store, SQLiteStore) else []
+        if read_only and pending:
             store.close()
             raise ArchiveOutdated(f"the archive at {settings.home} needs migrations {pending}")
-        if not read_only:
+        if not read_only or external:  # PostgreSQL migrates nothing that is up to date
             self.store.migrate()
         try:
             self.index = SearchIndex(
                 settings.index_path,
                 settings.index_heap_bytes,
                 settings.default_language,
-                read_only=read_only,
+                read_only=read_only and not external,
             )
         except SourcebookError:
             store.close()
             raise
-        # Only a writer brings the derived index up to date: a read-only archive is read as is.
-        if not read_only and self.index.recreated and self.store.count():
-            log.warning("rebuilding the search index from the store (schema changed)")
-            self.reindex()
+        self.writer = WriterLock(settings.home, settings.writer_wait_seconds)
+        # Only a writer brings the derived index up to date (it replays what the index missed,
+        # or rebuilds it); a read-only archive is read as is, its searches say how far behind.
+        if not read_only:
+            self._catch_up_on_open()
         self._registry = registry
         self._enricher: Enricher | None = None
         self._dedup: DedupIndex | None = None
@@ -238,16 +169,37 @@ class Archive:
         paths: Iterable[Path],
         options: IngestOptions | None = None,
         progress: ProgressCallback | None = None,
+        stop: StopCheck | None = None,
     ) -> IngestReport:
-        """Ingest files and folders; never aborts on a bad file; idempotent."""
+        """Ingest files and folders; never aborts on a bad file; idempotent. Holds the writer
+        lock throughout; when ``stop()`` turns true the run keeps what it stored and closes as
+        interrupted (``report.status``)."""
         options = options or IngestOptions()
         path_list = list(paths)
-        run = _Run(self, self.store.start_run([str(p) for p in path_list]), options)
+        with self.writing("ingest"):
+            run = IngestRun(self, [str(p) for p in path_list], options, stop)
+            try:
+                self._ingest_files(run, path_list, options, progress)
+            except Stopped:
+                return run.finish("interrupted")
+            except BaseException:
+                run.close("interrupted")
+                raise
+            return run.finish()
+
+    def _ingest_files(
+        self,
+        run: IngestRun,
+        path_list: list[Path],
+        options: IngestOptions,
+        progress: ProgressCallback | None,
+    ) -> None:
         plan = plan_inputs(path_list, options)  # housekeeping skipped, manifests read
         run.report.skipped_files, run.report.warnings = plan.skipped, plan.warnings
         for warning in plan.warnings:
             log.warning("%s", warning)
         for item in plan.files:
+            run.check_stop()
             path = item.path
             outcome = run.outcome(str(path))
             size = 0
@@ -275,17 +227,16 @@ class Archive:
                 self._fail(run.run_id, outcome, str(path), message)
             if progress is not None:
                 progress(size, run.report.documents)
-        return run.finish()
 
     def add_documents(
         self, docs: Iterable[Document], options: IngestOptions | None = None, origin: str = "(api)"
     ) -> IngestReport:
         """Ingest documents already in memory, through the same checks as files."""
         options = options or IngestOptions()
-        run = _Run(self, self.store.start_run([origin]), options)
-        outcome = run.outcome(origin)
-        run.add(docs, options, outcome)
-        return run.finish()
+        with self.writing("ingest"):
+            run = IngestRun(self, [origin], options)
+            run.add(docs, options, run.outcome(origin))
+            return run.finish()
 
     def _parse_file(
         self, path: Path, options: IngestOptions, outcome: FileOutcome, after: int = 0
@@ -293,17 +244,23 @@ class Archive:
         """The records of one file, parsed in the sandbox (see ingest/sandbox.py); of an
         archive, the members after the first ``after``."""
         bounds = replace(archive_limits(self.settings, options), skip_members=after)
+        ocr = OcrSettings.from_settings(self.settings)
         if self.settings.parse_sandbox:
             if self._sandbox is None:
                 self._sandbox = ParseSandbox(
-                    self._registry, self.settings.parse_memory_mb, self.settings.parse_seconds
+                    self._registry, self.settings.parse_memory_mb, self.settings.parse_seconds, ocr
                 )
             name, items = self._sandbox.parse(
                 path, options.parser, self.settings.max_file_bytes, bounds
             )
         else:
             parser, items = parse_file(
-                self.registry, path, options.parser, self.settings.max_file_bytes, bounds
+                self.registry,
+                path,
+                options.parser,
+                self.settings.max_file_bytes,
+                ocr,
+                bounds,
             )
             name = parser.name
         outcome.parser = name
@@ -378,76 +335,12 @@ class Archive:
             passage.language = lang
         doc.places = [PlaceMention(**asdict(p)) for p in result.places]
 
-    def _assign_docid(self, doc: Document, taken: set[str]) -> str:
-        if doc.docid:
-            if not is_valid_docid(doc.docid):
-                raise SourcebookError(f"invalid docid {doc.docid!r}")
-            owner = self.store.docid_owner(doc.docid)
-            if owner not in (None, doc.source_key) or doc.docid in taken:
-                raise Conflict(f"docid {doc.docid} already belongs to another source ({owner})")
-            return doc.docid
-        for salt in range(100):
-            candidate = make_docid(doc.source_key, salt)
-            owner = self.store.docid_owner(candidate)
-            if owner in (None, doc.source_key) and candidate not in taken:
-                return candidate
-        raise Conflict(f"could not find a free docid for {doc.source_key}")
-
-    def _flush(self, batch: _Batch, run_id: int, options: IngestOptions) -> int:
-        if not batch.docs:
-            return 0
-        stored = self.store.lookup_sources([d.source_key for d, _, _ in batch.docs])
-        changes: list[Change] = []
-        outcomes: list[tuple[FileOutcome, ChangeKind]] = []
-        taken: set[str] = set()
-        stamp = now_utc()
-        for doc, chash, outcome in batch.docs:
-            known = stored.get(doc.source_key)
-            if known is not None and known.content_hash == chash:
-                outcome.unchanged += 1
-                continue
-            try:
-                kind: ChangeKind
-                if known is not None and not options.replace_existing:
-                    raise Conflict(
-                        f"{doc.source_key} already holds a record from another source; "
-                        "send replace=true to replace it"
-                    )
-                if known is not None:
-                    doc.docid = known.docid
-                    kind = "updated"
-                else:
-                    doc.docid = self._assign_docid(doc, taken)
-                    kind = "added"
-            except SourcebookError as exc:
-                self._fail(run_id, outcome, doc.origin or outcome.path, str(exc))
-                continue
-            taken.add(doc.docid)
-            if doc.last_updated is None or (kind == "updated" and "last_updated" in doc.derived):
-                # our record's own update time: the source did not state one
-                doc.last_updated = stamp
-                if "last_updated" not in doc.derived:
-                    doc.derived.append("last_updated")
-            minhash: bytes | None = None
-            if kind == "updated":
-                doc.dup_group = known.dup_group if known is not None else ""
-            elif options.enrich:
-                fingerprint = self.dedup.fingerprint(
-                    f"{doc.title}\n{doc.body}", doc.publication_date
-                )
-                doc.dup_group = self.dedup.add_signature(doc.docid, fingerprint)
-                minhash = fingerprint.to_bytes()
-            changes.append(Change(kind=kind, document=doc, content_hash=chash, minhash=minhash))
-            outcomes.append((outcome, kind))
-        self.store.write(changes)
-        self.index.upsert([(c.document, c.content_hash) for c in changes])
-        for outcome, done in outcomes:
-            setattr(outcome, done, getattr(outcome, done) + 1)
-        return len(changes)
-
     # --- reading ------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResult:
-        return self.engine.search(request)
+        result = self.engine.search(request)
+        if notice := index_sync.index_notice(self.store, self.index):
+            result.notices.append(notice)
+        return result
 
     def count(self) -> int:
         """How many documents the archive holds."""
@@ -498,7 +391,9 @@ class Archive:
         """Recompute every near-duplicate group with the current rule (enrich/regroup.py)."""
         from sourcebook.enrich.regroup import regroup
 
-        report, self._dedup = regroup(self.store, self.index, progress)
+        with self.writing("enrich"):
+            report, self._dedup = regroup(self.store, self.index, progress)
+            self.index.commit(self.store.last_position())
         return report
 
     def enrich_entities(
@@ -513,25 +408,25 @@ class Archive:
 
         extractor = EntityExtractor()
         extractor.load()  # raises EntitiesUnavailable with the install hint when missing
-        done = 0
-        while not limit or done < limit:
-            wanted = batch_size if not limit else min(batch_size, limit - done)
-            docs = self.store.pending_entities(wanted)
-            if not docs:
-                break
-            found = extractor.extract_batch([f"{d.title}\n\n{d.body}" for d in docs])
-            rows = []
-            for doc, entities in zip(docs, found, strict=True):
-                doc.people = entities.top_people(MAX_NAMES)
-                doc.organisations = entities.top_organisations(MAX_NAMES)
-                rows.append((doc.docid, doc.people, doc.organisations))
-            self.store.set_entities(rows)
-            self.index.upsert([(d, content_hash(d)) for d in docs])
-            self.index.commit()
-            done += len(docs)
-            if progress is not None:
-                progress(len(docs), done)
-        self.index.release_writer()
+        with self.writing("enrich"):
+            done = 0
+            while not limit or done < limit:
+                wanted = batch_size if not limit else min(batch_size, limit - done)
+                docs = self.store.pending_entities(wanted)
+                if not docs:
+                    break
+                found = extractor.extract_batch([f"{d.title}\n\n{d.body}" for d in docs])
+                rows = []
+                for doc, entities in zip(docs, found, strict=True):
+                    doc.people = entities.top_people(MAX_NAMES)
+                    doc.organisations = entities.top_organisations(MAX_NAMES)
+                    rows.append((doc.docid, doc.people, doc.organisations))
+                self.store.set_entities(rows)
+                self.index.upsert([(d, content_hash(d)) for d in docs])
+                self.index.commit(self.store.last_position())
+                done += len(docs)
+                if progress is not None:
+                    progress(len(docs), done)
         return done
 
     def embedding_status(self) -> EmbeddingStatus:
@@ -584,62 +479,72 @@ class Archive:
         return n
 
     def import_jsonl(
-        self, paths: Iterable[Path], progress: ProgressCallback | None = None
+        self,
+        paths: Iterable[Path],
+        progress: ProgressCallback | None = None,
+        stop: StopCheck | None = None,
     ) -> IngestReport:
         """Ingest a Sourcebook JSONL export, keeping its docids."""
-        return self.ingest(paths, IngestOptions(parser="jsonl", detect_language=False), progress)
+        options = IngestOptions(parser="jsonl", detect_language=False)
+        return self.ingest(paths, options, progress, stop)
 
     # --- index maintenance --------------------------------------------------------------
     def reindex(self, progress: ProgressCallback | None = None) -> int:
         """Rebuild the whole index from the store."""
-        self.index.delete_all()
-        n = 0
-        batch: list[tuple[Document, str]] = []
-        for doc in self.store.iter_documents():
-            batch.append((doc, content_hash(doc)))
-            if len(batch) >= 1000:
-                self.index.upsert(batch, replace=False)
-                n += len(batch)
-                if progress:
-                    progress(len(batch), n)
-                batch = []
-        self.index.upsert(batch, replace=False)
-        n += len(batch)
-        if progress and batch:
-            progress(len(batch), n)
-        self.index.release_writer()
-        return n
+        with self.writing("reindex"):
+            return index_sync.rebuild(self.store, self.index, progress)
 
     def check(self, repair: bool = False) -> CheckReport:
         """Compare store and index; with ``repair``, re-index or remove what differs."""
-        stored = {e.docid: e.content_hash for e in self.store.iter_index_entries()}
-        indexed: dict[str, str] = {}
-        duplicated: list[str] = []
-        entries = 0
-        for entry in self.index.iter_entries():
-            entries += 1
-            if entry.docid in indexed:
-                duplicated.append(entry.docid)
-            indexed[entry.docid] = entry.content_hash
-        missing = sorted(set(stored) - set(indexed))
-        extra = sorted(set(indexed) - set(stored))
-        stale = sorted(d for d in set(stored) & set(indexed) if stored[d] != indexed[d])
-        report = CheckReport(
-            store_documents=len(stored),
-            index_documents=entries,
-            missing=missing,
-            extra=extra,
-            stale=stale,
-            duplicated=sorted(set(duplicated)),
-        )
+        report = index_sync.compare(self.store, self.index)
         if repair and not report.ok:
-            self.index.delete(extra)
-            redo = sorted(set(missing) | set(stale) | set(duplicated))
-            docs = self.store.get_many(redo)
-            self.index.upsert([(d, content_hash(d)) for d in docs.values()])
-            self.index.release_writer()
+            with self.writing("check --repair"):
+                report = index_sync.compare(self.store, self.index)  # now under the lock
+                index_sync.repair(self.store, self.index, report)
+                self.index.commit(self.store.last_position())
             report.repaired = True
         return report
+
+    # --- writing: the lock, deletion ----------------------------------------------------
+    @contextlib.contextmanager
+    def writing(self, what: str, wait_seconds: float | None = None) -> Iterator[None]:
+        """Hold the archive's writer lock (waits ``writer_wait_seconds``, then Conflict); the
+        first holder closes runs left unfinished and replays what the index missed."""
+        with self.writer.hold(what, wait_seconds):
+            outer = self.writer.depth == 1
+            if outer:
+                index_sync.begin_write(self.store, self.index)
+            try:
+                yield
+            finally:
+                if outer:
+                    self.index.release_writer()
+
+    def _catch_up_on_open(self) -> bool:
+        """Replay on open what the index missed; False when it could not (another writer
+        holds the archive, or it cannot be written): searches then say so."""
+        try:
+            with self.writing("index replay", wait_seconds=0):
+                return True
+        except Conflict:
+            log.info("%s: the index catches up when it finishes", self.writer.holder())
+        except (OSError, StorageError) as exc:
+            log.warning("the search index cannot catch up with the store: %s", exc)
+        return False
+
+    def index_behind(self) -> int:
+        """Store changes the index does not hold yet (0 once a writer has replayed them)."""
+        return index_sync.index_lag(self.store, self.index) or 0
+
+    def delete(self, docids: Iterable[str]) -> DeleteReport:
+        """Remove documents (passages, revisions) from store and index; docids stay issued and
+        a tombstone is kept for OAI-PMH. Vectors go on the next ``enrich --embeddings``."""
+        with self.writing("delete"):
+            return deletion.delete_documents(self.store, self.index, docids)
+
+    def matching_docids(self, request: SearchRequest) -> list[str]:
+        """Every docid a query and its filters match (as written: never relaxed)."""
+        return deletion.matching_docids(self.engine, self.index, request)
 
     # --- harvesting (OAI-PMH, feeds) ----------------------------------------------------
     def harvest(

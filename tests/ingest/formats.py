@@ -15,6 +15,7 @@ from sourcebook.config import Settings
 from sourcebook.ingest.docx import DocxParser
 from sourcebook.ingest.email import EmailParser
 from sourcebook.ingest.epub import EpubParser
+from sourcebook.ingest.image import ImageParser
 from sourcebook.ingest.msg import MsgParser
 from sourcebook.ingest.odt import OdtParser
 from sourcebook.ingest.registry import Parser, ParserRegistry, Source
@@ -30,6 +31,7 @@ FORMAT_PARSERS: tuple[type[Parser], ...] = (
     EpubParser,
     EmailParser,
     MsgParser,
+    ImageParser,  # a picture attached to a message is read by OCR (docs/ocr.md)
 )
 
 

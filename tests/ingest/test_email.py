@@ -142,7 +142,7 @@ def test_ingest_reports_the_message_and_its_attachments(tmp_path: Path) -> None:
         assert error.startswith(
             f"{path}#attachment/3/broken.pdf: broken.pdf is a damaged or truncated PDF"
         )
-        assert "no parser reads this attachment (image/png)" in outcome.notes[0]
+        assert "too small to be a scanned page (image/png, 48 bytes)" in outcome.notes[0]
         assert archive.store.count() == 4
         (again,) = archive.ingest([path]).files  # the same message again changes nothing
         assert (again.added, again.updated, again.unchanged) == (0, 0, 4)

@@ -28,6 +28,7 @@ def test_all_builtin_parsers_register(registry: ParserRegistry) -> None:
         "epub",
         "feed",
         "html",
+        "image",
         "jsonl",
         "msg",
         "odt",

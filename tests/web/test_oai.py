@@ -313,7 +313,7 @@ def test_identify(http: httpx.Client, url: str, stored: list[Document]) -> None:
     assert identify.repositoryName == "Sourcebook"
     assert identify.baseURL == url
     assert identify.protocolVersion == "2.0"
-    assert identify.deletedRecord == "no"
+    assert identify.deletedRecord == "persistent"
     assert identify.granularity == "YYYY-MM-DDThh:mm:ssZ"
     assert identify.earliestDatestamp == "2024-03-01T12:00:00Z"
     root = fetch(http, url, verb="Identify")

@@ -212,6 +212,10 @@ class RecordOut(BaseModel):
     people: list[str]
     organisations: list[str]
     dup_group: str = Field(description="Docid of the earliest member of the near-duplicate group.")
+    ocr_confidence: float | None = Field(
+        default=None,
+        description="Mean word confidence (0-100) when the body was read by OCR, else null.",
+    )
     passages: list[PassageRef]
     revisions: list[RevisionOut]
 

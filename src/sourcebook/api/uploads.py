@@ -89,16 +89,18 @@ def ingest_uploads(
     staging = home / "uploads"
     staged: list[Path] = []
     names: dict[str, str] = {}
-    try:
-        for number, upload in enumerate(uploads, 1):
-            path = _stage(upload, staging, number)
-            staged.append(path)
-            names[str(path)] = display_name(upload.filename)
-        report = archive.ingest(staged, options)
-    finally:
-        _unstage(staged, staging)
-        if staging.is_dir() and not any(staging.iterdir()):
-            shutil.rmtree(staging, ignore_errors=True)
+    # the writer lock first: an upload refused (409) while another writer runs wrote nothing
+    with archive.writing("upload"):
+        try:
+            for number, upload in enumerate(uploads, 1):
+                path = _stage(upload, staging, number)
+                staged.append(path)
+                names[str(path)] = display_name(upload.filename)
+            report = archive.ingest(staged, options)
+        finally:
+            _unstage(staged, staging)
+            if staging.is_dir() and not any(staging.iterdir()):
+                shutil.rmtree(staging, ignore_errors=True)
 
     def hide_paths(message: str) -> str:
         for path, name in names.items():

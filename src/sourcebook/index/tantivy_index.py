@@ -2,6 +2,11 @@
 
 Tantivy allows one ``IndexWriter`` per index across processes; the writer is opened lazily by the
 one writer (the ingest service) and released on ``close()``. Readers reload after each commit.
+
+The index records the last position of the store's change log it holds in a small file beside
+its segments (``sourcebook-position``), replaced atomically right after each commit that carries
+a position. Tantivy's commit takes no payload in tantivy-py, hence the file: a crash between the
+commit and the file only makes the next open replay a few changes again (replay is idempotent).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from sourcebook.store.base import IndexEntry
 log = logging.getLogger(__name__)
 
 _VERSION_FILE = "sourcebook-schema-version"
+_POSITION_FILE = "sourcebook-position"
 
 
 def dup_key(group: str) -> int:
@@ -203,14 +209,34 @@ class SearchIndex:
     def delete_all(self) -> None:
         self._get_writer().delete_all_documents()
 
-    def commit(self) -> None:
-        if self._writer is None:
-            return
+    def commit(self, position: int | None = None) -> None:
+        """Publish pending changes; ``position``: the store's change-log position they reach."""
+        if self._writer is not None:
+            try:
+                self._writer.commit()
+            except ValueError as exc:
+                raise StorageError(f"committing the search index failed: {exc}") from exc
+            self._index.reload()
+        if position is not None:
+            self._write_position(position)
+
+    @property
+    def position(self) -> int | None:
+        """The last store change this index holds; None when unknown (a new or older index)."""
         try:
-            self._writer.commit()
-        except ValueError as exc:
-            raise StorageError(f"committing the search index failed: {exc}") from exc
-        self._index.reload()
+            return int((self.path / _POSITION_FILE).read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def forget_position(self) -> None:
+        """Drop the recorded position (before a change that removes what it vouches for)."""
+        (self.path / _POSITION_FILE).unlink(missing_ok=True)
+
+    def _write_position(self, position: int) -> None:
+        target = self.path / _POSITION_FILE
+        tmp = target.with_name(f".{_POSITION_FILE}.{os.getpid()}.tmp")
+        tmp.write_text(str(position))
+        os.replace(tmp, target)
 
     def release_writer(self) -> None:
         """Commit pending changes and release the writer lock (another process may write)."""

@@ -55,6 +55,7 @@ from sourcebook.ingest.archive_members import (
 from sourcebook.ingest.attachments import _linked_key
 from sourcebook.ingest.inputs import IGNORE_FILE, housekeeping_reason
 from sourcebook.ingest.manifest import ManifestRow, describe_documents
+from sourcebook.ingest.ocr import OcrSettings
 from sourcebook.ingest.registry import (
     BY_CONTENT,
     HEAD_BYTES,
@@ -149,6 +150,7 @@ class ArchiveWalker:
         self.registry = registry
         self.limits = limits
         self.parser_name = parser_name
+        self._ocr = OcrSettings()
 
     def match(self, source: Source) -> int:
         return NO_MATCH  # never bids: archives are recognised by name before the auction
@@ -165,6 +167,7 @@ class ArchiveWalker:
             return None
 
     def parse(self, source: Source) -> Iterator[Item]:
+        self._ocr = source.ocr  # members are read with the archive's OCR settings
         limits = self.limits
         ctx = WalkContext(
             display=str(source.path),
@@ -269,6 +272,7 @@ class ArchiveWalker:
             head=data[:HEAD_BYTES],
             size=len(data),
             max_bytes=self.limits.member_max_bytes,
+            ocr=self._ocr,
             _data=data,
         )
         try:

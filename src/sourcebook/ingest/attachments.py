@@ -153,6 +153,7 @@ def parse_attachments(
             head=attachment.data[:HEAD_BYTES],
             size=len(attachment.data),
             max_bytes=source.max_bytes,
+            ocr=source.ocr,
             _data=attachment.data,
         )
         try:

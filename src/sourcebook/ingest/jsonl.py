@@ -51,7 +51,7 @@ _DERIVED_ON_IMPORT = frozenset({"passages", "revisions", "origin", "places", "du
 _FIELDS = frozenset(f.name for f in fields(Document))
 _LIST_FIELDS = frozenset({"authors", "countries", "derived", "people", "organisations"})
 _DATE_FIELDS = frozenset({"publication_date", "accessed_date"})
-_OTHER_FIELDS = frozenset({"last_updated", "source_tags"})
+_OTHER_FIELDS = frozenset({"last_updated", "source_tags", "ocr_confidence"})
 #: Every other field holds a string (the model's str fields: title, body, docid, ...).
 _STRING_FIELDS = _FIELDS - _DERIVED_ON_IMPORT - _LIST_FIELDS - _DATE_FIELDS - _OTHER_FIELDS
 
@@ -106,6 +106,14 @@ def _tags(value: Any) -> dict[str, list[str]]:
     return {str(k): _string_list(f"source_tags.{k}", v) for k, v in value.items()}
 
 
+def _confidence(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+        raise RecordError("ocr_confidence must be a number from 0 to 100, or null")
+    return float(value)
+
+
 def _countries(value: Any) -> list[str]:
     codes: list[str] = []
     for item in _string_list("countries", value):
@@ -135,6 +143,8 @@ def record_to_document(record: dict[str, Any]) -> Document:
             values[key] = _datetime(key, value)
         elif key == "source_tags":
             values[key] = _tags(value)
+        elif key == "ocr_confidence":
+            values[key] = _confidence(value)
     if values.get("language"):
         code = resolve_language(values["language"])
         if code is None:

@@ -3,7 +3,7 @@
 Which PDF metadata we trust, and why:
 
 * ``/Title`` and ``/Author`` are used when present and not placeholders ("Microsoft Word -
-  report.docx", "untitled"); otherwise the title is the first substantial line of page one
+  report.docx", "untitled", a one-word file name as scanners write it); otherwise the title is the first substantial line of page one
   (not a URL, not a date, not a one-word label).
 * ``/CreationDate`` and ``/ModDate`` are **not** publication dates: they record when a file was
   produced or re-saved (CRS PDFs are re-stamped on every download), which can be years after the
@@ -18,6 +18,10 @@ sentence, or the next line starts with a capital, it ends a paragraph (or is a h
 heads, "Congressional Research Service 3" footers) are dropped. Pages are separated by a blank
 line, so a paragraph running across a page break is split there.
 
+A page whose text layer is empty (fewer than ``MIN_PAGE_LETTERS`` letters) is a scan: it is
+rendered and read by OCR (:mod:`sourcebook.ingest.ocr`, docs/ocr.md); text pages of a mixed PDF
+keep their text. The document's ``ocr_confidence`` then says OCR was used and how sure it was.
+
 An encrypted PDF that opens with the empty password (common for "no copying" restrictions) is
 read; any other encrypted, truncated or corrupt file is a ParseError naming the problem.
 """
@@ -27,9 +31,11 @@ from __future__ import annotations
 import io
 import logging
 import re
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from pypdf import PdfReader
@@ -38,6 +44,7 @@ from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
 from sourcebook.countries import resolve_language
 from sourcebook.dates import parse_date
 from sourcebook.errors import ParseError
+from sourcebook.ingest.ocr import OcrDocument, OcrUnavailable, ocr_images, render_pdf_pages
 from sourcebook.ingest.registry import BY_CONTENT, BY_EXTENSION, NO_MATCH, Source
 from sourcebook.ingest.text import clean_inline, join_paragraphs, split_names
 from sourcebook.model import BadRecord, Document
@@ -56,6 +63,8 @@ _PLACEHOLDER_TITLE = re.compile(
     re.I,
 )
 _DIGITS = re.compile(r"\d+")
+#: A page with fewer letters and digits than this in its text layer is read by OCR.
+MIN_PAGE_LETTERS = 10
 
 
 def _page_lines(text: str) -> list[str]:
@@ -207,6 +216,8 @@ def parse_pdf_file(source: Source) -> Document:
         raise ParseError(f"{name} is encrypted and needs a password") from exc
     except (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise ParseError(f"{name}: text could not be extracted: {exc}") from exc
+    language = _language(reader)
+    ocr = _ocr_scanned_pages(source, pages, language)
     running = _running_lines(pages)
     body = join_paragraphs(
         "\n\n".join(paragraphs)
@@ -215,7 +226,8 @@ def parse_pdf_file(source: Source) -> Document:
     )
     meta = _metadata(reader)
     title = meta.get("/Title", "")
-    if _PLACEHOLDER_TITLE.match(title):
+    # scanners and image converters (Pillow) write the file's name as the title
+    if _PLACEHOLDER_TITLE.match(title) or (title == source.path.stem and " " not in title):
         title = ""
     first_page = [line for line in pages[0] if line] if pages else []
     if not title:
@@ -224,13 +236,60 @@ def parse_pdf_file(source: Source) -> Document:
         (found for found in (_date_line(line) for line in first_page[:25]) if found), None
     )
     if not title and not body:
-        raise ParseError(f"{name} has no extractable text (a scanned PDF needs OCR first)")
+        raise ParseError(f"{name} has no extractable text, not even by OCR")
+    if ocr is not None and not language and ocr.language:
+        language, derived = ocr.language, ["language"]
+    else:
+        derived = []
     return Document(
         title=title,
         authors=split_names(meta.get("/Author", "")),
         publication_date=publication_date,
         body=body,
-        language=_language(reader),
+        language=language,
         source_key=f"file:{source.path.resolve()}",
         origin=str(source.path),
+        derived=derived,
+        ocr_confidence=None if ocr is None else ocr.confidence,
     )
+
+
+def _ocr_scanned_pages(source: Source, pages: list[list[str]], language: str) -> OcrDocument | None:
+    """Replace the lines of pages without a text layer by their OCR; None when none was read.
+
+    Without OCR (turned off, Tesseract missing) a PDF with some text keeps it, with a warning
+    in the log; one with none fails with the reason and what to install.
+    """
+    name = source.path.name
+    scanned = [
+        number
+        for number, lines in enumerate(pages, start=1)
+        if sum(c.isalnum() for line in lines for c in line) < MIN_PAGE_LETTERS
+    ]
+    if not scanned:
+        return None
+    has_text = len(scanned) < len(pages)
+    settings = source.ocr
+    if len(scanned) > settings.max_pages:
+        raise ParseError(
+            f"{name} has {len(scanned)} pages without text to read by OCR; the limit is "
+            f"{settings.max_pages} (setting SOURCEBOOK_OCR_MAX_PAGES)"
+        )
+    try:
+        settings.binary()  # off or missing: say so before rendering anything
+        with tempfile.TemporaryDirectory(prefix="sourcebook-ocr-") as folder:
+            # the bytes pypdf read (an attachment has no file of its own)
+            copy = Path(folder) / "scan.pdf"
+            copy.write_bytes(source.read_bytes())
+            images = render_pdf_pages(copy, scanned, Path(folder), settings)
+            result = ocr_images(images, settings, language, [f"page {n}" for n in scanned])
+    except OcrUnavailable as exc:
+        if has_text:
+            log.warning("%s: %d page(s) without text left unread: %s", name, len(scanned), exc)
+            return None
+        raise OcrUnavailable(f"{name} has no text layer (a scan) and needs OCR: {exc}") from exc
+    except ParseError as exc:
+        raise ParseError(f"{name}: {exc}") from exc
+    for number, page in zip(scanned, result.pages, strict=True):
+        pages[number - 1] = _page_lines(page.text)
+    return result

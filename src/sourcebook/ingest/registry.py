@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
 from sourcebook.errors import InputTooLarge, ParseError, SourcebookError, UnsupportedFormat
+from sourcebook.ingest.ocr import OcrSettings
 from sourcebook.model import BadRecord, Document, EmptyRecord
 
 log = logging.getLogger(__name__)
@@ -43,15 +44,26 @@ class Source:
     head: bytes = b""
     size: int = 0
     max_bytes: int = 200 * 1024 * 1024
+    #: What OCR of page images may do (scanned PDFs, TIFF/PNG/JPEG).
+    ocr: OcrSettings = field(default_factory=OcrSettings)
     _data: bytes | None = field(default=None, repr=False)
 
     @classmethod
-    def from_path(cls, path: Path, max_bytes: int = 200 * 1024 * 1024) -> Source:
+    def from_path(
+        cls, path: Path, max_bytes: int = 200 * 1024 * 1024, ocr: OcrSettings | None = None
+    ) -> Source:
         with _open_regular(path) as fh:
             size = os.fstat(fh.fileno()).st_size
             head = fh.read(HEAD_BYTES)
         media_type = mimetypes.guess_type(path.name)[0] or ""
-        return cls(path=path, media_type=media_type, head=head, size=size, max_bytes=max_bytes)
+        return cls(
+            path=path,
+            media_type=media_type,
+            head=head,
+            size=size,
+            max_bytes=max_bytes,
+            ocr=ocr or OcrSettings(),
+        )
 
     @property
     def extension(self) -> str:

@@ -85,6 +85,8 @@ class IngestReport:
     run_id: int
     files: list[FileOutcome]
     seconds: float = 0.0
+    #: "finished", or "interrupted" when a stop (SIGTERM, Ctrl+C) cut the run short
+    status: str = "finished"
     #: Files a folder walk passed over (housekeeping, manifests, ignore files), with why.
     skipped_files: list[SkippedFile] = field(default_factory=list)
     #: Metadata manifest rows that could not be used (a row that names no file, a bad date).

@@ -46,6 +46,7 @@ from typing import Any
 
 from sourcebook.errors import InputTooLarge, NotFound, ParseError, SourcebookError
 from sourcebook.ingest.archives import ArchiveLimits, ArchiveWalker, MemberStart, archive_kind
+from sourcebook.ingest.ocr import OcrSettings
 from sourcebook.ingest.registry import ENTRY_POINT_GROUP, Parser, ParserRegistry, Source
 from sourcebook.model import BadRecord, Document, EmptyRecord
 
@@ -97,6 +98,7 @@ def parse_file(
     path: Path,
     parser_name: str,
     max_bytes: int,
+    ocr: OcrSettings | None = None,
     archive: ArchiveLimits | None = None,
 ) -> tuple[Parser, Iterator[Item]]:
     """The parser that takes ``path`` (the one named, else the auction's winner) and its records.
@@ -107,7 +109,7 @@ def parse_file(
     """
     size = regular_file_size(path)
     if archive is not None and archive_kind(path.name):
-        source = Source.from_path(path, archive.max_bytes)
+        source = Source.from_path(path, archive.max_bytes, ocr)
         walker = ArchiveWalker(registry, archive, parser_name)
         if parser_name or not walker.document_parser(source):  # not a renamed DOCX or EPUB
             if size > archive.max_bytes:  # bounded by what it unpacks to, not by file size
@@ -120,7 +122,7 @@ def parse_file(
         raise InputTooLarge(
             f"{path.name} is {size:,} bytes; the limit is {max_bytes:,} (SOURCEBOOK_MAX_FILE_BYTES)"
         )
-    source = Source.from_path(path, max_bytes)
+    source = Source.from_path(path, max_bytes, ocr)
     parser = registry.get(parser_name) if parser_name else registry.auction(source)
     return parser, registry.parse(source, parser)
 
@@ -146,9 +148,14 @@ def _weight(item: Item) -> int:
     return len(item.message) + 200
 
 
-def _worker(conn: Connection, registry_blob: bytes, memory_bytes: int, log_level: int) -> None:
+def _worker(
+    conn: Connection, registry_blob: bytes, memory_bytes: int, log_level: int, ocr: OcrSettings
+) -> None:
     """The worker's loop: read a request, parse the file, send its records in chunks."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # so is a service manager's SIGTERM to the whole group: the parent stops cleanly after its
+    # batch (and ends this worker); dying here would record the file being parsed as failed
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     root = logging.getLogger()
@@ -164,7 +171,7 @@ def _worker(conn: Connection, registry_blob: bytes, memory_bytes: int, log_level
             return
         path, parser_name, max_bytes, archive = request
         try:
-            _parse_and_send(conn, registry, Path(path), parser_name, max_bytes, archive)
+            _parse_and_send(conn, registry, Path(path), parser_name, max_bytes, ocr, archive)
         except MemoryError:
             with contextlib.suppress(BaseException):
                 conn.send(("memory",))
@@ -177,12 +184,13 @@ def _parse_and_send(
     path: Path,
     parser_name: str,
     max_bytes: int,
+    ocr: OcrSettings,
     archive: ArchiveLimits | None,
 ) -> None:
     chunk: list[Item] = []
     weight = 0
     try:
-        parser, items = parse_file(registry, path, parser_name, max_bytes, archive)
+        parser, items = parse_file(registry, path, parser_name, max_bytes, ocr, archive)
         conn.send(("parser", parser.name))
         for item in items:
             chunk.append(item)
@@ -251,10 +259,15 @@ class ParseSandbox:
     """
 
     def __init__(
-        self, registry: ParserRegistry | None = None, memory_mb: int = 1024, seconds: float = 60
+        self,
+        registry: ParserRegistry | None = None,
+        memory_mb: int = 1024,
+        seconds: float = 60,
+        ocr: OcrSettings | None = None,
     ) -> None:
         self.memory_mb = memory_mb
         self.seconds = seconds
+        self.ocr = ocr or OcrSettings()
         self._registry_blob = pickle.dumps(registry) if registry is not None else b""
         self._process: Any = None
         self._conn: Connection | None = None
@@ -272,6 +285,7 @@ class ParseSandbox:
                 self._registry_blob,
                 self.memory_mb * 1024 * 1024,
                 logging.getLogger("sourcebook").getEffectiveLevel(),
+                self.ocr,
             ),
             name="sourcebook-parser",
             daemon=True,

@@ -15,6 +15,10 @@ from typing import Literal, Protocol
 from sourcebook.model import Document
 
 ChangeKind = Literal["added", "updated"]
+#: What the change log records of a write.
+LogKind = Literal["added", "updated", "deleted"]
+#: An ingest run: still going, done, or stopped before its end (crash, SIGTERM, Ctrl+C).
+RunStatus = Literal["running", "finished", "interrupted"]
 
 
 @dataclass
@@ -36,6 +40,20 @@ class Change:
     content_hash: str
     #: The document's MinHash signature (near-duplicate detection), when computed.
     minhash: bytes | None = None
+
+
+@dataclass(frozen=True)
+class LoggedChange:
+    """One row of the store's change log: every write appends one, in the same transaction.
+
+    ``position`` grows monotonically (never reused); the search index records the last position
+    it holds and replays the rest, and future index followers read the log the same way.
+    """
+
+    position: int
+    docid: str
+    kind: LogKind
+    changed_at: datetime
 
 
 @dataclass
@@ -79,6 +97,9 @@ class HarvestedRecord:
     key: int
     updated_at: datetime
     document: Document
+    #: A deleted record (a tombstone): ``document`` holds only its docid, collection and
+    #: countries (its sets), and ``updated_at`` is when it was deleted.
+    deleted: bool = False
 
     @property
     def position(self) -> HarvestPosition:
@@ -118,7 +139,9 @@ class Store(Protocol):
         ...
 
     def delete(self, docid: str) -> None:
-        """Remove a document; its docid stays issued and is never reused."""
+        """Remove a document with its passages and revisions (raises NotFound); its docid stays
+        issued and is never given to another source, and a tombstone (docid, deletion time,
+        sets) is kept for harvesters."""
         ...
 
     def start_run(self, inputs: Sequence[str]) -> int: ...
@@ -126,8 +149,32 @@ class Store(Protocol):
     def record_error(self, run_id: int, origin: str, message: str) -> None: ...
 
     def finish_run(
-        self, run_id: int, added: int, updated: int, unchanged: int, failed: int
+        self,
+        run_id: int,
+        added: int,
+        updated: int,
+        unchanged: int,
+        failed: int,
+        status: RunStatus = "finished",
     ) -> None: ...
+
+    def close_unfinished_runs(self) -> int:
+        """Mark every run still "running" as "interrupted"; the caller holds the writer lock,
+        so no live writer owns them. Returns how many were closed."""
+        ...
+
+    def run_statuses(self) -> dict[int, str]:
+        """Every ingest run's status by run id."""
+        ...
+
+    # --- the change log -------------------------------------------------------------------
+    def last_position(self) -> int:
+        """The position of the latest change (0 when nothing was ever written)."""
+        ...
+
+    def changes_since(self, position: int, limit: int = 1000) -> list[LoggedChange]:
+        """Up to ``limit`` changes after ``position``, oldest first."""
+        ...
 
     # --- reading ---------------------------------------------------------------------------
     def get(self, docid: str) -> Document:

@@ -85,6 +85,7 @@ DOCUMENT_COLUMNS: tuple[str, ...] = (
     "people",
     "organisations",
     "dup_group",
+    "ocr_confidence",
 )
 
 
@@ -117,6 +118,7 @@ def document_values(doc: Document) -> tuple[Any, ...]:
         dumps(doc.people),
         dumps(doc.organisations),
         doc.dup_group,
+        doc.ocr_confidence,
     )
 
 
@@ -149,4 +151,5 @@ def document_from_row(row: Any) -> Document:
         people=loads(row["people"]),
         organisations=loads(row["organisations"]),
         dup_group=row["dup_group"],
+        ocr_confidence=row["ocr_confidence"],
     )

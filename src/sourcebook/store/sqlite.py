@@ -22,6 +22,8 @@ from sourcebook.store.base import (
     HarvestFilter,
     HarvestPosition,
     IndexEntry,
+    LoggedChange,
+    RunStatus,
     SetCounts,
     StoredVersion,
 )
@@ -42,6 +44,10 @@ CACHE_KIB = 16 * 1024
 #: The cache of a connection that writes: index pages of large archives stay in memory during
 #: an ingest.
 WRITE_CACHE_KIB = 64 * 1024
+
+#: Harvest keys of deleted records: this plus the position of the deletion in the change log, so
+#: they never equal a live document's key (SQLite may reuse the largest rowid once it is deleted).
+TOMBSTONE_KEYS = 2**62
 
 _SELECT_COLUMNS = ", ".join(("id", *DOCUMENT_COLUMNS))
 _INSERT_SQL = (
@@ -218,6 +224,8 @@ class SQLiteStore:
                     )
                 except sqlite3.Error as exc:
                     conn.rollback()
+                    if name in self.applied_migrations():
+                        continue  # another process opening the archive applied it meanwhile
                     raise StorageError(f"migration {name} failed: {exc}") from exc
                 done.append(name)
         return done
@@ -272,10 +280,19 @@ class SQLiteStore:
                         added.write(conn)  # an update replaces children: earlier ones first
                         self._update(conn, change, stamp)
                 added.write(conn)
+                docids = [c.document.docid for c in changes]
+                conn.executemany("DELETE FROM tombstones WHERE docid = ?", [(d,) for d in docids])
+                conn.executemany(
+                    "INSERT INTO changes (docid, kind, changed_at) VALUES (?, ?, ?)",
+                    [(c.document.docid, c.kind, stamp) for c in changes],
+                )
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 conn.execute("ROLLBACK")
                 raise StorageError(f"writing {len(changes)} documents failed: {exc}") from exc
+            except BaseException:  # KeyboardInterrupt mid-batch: none of it, never half
+                conn.execute("ROLLBACK")
+                raise
 
     @staticmethod
     def _insert(conn: sqlite3.Connection, change: Change, stamp: str, rows: _Rows) -> None:
@@ -329,22 +346,79 @@ class SQLiteStore:
         rows.write(conn)
 
     def delete(self, docid: str) -> None:
-        conn = self._conn()
+        conn = self._writer()
+        stamp = now_utc().isoformat()
         with self._write_lock:
-            cur = conn.execute("DELETE FROM documents WHERE docid = ?", (docid,))
-            conn.commit()
-        if cur.rowcount == 0:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                row = conn.execute(
+                    "SELECT id, collection, countries FROM documents WHERE docid = ?", (docid,)
+                ).fetchone()
+                if row is not None:
+                    # passages, countries and revisions go with it (ON DELETE CASCADE); the
+                    # docids table keeps the docid issued
+                    conn.execute("DELETE FROM documents WHERE id = ?", (row[0],))
+                    logged = conn.execute(
+                        "INSERT INTO changes (docid, kind, changed_at) VALUES (?, 'deleted', ?)",
+                        (docid, stamp),
+                    )
+                    conn.execute(
+                        "INSERT OR REPLACE INTO tombstones VALUES (?, ?, ?, ?, ?)",
+                        (docid, TOMBSTONE_KEYS + int(logged.lastrowid or 0), stamp, row[1], row[2]),
+                    )
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise StorageError(f"deleting {docid} failed: {exc}") from exc
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        if row is None:
             raise NotFound(f"no document with docid {docid!r}")
 
     def start_run(self, inputs: Sequence[str]) -> int:
         conn = self._conn()
         with self._write_lock:
             cur = conn.execute(
-                "INSERT INTO ingest_runs (started_at, inputs) VALUES (?, ?)",
+                "INSERT INTO ingest_runs (started_at, inputs, status) VALUES (?, ?, 'running')",
                 (now_utc().isoformat(), dumps(list(inputs))),
             )
             conn.commit()
         return int(cur.lastrowid or 0)
+
+    def close_unfinished_runs(self) -> int:
+        conn = self._conn()
+        with self._write_lock:
+            try:
+                cur = conn.execute(
+                    "UPDATE ingest_runs SET status = 'interrupted' WHERE status = 'running'"
+                )
+                conn.commit()
+            except sqlite3.Error as exc:  # a read-only archive
+                raise StorageError(f"cannot close unfinished ingest runs: {exc}") from exc
+        return int(cur.rowcount)
+
+    def run_statuses(self) -> dict[int, str]:
+        rows = self._conn().execute("SELECT id, status FROM ingest_runs ORDER BY id")
+        return {int(r[0]): str(r[1]) for r in rows}
+
+    # --- the change log -----------------------------------------------------------------
+    def last_position(self) -> int:
+        row = self._conn().execute("SELECT max(position) FROM changes").fetchone()
+        return int(row[0] or 0)
+
+    def changes_since(self, position: int, limit: int = 1000) -> list[LoggedChange]:
+        rows = self._conn().execute(
+            "SELECT position, docid, kind, changed_at FROM changes WHERE position > ?"
+            " ORDER BY position LIMIT ?",
+            (position, max(0, limit)),
+        )
+        out = []
+        for row in rows:
+            changed = parse_iso_datetime(row[3])
+            assert changed is not None
+            out.append(LoggedChange(int(row[0]), str(row[1]), row[2], changed))
+        return out
 
     def record_error(self, run_id: int, origin: str, message: str) -> None:
         conn = self._conn()
@@ -356,14 +430,20 @@ class SQLiteStore:
             conn.commit()
 
     def finish_run(
-        self, run_id: int, added: int, updated: int, unchanged: int, failed: int
+        self,
+        run_id: int,
+        added: int,
+        updated: int,
+        unchanged: int,
+        failed: int,
+        status: RunStatus = "finished",
     ) -> None:
         conn = self._conn()
         with self._write_lock:
             conn.execute(
                 "UPDATE ingest_runs SET finished_at = ?, added = ?, updated = ?, unchanged = ?,"
-                " failed = ? WHERE id = ?",
-                (now_utc().isoformat(), added, updated, unchanged, failed, run_id),
+                " failed = ?, status = ? WHERE id = ?",
+                (now_utc().isoformat(), added, updated, unchanged, failed, status, run_id),
             )
             conn.commit()
 
@@ -554,6 +634,39 @@ class SQLiteStore:
             )
         return clauses, params
 
+    @staticmethod
+    def _tombstone_where(selection: HarvestFilter) -> tuple[list[str], list[Any]]:
+        """The same selection over deleted records (their kept sets and deletion times)."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if selection.since is not None:
+            clauses.append("deleted_at >= ?")
+            params.append(iso_datetime(selection.since))
+        if selection.until is not None:
+            clauses.append("deleted_at <= ?")
+            params.append(iso_datetime(selection.until))
+        if selection.collection is not None:
+            clauses.append("collection = ?")
+            params.append(selection.collection)
+        if selection.any_collection:
+            clauses.append("collection != ''")
+        if selection.country is not None:
+            clauses.append("EXISTS (SELECT 1 FROM json_each(tombstones.countries) WHERE value = ?)")
+            params.append(selection.country)
+        if selection.any_country:
+            clauses.append("countries != '[]'")
+        return clauses, params
+
+    @staticmethod
+    def _tombstones(rows: list[Any]) -> list[HarvestedRecord]:
+        out = []
+        for row in rows:
+            deleted = parse_iso_datetime(row[2])
+            assert deleted is not None
+            doc = Document(docid=row[0], collection=row[3], countries=json.loads(row[4]))
+            out.append(HarvestedRecord(int(row[1]), deleted, doc, deleted=True))
+        return out
+
     def _harvested(self, conn: sqlite3.Connection, rows: list[Any]) -> list[HarvestedRecord]:
         records = []
         by_id: dict[int, Document] = {}
@@ -580,13 +693,32 @@ class SQLiteStore:
             " ORDER BY updated_at, id LIMIT ?",
             [*params, max(0, limit)],
         ).fetchall()
-        return self._harvested(conn, rows)
+        records = self._harvested(conn, rows)
+        # deleted records take their place in the same order, by deletion time
+        clauses, params = self._tombstone_where(selection)
+        if after is not None:
+            clauses.append("(deleted_at, key) > (?, ?)")
+            params += [iso_datetime(after[0]), after[1]]
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        gone = conn.execute(
+            "SELECT docid, key, deleted_at, collection, countries FROM tombstones"
+            f"{where} ORDER BY deleted_at, key LIMIT ?",
+            [*params, max(0, limit)],
+        ).fetchall()
+        if not gone:
+            return records
+        merged = sorted([*records, *self._tombstones(gone)], key=lambda r: r.position)
+        return merged[: max(0, limit)]
 
     def count_updated(self, selection: HarvestFilter) -> int:
         clauses, params = self._harvest_where(selection)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = f"SELECT count(*) FROM documents{where}"
-        return int(self._conn().execute(sql, params).fetchone()[0])
+        live = int(self._conn().execute(sql, params).fetchone()[0])
+        clauses, params = self._tombstone_where(selection)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"SELECT count(*) FROM tombstones{where}"
+        return live + int(self._conn().execute(sql, params).fetchone()[0])
 
     def set_counts(self) -> SetCounts:
         conn = self._conn()
@@ -618,6 +750,16 @@ class SQLiteStore:
                 chunk,
             ).fetchall()
             out.update((r.document.docid, r) for r in self._harvested(conn, rows))
+        gone = [d for d in wanted if d not in out]
+        for i in range(0, len(gone), 500):
+            chunk = gone[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                "SELECT docid, key, deleted_at, collection, countries FROM tombstones"
+                f" WHERE docid IN ({marks})",
+                chunk,
+            ).fetchall()
+            out.update((r.document.docid, r) for r in self._tombstones(rows))
         return out
 
     # --- enrichment -----------------------------------------------------------------------
@@ -668,10 +810,18 @@ class SQLiteStore:
                     "UPDATE documents SET dup_group = ?, minhash = ? WHERE docid = ?",
                     [(group, minhash, docid) for docid, group, minhash in rows],
                 )
+                stamp = now_utc().isoformat()
+                conn.executemany(
+                    "INSERT INTO changes (docid, kind, changed_at) VALUES (?, 'updated', ?)",
+                    [(docid, stamp) for docid, _, _ in rows],
+                )
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 conn.execute("ROLLBACK")
                 raise StorageError(f"storing near-duplicate groups failed: {exc}") from exc
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     def set_entities(self, entities: Sequence[tuple[str, list[str], list[str]]]) -> None:
         """Store (docid, people, organisations) and mark those documents done."""
@@ -684,7 +834,15 @@ class SQLiteStore:
                     " WHERE docid = ?",
                     [(dumps(p), dumps(o), d) for d, p, o in entities],
                 )
+                stamp = now_utc().isoformat()
+                conn.executemany(
+                    "INSERT INTO changes (docid, kind, changed_at) VALUES (?, 'updated', ?)",
+                    [(d, stamp) for d, _, _ in entities],
+                )
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 conn.execute("ROLLBACK")
                 raise StorageError(f"storing entities failed: {exc}") from exc
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise

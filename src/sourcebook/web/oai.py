@@ -9,7 +9,9 @@ Datestamps are the store's own update time of each record (``updated_at``), not 
 "last updated": a harvester that asks ``from=`` its last harvest gets every record Sourcebook has
 changed since. The list order is (datestamp, internal key), and a resumption token carries the
 position of the last record sent, so paging stays correct while records are added or changed.
-Deletions are not tracked yet: Identify says ``deletedRecord`` is ``no``.
+Deletions are kept for ever (``deletedRecord`` is ``persistent``): a deleted document's docid is
+never reused, and its record is listed with ``<header status="deleted">``, its deletion time as
+datestamp and the sets it belonged to, in GetRecord, ListIdentifiers and ListRecords.
 """
 
 from __future__ import annotations
@@ -439,6 +441,8 @@ def add_oai_dc(parent: Any, doc: Document, ctx: Context) -> None:
 
 def add_header(parent: Any, record: HarvestedRecord, ctx: Context) -> None:
     header = _sub(parent, "header")
+    if record.deleted:
+        header.set("status", "deleted")
     _sub(header, "identifier", ctx.oai_identifier(record.document.docid))
     _sub(header, "datestamp", datestamp(record.updated_at))
     for spec in set_specs(record.document):
@@ -448,7 +452,8 @@ def add_header(parent: Any, record: HarvestedRecord, ctx: Context) -> None:
 def add_record(parent: Any, record: HarvestedRecord, ctx: Context) -> None:
     element = _sub(parent, "record")
     add_header(element, record, ctx)
-    add_oai_dc(_sub(element, "metadata"), record.document, ctx)
+    if not record.deleted:  # a deleted record is its header alone
+        add_oai_dc(_sub(element, "metadata"), record.document, ctx)
 
 
 def _plural(n: int) -> str:
@@ -512,7 +517,7 @@ class Repository:
         # OAI-PMH requires one; we never make one up from the host name (nobody reads it)
         _sub(identify, "adminEmail", self.admin_email or UNKNOWN_ADMIN_EMAIL)
         _sub(identify, "earliestDatestamp", datestamp(earliest))
-        _sub(identify, "deletedRecord", "no")
+        _sub(identify, "deletedRecord", "persistent")
         _sub(identify, "granularity", GRANULARITY)
         if _DOMAIN.fullmatch(ctx.host):
             description = _sub(identify, "description")

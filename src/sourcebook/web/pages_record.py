@@ -121,6 +121,7 @@ def meta_fields(doc: Document) -> list[MetaField]:
             [Item(doc.collection, search_url(collection=doc.collection))] if doc.collection else [],
         ),
         MetaField("Source id", [Item(doc.source_id)] if doc.source_id else []),
+        MetaField("Note", [Item(doc.ocr_note())] if doc.ocr_confidence is not None else []),
         MetaField("Docid", [Item(doc.docid)]),
     ]
     return [f for f in fields if f.items]
