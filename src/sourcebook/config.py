@@ -60,6 +60,22 @@ class Settings(BaseSettings):
         ge=0.0,
         description="Seconds one file may take to parse; 0: no limit.",
     )
+    archive_max_bytes: int = Field(
+        default=1024**3,
+        ge=0,
+        description="Most bytes one ZIP or TAR archive may unpack to, nested archives included.",
+    )
+    archive_max_files: int = Field(
+        default=10_000, ge=0, description="Most members one archive may hold, nested included."
+    )
+    archive_max_ratio: float = Field(
+        default=100.0,
+        gt=0,
+        description="Largest compression ratio of an archive member (past 1 MiB unpacked).",
+    )
+    archive_max_depth: int = Field(
+        default=2, ge=1, description="How deep archives inside archives are read (1: not)."
+    )
     max_query_chars: int = Field(
         default=2_000,
         description="Longest search query accepted.",

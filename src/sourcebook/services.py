@@ -7,10 +7,11 @@ web layer call an :class:`Archive`; they never touch SQL or Tantivy.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -30,9 +31,11 @@ from sourcebook.errors import (
     StorageError,
 )
 from sourcebook.index.tantivy_index import SearchIndex
+from sourcebook.ingest.archives import archive_kind, archive_limits, feed_members
 from sourcebook.ingest.inputs import plan_inputs
 from sourcebook.ingest.manifest import describe_documents
 from sourcebook.ingest.ocr import OcrSettings
+from sourcebook.ingest.parents import ParentLink, parent_link
 from sourcebook.ingest.registry import ParserRegistry
 from sourcebook.ingest.report import (
     CheckReport,
@@ -203,7 +206,19 @@ class Archive:
             try:
                 size = regular_file_size(path)  # refuses pipes and devices before opening them
                 parsed = self._parse_file(path, options, outcome)
-                run.add(describe_documents(parsed, item.row), options, outcome)
+                if archive_kind(path.name):  # each member its own outcome (ingest/archives.py)
+                    feed_members(
+                        parsed,
+                        outcome,
+                        run.report.files,
+                        lambda items, member: run.add(
+                            describe_documents(items, None), options, member
+                        ),
+                        lambda member, error: self._fail(run.run_id, member, member.path, error),
+                        functools.partial(self._parse_file, path, options, outcome),
+                    )
+                else:
+                    run.add(describe_documents(parsed, item.row), options, outcome)
             except SourcebookError as exc:
                 self._fail(run.run_id, outcome, str(path), str(exc))
             except Exception as exc:  # a parser bug must not abort the batch
@@ -224,19 +239,28 @@ class Archive:
             return run.finish()
 
     def _parse_file(
-        self, path: Path, options: IngestOptions, outcome: FileOutcome
+        self, path: Path, options: IngestOptions, outcome: FileOutcome, after: int = 0
     ) -> Iterator[Document | BadRecord | EmptyRecord]:
-        """The records of one file, parsed in the sandbox (see ingest/sandbox.py)."""
+        """The records of one file, parsed in the sandbox (see ingest/sandbox.py); of an
+        archive, the members after the first ``after``."""
+        bounds = replace(archive_limits(self.settings, options), skip_members=after)
         ocr = OcrSettings.from_settings(self.settings)
         if self.settings.parse_sandbox:
             if self._sandbox is None:
                 self._sandbox = ParseSandbox(
                     self._registry, self.settings.parse_memory_mb, self.settings.parse_seconds, ocr
                 )
-            name, items = self._sandbox.parse(path, options.parser, self.settings.max_file_bytes)
+            name, items = self._sandbox.parse(
+                path, options.parser, self.settings.max_file_bytes, bounds
+            )
         else:
             parser, items = parse_file(
-                self.registry, path, options.parser, self.settings.max_file_bytes, ocr
+                self.registry,
+                path,
+                options.parser,
+                self.settings.max_file_bytes,
+                ocr,
+                bounds,
             )
             name = parser.name
         outcome.parser = name
@@ -324,6 +348,10 @@ class Archive:
 
     def get(self, docid: str) -> Document:
         return self.store.get(docid.strip())
+
+    def parent(self, doc: Document) -> ParentLink | None:
+        """The message an attachment came from, or the archive a member was read from."""
+        return parent_link(doc.source_key, self.store)
 
     def similar(self, docid: str, limit: int = 5) -> list[Hit]:
         """Documents most like this one (more-like-this over its terms)."""

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from sourcebook.cli.base import _interrupted, _job, _open, _refused, app, console
+from sourcebook.cli.base import _interrupted, _job, _open, _refused, _settings, app, console
 from sourcebook.errors import (
     Conflict,
 )
@@ -149,11 +149,13 @@ def ingest(
 
 
 def _print_dry_run(paths: list[Path], options: IngestOptions) -> None:
+    from sourcebook.ingest.archives import archive_limits
     from sourcebook.ingest.inputs import plan_inputs, preview_inputs
     from sourcebook.ingest.registry import ParserRegistry
 
     plan = plan_inputs(paths, options)
-    planned = preview_inputs(plan, ParserRegistry.from_entry_points(), options.parser)
+    bounds = archive_limits(_settings(), options)  # archives are listed member by member
+    planned = preview_inputs(plan, ParserRegistry.from_entry_points(), options.parser, bounds)
 
     def line(text: str) -> None:  # one line per entry, never wrapped (so it can be grepped)
         console.print(text, soft_wrap=True)

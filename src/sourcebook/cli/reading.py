@@ -161,6 +161,7 @@ def show(
     archive = _read()
     with archive:
         doc = _get(archive, docid)
+        parent = archive.parent(doc)  # the message or archive it was found in
     if as_json:
         sys.stdout.write(
             json.dumps(document_to_json(doc, public=False), ensure_ascii=False, indent=2) + "\n"
@@ -175,6 +176,9 @@ def show(
 
     label("Last Updated:", doc.last_updated.isoformat() if doc.last_updated else "", "last_updated")
     console.print(f"\n[bold]{escape(doc.title or '(untitled)')}[/bold]\n")
+    if parent is not None:
+        docid_note = f" ({parent.docid})" if parent.docid else ""
+        console.print(f"{escape(parent.label)} {escape(parent.title)}{docid_note}\n")
     label("Docid", doc.docid)
     label("Publisher", doc.publisher or "not stated")
     label("Author", "; ".join(doc.authors))

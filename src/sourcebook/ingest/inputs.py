@@ -35,6 +35,7 @@ from sourcebook.ingest.manifest import MANIFEST_NAMES, ManifestIndex, ManifestRo
 from sourcebook.ingest.registry import ParserRegistry, Source
 
 if TYPE_CHECKING:
+    from sourcebook.ingest.archives import ArchiveLimits
     from sourcebook.ingest.report import IngestOptions
 
 log = logging.getLogger(__name__)
@@ -249,11 +250,22 @@ class PlannedFile:
 
 
 def preview_inputs(
-    plan: InputPlan, registry: ParserRegistry, parser: str = ""
+    plan: InputPlan,
+    registry: ParserRegistry,
+    parser: str = "",
+    archive: ArchiveLimits | None = None,
 ) -> list[PlannedFile]:
-    """Each planned file with its parser (chosen as an ingest would, from the first bytes only)."""
+    """Each planned file with its parser (chosen as an ingest would, from the first bytes only);
+    with ``archive`` bounds, each member of a ZIP or TAR (members skipped go to ``plan.skipped``)."""
+    from sourcebook.ingest.archives import archive_kind, preview_archive
+
     out: list[PlannedFile] = []
     for item in plan.files:
+        if archive is not None and archive_kind(item.path.name):
+            members, passed = preview_archive(item.path, registry, archive, parser)
+            out.extend(PlannedFile(Path(m), parser=p, problem=e) for m, p, e in members)
+            plan.skipped.extend(SkippedFile(Path(m), reason) for m, reason in passed)
+            continue
         planned = PlannedFile(item.path)
         if item.row is not None:
             planned.fields = dict(item.row.fields)

@@ -199,6 +199,13 @@ def read_manifest(path: Path) -> Manifest:
         text = decode_text(path.read_bytes())
     except OSError as exc:
         raise ParseError(f"{where}: cannot read the metadata manifest: {exc}") from exc
+    return manifest_from_text(text, path)
+
+
+def manifest_from_text(text: str, path: Path) -> Manifest:
+    """A manifest's rows from its text (``path``: where it was read, for its format and
+    messages; a manifest inside an archive has no file of its own)."""
+    where = str(path)
     warnings: list[str] = []
     raw = _rows_csv(text) if path.suffix.lower() == ".csv" else _rows_jsonl(text, where, warnings)
     rows: list[ManifestRow] = []

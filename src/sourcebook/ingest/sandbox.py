@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from sourcebook.errors import InputTooLarge, NotFound, ParseError, SourcebookError
+from sourcebook.ingest.archives import ArchiveLimits, ArchiveWalker, MemberStart, archive_kind
 from sourcebook.ingest.ocr import OcrSettings
 from sourcebook.ingest.registry import ENTRY_POINT_GROUP, Parser, ParserRegistry, Source
 from sourcebook.model import BadRecord, Document, EmptyRecord
@@ -98,13 +99,25 @@ def parse_file(
     parser_name: str,
     max_bytes: int,
     ocr: OcrSettings | None = None,
+    archive: ArchiveLimits | None = None,
 ) -> tuple[Parser, Iterator[Item]]:
     """The parser that takes ``path`` (the one named, else the auction's winner) and its records.
 
+    With ``archive`` bounds, a ZIP or TAR is walked member by member (``ingest/archives.py``).
     Raises InputTooLarge for a file over ``max_bytes``, ParseError for one that is not a
     regular file; the records' iterator raises ParseError when the file is unreadable.
     """
     size = regular_file_size(path)
+    if archive is not None and archive_kind(path.name):
+        source = Source.from_path(path, archive.max_bytes, ocr)
+        walker = ArchiveWalker(registry, archive, parser_name)
+        if parser_name or not walker.document_parser(source):  # not a renamed DOCX or EPUB
+            if size > archive.max_bytes:  # bounded by what it unpacks to, not by file size
+                raise InputTooLarge(
+                    f"{path.name} is {size:,} bytes; the limit for an archive is "
+                    f"{archive.max_bytes:,} (SOURCEBOOK_ARCHIVE_MAX_BYTES)"
+                )
+            return walker, walker.parse(source)
     if size > max_bytes:
         raise InputTooLarge(
             f"{path.name} is {size:,} bytes; the limit is {max_bytes:,} (SOURCEBOOK_MAX_FILE_BYTES)"
@@ -156,9 +169,9 @@ def _worker(
             return
         if request is None:
             return
-        path, parser_name, max_bytes = request
+        path, parser_name, max_bytes, archive = request
         try:
-            _parse_and_send(conn, registry, Path(path), parser_name, max_bytes, ocr)
+            _parse_and_send(conn, registry, Path(path), parser_name, max_bytes, ocr, archive)
         except MemoryError:
             with contextlib.suppress(BaseException):
                 conn.send(("memory",))
@@ -172,16 +185,18 @@ def _parse_and_send(
     parser_name: str,
     max_bytes: int,
     ocr: OcrSettings,
+    archive: ArchiveLimits | None,
 ) -> None:
     chunk: list[Item] = []
     weight = 0
     try:
-        parser, items = parse_file(registry, path, parser_name, max_bytes, ocr)
+        parser, items = parse_file(registry, path, parser_name, max_bytes, ocr, archive)
         conn.send(("parser", parser.name))
         for item in items:
             chunk.append(item)
             weight += _weight(item)
-            if len(chunk) >= CHUNK_ITEMS or weight >= CHUNK_CHARS:
+            # an archive member's records go on their own clock: its marker is sent at once
+            if len(chunk) >= CHUNK_ITEMS or weight >= CHUNK_CHARS or type(item) is MemberStart:
                 conn.send(("items", chunk))
                 chunk, weight = [], 0
         conn.send(("items", chunk))
@@ -306,13 +321,20 @@ class ParseSandbox:
         self._stop(kill=False)
 
     # -- parsing -------------------------------------------------------------------------------
-    def parse(self, path: Path, parser_name: str, max_bytes: int) -> tuple[str, Iterator[Item]]:
+    def parse(
+        self,
+        path: Path,
+        parser_name: str,
+        max_bytes: int,
+        archive: ArchiveLimits | None = None,
+    ) -> tuple[str, Iterator[Item]]:
         """The name of the parser that took ``path``, and its records as the worker sends them.
 
         Raises what :func:`parse_file` raises, InputTooLarge when the file breaks the memory
         or time limit, and ParseError when the worker dies; the iterator raises the same.
+        Each member of an archive has the time limit to itself.
         """
-        request = (str(path), parser_name, max_bytes)
+        request = (str(path), parser_name, max_bytes, archive)
         try:
             conn = self._conn or self._start()
             conn.send(request)
@@ -331,10 +353,14 @@ class ParseSandbox:
 
     def _items(self, reader: _Reader, path: Path, wait: _Wait) -> Iterator[Item]:
         finished = False
+        reading = path  # in an archive, the member being read (named in a limit's message)
         try:
             while True:
-                message = self._receive(reader, path, wait)
+                message = self._receive(reader, reading, wait)
                 if message[0] == "items":
+                    if message[1] and type(message[1][-1]) is MemberStart:
+                        wait.restart()  # the next archive member's clock
+                        reading = Path(message[1][-1].where)
                     yield from message[1]
                     continue
                 finished = True
@@ -391,7 +417,11 @@ class _Wait:
     """The time one file has left to keep the parent waiting."""
 
     def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
         self.left = seconds if seconds > 0 else None
+
+    def restart(self) -> None:
+        self.left = self.seconds if self.seconds > 0 else None
 
     def get(self, reader: _Reader) -> tuple[Any, ...] | None:
         """The next message, or None when the file's time is up."""

@@ -192,8 +192,10 @@ async def record_page(
     similar = await runtime.read(similar_documents, runtime.archive, doc.docid)
     reprint_count, reprints_url = await runtime.read(reprints, runtime.archive, doc)
     citation = format_citation(doc, "refworld", base_url=base_url(request))
+    parent = await runtime.read(runtime.archive.parent, doc)  # attachment or archive member
     context = {
         "doc": doc,
+        "parent": parent,
         "title": doc.title or "(untitled)",
         "updated": last_updated(doc.last_updated),
         "updated_derived": "last_updated" in doc.derived,
