@@ -214,6 +214,8 @@ def _unavailable(need: str, tour: Tour) -> str:
         return "about 15 minutes on Reuters (spaCy at 20-30 documents/s on two cores)"
     if need == "semantic" and not embeddings.available():
         return "needs the semantic extra"
+    if need == "semantic" and tour.shared:
+        return "15-80 minutes on Reuters (MiniLM at 3-17 documents/s on two cores)"
     return ""
 
 
