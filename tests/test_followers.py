@@ -23,6 +23,7 @@ import pytest
 
 from sourcebook.config import Settings
 from sourcebook.follower import Follower, measure_lag
+from sourcebook.search.request import SearchRequest
 from sourcebook.services import Archive, IngestOptions
 from sourcebook.writer import WriterLock
 from tests.store.conftest import pg_url  # noqa: F401  (the fixture)
@@ -93,7 +94,7 @@ class Node:
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
                 [*_command(home, database), "serve", "--port", str(self.port)],
-                env=_env(SOURCEBOOK_FOLLOW_SECONDS="0.5"),
+                env=_env(),  # SOURCEBOOK_FOLLOW_SECONDS: the default, 1 s
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -163,7 +164,8 @@ def test_a_server_shows_a_cli_ingest_into_its_sqlite_archive_without_restart(
     assert len(node.docids("Khorog")) == 3 and not node.docids("Murghab")
 
     ingest(home, write_records(tmp_path / "second.jsonl", "second", 2, "Murghab"))
-    within(WITHIN_SECONDS, lambda: len(node.docids("Murghab")) == 2)
+    seconds = within(WITHIN_SECONDS, lambda: len(node.docids("Murghab")) == 2)
+    print(f"the SQLite server shows a CLI ingest after {seconds:.2f} s")
 
     gone = sorted(node.docids("Murghab"))[0]
     cli(home, "delete", gone, "--yes")
@@ -189,7 +191,13 @@ def test_two_postgres_nodes_follow_what_either_ingests_or_deletes(
 
     gone = sorted(b.docids("Khorog"))[0]
     cli(tmp_path / "b", "delete", gone, "--yes", database=pg_url)
-    within(WITHIN_SECONDS, lambda: gone not in a.docids("Khorog") | b.docids("Khorog"))
+    seconds = within(WITHIN_SECONDS, lambda: gone not in a.docids("Khorog") | b.docids("Khorog"))
+    # hits are read from the store, so also ask each index: it no longer holds the document
+    seconds = within(
+        WITHIN_SECONDS,
+        lambda: all(n.stats()["indexed_documents"] == 2 for n in (a, b)),
+    )
+    print(f"both indexes drop a deletion through node B after {seconds:.2f} s")
 
     late = nodes(tmp_path / "late", pg_url)  # a node started afterwards catches up on open
     late.wait_ready()
@@ -284,3 +292,28 @@ def test_a_postgres_ingest_takes_its_own_archive_folders_lock_only(
     refused = pytest.raises(AssertionError, match="is writing to this archive")
     with WriterLock(tmp_path / "a").hold("this node's ingest"), refused:
         ingest(tmp_path / "a", records, pg_url, SOURCEBOOK_WRITER_WAIT_SECONDS="0")
+
+
+def notes(archive: Archive) -> str:
+    return " ".join(archive.search(SearchRequest(query="Khorog")).notices)
+
+
+def test_the_lag_is_reported_and_noted_on_searches_once_it_is_old(tmp_path: Path) -> None:
+    home = tmp_path / "archive"
+    ingest(home, write_records(tmp_path / "r.jsonl", "r", 3, "Khorog"))
+    with Archive(Settings(home=home)) as node:
+        gone = sorted(h.docid for h in node.search(SearchRequest(query="Khorog")).hits)[0]
+        node.store.delete(gone)  # the store alone, as another process would: the index lags
+        stats = node.stats()
+        assert stats["index_lag_changes"] == 1
+        assert stats["index_position"] == stats["store_position"] - 1
+        assert "1 change behind" in notes(node)
+        node.lag_notice_seconds = 5.0  # a follower runs: a fresh change is not worth a note
+        assert notes(node) == ""
+        node.lag_notice_seconds = 0.01
+        time.sleep(0.05)
+        assert "1 change (0 s) behind" in notes(node)
+        follower = Follower(node, 1.0)
+        assert follower.poll() and follower.last_applied is not None
+        assert node.stats()["index_lag_changes"] == 0 and node.index.num_docs() == 2
+        assert notes(node) == ""
