@@ -66,7 +66,9 @@ def measure_lag(store: Store, index: SearchIndex) -> IndexLag:
     return IndexLag(last, position, changes, round(seconds, 3))
 
 
-def catch_up(archive: Archive, what: str = "index replay", wait_seconds: float = 0.0) -> bool:
+def catch_up(
+    archive: Archive, what: str = "index replay", wait_seconds: float = 0.0, quiet: bool = False
+) -> bool:
     """Apply to the archive's index the store changes it does not hold, under the writer lock
     (taking it closes runs left unfinished, then replays the log: ``index_sync.begin_write``).
 
@@ -75,8 +77,12 @@ def catch_up(archive: Archive, what: str = "index replay", wait_seconds: float =
     try:
         with archive.writing(what, wait_seconds=wait_seconds):
             return True
-    except Conflict:
-        log.info("%s: the index catches up when it finishes", archive.writer.holder())
+    except Conflict:  # the follower of a server meets it every poll while an ingest runs
+        log.log(
+            logging.DEBUG if quiet else logging.INFO,
+            "%s: the index catches up when it finishes",
+            archive.writer.holder(),
+        )
     except (OSError, StorageError) as exc:
         log.warning("the search index cannot catch up with the store: %s", exc)
     return False
@@ -131,7 +137,7 @@ class Follower:
         if position is not None and store.last_position() <= position:
             self.last_level = time.time()
             return True
-        if not catch_up(self.archive, "index follower"):
+        if not catch_up(self.archive, "index follower", quiet=True):
             return False
         self._seen_position = index.position
         self.last_applied = self.last_level = time.time()
