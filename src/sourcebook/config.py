@@ -187,6 +187,12 @@ class Settings(BaseSettings):
         description="How long a second writer (ingest, delete, upload...) waits for the archive's "
         "writer lock before it is refused with a conflict.",
     )
+    follow_seconds: float = Field(
+        default=1.0,
+        ge=0.0,
+        description="How often `sourcebook serve` applies the store's new changes to its search "
+        "index (0: never; the index then catches up only when a writer opens the archive).",
+    )
     default_language: str = Field(
         default="en",
         description="Language (ISO 639-1) whose stemmer analyses documents of unknown language.",

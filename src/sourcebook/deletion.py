@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from sourcebook import index_sync
 from sourcebook.errors import NotFound
 from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.search.request import SearchRequest
@@ -44,11 +45,11 @@ def delete_documents(store: Store, index: SearchIndex, docids: Iterable[str]) ->
         report.deleted.append(docid)
         if len(report.deleted) % 500 == 0:  # keep a long deletion visible as it goes
             index.delete(report.deleted[-500:])
-            index.commit(store.last_position())
+            index_sync.commit_applied(store, index)
     rest = len(report.deleted) % 500
     if rest:
         index.delete(report.deleted[-rest:])
-    index.commit(store.last_position())
+    index_sync.commit_applied(store, index)
     log.info("deleted %d documents", len(report.deleted))
     return report
 

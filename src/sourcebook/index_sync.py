@@ -10,6 +10,7 @@ index, or between the index commit and its position file) heals on the next open
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 
 from sourcebook.index.tantivy_index import SearchIndex
@@ -41,11 +42,13 @@ def begin_write(store: Store, index: SearchIndex) -> None:
     catch_up(store, index)
 
 
-def index_notice(store: Store, index: SearchIndex) -> str:
+def index_notice(store: Store, index: SearchIndex, grace_seconds: float = 0.0) -> str:
     """A one-line note for search results when the index is behind the store ('' if not).
 
-    Cheap enough for every search (a small file and the log's last key); the store is counted
-    only when the index is empty and does not know its position."""
+    ``grace_seconds``: say nothing while the oldest change the index lacks is younger (a
+    follower in this process applies it soon). Cheap enough for every search (a small file and
+    the log's last key); the store is counted only when the index is empty and does not know
+    its position."""
     lag = index_lag(store, index)
     if lag is None:
         stored = store.count() if index.num_docs() == 0 else 0
@@ -55,13 +58,21 @@ def index_notice(store: Store, index: SearchIndex) -> str:
                 "documents: open the archive with write access (or run `sourcebook reindex`)"
             )
         return ""
-    if lag:
-        return (
-            f"the search index is {lag:,} change{'s' if lag != 1 else ''} behind the store: "
-            "results may miss recent "
-            "changes until it catches up (the writer now running does, or the next one)"
-        )
-    return ""
+    if not lag:
+        return ""
+    age = ""
+    if grace_seconds > 0:
+        from sourcebook.follower import measure_lag  # follower imports this module
+
+        seconds = measure_lag(store, index).seconds
+        if seconds < grace_seconds:
+            return ""
+        age = f" ({seconds:,.0f} s)"
+    return (
+        f"the search index is {lag:,} change{'s' if lag != 1 else ''}{age} behind the store: "
+        "results may miss recent "
+        "changes until it catches up (the writer now running does, or the next one)"
+    )
 
 
 def catch_up(store: Store, index: SearchIndex) -> int:
@@ -89,17 +100,58 @@ def catch_up(store: Store, index: SearchIndex) -> int:
         if not changes:
             break
         if replayed == 0:
-            log.warning("replaying store changes the search index missed (after #%d)", position)
-        docids = list(dict.fromkeys(c.docid for c in changes))
-        docs = store.get_many(docids)
-        index.delete([d for d in docids if d not in docs])
-        index.upsert([(doc, content_hash(doc)) for doc in docs.values()])
+            log.info("replaying store changes the search index does not hold (after #%d)", position)
+        _apply(store, index, [c.docid for c in changes])
         position = changes[-1].position
         index.commit(position)
         replayed += len(changes)
     if replayed:
-        log.warning("replayed %d store changes into the search index", replayed)
+        log.info("replayed %d store changes into the search index", replayed)
     return replayed
+
+
+def _apply(store: Store, index: SearchIndex, docids: Sequence[str]) -> None:
+    """Index the store's current state of these documents: upsert those it holds, delete the
+    rest (not committed). Idempotent, whatever changes the log says led there."""
+    unique = list(dict.fromkeys(docids))
+    if not unique:
+        return
+    docs = store.get_many(unique)
+    index.delete([d for d in unique if d not in docs])
+    index.upsert([(doc, content_hash(doc)) for doc in docs.values()])
+
+
+def commit_applied(store: Store, index: SearchIndex) -> int:
+    """Commit what a writer sent to the index, recording only a log position the index holds.
+
+    The store's last position may include changes of another writer (PostgreSQL: another
+    process, another machine) that this index never saw. So the log past the recorded position
+    is read instead: each change to a document this writer upserted or deleted since the last
+    commit (``index.touched``, counted) is its own; any other change is applied from the store's
+    current state before the position moves over it. Returns the changes applied that way."""
+    position = index.position
+    if position is None:  # nothing vouched for: the next writer compares and repairs
+        index.commit()
+        return 0
+    mine = Counter(index.touched)
+    others = 0
+    while True:
+        changes = store.changes_since(position, REPLAY_BATCH)
+        if not changes:
+            break
+        foreign: list[str] = []
+        for change in changes:
+            if mine[change.docid] > 0:
+                mine[change.docid] -= 1
+            else:
+                foreign.append(change.docid)
+        _apply(store, index, foreign)
+        others += len(foreign)
+        position = changes[-1].position
+    index.commit(position)
+    if others:
+        log.info("applied %d changes of other writers while committing", others)
+    return others
 
 
 def compare(store: Store, index: SearchIndex) -> CheckReport:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from sourcebook import index_sync
 from sourcebook.errors import Conflict, SourcebookError
 from sourcebook.ids import is_valid_docid, make_docid
 from sourcebook.ingest.report import FileOutcome, IngestOptions, IngestReport
@@ -108,7 +109,7 @@ class IngestRun:
         self.batch = _Batch()
         due = time.monotonic() - self.last_commit >= self.archive.settings.index_commit_seconds
         if self.pending and (force_commit or due):
-            self.archive.index.commit(self.archive.store.last_position())
+            index_sync.commit_applied(self.archive.store, self.archive.index)
             self.pending = 0
             self.last_commit = time.monotonic()
 

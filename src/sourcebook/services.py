@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from sourcebook import cite, deletion, index_sync
+from sourcebook import cite, deletion, follower, index_sync
 from sourcebook.config import Settings
 from sourcebook.countries import resolve_country
 from sourcebook.deletion import DeleteReport
@@ -24,11 +24,9 @@ from sourcebook.enrich.base import Enricher
 from sourcebook.enrich.language import detect_language
 from sourcebook.errors import (
     ArchiveOutdated,
-    Conflict,
     InputTooLarge,
     NotFound,
     SourcebookError,
-    StorageError,
 )
 from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.ingest.archives import archive_kind, archive_limits, feed_members
@@ -134,6 +132,9 @@ class Archive:
             store.close()
             raise
         self.writer = WriterLock(settings.home, settings.writer_wait_seconds)
+        #: Searches note a lagging index once its oldest missing change is this old (a follower
+        #: running in this process sets it: it applies changes itself, see follower.py).
+        self.lag_notice_seconds = 0.0
         # Only a writer brings the derived index up to date (it replays what the index missed,
         # or rebuilds it); a read-only archive is read as is, its searches say how far behind.
         if not read_only:
@@ -338,7 +339,7 @@ class Archive:
     # --- reading ------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResult:
         result = self.engine.search(request)
-        if notice := index_sync.index_notice(self.store, self.index):
+        if notice := index_sync.index_notice(self.store, self.index, self.lag_notice_seconds):
             result.notices.append(notice)
         return result
 
@@ -373,6 +374,9 @@ class Archive:
     def stats(self) -> dict[str, Any]:
         stats = dict(self.store.stats())
         stats["indexed_documents"] = self.index.num_docs()
+        lag = follower.measure_lag(self.store, self.index)
+        stats["store_position"], stats["index_position"] = lag.store_position, lag.index_position
+        stats["index_lag_changes"], stats["index_lag_seconds"] = lag.changes, lag.seconds
         stats["embedded_documents"] = self.embedding_status().embedded
         stats["archive"] = str(self.settings.home)
         return stats
@@ -393,7 +397,7 @@ class Archive:
 
         with self.writing("enrich"):
             report, self._dedup = regroup(self.store, self.index, progress)
-            self.index.commit(self.store.last_position())
+            index_sync.commit_applied(self.store, self.index)
         return report
 
     def enrich_entities(
@@ -423,7 +427,7 @@ class Archive:
                     rows.append((doc.docid, doc.people, doc.organisations))
                 self.store.set_entities(rows)
                 self.index.upsert([(d, content_hash(d)) for d in docs])
-                self.index.commit(self.store.last_position())
+                index_sync.commit_applied(self.store, self.index)
                 done += len(docs)
                 if progress is not None:
                     progress(len(docs), done)
@@ -501,7 +505,7 @@ class Archive:
             with self.writing("check --repair"):
                 report = index_sync.compare(self.store, self.index)  # now under the lock
                 index_sync.repair(self.store, self.index, report)
-                self.index.commit(self.store.last_position())
+                index_sync.commit_applied(self.store, self.index)
             report.repaired = True
         return report
 
@@ -521,16 +525,8 @@ class Archive:
                     self.index.release_writer()
 
     def _catch_up_on_open(self) -> bool:
-        """Replay on open what the index missed; False when it could not (another writer
-        holds the archive, or it cannot be written): searches then say so."""
-        try:
-            with self.writing("index replay", wait_seconds=0):
-                return True
-        except Conflict:
-            log.info("%s: the index catches up when it finishes", self.writer.holder())
-        except (OSError, StorageError) as exc:
-            log.warning("the search index cannot catch up with the store: %s", exc)
-        return False
+        """Replay on open what the index missed (follower.catch_up); False when it could not."""
+        return follower.catch_up(self)
 
     def index_behind(self) -> int:
         """Store changes the index does not hold yet (0 once a writer has replayed them)."""

@@ -229,6 +229,18 @@ class CitationOut(BaseModel):
 class StatsOut(BaseModel):
     documents: int
     indexed_documents: int
+    store_position: int = Field(
+        default=0, description="The last position of the store's change log."
+    )
+    index_position: int | None = Field(
+        default=None, description="The last change-log position this node's search index holds."
+    )
+    index_lag_changes: int | None = Field(
+        default=None, description="Changes this node's search index does not hold yet."
+    )
+    index_lag_seconds: float = Field(
+        default=0.0, description="Age of the oldest change the index does not hold (0: level)."
+    )
     body_chars: int
     earliest_publication_date: str | None
     latest_publication_date: str | None

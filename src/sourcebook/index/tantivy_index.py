@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 import weakref
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -117,6 +118,9 @@ class SearchIndex:
         #: Read only: never creates, rewrites or writes to the index (see :meth:`_open_read_only`).
         self.read_only = read_only
         self._writer: Any = None
+        #: Docids upserted or deleted (with replacement) since the last commit, and how often:
+        #: the changes of the store's log that this writer applied itself (index_sync.commit_applied).
+        self.touched: Counter[str] = Counter()
         self._view_cleanup: weakref.finalize[Any, Any] | None = None
         #: True when an outdated index was discarded on open: the caller must rebuild it.
         self.recreated = False
@@ -199,18 +203,21 @@ class SearchIndex:
         for doc, chash in docs:
             if replace:
                 writer.delete_documents_by_term("docid", doc.docid)
+                self.touched[doc.docid] += 1
             writer.add_document(to_index_document(doc, chash, self.default_language))
 
     def delete(self, docids: Sequence[str]) -> None:
         writer = self._get_writer()
         for docid in docids:
             writer.delete_documents_by_term("docid", docid)
+            self.touched[docid] += 1
 
     def delete_all(self) -> None:
         self._get_writer().delete_all_documents()
 
     def commit(self, position: int | None = None) -> None:
         """Publish pending changes; ``position``: the store's change-log position they reach."""
+        self.touched.clear()
         if self._writer is not None:
             try:
                 self._writer.commit()

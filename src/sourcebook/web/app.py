@@ -68,6 +68,7 @@ def create_app(
         # hybrid search's model loads in the background (seconds); until then, and without
         # vectors, queries are answered as usual
         runtime.archive.warm_up()
+        runtime.follow()  # the index applies what other writers add to the store
         log.info("serving the archive at %s", settings.home)
         try:
             yield

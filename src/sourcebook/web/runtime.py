@@ -23,6 +23,7 @@ from typing import IO, ParamSpec, TypeVar, cast
 from starlette.requests import Request
 
 from sourcebook.config import Settings
+from sourcebook.follower import Follower
 from sourcebook.services import Archive
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,8 @@ class Runtime:
     writer: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="sb-ingest")
     )
+    #: Keeps this node's search index level with the store (SOURCEBOOK_FOLLOW_SECONDS).
+    follower: Follower | None = None
     #: Stop signals of the exports being streamed, so closing the app ends them.
     _streams: set[threading.Event] = field(default_factory=set, repr=False)
 
@@ -144,7 +147,14 @@ class Runtime:
             stop.set()
             self._streams.discard(stop)
 
+    def follow(self) -> None:
+        """Start following the store's change log (a background thread; see follower.py)."""
+        self.follower = Follower(self.archive, self.settings.follow_seconds)
+        self.follower.start()
+
     def close(self) -> None:
+        if self.follower is not None:
+            self.follower.stop()
         for stop in list(self._streams):
             stop.set()
         for pool in (self.writer, self.exporters, self.readers):
