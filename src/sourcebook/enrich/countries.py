@@ -823,7 +823,7 @@ def _common_word_here(ctx: _Context, m: NameMatch, whole: str) -> bool:
     if not by_position:
         return False
     lower = m.surface.lower()
-    if lower == m.surface:
+    if lower == m.surface or lower not in whole:  # (a substring test spares a regex per name)
         return False
     # "a man", "the man": a common noun (a lower-cased wire story writes "omaha, april 7")
     found = re.search(rf"\b(?:{_ARTICLE_PATTERN})\s+{re.escape(lower)}(?![\w-])", whole)
