@@ -11,7 +11,7 @@ import functools
 import json
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -334,7 +334,10 @@ class Archive:
         result.apply(doc)
         for passage, lang in zip(doc.passages, result.passage_languages, strict=False):
             passage.language = lang
-        doc.places = [PlaceMention(**asdict(p)) for p in result.places]
+        doc.places = [  # field by field: dataclasses.asdict deep-copies, 10 times slower
+            PlaceMention(p.name, p.canonical, p.country, p.lat, p.lon, p.count, p.kind)
+            for p in result.places
+        ]
 
     # --- reading ------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResult:

@@ -174,3 +174,17 @@ def test_seed_record_places(seed_record: Path, tagger: CountryTagger) -> None:
     assert found["Kulob"].canonical == "Kŭlob"
     assert found["Astana"].count == 3
     assert "Vladimir" not in found  # Vladimir Putin, not the Russian city
+
+
+def test_a_title_case_headline_town_counts_when_the_body_names_it(tagger: CountryTagger) -> None:
+    """The body's names are read for a title-case headline only (ingest speed), and then still
+    settle it: a one-word town the headline and the body both name is kept."""
+    doc = Document(
+        source_key="t:headline-town",
+        title="Protest Grows In Kandahar",
+        body="Hundreds gathered on Friday in Kandahar to protest against the new tax.",
+    )
+    in_title = [m for m in tagger.mentions(doc) if m.zone == "title"]
+    assert [(m.text, m.country) for m in in_title] == [("Kandahar", "AF")]
+    alone = Document(source_key="t:upper", title="PROTEST GROWS IN KANDAHAR", body="")
+    assert [m.country for m in tagger.mentions(alone)] == ["AF"]

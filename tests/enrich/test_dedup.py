@@ -7,6 +7,7 @@ import textwrap
 import threading
 
 import numpy as np
+import pytest
 
 from sourcebook.enrich.dedup import DedupIndex, minhash_signature, shingles
 
@@ -229,3 +230,24 @@ def test_a_long_text_is_signed_in_blocks_with_the_same_signature() -> None:
     assert len(hashed) > 2 * dedup.MINHASH_BLOCK
     whole = (hashed[:, None] * a[None, :] + b[None, :]).min(axis=0).astype(np.uint32)
     assert np.array_equal(dedup.minhash_signature(text, options), whole)
+
+
+def test_a_fingerprint_hashes_the_shingles_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The signature and the shingle count share one pass over the words (ingest speed: the
+    second pass cost a third of the fingerprint), and the signature is the plain MinHash."""
+    from sourcebook.enrich import dedup
+
+    text = "Title line\n" + " ".join(f"word{i % 97} other{i % 13}" for i in range(400))
+    expected = minhash_signature(text)
+    calls: list[str] = []
+    real = dedup._shingle_hashes
+
+    def counting(words: str, k: int) -> np.ndarray:
+        calls.append(words)
+        return real(words, k)
+
+    monkeypatch.setattr(dedup, "_shingle_hashes", counting)
+    fp = DedupIndex().fingerprint(text)
+    assert len(calls) == 1
+    assert np.array_equal(fp.signature, expected)
+    assert fp.shingles == len(np.unique(real(text, dedup.DedupOptions().shingle_words)))

@@ -175,8 +175,13 @@ def minhash_signature(
     text: str, options: DedupOptions = DedupOptions(), _perms: Any = None
 ) -> Signature:
     """The MinHash signature of ``text`` (all 0xFFFFFFFF for a text without words)."""
-    a, b = _perms if _perms is not None else _permutations(options.num_perm, options.seed)
-    hashed = _shingle_hashes(text, options.shingle_words)
+    perms = _perms if _perms is not None else _permutations(options.num_perm, options.seed)
+    return _minhash_of(_shingle_hashes(text, options.shingle_words), options, perms)
+
+
+def _minhash_of(hashed: Signature, options: DedupOptions, perms: Any) -> Signature:
+    """The MinHash signature of a text's shingle hashes (see :func:`minhash_signature`)."""
+    a, b = perms
     if not len(hashed):
         return np.full(options.num_perm, 0xFFFFFFFF, dtype=np.uint32)
     # shingles x permutations in blocks: a whole 3 MB text at once would take 800 MB
@@ -268,8 +273,9 @@ def _fingerprint(
     text: str, options: DedupOptions, perms: Any, published: date | None = None
 ) -> Fingerprint:
     title, body = split_title(text)
-    signature = minhash_signature(text, options, perms)
-    distinct = len(np.unique(_shingle_hashes(text, options.shingle_words)))
+    hashed = _shingle_hashes(text, options.shingle_words)  # once: the signature and the count
+    signature = _minhash_of(hashed, options, perms)
+    distinct = len(np.unique(hashed))
     hashes = sorted({_word_hashes[k] for k in key_tokens(body)})
     keys = np.full(KEY_SKETCH, _NO_KEY, dtype=np.uint32)
     keys[: min(len(hashes), KEY_SKETCH)] = hashes[:KEY_SKETCH]
