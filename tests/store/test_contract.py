@@ -23,9 +23,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "sqlite":
         backend = SQLiteStore(tmp_path / "sourcebook.db")
     else:  # a fresh schema on the local server (skips when absent, except in CI)
+        url = request.getfixturevalue("pg_url")  # first: it skips without psycopg or a server
         from sourcebook.store.postgres import PostgresStore
 
-        backend = PostgresStore(request.getfixturevalue("pg_url"))
+        backend = PostgresStore(url)
     backend.migrate()
     yield backend
     backend.close()
