@@ -576,23 +576,28 @@ class PostgresStore:
                 return
             yield from docs
 
-    def iter_index_entries(self) -> Iterator[IndexEntry]:
+    def _scan(self, columns: str, where: str = "TRUE", batch: int = 10_000) -> Iterator[DictRow]:
+        """Rows of ``documents`` in key order, read ``batch`` at a time (keyset paging: each
+        read is its own short transaction, so a long scan holds no snapshot open)."""
         last = 0
         while True:
 
             def work(conn: Conn, after: int = last) -> list[DictRow]:
                 return conn.execute(
-                    "SELECT id, docid, content_hash FROM documents WHERE id > %s"
-                    " ORDER BY id LIMIT 10000",
-                    (after,),
+                    f"SELECT id, {columns} FROM documents WHERE ({where}) AND id > %s"
+                    " ORDER BY id LIMIT %s",
+                    (after, batch),
                 ).fetchall()
 
             rows = self._read(work)
             if not rows:
                 return
-            for row in rows:
-                yield IndexEntry(docid=row["docid"], content_hash=row["content_hash"])
+            yield from rows
             last = int(rows[-1]["id"])
+
+    def iter_index_entries(self) -> Iterator[IndexEntry]:
+        for row in self._scan("docid, content_hash"):
+            yield IndexEntry(docid=row["docid"], content_hash=row["content_hash"])
 
     def count(self) -> int:
         return self._read(
@@ -678,22 +683,8 @@ class PostgresStore:
 
     # --- enrichment ---------------------------------------------------------------------
     def iter_minhashes(self) -> Iterator[tuple[str, str, bytes]]:
-        last = 0
-        while True:
-
-            def work(conn: Conn, after: int = last) -> list[DictRow]:
-                return conn.execute(
-                    "SELECT id, docid, dup_group, minhash FROM documents"
-                    " WHERE minhash IS NOT NULL AND id > %s ORDER BY id LIMIT 5000",
-                    (after,),
-                ).fetchall()
-
-            rows = self._read(work)
-            if not rows:
-                return
-            for row in rows:
-                yield str(row["docid"]), str(row["dup_group"]), bytes(row["minhash"])
-            last = int(rows[-1]["id"])
+        for row in self._scan("docid, dup_group, minhash", "minhash IS NOT NULL", 5000):
+            yield str(row["docid"]), str(row["dup_group"]), bytes(row["minhash"])
 
     def group_sizes(self, groups: Sequence[str]) -> dict[str, int]:
         wanted = [g for g in dict.fromkeys(groups) if g]

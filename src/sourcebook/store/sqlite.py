@@ -609,53 +609,23 @@ class SQLiteStore:
     # key) serves both the range and the (updated_at, id) order.
     @staticmethod
     def _harvest_where(selection: HarvestFilter) -> tuple[list[str], list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if selection.since is not None:
-            clauses.append("updated_at >= ?")
-            params.append(iso_datetime(selection.since))
-        if selection.until is not None:
-            clauses.append("updated_at <= ?")
-            params.append(iso_datetime(selection.until))
-        if selection.collection is not None:
-            clauses.append("collection = ?")
-            params.append(selection.collection)
-        if selection.any_collection:
-            clauses.append("collection != ''")
-        if selection.country is not None:
-            clauses.append(
-                "EXISTS (SELECT 1 FROM document_countries c"
-                " WHERE c.document_id = documents.id AND c.code = ?)"
-            )
-            params.append(selection.country)
-        if selection.any_country:
-            clauses.append(
-                "EXISTS (SELECT 1 FROM document_countries c WHERE c.document_id = documents.id)"
-            )
-        return clauses, params
+        return _selection_where(
+            selection,
+            "updated_at",
+            "EXISTS (SELECT 1 FROM document_countries c"
+            " WHERE c.document_id = documents.id AND c.code = ?)",
+            "EXISTS (SELECT 1 FROM document_countries c WHERE c.document_id = documents.id)",
+        )
 
     @staticmethod
     def _tombstone_where(selection: HarvestFilter) -> tuple[list[str], list[Any]]:
         """The same selection over deleted records (their kept sets and deletion times)."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if selection.since is not None:
-            clauses.append("deleted_at >= ?")
-            params.append(iso_datetime(selection.since))
-        if selection.until is not None:
-            clauses.append("deleted_at <= ?")
-            params.append(iso_datetime(selection.until))
-        if selection.collection is not None:
-            clauses.append("collection = ?")
-            params.append(selection.collection)
-        if selection.any_collection:
-            clauses.append("collection != ''")
-        if selection.country is not None:
-            clauses.append("EXISTS (SELECT 1 FROM json_each(tombstones.countries) WHERE value = ?)")
-            params.append(selection.country)
-        if selection.any_country:
-            clauses.append("countries != '[]'")
-        return clauses, params
+        return _selection_where(
+            selection,
+            "deleted_at",
+            "EXISTS (SELECT 1 FROM json_each(tombstones.countries) WHERE value = ?)",
+            "countries != '[]'",
+        )
 
     @staticmethod
     def _tombstones(rows: list[Any]) -> list[HarvestedRecord]:
@@ -846,3 +816,29 @@ class SQLiteStore:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+
+def _selection_where(
+    selection: HarvestFilter, time_column: str, country_is: str, any_country: str
+) -> tuple[list[str], list[Any]]:
+    """SQL conditions and parameters for a harvest selection over live documents or tombstones:
+    the time column they are ordered by, and how each says which countries it holds."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if selection.since is not None:
+        clauses.append(f"{time_column} >= ?")
+        params.append(iso_datetime(selection.since))
+    if selection.until is not None:
+        clauses.append(f"{time_column} <= ?")
+        params.append(iso_datetime(selection.until))
+    if selection.collection is not None:
+        clauses.append("collection = ?")
+        params.append(selection.collection)
+    if selection.any_collection:
+        clauses.append("collection != ''")
+    if selection.country is not None:
+        clauses.append(country_is)
+        params.append(selection.country)
+    if selection.any_country:
+        clauses.append(any_country)
+    return clauses, params
