@@ -254,6 +254,11 @@ class Settings(BaseSettings):
         description="Host names the web server answers to (comma-separated); required to "
         "serve on an address other than loopback.",
     )
+    anonymous_access: Literal["public", "none"] = Field(
+        default="public",
+        description="What visitors who are not signed in may read: public collections "
+        "(public), or nothing (none). See docs/security.md.",
+    )
     write_token: SecretStr | None = Field(
         default=None,
         description="Bearer token that uploads and other writes must carry.",

@@ -137,6 +137,16 @@ TABLES: dict[str, tuple[tuple[tuple[str, Kind], ...], str]] = {
         ),
         "docid",
     ),
+    "collections": (
+        (
+            ("name", "text"),
+            ("title", "text"),
+            ("visibility", "text"),
+            ("groups", "list"),
+            ("updated_at", "ts"),
+        ),
+        "name",
+    ),
 }
 _COUNTRIES = [c for c, _ in TABLES["documents"][0]].index("countries")
 #: PostgreSQL tables whose key is an identity column (its sequence moves past the copied keys).

@@ -332,3 +332,42 @@ def test_ocr_confidence_round_trips(store: Store) -> None:
     store.write([Change("added", d, content_hash(d)) for d in (scanned, typed)])
     assert store.get(scanned.docid).ocr_confidence == 87.25
     assert store.get(typed.docid).ocr_confidence is None
+
+
+def test_collection_policies_are_recorded_and_replaced(store: Store) -> None:
+    from sourcebook.access import CollectionPolicy
+
+    assert store.list_collections() == []
+    store.set_collection(CollectionPolicy("legal", "restricted", ("lawyers", "ngo")))
+    store.set_collection(CollectionPolicy("staff", "internal", title="Staff notes"))
+    store.set_collection(CollectionPolicy("legal", "restricted", ("lawyers",)))
+    assert store.list_collections() == [
+        CollectionPolicy("legal", "restricted", ("lawyers",)),
+        CollectionPolicy("staff", "internal", (), "Staff notes"),
+    ]
+
+
+def test_hidden_collections_count_nowhere(store: Store) -> None:
+    from sourcebook.store.base import HarvestFilter
+
+    docs = []
+    for i, collection in enumerate(["open", "legal", "legal", ""]):
+        doc = make_doc(f"test:{i}")
+        doc.collection, doc.dup_group = collection, "g1"
+        docs.append(doc)
+    store.write([Change("added", d, content_hash(d)) for d in docs])
+    store.delete(docs[2].docid)  # a tombstone in the hidden collection
+    hidden = ("legal",)
+    assert store.group_sizes(["g1"]) == {"g1": 3}
+    assert store.group_sizes(["g1"], hidden) == {"g1": 2}
+    assert store.set_counts(hidden).collections == {"open": 1}
+    assert store.set_counts(hidden).countries == {"AF": 2, "TJ": 2}
+    assert store.set_counts().countries == {"AF": 3, "TJ": 3}
+    figures = store.stats(hidden)
+    assert figures["documents"] == 2 and figures["by_collection"] == {"open": 1, "": 1}
+    assert figures["passages"] == 2 * len(docs[0].passages)
+    assert figures["top_countries"] == {"AF": 2, "TJ": 2}
+    every = HarvestFilter(exclude_collections=hidden)
+    assert {r.document.docid for r in store.list_updated(every)} == {docs[0].docid, docs[3].docid}
+    assert store.count_updated(every) == 2
+    assert store.count_updated(HarvestFilter()) == 4  # three documents and the tombstone

@@ -32,8 +32,9 @@ from sourcebook.config import Settings
 from sourcebook.errors import AccessDenied, InputTooLarge
 from sourcebook.search.request import SearchRequest
 from sourcebook.services import IngestOptions, document_to_json
+from sourcebook.services.reading import ArchiveView
 from sourcebook.web.access import check_write, has_token
-from sourcebook.web.runtime import Runtime, get_runtime
+from sourcebook.web.runtime import Runtime, get_runtime, view_of
 from sourcebook.web.search_params import MAX_PAGE, run_search
 
 JSONL_MEDIA_TYPE = "application/x-ndjson"
@@ -59,6 +60,8 @@ Filter = Annotated[
     list[str], Query(description="Repeat for any of several values (OR); fields combine with AND.")
 ]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+#: The archive as the request's viewer may read it: every read route takes it.
+ViewDep = Annotated[ArchiveView, Depends(view_of)]
 Docid = Annotated[
     str,
     Path(
@@ -93,6 +96,7 @@ def build_router(settings: Settings) -> APIRouter:
     )
     async def search(
         runtime: RuntimeDep,
+        view: ViewDep,
         *,
         q: Annotated[
             str,
@@ -138,7 +142,7 @@ def build_router(settings: Settings) -> APIRouter:
             page=page,
             page_size=size,
         )
-        result = await runtime.read(run_search, runtime.archive, request)
+        result = await runtime.read(run_search, view, request)
         return SearchOut.from_result(result)
 
     @router.get(
@@ -148,9 +152,9 @@ def build_router(settings: Settings) -> APIRouter:
         responses=NOT_FOUND,
         tags=["records"],
     )
-    async def record(docid: Docid, runtime: RuntimeDep) -> dict[str, Any]:
+    async def record(docid: Docid, runtime: RuntimeDep, view: ViewDep) -> dict[str, Any]:
         """The record as `sourcebook export` writes it: every field, passages, revisions."""
-        doc = await runtime.read(runtime.archive.get, docid)
+        doc = await runtime.read(view.get, docid)
         return document_to_json(doc)
 
     @router.get(
@@ -163,6 +167,7 @@ def build_router(settings: Settings) -> APIRouter:
     async def citation(
         docid: Docid,
         runtime: RuntimeDep,
+        view: ViewDep,
         style: Style = "refworld",
         accessed: Annotated[
             Day | None,
@@ -179,7 +184,7 @@ def build_router(settings: Settings) -> APIRouter:
     ) -> CitationOut:
         """A citation in one of the styles of docs/citations.md."""
         text = await runtime.read(
-            runtime.archive.cite,
+            view.cite,
             docid,
             style,
             accessed=accessed,
@@ -197,9 +202,10 @@ def build_router(settings: Settings) -> APIRouter:
     async def similar(
         docid: Docid,
         runtime: RuntimeDep,
+        view: ViewDep,
         limit: Annotated[int, Query(ge=1, le=50)] = 5,
     ) -> SimilarOut:
-        hits = await runtime.read(runtime.archive.similar, docid, limit)
+        hits = await runtime.read(view.similar, docid, limit)
         return SimilarOut(docid=docid.strip(), hits=[HitOut.from_hit(h) for h in hits])
 
     @router.get(
@@ -211,10 +217,11 @@ def build_router(settings: Settings) -> APIRouter:
     async def facet_values(
         facet: Facet,
         runtime: RuntimeDep,
+        view: ViewDep,
         limit: Annotated[int, Query(ge=1, le=1000)] = 300,
     ) -> FacetOut:
         """Counts over the whole archive, most documents first (years newest first)."""
-        values = await runtime.read(runtime.archive.browse, facet, limit)
+        values = await runtime.read(view.browse, facet, limit)
         return FacetOut(facet=facet, values=[FacetValueOut.from_value(v) for v in values])
 
     @router.get(
@@ -229,18 +236,18 @@ def build_router(settings: Settings) -> APIRouter:
         },
         tags=["export"],
     )
-    async def export(runtime: RuntimeDep) -> StreamingResponse:
+    async def export(runtime: RuntimeDep, view: ViewDep) -> StreamingResponse:
         """Streamed as it is read, so an export of any size starts at once."""
         return StreamingResponse(
-            runtime.stream(runtime.archive.export_jsonl),
+            runtime.stream(view.export_jsonl),
             media_type=JSONL_MEDIA_TYPE,
             headers={"Content-Disposition": 'attachment; filename="sourcebook-export.jsonl"'},
         )
 
     @router.get("/stats", response_model=StatsOut, summary="Archive figures", tags=["export"])
-    async def stats(runtime: RuntimeDep) -> dict[str, Any]:
+    async def stats(runtime: RuntimeDep, view: ViewDep) -> dict[str, Any]:
         """Documents, passages, revisions, ingest runs and errors, counts by field."""
-        return await runtime.read(runtime.archive.stats)
+        return await runtime.read(view.stats)
 
     @router.post(
         "/ingest",

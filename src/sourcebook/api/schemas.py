@@ -226,11 +226,15 @@ class CitationOut(BaseModel):
     text: str = Field(description="The citation (for csl-json, a JSON array as text).")
 
 
+#: Said of the figures only operators and admins see (they would count hidden documents too).
+OPERATOR_ONLY = "Null for a viewer who may not read every collection (docs/security.md)."
+
+
 class StatsOut(BaseModel):
     documents: int
-    indexed_documents: int
-    store_position: int = Field(
-        default=0, description="The last position of the store's change log."
+    indexed_documents: int | None = Field(default=None, description=OPERATOR_ONLY)
+    store_position: int | None = Field(
+        default=None, description="The last position of the store's change log. " + OPERATOR_ONLY
     )
     index_position: int | None = Field(
         default=None, description="The last change-log position this node's search index holds."
@@ -246,9 +250,9 @@ class StatsOut(BaseModel):
     latest_publication_date: str | None
     passages: int
     revisions: int
-    docids_issued: int
-    ingest_runs: int
-    ingest_errors: int
+    docids_issued: int | None = Field(default=None, description=OPERATOR_ONLY)
+    ingest_runs: int | None = Field(default=None, description=OPERATOR_ONLY)
+    ingest_errors: int | None = Field(default=None, description=OPERATOR_ONLY)
     embedded_documents: int = Field(
         default=0, description="Documents with current vectors (semantic search)."
     )

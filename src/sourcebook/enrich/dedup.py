@@ -37,6 +37,7 @@ Jaccard of 0.9); ``sourcebook enrich --dedup`` (``enrich/regroup.py``) recompute
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import struct
@@ -374,22 +375,30 @@ class ReprintRule:
         return not a.key_count or not b.key_count or key_containment(a, b) >= self.key_containment
 
 
+@functools.lru_cache(maxsize=8)
+def _banding(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows per band) that datasketch chooses; worked out by numerical integration
+    (a quarter of a second), so once per process."""
+    from datasketch import MinHashLSH  # type: ignore[import-untyped,unused-ignore]
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return int(lsh.b), int(lsh.r)
+
+
 class DedupIndex:
     """An incremental near-duplicate index; see the module docstring. Thread-safe."""
 
     def __init__(
         self, options: DedupOptions | None = None, rule: ReprintRule | None = None
     ) -> None:
-        from datasketch import MinHashLSH  # type: ignore[import-untyped,unused-ignore]
-
         self.options = options or DedupOptions()
         self.rule = rule or ReprintRule()
         self._perms = _permutations(self.options.num_perm, self.options.seed)
         # datasketch chooses the banding (b bands of r rows) that balances false positives and
         # false negatives at the threshold; the bands themselves are plain dicts here, 50 times
         # faster than MinHashLSH.insert/query for one document at a time
-        lsh = MinHashLSH(threshold=self.options.threshold, num_perm=self.options.num_perm)
-        self._bands: list[tuple[int, int]] = [(i * lsh.r, (i + 1) * lsh.r) for i in range(lsh.b)]
+        bands, rows = _banding(self.options.threshold, self.options.num_perm)
+        self._bands: list[tuple[int, int]] = [(i * rows, (i + 1) * rows) for i in range(bands)]
         self._buckets: list[dict[bytes, list[int]]] = [{} for _ in self._bands]
         self._docids: list[str] = []
         self._position: dict[str, int] = {}

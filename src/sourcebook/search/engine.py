@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import tantivy
 
+from sourcebook.access import EVERYTHING, AccessFilter
 from sourcebook.config import Settings
 from sourcebook.countries import country_name, language_name, resolve_country, resolve_language
 from sourcebook.errors import QuerySyntaxError, SearchTimeout, SourcebookError
@@ -222,6 +223,9 @@ class SearchEngine:
         any_term("organisation_exact", request.organisations)
         if request.date_from or request.date_to:
             filters.append(date_range_query(schema, request.date_from, request.date_to))
+        visible = access_query(schema, request.access)
+        if visible is not None:
+            filters.append(visible)
         return filters
 
     def _with_filters(self, main: Any, request: SearchRequest) -> Any:
@@ -355,7 +359,11 @@ class SearchEngine:
         docids = [searcher.doc(address).get_first("docid") for _key, address in picked]
         scores = [float(key) if request.sort == "relevance" else 0.0 for key, _ in picked]
         docs = self.store.get_many(docids)
-        sizes = self.store.group_sizes([d.dup_group for d in docs.values()]) if collapse else {}
+        sizes = (
+            self.store.group_sizes([d.dup_group for d in docs.values()], request.access.excluded)
+            if collapse
+            else {}
+        )
         terms = positive_terms(node) if request.passages else TermPatterns()
         hits = []
         for docid, score in zip(docids, scores, strict=True):
@@ -430,10 +438,15 @@ class SearchEngine:
             return None
 
     def similar(
-        self, doc: Document, limit: int = 5, options: SimilarOptions | None = None
+        self,
+        doc: Document,
+        limit: int = 5,
+        options: SimilarOptions | None = None,
+        access: AccessFilter = EVERYTHING,
     ) -> list[Hit]:
-        """Documents like ``doc``, not its reprints (``search/similar.py``)."""
-        found = similar_documents(self, doc, limit, options or SimilarOptions())
+        """Documents like ``doc`` that the viewer may read, not its reprints
+        (``search/similar.py``)."""
+        found = similar_documents(self, doc, limit, options or SimilarOptions(), access)
         return [_hit(other, score, []) for other, score in found]
 
     def _collapsed_total(
@@ -528,6 +541,18 @@ class SearchEngine:
                 value.label = _facet_label(name, value.value)
             facets[name] = values
         return facets, scale > 1.0
+
+
+def access_query(schema: Any, access: AccessFilter) -> Any | None:
+    """The access filter as an index query (None: the viewer may read everything)."""
+    if access.nothing:  # not a single document: a range no document's bucket falls in
+        return Query.range_query(
+            schema, "sample", tantivy.FieldType.Unsigned, SAMPLE_BUCKETS, SAMPLE_BUCKETS + 1
+        )
+    if not access.hidden:
+        return None
+    hidden = Query.term_set_query(schema, "collection", list(access.excluded))
+    return Query.boolean_query([(Occur.Must, Query.all_query()), (Occur.MustNot, hidden)])
 
 
 def _estimate(count: int, scale: float, total: int) -> int:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
+from sourcebook.access import EVERYTHING, AccessFilter
+
 Mode = Literal["auto", "syntax", "plain"]
 Sort = Literal["relevance", "newest", "oldest", "title"]
 SORTS: tuple[str, ...] = ("relevance", "newest", "oldest", "title")
@@ -55,3 +57,6 @@ class SearchRequest:
     #: Show one hit per near-duplicate group (its earliest member when it matches), with the
     #: number of similar documents; ``group:DOCID`` in the query lists a whole group.
     collapse: bool = True
+    #: What the viewer may not see (``sourcebook.access``); set by the services from the
+    #: viewer, never by a route or a page.
+    access: AccessFilter = EVERYTHING

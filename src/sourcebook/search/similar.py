@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import tantivy
 
+from sourcebook.access import EVERYTHING, AccessFilter
 from sourcebook.index.analyzers import analyzer_language
 from sourcebook.index.schema import text_field
 from sourcebook.model import Document
@@ -74,14 +75,21 @@ SIMILAR_V1 = SimilarOptions(
 
 
 def similar_documents(
-    engine: SearchEngine, doc: Document, limit: int, options: SimilarOptions
+    engine: SearchEngine,
+    doc: Document,
+    limit: int,
+    options: SimilarOptions,
+    access: AccessFilter = EVERYTHING,
 ) -> list[tuple[Document, float]]:
-    """(document, score) of up to ``limit`` documents like ``doc``, best first."""
+    """(document, score) of up to ``limit`` documents like ``doc`` that the viewer may read
+    (``access``), best first."""
     searcher = engine.index.searcher()
     wanted = limit * max(1, options.overfetch) + 1
+    if not access.unrestricted:
+        wanted *= 2  # neighbours in hidden collections are dropped below
     found = _by_vectors(engine, doc, wanted) if options.vectors else None
     if found is None:
-        found = _by_terms(engine, searcher, doc, wanted, options)
+        found = _by_terms(engine, searcher, doc, wanted, options, access)
     if not found:
         return []
     docs = engine.store.get_many([d for d, _ in found])
@@ -91,7 +99,7 @@ def similar_documents(
     ranked: list[tuple[Document, float]] = []
     for docid, score in found:
         other = docs.get(docid)
-        if other is None or docid == doc.docid:
+        if other is None or docid == doc.docid or not access.allows(other.collection):
             continue
         if options.exclude_reprints and (other.dup_group or other.docid) == group:
             continue
@@ -105,7 +113,12 @@ def similar_documents(
 
 
 def _by_terms(
-    engine: SearchEngine, searcher: Any, doc: Document, wanted: int, options: SimilarOptions
+    engine: SearchEngine,
+    searcher: Any,
+    doc: Document,
+    wanted: int,
+    options: SimilarOptions,
+    access: AccessFilter,
 ) -> list[tuple[str, float]]:
     schema = engine.index.schema
     lang = analyzer_language(doc.language, engine.settings.default_language)
@@ -130,6 +143,9 @@ def _by_terms(
     clauses = [(Occur.Must, like), (Occur.MustNot, Query.term_query(schema, "docid", doc.docid))]
     if options.exclude_reprints and doc.dup_group:
         clauses.append((Occur.MustNot, Query.term_query(schema, "dup_group", doc.dup_group)))
+    if access.hidden:
+        hidden = Query.term_set_query(schema, "collection", list(access.excluded))
+        clauses.append((Occur.MustNot, hidden))
     result = searcher.search(Query.boolean_query(clauses), limit=wanted, count=False)
     return [
         (searcher.doc(address).get_first("docid"), float(score)) for score, address in result.hits

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from sourcebook import cite, deletion, follower, index_sync
+from sourcebook.access import CollectionPolicy
 from sourcebook.config import Settings
 from sourcebook.countries import resolve_country
 from sourcebook.deletion import DeleteReport
@@ -59,6 +60,7 @@ from sourcebook.passages import split_passages
 from sourcebook.records import clean_strings, document_to_json
 from sourcebook.search.engine import SearchEngine
 from sourcebook.search.request import FACETS, SearchRequest
+from sourcebook.services.reading import ArchiveView
 from sourcebook.store import open_store
 from sourcebook.store.base import (
     HarvestedRecord,
@@ -69,6 +71,7 @@ from sourcebook.store.base import (
 )
 from sourcebook.store.codec import content_hash
 from sourcebook.store.sqlite import SQLiteStore
+from sourcebook.viewer import Viewer
 from sourcebook.writer import WriterLock
 
 if TYPE_CHECKING:  # numpy and datasketch load only when an ingest first needs them
@@ -560,6 +563,24 @@ class Archive:
     def harvest_sets(self) -> SetCounts:
         """Documents per collection and per country, for harvesters choosing a set."""
         return self.store.set_counts()
+
+    # --- who may read what (sourcebook.access) -------------------------------------------
+    def view(self, viewer: Viewer) -> ArchiveView:
+        """The archive as ``viewer`` may read it: every read of a page, the API, a feed or
+        OAI-PMH goes through one (``services/reading.py``)."""
+        return ArchiveView(self, viewer)
+
+    def collections(self) -> list[CollectionPolicy]:
+        """Every collection with its visibility: the policies recorded, and the collections
+        documents are filed under without one (public)."""
+        policies = {p.name: p for p in self.store.list_collections()}
+        for name in self.store.set_counts().collections:
+            policies.setdefault(name, CollectionPolicy(name=name))
+        return [policies[name] for name in sorted(policies)]
+
+    def set_collection(self, policy: CollectionPolicy) -> None:
+        """Record who may read a collection; takes effect on the next read, everywhere."""
+        self.store.set_collection(policy)
 
     def harvest_records(self, docids: Iterable[str]) -> dict[str, HarvestedRecord]:
         """These documents with their last-change times in the store; unknown ones left out."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
+from sourcebook.access import CollectionPolicy
 from sourcebook.model import Document
 
 ChangeKind = Literal["added", "updated"]
@@ -84,6 +85,8 @@ class HarvestFilter:
     country: str | None = None
     any_collection: bool = False
     any_country: bool = False
+    #: Collections left out (the viewer may not read them: ``sourcebook.access``).
+    exclude_collections: tuple[str, ...] = ()
 
 
 @dataclass
@@ -199,8 +202,9 @@ class Store(Protocol):
 
     def count(self) -> int: ...
 
-    def stats(self) -> dict[str, object]:
-        """Counts for ``sourcebook stats``: documents, passages, revisions, by language etc."""
+    def stats(self, exclude_collections: Sequence[str] = ()) -> dict[str, object]:
+        """Counts for ``sourcebook stats``: documents, passages, revisions, by language etc.;
+        the documents of ``exclude_collections`` are left out of every count of documents."""
         ...
 
     def recent_errors(self, limit: int = 50) -> list[tuple[str, str, str]]:
@@ -219,8 +223,9 @@ class Store(Protocol):
         """How many documents the selection holds."""
         ...
 
-    def set_counts(self) -> SetCounts:
-        """Documents per collection (unfiled ones left out) and per country."""
+    def set_counts(self, exclude_collections: Sequence[str] = ()) -> SetCounts:
+        """Documents per collection (unfiled ones left out) and per country, outside
+        ``exclude_collections``."""
         ...
 
     def get_harvested(self, docids: Sequence[str]) -> dict[str, HarvestedRecord]:
@@ -232,8 +237,19 @@ class Store(Protocol):
         """(docid, dup_group, MinHash signature) in ingest order, to rebuild the dedup index."""
         ...
 
-    def group_sizes(self, groups: Sequence[str]) -> dict[str, int]:
-        """How many documents each near-duplicate group holds."""
+    def group_sizes(
+        self, groups: Sequence[str], exclude_collections: Sequence[str] = ()
+    ) -> dict[str, int]:
+        """How many documents each near-duplicate group holds, outside ``exclude_collections``."""
+        ...
+
+    # --- collections and who may read them (sourcebook.access) ------------------------------
+    def list_collections(self) -> list[CollectionPolicy]:
+        """Every collection with a recorded policy (a collection without one is public)."""
+        ...
+
+    def set_collection(self, policy: CollectionPolicy) -> None:
+        """Record (or replace) a collection's policy."""
         ...
 
     def set_dup_groups(self, rows: Sequence[tuple[str, str, bytes]]) -> None:

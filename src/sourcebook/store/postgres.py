@@ -31,6 +31,7 @@ from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Json
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from sourcebook.access import CollectionPolicy
 from sourcebook.errors import NotFound, StorageError
 from sourcebook.model import Document
 from sourcebook.store import postgres_harvest as harvest
@@ -604,20 +605,27 @@ class PostgresStore:
             lambda conn: int(conn.execute("SELECT count(*) AS n FROM documents").fetchone()["n"])  # type: ignore[index]
         )
 
-    def stats(self) -> dict[str, object]:
+    def stats(self, exclude_collections: Sequence[str] = ()) -> dict[str, object]:
+        hidden = list(exclude_collections)
+        # documents of the hidden collections are left out of every figure that counts them
+        visible = "NOT (collection = ANY(%(hidden)s))" if hidden else "true"
+        of_visible = f"document_id IN (SELECT id FROM documents WHERE {visible})"
+        params = {"hidden": hidden}
+
         def work(conn: Conn) -> dict[str, object]:
             def one(sql: str) -> Any:
-                row = conn.execute(sql).fetchone()
+                row = conn.execute(sql, params).fetchone()
                 assert row is not None
                 return next(iter(row.values()))
 
             def grouped(sql: str) -> dict[str, int]:
-                return {str(r["k"]): int(r["n"]) for r in conn.execute(sql)}
+                return {str(r["k"]): int(r["n"]) for r in conn.execute(sql, params)}
 
             row = conn.execute(
                 "SELECT count(*) AS n, coalesce(sum(length(body)), 0) AS chars,"
                 " min(publication_date) AS earliest, max(publication_date) AS latest"
-                " FROM documents"
+                f" FROM documents WHERE {visible}",
+                params,
             ).fetchone()
             assert row is not None
             return {
@@ -625,30 +633,30 @@ class PostgresStore:
                 "body_chars": int(row["chars"]),
                 "earliest_publication_date": iso_date(row["earliest"]),
                 "latest_publication_date": iso_date(row["latest"]),
-                "passages": int(one("SELECT count(*) FROM passages")),
-                "revisions": int(one("SELECT count(*) FROM revisions")),
+                "passages": int(one(f"SELECT count(*) FROM passages WHERE {of_visible}")),
+                "revisions": int(one(f"SELECT count(*) FROM revisions WHERE {of_visible}")),
                 "docids_issued": int(one("SELECT count(*) FROM docids")),
                 "ingest_runs": int(one("SELECT count(*) FROM ingest_runs")),
                 "ingest_errors": int(one("SELECT count(*) FROM ingest_errors")),
                 "by_language": grouped(
-                    "SELECT language AS k, count(*) AS n FROM documents GROUP BY language"
-                    " ORDER BY 2 DESC, 1"
+                    f"SELECT language AS k, count(*) AS n FROM documents WHERE {visible}"
+                    " GROUP BY language ORDER BY 2 DESC, 1"
                 ),
                 "by_collection": grouped(
-                    "SELECT collection AS k, count(*) AS n FROM documents GROUP BY collection"
-                    " ORDER BY 2 DESC, 1"
+                    f"SELECT collection AS k, count(*) AS n FROM documents WHERE {visible}"
+                    " GROUP BY collection ORDER BY 2 DESC, 1"
                 ),
                 "by_type": grouped(
-                    "SELECT document_type AS k, count(*) AS n FROM documents"
+                    f"SELECT document_type AS k, count(*) AS n FROM documents WHERE {visible}"
                     " GROUP BY document_type ORDER BY 2 DESC, 1"
                 ),
                 "top_countries": grouped(
                     "SELECT code AS k, count(*) AS n FROM documents, unnest(countries) AS code"
-                    " GROUP BY code ORDER BY 2 DESC, 1 LIMIT 20"
+                    f" WHERE {visible} GROUP BY code ORDER BY 2 DESC, 1 LIMIT 20"
                 ),
                 "top_publishers": grouped(
-                    "SELECT publisher AS k, count(*) AS n FROM documents GROUP BY publisher"
-                    " ORDER BY 2 DESC, 1 LIMIT 20"
+                    f"SELECT publisher AS k, count(*) AS n FROM documents WHERE {visible}"
+                    " GROUP BY publisher ORDER BY 2 DESC, 1 LIMIT 20"
                 ),
             }
 
@@ -672,8 +680,8 @@ class PostgresStore:
     def count_updated(self, selection: HarvestFilter) -> int:
         return self._read(lambda conn: harvest.count_updated(conn, selection))
 
-    def set_counts(self) -> SetCounts:
-        return self._read(harvest.set_counts)
+    def set_counts(self, exclude_collections: Sequence[str] = ()) -> SetCounts:
+        return self._read(lambda conn: harvest.set_counts(conn, exclude_collections))
 
     def get_harvested(self, docids: Sequence[str]) -> dict[str, HarvestedRecord]:
         wanted = list(dict.fromkeys(docids))
@@ -686,20 +694,53 @@ class PostgresStore:
         for row in self._scan("docid, dup_group, minhash", "minhash IS NOT NULL", 5000):
             yield str(row["docid"]), str(row["dup_group"]), bytes(row["minhash"])
 
-    def group_sizes(self, groups: Sequence[str]) -> dict[str, int]:
+    def group_sizes(
+        self, groups: Sequence[str], exclude_collections: Sequence[str] = ()
+    ) -> dict[str, int]:
         wanted = [g for g in dict.fromkeys(groups) if g]
         if not wanted:
             return {}
+        hidden = list(exclude_collections)
+        visible = " AND NOT (collection = ANY(%s))" if hidden else ""
         return self._read(
             lambda conn: {
                 str(r["dup_group"]): int(r["n"])
                 for r in conn.execute(
                     "SELECT dup_group, count(*) AS n FROM documents WHERE dup_group = ANY(%s)"
-                    " GROUP BY dup_group",
-                    (wanted,),
+                    f"{visible} GROUP BY dup_group",
+                    (wanted, hidden) if hidden else (wanted,),
                 )
             }
         )
+
+    # --- collections and their visibility -----------------------------------------------
+    def list_collections(self) -> list[CollectionPolicy]:
+        rows = self._read(
+            lambda conn: conn.execute(
+                "SELECT name, title, visibility, groups FROM collections ORDER BY name"
+            ).fetchall()
+        )
+        return [
+            CollectionPolicy(
+                name=r["name"],
+                title=r["title"],
+                visibility=r["visibility"],
+                groups=tuple(r["groups"]),
+            )
+            for r in rows
+        ]
+
+    def set_collection(self, policy: CollectionPolicy) -> None:
+        def work(conn: Conn) -> None:
+            conn.execute(
+                "INSERT INTO collections (name, title, visibility, groups, updated_at)"
+                " VALUES (%s, %s, %s, %s, now()) ON CONFLICT (name) DO UPDATE SET"
+                " title = excluded.title, visibility = excluded.visibility,"
+                " groups = excluded.groups, updated_at = excluded.updated_at",
+                (policy.name, policy.title, policy.visibility, sorted(set(policy.groups))),
+            )
+
+        self._transaction(work, f"setting collection {policy.name!r}")
 
     def pending_entities(self, limit: int) -> list[Document]:
         def work(conn: Conn) -> list[Document]:

@@ -34,6 +34,9 @@ def where(selection: HarvestFilter, stamp: str) -> tuple[list[str], list[Any]]:
         params.append(selection.collection)
     if selection.any_collection:
         clauses.append("collection <> ''")
+    if selection.exclude_collections:
+        clauses.append("NOT (collection = ANY(%s))")
+        params.append(list(selection.exclude_collections))
     if selection.country is not None:
         clauses.append("countries @> ARRAY[%s]::text[]")
         params.append(selection.country)
@@ -107,20 +110,25 @@ def count_updated(conn: Conn, selection: HarvestFilter) -> int:
     return total
 
 
-def set_counts(conn: Conn) -> SetCounts:
+def set_counts(conn: Conn, exclude_collections: Sequence[str] = ()) -> SetCounts:
+    hidden = list(exclude_collections)
+    visible = " AND NOT (collection = ANY(%s))" if hidden else ""
+    params = (hidden,) if hidden else ()
     return SetCounts(
         collections={
             str(r["k"]): int(r["n"])
             for r in conn.execute(
                 "SELECT collection AS k, count(*) AS n FROM documents"
-                " WHERE collection <> '' GROUP BY collection ORDER BY collection"
+                f" WHERE collection <> ''{visible} GROUP BY collection ORDER BY collection",
+                params,
             )
         },
         countries={
             str(r["k"]): int(r["n"])
             for r in conn.execute(
                 "SELECT code AS k, count(*) AS n FROM documents, unnest(countries) AS code"
-                " GROUP BY code ORDER BY code"
+                f" WHERE true{visible} GROUP BY code ORDER BY code",
+                params,
             )
         },
     )

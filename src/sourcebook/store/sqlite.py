@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from sourcebook.access import CollectionPolicy
 from sourcebook.errors import AccessDenied, NotFound, StorageError
 from sourcebook.model import Document, Passage, Revision
 from sourcebook.store.base import (
@@ -557,40 +558,53 @@ class SQLiteStore:
     def count(self) -> int:
         return int(self._conn().execute("SELECT count(*) FROM documents").fetchone()[0])
 
-    def stats(self) -> dict[str, object]:
+    def stats(self, exclude_collections: Sequence[str] = ()) -> dict[str, object]:
         conn = self._conn()
+        hidden = list(exclude_collections)
+        # documents of the hidden collections are left out of every figure that counts them
+        visible = f"collection NOT IN ({','.join('?' * len(hidden))})" if hidden else "1"
+        of_visible = f"document_id IN (SELECT id FROM documents WHERE {visible})"
 
         def grouped(sql: str) -> dict[str, int]:
-            return {str(r[0]): int(r[1]) for r in conn.execute(sql)}
+            return {str(r[0]): int(r[1]) for r in conn.execute(sql, hidden)}
+
+        def count(sql: str) -> int:
+            return int(conn.execute(sql, hidden).fetchone()[0])
 
         one = conn.execute(
             "SELECT count(*), coalesce(sum(length(body)), 0), min(publication_date),"
-            " max(publication_date) FROM documents"
+            f" max(publication_date) FROM documents WHERE {visible}",
+            hidden,
         ).fetchone()
         return {
             "documents": int(one[0]),
             "body_chars": int(one[1]),
             "earliest_publication_date": one[2],
             "latest_publication_date": one[3],
-            "passages": int(conn.execute("SELECT count(*) FROM passages").fetchone()[0]),
-            "revisions": int(conn.execute("SELECT count(*) FROM revisions").fetchone()[0]),
+            "passages": count(f"SELECT count(*) FROM passages WHERE {of_visible}"),
+            "revisions": count(f"SELECT count(*) FROM revisions WHERE {of_visible}"),
             "docids_issued": int(conn.execute("SELECT count(*) FROM docids").fetchone()[0]),
             "ingest_runs": int(conn.execute("SELECT count(*) FROM ingest_runs").fetchone()[0]),
             "ingest_errors": int(conn.execute("SELECT count(*) FROM ingest_errors").fetchone()[0]),
             "by_language": grouped(
-                "SELECT language, count(*) FROM documents GROUP BY language ORDER BY 2 DESC"
+                f"SELECT language, count(*) FROM documents WHERE {visible}"
+                " GROUP BY language ORDER BY 2 DESC"
             ),
             "by_collection": grouped(
-                "SELECT collection, count(*) FROM documents GROUP BY collection ORDER BY 2 DESC"
+                f"SELECT collection, count(*) FROM documents WHERE {visible}"
+                " GROUP BY collection ORDER BY 2 DESC"
             ),
             "by_type": grouped(
-                "SELECT document_type, count(*) FROM documents GROUP BY document_type ORDER BY 2 DESC"
+                f"SELECT document_type, count(*) FROM documents WHERE {visible}"
+                " GROUP BY document_type ORDER BY 2 DESC"
             ),
             "top_countries": grouped(
-                "SELECT code, count(*) FROM document_countries GROUP BY code ORDER BY 2 DESC LIMIT 20"
+                f"SELECT code, count(*) FROM document_countries WHERE {of_visible}"
+                " GROUP BY code ORDER BY 2 DESC LIMIT 20"
             ),
             "top_publishers": grouped(
-                "SELECT publisher, count(*) FROM documents GROUP BY publisher ORDER BY 2 DESC LIMIT 20"
+                f"SELECT publisher, count(*) FROM documents WHERE {visible}"
+                " GROUP BY publisher ORDER BY 2 DESC LIMIT 20"
             ),
         }
 
@@ -690,20 +704,25 @@ class SQLiteStore:
         sql = f"SELECT count(*) FROM tombstones{where}"
         return live + int(self._conn().execute(sql, params).fetchone()[0])
 
-    def set_counts(self) -> SetCounts:
+    def set_counts(self, exclude_collections: Sequence[str] = ()) -> SetCounts:
         conn = self._conn()
+        hidden = list(exclude_collections)
+        visible = f" AND collection NOT IN ({','.join('?' * len(hidden))})" if hidden else ""
         return SetCounts(
             collections={
                 str(r[0]): int(r[1])
                 for r in conn.execute(
-                    "SELECT collection, count(*) FROM documents WHERE collection != ''"
-                    " GROUP BY collection ORDER BY collection"
+                    f"SELECT collection, count(*) FROM documents WHERE collection != ''{visible}"
+                    " GROUP BY collection ORDER BY collection",
+                    hidden,
                 )
             },
             countries={
                 str(r[0]): int(r[1])
                 for r in conn.execute(
-                    "SELECT code, count(*) FROM document_countries GROUP BY code ORDER BY code"
+                    "SELECT code, count(*) FROM document_countries WHERE document_id IN"
+                    f" (SELECT id FROM documents WHERE 1{visible}) GROUP BY code ORDER BY code",
+                    hidden,
                 )
             },
         )
@@ -740,20 +759,54 @@ class SQLiteStore:
         ):
             yield str(row[0]), str(row[1]), bytes(row[2])
 
-    def group_sizes(self, groups: Sequence[str]) -> dict[str, int]:
-        """How many documents each near-duplicate group holds."""
+    def group_sizes(
+        self, groups: Sequence[str], exclude_collections: Sequence[str] = ()
+    ) -> dict[str, int]:
+        """How many documents each near-duplicate group holds (outside the hidden collections)."""
         wanted = [g for g in dict.fromkeys(groups) if g]
         if not wanted:
             return {}
         marks = ",".join("?" * len(wanted))
+        hidden = list(exclude_collections)
+        visible = f" AND collection NOT IN ({','.join('?' * len(hidden))})" if hidden else ""
         return {
             str(r[0]): int(r[1])
             for r in self._conn().execute(
-                f"SELECT dup_group, count(*) FROM documents WHERE dup_group IN ({marks})"
+                f"SELECT dup_group, count(*) FROM documents WHERE dup_group IN ({marks}){visible}"
                 " GROUP BY dup_group",
-                wanted,
+                [*wanted, *hidden],
             )
         }
+
+    # --- collections and their visibility -----------------------------------------------
+    def list_collections(self) -> list[CollectionPolicy]:
+        return [
+            CollectionPolicy(name=r[0], title=r[1], visibility=r[2], groups=tuple(json.loads(r[3])))
+            for r in self._conn().execute(
+                "SELECT name, title, visibility, groups FROM collections ORDER BY name"
+            )
+        ]
+
+    def set_collection(self, policy: CollectionPolicy) -> None:
+        conn = self._writer()
+        with self._write_lock:
+            try:
+                conn.execute(
+                    "INSERT INTO collections (name, title, visibility, groups, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+                    " title = excluded.title, visibility = excluded.visibility,"
+                    " groups = excluded.groups, updated_at = excluded.updated_at",
+                    (
+                        policy.name,
+                        policy.title,
+                        policy.visibility,
+                        json.dumps(sorted(set(policy.groups))),
+                        now_utc().isoformat(),
+                    ),
+                )
+                conn.commit()
+            except sqlite3.Error as exc:
+                raise StorageError(f"setting collection {policy.name!r} failed: {exc}") from exc
 
     def pending_entities(self, limit: int) -> list[Document]:
         """Documents whose current revision has not been through entity extraction yet."""
@@ -836,6 +889,10 @@ def _selection_where(
         params.append(selection.collection)
     if selection.any_collection:
         clauses.append("collection != ''")
+    if selection.exclude_collections:
+        marks = ",".join("?" * len(selection.exclude_collections))
+        clauses.append(f"collection NOT IN ({marks})")
+        params.extend(selection.exclude_collections)
     if selection.country is not None:
         clauses.append(country_is)
         params.append(selection.country)

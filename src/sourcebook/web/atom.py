@@ -23,7 +23,7 @@ from sourcebook.countries import country_name
 from sourcebook.errors import QuerySyntaxError
 from sourcebook.model import Hit
 from sourcebook.search.request import SearchRequest
-from sourcebook.services import Archive
+from sourcebook.services.reading import ArchiveView
 from sourcebook.store.base import HarvestedRecord
 from sourcebook.web.links import public_request_url, site_url
 from sourcebook.web.oai import clean_text, read_archive
@@ -139,7 +139,7 @@ def _entry(feed: etree._Element, hit: Hit, record: HarvestedRecord, links: FeedL
         _sub(entry, "rights", doc.copyright, type="text")
 
 
-def build_feed(archive: Archive, search: SearchRequest, links: FeedLinks) -> tuple[bytes, str]:
+def build_feed(archive: ArchiveView, search: SearchRequest, links: FeedLinks) -> tuple[bytes, str]:
     """(the feed, a weak ETag of what it says) for one search."""
     result = archive.search(search)
     records = archive.harvest_records(hit.docid for hit in result.hits)

@@ -36,7 +36,9 @@ from sourcebook.countries import country_name
 from sourcebook.ids import is_valid_docid
 from sourcebook.model import Document
 from sourcebook.services import Archive
+from sourcebook.services.reading import ArchiveView
 from sourcebook.store.base import HarvestedRecord, HarvestFilter, HarvestPosition
+from sourcebook.web.viewing import viewer_of
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
@@ -487,13 +489,15 @@ class Repository:
         endpoint = str(request.url).split("?", 1)[0]
         return Context(endpoint=endpoint, site=str(request.base_url).rstrip("/"), host=host)
 
-    def respond(self, archive: Archive, ctx: Context, pairs: Sequence[tuple[str, str]]) -> bytes:
+    def respond(
+        self, archive: ArchiveView, ctx: Context, pairs: Sequence[tuple[str, str]]
+    ) -> bytes:
         """The XML answer to one request (errors included: OAI-PMH errors are HTTP 200)."""
         echo: dict[str, str] | None = None
         try:
             verb, args = parse_arguments(pairs)
             echo = {"verb": verb, **args}
-            handlers: dict[str, Callable[[Archive, Context, dict[str, str], Any], Any]] = {
+            handlers: dict[str, Callable[[ArchiveView, Context, dict[str, str], Any], Any]] = {
                 "Identify": self.identify,
                 "ListMetadataFormats": self.list_metadata_formats,
                 "ListSets": self.list_sets,
@@ -507,7 +511,7 @@ class Repository:
         return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True))
 
     # --- verbs ---------------------------------------------------------------------------
-    def identify(self, archive: Archive, ctx: Context, args: dict[str, str], root: Any) -> Any:
+    def identify(self, archive: ArchiveView, ctx: Context, args: dict[str, str], root: Any) -> Any:
         first = archive.harvest(HarvestFilter(), None, 1)
         earliest = first[0].updated_at if first else datetime.now(UTC)
         identify = _sub(root, "Identify")
@@ -533,7 +537,7 @@ class Repository:
         return root
 
     def list_metadata_formats(
-        self, archive: Archive, ctx: Context, args: dict[str, str], root: Any
+        self, archive: ArchiveView, ctx: Context, args: dict[str, str], root: Any
     ) -> Any:
         if "identifier" in args:
             self._find(archive, ctx, args["identifier"])
@@ -545,7 +549,7 @@ class Repository:
             _sub(element, "metadataNamespace", namespace)
         return root
 
-    def list_sets(self, archive: Archive, ctx: Context, args: dict[str, str], root: Any) -> Any:
+    def list_sets(self, archive: ArchiveView, ctx: Context, args: dict[str, str], root: Any) -> Any:
         if "resumptionToken" in args:  # every set fits in one response: we never issue one
             raise OAIError("badResumptionToken", "ListSets issues no resumption tokens")
         counts = archive.harvest_sets()
@@ -566,18 +570,22 @@ class Repository:
                 add(f"country:{code}", f"Country: {country_name(code)} [{code}] ({_plural(n)})")
         return root
 
-    def get_record(self, archive: Archive, ctx: Context, args: dict[str, str], root: Any) -> Any:
+    def get_record(
+        self, archive: ArchiveView, ctx: Context, args: dict[str, str], root: Any
+    ) -> Any:
         self._check_format(args["metadataPrefix"])
         record = self._find(archive, ctx, args["identifier"])
         add_record(_sub(root, "GetRecord"), record, ctx)
         return root
 
     def list_identifiers(
-        self, archive: Archive, ctx: Context, args: dict[str, str], root: Any
+        self, archive: ArchiveView, ctx: Context, args: dict[str, str], root: Any
     ) -> Any:
         return self._list(archive, ctx, "ListIdentifiers", args, root)
 
-    def list_records(self, archive: Archive, ctx: Context, args: dict[str, str], root: Any) -> Any:
+    def list_records(
+        self, archive: ArchiveView, ctx: Context, args: dict[str, str], root: Any
+    ) -> Any:
         return self._list(archive, ctx, "ListRecords", args, root)
 
     # --- helpers -------------------------------------------------------------------------
@@ -590,7 +598,7 @@ class Repository:
             )
 
     @staticmethod
-    def _find(archive: Archive, ctx: Context, identifier: str) -> HarvestedRecord:
+    def _find(archive: ArchiveView, ctx: Context, identifier: str) -> HarvestedRecord:
         docid = ctx.docid(identifier)
         found = archive.harvest_records([docid]) if docid else {}
         if docid is None or docid not in found:
@@ -598,7 +606,7 @@ class Repository:
         return found[docid]
 
     def _list(
-        self, archive: Archive, ctx: Context, verb: str, args: dict[str, str], root: Any
+        self, archive: ArchiveView, ctx: Context, verb: str, args: dict[str, str], root: Any
     ) -> Any:
         if "resumptionToken" in args:
             resume = Resumption.decode(args["resumptionToken"], verb)
@@ -631,9 +639,13 @@ class Repository:
 
 
 async def read_archive(
-    request: Request, fn: Callable[Concatenate[Archive, P], T], *args: P.args, **kwargs: P.kwargs
+    request: Request,
+    fn: Callable[Concatenate[ArchiveView, P], T],
+    *args: P.args,
+    **kwargs: P.kwargs,
 ) -> T:
-    """``fn(archive, ...)`` off the event loop, with the app's archive (``app.state.archive``).
+    """``fn(view, ...)`` off the event loop, with the app's archive (``app.state.archive``) as
+    this request's viewer may read it.
 
     When the app keeps a runtime with reader threads (``app.state.runtime``), the call runs on
     them: their SQLite connections live as long as the app.
@@ -645,10 +657,11 @@ async def read_archive(
         archive = runtime.archive
     if archive is None:
         raise RuntimeError("the app has no archive (app.state.archive)")
+    view = archive.view(viewer_of(request))
     if runtime is not None and hasattr(runtime, "read"):
-        result: T = await runtime.read(fn, archive, *args, **kwargs)
+        result: T = await runtime.read(fn, view, *args, **kwargs)
         return result
-    return await run_in_threadpool(fn, archive, *args, **kwargs)
+    return await run_in_threadpool(fn, view, *args, **kwargs)
 
 
 def make_router(

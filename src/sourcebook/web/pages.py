@@ -13,9 +13,10 @@ from starlette.responses import RedirectResponse, Response
 from sourcebook.errors import NotFound
 from sourcebook.model import FacetValue
 from sourcebook.search.request import FACETS
+from sourcebook.services.reading import ArchiveView
 from sourcebook.web import pages_record, pages_search
 from sourcebook.web.advanced import AdvancedForm, build_query
-from sourcebook.web.runtime import Runtime, get_runtime
+from sourcebook.web.runtime import Runtime, get_runtime, view_of
 from sourcebook.web.search_params import FILTERS, SearchParams, year_bounds
 
 router = APIRouter(include_in_schema=False)
@@ -46,16 +47,16 @@ async def help_page(request: Request) -> Response:
     return render(request, "help.html", {})
 
 
-def _choices(runtime: Runtime) -> dict[str, list[FacetValue]]:
+def _choices(view: ArchiveView) -> dict[str, list[FacetValue]]:
     return {
-        name: runtime.archive.browse(name, CHOICES_LIMIT)
+        name: view.browse(name, CHOICES_LIMIT)
         for name in ("country", "language", "type", "collection")
     }
 
 
 @router.get("/advanced")
 async def advanced_page(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
-    choices = await runtime.read(_choices, runtime)
+    choices = await runtime.read(_choices, view_of(request))
     for name in ("country", "language"):
         choices[name] = sorted(choices[name], key=lambda v: (v.label or v.value).casefold())
     for value in choices["type"]:
@@ -104,7 +105,7 @@ async def browse_page(
 ) -> Response:
     if facet not in FACETS:
         raise NotFound(f"There is no browse page for {facet[:40]!r}; try country or publisher.")
-    values = await runtime.read(runtime.archive.browse, facet, BROWSE_LIMIT)
+    values = await runtime.read(view_of(request).browse, facet, BROWSE_LIMIT)
     entries = []
     for value in values:
         label = pages_search.label_for(facet, value.value)

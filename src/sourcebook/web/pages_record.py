@@ -21,10 +21,10 @@ from sourcebook.errors import SourcebookError
 from sourcebook.model import Document, Hit
 from sourcebook.search.highlight import TermPatterns, positive_terms
 from sourcebook.search.request import SearchRequest
-from sourcebook.services import Archive
+from sourcebook.services.reading import ArchiveView
 from sourcebook.web.links import site_url
 from sourcebook.web.record_body import RecordText, record_text
-from sourcebook.web.runtime import Runtime, get_runtime
+from sourcebook.web.runtime import Runtime, get_runtime, view_of
 from sourcebook.web.templating import country_label, language_label, last_updated, long_date
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ def revision_views(doc: Document) -> list[RevisionView]:
     ]
 
 
-def similar_documents(archive: Archive, docid: str) -> list[Hit]:
+def similar_documents(archive: ArchiveView, docid: str) -> list[Hit]:
     """Similar documents, or none when they cannot be found: they are an extra, and a record
     page must not fail because of them."""
     try:
@@ -148,7 +148,7 @@ def similar_documents(archive: Archive, docid: str) -> list[Hit]:
         return []
 
 
-def reprints(archive: Archive, doc: Document) -> tuple[int, str]:
+def reprints(archive: ArchiveView, doc: Document) -> tuple[int, str]:
     """(how many other documents are reprints of this one's text, the search listing them all)."""
     from sourcebook.search.request import SearchRequest
 
@@ -162,22 +162,24 @@ def base_url(request: Request) -> str:
     return site_url(request)
 
 
-def query_terms(archive: Archive, query: str, mode: str) -> TermPatterns:
+def query_terms(archive: ArchiveView, query: str, mode: str) -> TermPatterns:
     """The words of the search a reader came from, to mark in the record (none when the query
     is empty or cannot be read: the record shows without marks)."""
     if not query.strip() or mode not in ("auto", "syntax", "plain"):
         return TermPatterns()
     try:
-        node, _ = archive.engine.parse(SearchRequest(query=query, mode=mode))  # type: ignore[arg-type]
+        node, _ = archive.archive.engine.parse(SearchRequest(query=query, mode=mode))  # type: ignore[arg-type]
     except SourcebookError:
         return TermPatterns()
     return positive_terms(node)
 
 
-def read_record(archive: Archive, docid: str, query: str, mode: str) -> tuple[Document, RecordText]:
+def read_record(
+    archive: ArchiveView, docid: str, query: str, mode: str
+) -> tuple[Document, RecordText]:
     doc = archive.get(docid)
     terms = query_terms(archive, query[:2000], mode)
-    return doc, record_text(doc, terms, archive.settings.default_language)
+    return doc, record_text(doc, terms, archive.archive.settings.default_language)
 
 
 @router.get("/record/{docid}")
@@ -188,11 +190,12 @@ async def record_page(
     mode: str = "auto",
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
-    doc, text = await runtime.read(read_record, runtime.archive, docid, q, mode)
-    similar = await runtime.read(similar_documents, runtime.archive, doc.docid)
-    reprint_count, reprints_url = await runtime.read(reprints, runtime.archive, doc)
+    view = view_of(request)
+    doc, text = await runtime.read(read_record, view, docid, q, mode)
+    similar = await runtime.read(similar_documents, view, doc.docid)
+    reprint_count, reprints_url = await runtime.read(reprints, view, doc)
     citation = format_citation(doc, "refworld", base_url=base_url(request))
-    parent = await runtime.read(runtime.archive.parent, doc)  # attachment or archive member
+    parent = await runtime.read(view.parent, doc)  # attachment or archive member
     context = {
         "doc": doc,
         "parent": parent,
@@ -241,7 +244,7 @@ async def _citation_file(
                 f"accessed must be a date like 2023-05-19, not {accessed[:40]!r}"
             ) from exc
     text = await runtime.read(
-        runtime.archive.cite, docid, style, accessed=when, base_url=base_url(request)
+        view_of(request).cite, docid, style, accessed=when, base_url=base_url(request)
     )
     filename = f"sourcebook-{docid.strip()}.{ext}"
     return Response(

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from sourcebook.errors import QuerySyntaxError
 from sourcebook.model import Hit, SearchResult
 from sourcebook.search.request import SORTS
-from sourcebook.web.runtime import Runtime, get_runtime
+from sourcebook.web.runtime import Runtime, get_runtime, view_of
 from sourcebook.web.search_params import (
     SearchParams,
     parse_period,
@@ -288,7 +288,7 @@ async def search_page(request: Request, runtime: Runtime = Depends(get_runtime))
     context["params"] = params
     if status == 200:
         try:
-            result = await runtime.read(run_search, runtime.archive, params.to_request())
+            result = await runtime.read(run_search, view_of(request), params.to_request())
         except QuerySyntaxError as exc:
             context["error"] = exc.message
             context["marker"] = error_marker(exc)

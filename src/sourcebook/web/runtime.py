@@ -25,6 +25,8 @@ from starlette.requests import Request
 from sourcebook.config import Settings
 from sourcebook.follower import Follower
 from sourcebook.services import Archive
+from sourcebook.services.reading import ArchiveView
+from sourcebook.web.viewing import viewer_of
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +162,11 @@ class Runtime:
         for pool in (self.writer, self.exporters, self.readers):
             pool.shutdown(wait=True, cancel_futures=True)
         self.archive.close()
+
+
+def view_of(request: Request) -> ArchiveView:
+    """The archive as this request's viewer may read it (every read route goes through it)."""
+    return get_runtime(request).archive.view(viewer_of(request))
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -20,7 +20,7 @@ from starlette.datastructures import QueryParams
 from sourcebook.errors import QuerySyntaxError
 from sourcebook.model import SearchResult
 from sourcebook.search.request import SearchRequest
-from sourcebook.services import Archive
+from sourcebook.services.reading import ArchiveView
 
 #: Filter parameters, in the order they appear in URLs, and the request field each fills.
 FILTERS: dict[str, str] = {
@@ -197,7 +197,7 @@ def year_of(date_from: str, date_to: str) -> str | None:
     return None
 
 
-def run_search(archive: Archive, request: SearchRequest) -> SearchResult:
+def run_search(archive: ArchiveView, request: SearchRequest) -> SearchResult:
     """``archive.search(request)`` for the pages and the API (dates outside what the index can
     hold are handled by the search service: they simply match nothing)."""
     return archive.search(request)
