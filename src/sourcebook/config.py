@@ -259,6 +259,21 @@ class Settings(BaseSettings):
         description="What visitors who are not signed in may read: public collections "
         "(public), or nothing (none). See docs/security.md.",
     )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="The SMTP server alerts are sent through: smtp://host:25, "
+        "smtp://user:password@host:587?starttls=true or smtps://host:465. Unset: no e-mail.",
+    )
+    mail_from: str = Field(
+        default="Sourcebook <sourcebook@localhost>",
+        description="The From address of alert e-mails.",
+    )
+    digest_max_documents: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="Most documents one alert e-mail lists; it links to the rest.",
+    )
     write_token: SecretStr | None = Field(
         default=None,
         description="Bearer token that uploads and other writes must carry.",

@@ -147,10 +147,31 @@ TABLES: dict[str, tuple[tuple[tuple[str, Kind], ...], str]] = {
         ),
         "name",
     ),
+    "saved_searches": (
+        (
+            ("id", "int"),
+            ("owner", "text"),
+            ("name", "text"),
+            ("query", "text"),
+            ("filters", "jsonb"),
+            ("schedule", "text"),
+            ("email", "text"),
+            ("last_position", "int"),
+            ("last_sent_at", "ts"),
+            ("created_at", "ts"),
+        ),
+        "id",
+    ),
 }
 _COUNTRIES = [c for c, _ in TABLES["documents"][0]].index("countries")
 #: PostgreSQL tables whose key is an identity column (its sequence moves past the copied keys).
-IDENTITY = {"documents": "id", "ingest_runs": "id", "ingest_errors": "id", "changes": "position"}
+IDENTITY = {
+    "documents": "id",
+    "ingest_runs": "id",
+    "ingest_errors": "id",
+    "changes": "position",
+    "saved_searches": "id",
+}
 
 
 @dataclass

@@ -13,7 +13,8 @@
      ├── QuerySyntaxError       a malformed search query (says what and where), or one past a limit
  ├── SearchTimeout          a search ran past its time budget (or too many already have)
      ├── AccessDenied           the caller may not read or change this
-     └── StorageError           the store or index failed (chains the cause)
+     ├── StorageError           the store or index failed (chains the cause)
+     └── MailError              the SMTP server could not be reached or refused a message
 
 Third-party exceptions are converted at the boundary with ``raise ... from exc`` so the cause
 stays visible in logs while users see one readable message.
@@ -83,3 +84,7 @@ class AccessDenied(SourcebookError):
 
 class StorageError(SourcebookError):
     """The store or the index failed."""
+
+
+class MailError(SourcebookError):
+    """The SMTP server could not be reached or refused a message (alerts)."""

@@ -371,3 +371,33 @@ def test_hidden_collections_count_nowhere(store: Store) -> None:
     assert {r.document.docid for r in store.list_updated(every)} == {docs[0].docid, docs[3].docid}
     assert store.count_updated(every) == 2
     assert store.count_updated(HarvestFilter()) == 4  # three documents and the tombstone
+
+
+def test_saved_searches_and_the_documents_added_since_a_position(store: Store) -> None:
+    from sourcebook.errors import Conflict
+    from sourcebook.saved import SavedSearch
+
+    start = store.last_position()
+    saved = store.save_search(
+        SavedSearch("floods", "Kulob floods", {"countries": ["TJ"]}, "ana", "daily", "a@x.org")
+    )
+    assert saved.id and saved.created_at is not None
+    with pytest.raises(Conflict):
+        store.save_search(SavedSearch("floods", "other", owner="ana"))
+    store.save_search(SavedSearch("floods", "mine too", owner="bo"))  # another owner's name
+    assert [s.name for s in store.saved_searches("ana")] == ["floods"]
+    assert store.saved_searches("ana")[0].filters == {"countries": ["TJ"]}
+    assert len(store.saved_searches()) == 2
+    first, second = make_doc("test:1"), make_doc("test:2")
+    store.write([Change("added", d, content_hash(d)) for d in (first, second)])
+    store.delete(first.docid)
+    end = store.last_position()
+    assert [d for _, d in store.added_since(start, end, 10)] == [second.docid]
+    assert store.added_since(end, end, 10) == []
+    when = datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
+    store.mark_digest_sent(saved.id, end, when)
+    again = store.saved_searches("ana")[0]
+    assert (again.last_position, again.last_sent_at) == (end, when)
+    store.delete_saved_search(saved.id)
+    with pytest.raises(NotFound):
+        store.delete_saved_search(saved.id)

@@ -26,6 +26,7 @@ for _module in (
     "reading",
     "admin",
     "collections",
+    "alerts",
 ):  # each registers its commands, in --help's order
     importlib.import_module(f"sourcebook.cli.{_module}")
 

@@ -221,6 +221,7 @@ class SearchEngine:
         any_term("place_exact", request.places)
         any_term("person_exact", request.people)
         any_term("organisation_exact", request.organisations)
+        any_term("docid", request.docids)
         if request.date_from or request.date_to:
             filters.append(date_range_query(schema, request.date_from, request.date_to))
         visible = access_query(schema, request.access)
@@ -415,7 +416,7 @@ class SearchEngine:
         """(the query run, its BM25 result); relaxed to any word when every word was required
         and no document has them all."""
         result = self._run(searcher, query, request, offset, limit)
-        if relaxable and result.count == 0:
+        if relaxable and result.count == 0 and request.relax:
             ctx = CompileContext(
                 self.index.schema, self.active_languages(searcher), request.query, self.weights
             )

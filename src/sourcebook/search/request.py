@@ -60,3 +60,8 @@ class SearchRequest:
     #: What the viewer may not see (``sourcebook.access``); set by the services from the
     #: viewer, never by a route or a page.
     access: AccessFilter = EVERYTHING
+    #: Only these documents (when not empty): an alert's documents new since its last digest.
+    docids: tuple[str, ...] = ()
+    #: When no document has every word of a plain query, search for any of them (with a
+    #: notice). Alerts say False: a digest lists only documents that match the whole search.
+    relax: bool = True

@@ -14,6 +14,7 @@ from typing import Literal, Protocol
 
 from sourcebook.access import CollectionPolicy
 from sourcebook.model import Document
+from sourcebook.saved import SavedSearch
 
 ChangeKind = Literal["added", "updated"]
 #: What the change log records of a write.
@@ -241,6 +242,29 @@ class Store(Protocol):
         self, groups: Sequence[str], exclude_collections: Sequence[str] = ()
     ) -> dict[str, int]:
         """How many documents each near-duplicate group holds, outside ``exclude_collections``."""
+        ...
+
+    # --- saved searches and their alerts (sourcebook.saved) ---------------------------------
+    def save_search(self, saved: SavedSearch) -> SavedSearch:
+        """Store a new saved search (its ``id`` and ``created_at`` filled in); a second one of
+        the same owner and name raises Conflict."""
+        ...
+
+    def saved_searches(self, owner: str | None = None) -> list[SavedSearch]:
+        """Every saved search (of ``owner`` when given), oldest first."""
+        ...
+
+    def delete_saved_search(self, search_id: int) -> None:
+        """Remove a saved search (raises NotFound)."""
+        ...
+
+    def mark_digest_sent(self, search_id: int, position: int, sent_at: datetime) -> None:
+        """Record that a digest covered the change log up to ``position``."""
+        ...
+
+    def added_since(self, position: int, until: int, limit: int) -> list[tuple[int, str]]:
+        """(position, docid) of the documents added (or added again) after ``position`` up to
+        ``until`` in the change log and still held, in log order, at most ``limit``."""
         ...
 
     # --- collections and who may read them (sourcebook.access) ------------------------------

@@ -1,0 +1,36 @@
+"""``sourcebook saved`` and ``sourcebook alerts`` through typer's runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from sourcebook.cli import app
+
+runner = CliRunner()
+
+
+def run(archive: Path, *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["--archive", str(archive), *args])
+    return result.exit_code, result.output
+
+
+def test_save_list_run_and_delete(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    story = tmp_path / "story.txt"
+    story.write_text("Title: Kulob floods\n\nFloods in Kulob district.", encoding="utf-8")
+    assert run(archive, "ingest", str(story))[0] == 0
+    code, out = run(archive, "saved", "add", "kulob", "Kulob floods", "--country", "TJ")
+    assert code == 0 and "saved 'kulob'" in out
+    code, out = run(archive, "saved", "add", "bad", "floods", "--daily")
+    assert code == 2 and "e-mail address" in out
+    code, out = run(archive, "saved", "list", "--json")
+    [record] = [json.loads(line) for line in out.splitlines()]
+    assert record["query"] == "Kulob floods" and record["filters"] == {"countries": ["TJ"]}
+    code, out = run(archive, "alerts", "run", "--dry-run")
+    assert code == 0 and "0 digests would send, 0 with nothing new, 0 failed" in out
+    assert run(archive, "saved", "delete", "kulob")[0] == 0
+    code, out = run(archive, "saved", "delete", "kulob")
+    assert code == 2 and "no saved search named 'kulob'" in out
