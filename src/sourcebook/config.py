@@ -211,6 +211,11 @@ class Settings(BaseSettings):
         description="Facets of queries matching more documents than this are estimated from a "
         "sample of about this many (marked approximate); the total stays exact.",
     )
+    entity_model: Literal["small", "large"] = Field(
+        default="small",
+        description="spaCy pipeline of people and organisations: small (en_core_web_sm, fast) "
+        "or large (en_core_web_md, better, slower; extra entities-large).",
+    )
     semantic_model: str = Field(
         default="minilm",
         description="Embedding model of semantic search: minilm (all-MiniLM-L6-v2), e5, static:DIR.",

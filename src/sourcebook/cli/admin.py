@@ -102,7 +102,7 @@ def _enrich_entities(archive: Archive, batch: int, limit: int) -> None:
     rate = done / seconds if seconds else 0.0
     console.print(
         f"entities: {done:,} documents in {seconds:.1f} s ({rate:,.1f} docs/s); "
-        f"{max(pending - done, 0):,} still pending"
+        f"{max(pending - done, 0):,} still pending (model: {archive.settings.entity_model})"
     )
 
 
