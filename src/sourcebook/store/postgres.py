@@ -13,7 +13,8 @@ editors ingesting, a worker storing entities. Safety comes from the database, no
   source only;
 * the change log is appended under a transaction-level advisory lock held until commit, so log
   positions become visible in commit order and a follower reading ``position > N`` never skips a
-  row committed later with a smaller position.
+  row committed later with a smaller position; the append also notifies the followers
+  (LISTEN/NOTIFY, ``postgres_notify``), which wake at the commit instead of at their next poll.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from sourcebook.store.postgres_codec import (
     migration_scripts,
     pg_text,
 )
+from sourcebook.store.postgres_notify import PostgresChangeFeed, notify_change
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +179,9 @@ class PostgresStore:
                 rows,
                 returning=True,
             )
-            return [int(r["position"]) for r in PostgresStore._returned(cur) if r]
+            positions = [int(r["position"]) for r in PostgresStore._returned(cur) if r]
+        notify_change(conn)  # delivered at commit: followers wake at once (postgres_notify)
+        return positions
 
     # --- migrations ---------------------------------------------------------------------
     def applied_migrations(self) -> list[str]:
@@ -494,6 +498,10 @@ class PostgresStore:
             return int(row["p"]) if row else 0
 
         return self._read(work)
+
+    def listen(self) -> PostgresChangeFeed:
+        """A LISTEN connection of its own, woken by every commit that appends to the log."""
+        return PostgresChangeFeed(self.url)
 
     def changes_since(self, position: int, limit: int = 1000) -> list[LoggedChange]:
         def work(conn: Conn) -> list[LoggedChange]:

@@ -407,6 +407,10 @@ class SQLiteStore:
         row = self._conn().execute("SELECT max(position) FROM changes").fetchone()
         return int(row[0] or 0)
 
+    def listen(self) -> None:
+        """No notifications in SQLite: a follower polls (a small file and ``max(position)``)."""
+        return None
+
     def changes_since(self, position: int, limit: int = 1000) -> list[LoggedChange]:
         rows = self._conn().execute(
             "SELECT position, docid, kind, changed_at FROM changes WHERE position > ?"
