@@ -34,11 +34,10 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import httpx
 
-from _common import HOST, free_port, reuters_files, sourcebook_command
+from _common import HOST, free_port, reuters_files, sourcebook_command, with_schema
 from http_load import plan
 from sourcebook.config import Settings
 from sourcebook.copy_store import copy_store
@@ -185,10 +184,6 @@ def to_postgres(home: Path, node: Path, url: str, documents: int) -> None:
 
 def _schema_of(url: str) -> str:
     return url.rsplit("search_path%3D", 1)[1].split("&")[0]
-
-
-def with_schema(url: str, schema: str) -> str:
-    return f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={schema}')}"
 
 
 def start(home: Path, log: Path, database: str | None, workers: int) -> subprocess.Popen[bytes]:

@@ -89,6 +89,12 @@ def test_lookup_sources_and_docid_owner(store: Store) -> None:
     assert found["test:1"].docid == doc.docid
     assert store.docid_owner(doc.docid) == "test:1"
     assert store.docid_owner("zzzzzzzzzz") is None
+    other = make_doc("test:2")
+    store.write([Change("added", other, content_hash(other))])
+    store.delete(other.docid)  # a deleted document's docid stays issued
+    asked = [doc.docid, "zzzzzzzzzz", other.docid, doc.docid]
+    assert store.docid_owners(asked) == {doc.docid: "test:1", other.docid: "test:2"}
+    assert store.docid_owners([]) == {}
 
 
 def test_update_adds_revision_with_snapshot(store: Store) -> None:

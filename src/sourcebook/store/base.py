@@ -145,6 +145,10 @@ class Store(Protocol):
         """The source key a docid was issued to, if it was ever issued."""
         ...
 
+    def docid_owners(self, docids: Sequence[str]) -> dict[str, str]:
+        """``docid_owner`` of many docids in one go: the source keys of those ever issued."""
+        ...
+
     def write(self, changes: Sequence[Change]) -> None:
         """Write added and updated documents (with passages and a new revision) atomically."""
         ...

@@ -262,6 +262,16 @@ class PostgresStore:
 
         return self._read(work)
 
+    def docid_owners(self, docids: Sequence[str]) -> dict[str, str]:
+        def work(conn: Conn) -> dict[str, str]:
+            rows = conn.execute(
+                "SELECT docid, source_key FROM docids WHERE docid = ANY(%s)",
+                (list(dict.fromkeys(docids)),),
+            )
+            return {str(r["docid"]): str(r["source_key"]) for r in rows}
+
+        return self._read(work) if docids else {}
+
     def write(self, changes: Sequence[Change]) -> None:
         if not changes:
             return

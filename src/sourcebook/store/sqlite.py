@@ -256,6 +256,18 @@ class SQLiteStore:
         )
         return str(row[0]) if row else None
 
+    def docid_owners(self, docids: Sequence[str]) -> dict[str, str]:
+        owners: dict[str, str] = {}
+        unique = list(dict.fromkeys(docids))
+        for i in range(0, len(unique), 500):
+            chunk = unique[i : i + 500]
+            rows = self._conn().execute(
+                f"SELECT docid, source_key FROM docids WHERE docid IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            owners.update({str(docid): str(key) for docid, key in rows})
+        return owners
+
     def _writer(self) -> sqlite3.Connection:
         """This thread's connection, with the larger cache of a writer."""
         conn = self._conn()
