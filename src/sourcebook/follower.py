@@ -106,9 +106,11 @@ class Follower:
     (:func:`catch_up`). When the index moved without it (a CLI ingest into the same SQLite
     archive, a sibling ``serve`` worker), it reloads the searcher so searches see it."""
 
-    def __init__(self, archive: Archive, interval: float) -> None:
+    def __init__(self, archive: Archive, interval: float, notify: bool = True) -> None:
         self.archive = archive
         self.interval = interval
+        #: Wait on the store's notifications (``Store.listen``) as well as polling.
+        self.notify = notify
         #: Wall-clock time of the last poll that left the index level with the store.
         self.last_level: float | None = None
         #: Wall-clock time the follower last applied changes itself.
@@ -125,7 +127,7 @@ class Follower:
             return
         self.archive.lag_notice_seconds = LAG_NOTICE_SECONDS
         try:
-            self._feed = self.archive.store.listen()
+            self._feed = self.archive.store.listen() if self.notify else None
         except StorageError as exc:  # LISTEN refused: polling alone still follows the store
             log.warning("%s; following the store by polling only", exc)
         self._thread = threading.Thread(target=self._run, name="sb-follower", daemon=True)
