@@ -83,6 +83,13 @@ class Run:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
+@dataclass
+class Measured:
+    open: Run
+    #: The highest throughput whose p99 stayed under SATURATION_P99_MS (0: none did).
+    best: float
+
+
 def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -186,7 +193,10 @@ def _schema_of(url: str) -> str:
     return url.rsplit("search_path%3D", 1)[1].split("&")[0]
 
 
-def start(home: Path, log: Path, database: str | None, workers: int) -> subprocess.Popen[bytes]:
+def start(
+    home: Path, log: Path, database: str | None, workers: int
+) -> tuple[subprocess.Popen[bytes], str]:
+    """The server and its base URL, once every worker answers."""
     command = [*sourcebook_command(), "--archive", str(home)]
     if database:
         command += ["--database", database]
@@ -194,7 +204,7 @@ def start(home: Path, log: Path, database: str | None, workers: int) -> subproce
     command += ["--workers", str(workers)]
     with log.open("wb") as out:
         server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    server.args = f"http://{HOST}:{port}"  # type: ignore[misc]  # where it listens
+    base = f"http://{HOST}:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -202,10 +212,10 @@ def start(home: Path, log: Path, database: str | None, workers: int) -> subproce
         try:
             # every worker answers before the load starts
             if all(
-                httpx.get(f"{server.args}/api/stats", headers={"Connection": "close"}).is_success
+                httpx.get(f"{base}/api/stats", headers={"Connection": "close"}).is_success
                 for _ in range(4 * workers)
             ):
-                return server
+                return server, base
         except httpx.TransportError:
             time.sleep(0.3)
     raise SystemExit("serve did not answer within 120 s")
@@ -221,9 +231,8 @@ def stop(server: subprocess.Popen[bytes]) -> None:
 
 
 def measure(
-    label: str, server: subprocess.Popen[bytes], paths: Path, args: argparse.Namespace
-) -> dict[str, object]:
-    base = str(server.args)
+    label: str, server: subprocess.Popen[bytes], base: str, paths: Path, args: argparse.Namespace
+) -> Measured:
     wrk(base, paths, 4, args.warm_seconds, wait=False)  # warm caches and every worker
     before = loadavg()
     open_run = wrk(base, paths, args.users, args.seconds, wait=True)
@@ -244,7 +253,7 @@ def measure(
             f"(load {loadavg()})"
         )
     under = [r.rate for _, r in sweep if r.p99 < SATURATION_P99_MS and not r.errors]
-    return {"open": open_run, "best": max(under, default=0.0), "rss": rss, "pss": pss}
+    return Measured(open_run, max(under, default=0.0))
 
 
 def verdict(ok: bool) -> str:
@@ -278,26 +287,25 @@ def main() -> int:
         documents = build(home, args.data, args.reuters_files)
         to_postgres(home, node, url, documents)
         print(f"load average {loadavg()}; {os.cpu_count()} cores; client: wrk, 1 thread")
-        results = {}
+        results: dict[str, Measured] = {}
         for label, folder, database, workers in (
             ("embedded, 1 process", home, None, 1),
             (f"PostgreSQL, --workers {args.workers}", node, url, args.workers),
         ):
-            server = start(folder, work / "serve.log", database, workers)
+            server, base = start(folder, work / "serve.log", database, workers)
             try:
                 if not (work / "paths.txt").exists():  # the same mix for both servers
-                    docids = _docids(str(server.args))
+                    docids = _docids(base)
                     lines = [path for _, path in plan(random.Random(7), docids, args.requests)]
                     (work / "paths.txt").write_text("\n".join(lines) + "\n")
-                results[label] = measure(label, server, work / "paths.txt", args)
+                results[label] = measure(label, server, base, work / "paths.txt", args)
             finally:
                 stop(server)
         pg_rss, pg_pss = memory_mb(postgres_pids())
         print(f"PostgreSQL server processes: Rss {pg_rss:.0f} MB, Pss {pg_pss:.0f} MB")
-        (embedded, server_mode) = results.values()
-        open_run = server_mode["open"]
-        assert isinstance(open_run, Run)
-        ratio = float(server_mode["best"]) / max(float(embedded["best"]), 1e-9)  # type: ignore[arg-type]
+        embedded, server_mode = results.values()
+        open_run = server_mode.open
+        ratio = server_mode.best / max(embedded.best, 1e-9)
         print(
             f"server mode, open load: errors {open_run.errors} ({verdict(open_run.errors == 0)}), "
             f"p50 {open_run.p50:.1f} ms ({verdict(open_run.p50 <= OPEN_P50_MS)} <= "
@@ -305,12 +313,12 @@ def main() -> int:
             f"({verdict(open_run.p99 <= OPEN_P99_MS)} <= {OPEN_P99_MS:g})"
         )
         print(
-            f"saturation (p99 < {SATURATION_P99_MS:g} ms): embedded {embedded['best']:.1f}/s, "
-            f"server mode {server_mode['best']:.1f}/s, ratio {ratio:.2f} "
+            f"saturation (p99 < {SATURATION_P99_MS:g} ms): embedded {embedded.best:.1f}/s, "
+            f"server mode {server_mode.best:.1f}/s, ratio {ratio:.2f} "
             f"({verdict(ratio >= SATURATION_RATIO)} >= {SATURATION_RATIO:g}); "
             f"load average {loadavg()}"
         )
-        errors = sum(r["open"].errors for r in results.values())  # type: ignore[attr-defined]
+        errors = sum(r.open.errors for r in results.values())
         return 1 if errors else 0
     finally:
         if temp:
