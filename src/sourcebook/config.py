@@ -193,6 +193,11 @@ class Settings(BaseSettings):
         description="How often `sourcebook serve` applies the store's new changes to its search "
         "index (0: never; the index then catches up only when a writer opens the archive).",
     )
+    follow_notify: bool = Field(
+        default=True,
+        description="On PostgreSQL, `sourcebook serve` also LISTENs for the store's commits and "
+        "applies them at once (false: polling only, e.g. behind a transaction-pooling proxy).",
+    )
     default_language: str = Field(
         default="en",
         description="Language (ISO 639-1) whose stemmer analyses documents of unknown language.",
