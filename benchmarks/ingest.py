@@ -7,6 +7,10 @@ passages, docids, SQLite, Tantivy); the same with enrichment on; a second, idemp
 run (every story unchanged); and raw Tantivy indexing the already-parsed stories.
 Target (issue 2): >= 1,000 docs/s without enrichment.
 
+With --database URL, the ingest without enrichment also runs into PostgreSQL (a scratch schema,
+dropped afterwards) on the same files, right after the SQLite one, with the ratio of the two
+rates. Target (issue 14): PostgreSQL >= 70% of SQLite.
+
 With --stages, the enriched run also prints the wall seconds spent in each stage (language,
 countries, fingerprints, store, index...), timed around the functions that do them.
 """
@@ -22,12 +26,13 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from _common import RawTantivy, parse_reuters, reuters_files, timed
+from _common import RawTantivy, parse_reuters, reuters_files, scratch_schema, timed
 from sourcebook.config import Settings
 from sourcebook.services import Archive, IngestOptions
 
 TARGET_DOCS_PER_S = 1000
 TARGET_ENRICHED_DOCS_PER_S = 500
+TARGET_POSTGRES_RATIO = 0.7
 
 
 @contextmanager
@@ -79,6 +84,7 @@ def main() -> int:
     ap.add_argument("--reuters", type=Path, required=True, help="folder with reut2-*.sgm")
     ap.add_argument("--files", type=int, default=0, help="use only the first N files")
     ap.add_argument("--stages", action="store_true", help="time the enriched run's stages")
+    ap.add_argument("--database", help="PostgreSQL URL: also ingest into a scratch schema")
     args = ap.parse_args()
     files = reuters_files(args.reuters)
     if args.files:
@@ -108,6 +114,22 @@ def main() -> int:
                 f"({again.total('unchanged'):,} unchanged, {again.total('added')} added)"
             )
             passages = archive.stats()["passages"]
+        if args.database:
+            with scratch_schema(args.database) as url:
+                settings = Settings(home=root / "pg", database_url=url)
+                with Archive(settings) as archive:
+                    seconds, report = timed(
+                        lambda: archive.ingest(
+                            files, IngestOptions(detect_language=False, enrich=False)
+                        )
+                    )
+                pg = report.documents / seconds
+                print(
+                    f"sourcebook ingest into PostgreSQL, no enrichment: {pg:,.0f} docs/s "
+                    f"({seconds:.2f} s); ratio PostgreSQL/SQLite {pg / ours:.2f} "
+                    f"({'meets' if pg / ours >= TARGET_POSTGRES_RATIO else 'MISSES'} "
+                    f">= {TARGET_POSTGRES_RATIO:g})"
+                )
         timer = stage_timer() if args.stages else nullcontext(Counter[str]())
         with Archive(Settings(home=root / "lang")) as archive, timer as spent:
             seconds, report = timed(lambda: archive.ingest(files, IngestOptions()))

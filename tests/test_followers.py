@@ -88,14 +88,14 @@ def free_port() -> int:
 class Node:
     """A `sourcebook serve` subprocess on a free loopback port."""
 
-    def __init__(self, home: Path, database: str | None = None) -> None:
+    def __init__(self, home: Path, database: str | None = None, *args: str, **env: str) -> None:
         self.home = home
         self.port = free_port()
         self.log = home.parent / f"{home.name}-serve.log"
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
-                [*_command(home, database), "serve", "--port", str(self.port)],
-                env=_env(),  # SOURCEBOOK_FOLLOW_SECONDS: the default, 1 s
+                [*_command(home, database), "serve", "--port", str(self.port), *args],
+                env=_env(**env),  # SOURCEBOOK_FOLLOW_SECONDS: the default, 1 s, unless given
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -136,8 +136,8 @@ class Node:
 def nodes() -> Iterator[Callable[..., Node]]:
     started: list[Node] = []
 
-    def start(home: Path, database: str | None = None) -> Node:
-        node = Node(home, database)
+    def start(home: Path, database: str | None = None, *args: str, **env: str) -> Node:
+        node = Node(home, database, *args, **env)
         started.append(node)
         return node
 

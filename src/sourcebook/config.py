@@ -193,6 +193,11 @@ class Settings(BaseSettings):
         description="How often `sourcebook serve` applies the store's new changes to its search "
         "index (0: never; the index then catches up only when a writer opens the archive).",
     )
+    follow_notify: bool = Field(
+        default=True,
+        description="On PostgreSQL, `sourcebook serve` also LISTENs for the store's commits and "
+        "applies them at once (false: polling only, e.g. behind a transaction-pooling proxy).",
+    )
     default_language: str = Field(
         default="en",
         description="Language (ISO 639-1) whose stemmer analyses documents of unknown language.",
@@ -210,6 +215,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Facets of queries matching more documents than this are estimated from a "
         "sample of about this many (marked approximate); the total stays exact.",
+    )
+    entity_model: Literal["small", "large"] = Field(
+        default="small",
+        description="spaCy pipeline of people and organisations: small (en_core_web_sm, fast) "
+        "or large (en_core_web_md, better, slower; extra entities-large).",
     )
     semantic_model: str = Field(
         default="minilm",

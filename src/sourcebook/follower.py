@@ -4,12 +4,17 @@ The store (SQLite, or PostgreSQL shared by several nodes) appends every write to
 each node's Tantivy index (``settings.index_path``, in its own archive folder) records the last
 log position it holds (:mod:`sourcebook.index_sync`). :func:`catch_up` applies what the index
 does not hold yet, under this archive folder's writer lock, and is the one way a node does so:
-on open (``Archive``), and every ``SOURCEBOOK_FOLLOW_SECONDS`` in ``sourcebook serve``
-(:class:`Follower`, a background thread). The index writer is held only while applying. A node
-never writes another node's index: the lock and the index are in its own folder.
+on open (``Archive``), and in ``sourcebook serve`` (:class:`Follower`, a background thread):
+at once when the store notifies a commit (PostgreSQL LISTEN/NOTIFY, ``Store.listen``), and every
+``SOURCEBOOK_FOLLOW_SECONDS`` in any case (the only way with SQLite, and the fallback when a
+notification is lost). The index writer is held only while applying. A node never writes
+another node's index: the lock and the index are in its own folder.
 
 With SQLite the archive folder holds store and index: a CLI ingest next to a server writes the
-index itself, and the server's follower then only reloads its searcher.
+index itself, and the server's follower then only reloads its searcher. The same holds for the
+processes of ``serve --workers N``, which share one folder: whichever follower takes the lock
+applies the changes, the others reload their searchers when the index's position file moves
+(watched every :data:`RELOAD_WATCH_SECONDS` while another process holds the lock).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from sourcebook.errors import Conflict, StorageError
 from sourcebook.index.tantivy_index import SearchIndex
-from sourcebook.store.base import Store
+from sourcebook.store.base import ChangeFeed, Store
 
 if TYPE_CHECKING:
     from sourcebook.services import Archive
@@ -33,6 +38,11 @@ log = logging.getLogger(__name__)
 #: Searches say the index is behind only once its oldest missing change is this old: a follower
 #: applies changes within a second or two, and a note on every search in between would be noise.
 LAG_NOTICE_SECONDS = 5.0
+#: While another process holds this folder's writer lock (a sibling ``serve`` worker applying a
+#: change, a CLI ingest), how often the follower looks whether the index's position file moved.
+RELOAD_WATCH_SECONDS = 0.1
+#: Longest single wait on the change feed, so that ``stop`` never waits longer.
+_WAIT_SLICE_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -91,18 +101,24 @@ def catch_up(
 class Follower:
     """The background thread of ``sourcebook serve`` that keeps its index level with the store.
 
-    Every ``interval`` seconds it compares the store's last log position with the index's; when
-    behind it applies the difference (:func:`catch_up`). When the index moved without it (a CLI
-    ingest into the same SQLite archive), it reloads the searcher so searches see it."""
+    When the store notifies a commit, and every ``interval`` seconds in any case, it compares
+    the store's last log position with the index's; when behind it applies the difference
+    (:func:`catch_up`). When the index moved without it (a CLI ingest into the same SQLite
+    archive, a sibling ``serve`` worker), it reloads the searcher so searches see it."""
 
-    def __init__(self, archive: Archive, interval: float) -> None:
+    def __init__(self, archive: Archive, interval: float, notify: bool = True) -> None:
         self.archive = archive
         self.interval = interval
+        #: Wait on the store's notifications (``Store.listen``) as well as polling.
+        self.notify = notify
         #: Wall-clock time of the last poll that left the index level with the store.
         self.last_level: float | None = None
         #: Wall-clock time the follower last applied changes itself.
         self.last_applied: float | None = None
         self._seen_position = archive.index.position
+        #: Wake-ups by the store's notifications (a measure that LISTEN works).
+        self.notified = 0
+        self._feed: ChangeFeed | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -110,25 +126,57 @@ class Follower:
         if self.interval <= 0 or self._thread is not None:
             return
         self.archive.lag_notice_seconds = LAG_NOTICE_SECONDS
+        try:
+            self._feed = self.archive.store.listen() if self.notify else None
+        except StorageError as exc:  # LISTEN refused: polling alone still follows the store
+            log.warning("%s; following the store by polling only", exc)
         self._thread = threading.Thread(target=self._run, name="sb-follower", daemon=True)
         self._thread.start()
-        log.info("following the store's change log every %g s", self.interval)
+        log.info(
+            "following the store's change log%s, polling every %g s",
+            " on its notifications" if self._feed is not None else "",
+            self.interval,
+        )
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        if self._feed is not None:
+            self._feed.close()
+            self._feed = None
+
+    def _wait(self, seconds: float) -> None:
+        """Until the store notifies a commit, ``seconds`` pass, or ``stop``."""
+        deadline = time.monotonic() + seconds
+        while not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if self._feed is None:
+                self._stop.wait(left)
+                return
+            if self._feed.wait(min(left, _WAIT_SLICE_SECONDS)):
+                self.notified += 1
+                return
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        level = True
+        while not self._stop.is_set():
+            self._wait(self.interval if level else min(self.interval, RELOAD_WATCH_SECONDS))
+            if self._stop.is_set():
+                return
             try:
-                self.poll()
+                level = self.poll()
             except Exception:  # a database restart, a full disk: try again next time
+                level = True
                 log.exception("following the store failed; trying again in %g s", self.interval)
 
     def poll(self) -> bool:
-        """One step; True when the index is level with the store afterwards."""
+        """One step; True when the index is level with the store afterwards (False: another
+        process holds the writer lock and applies the changes; the index is watched until it
+        moves)."""
         index, store = self.archive.index, self.archive.store
         position = index.position
         if position != self._seen_position:
@@ -139,6 +187,9 @@ class Follower:
             return True
         if not catch_up(self.archive, "index follower", quiet=True):
             return False
+        # another process may have committed just before the lock was taken, leaving nothing
+        # to apply here: reload in any case, or this searcher would stay behind
+        index.reload()
         self._seen_position = index.position
         self.last_applied = self.last_level = time.time()
         return True

@@ -14,7 +14,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sourcebook import index_sync
@@ -134,18 +134,31 @@ class IngestRun:
         return report
 
 
-def assign_docid(archive: Archive, doc: Document, taken: set[str]) -> str:
+def first_docid(doc: Document) -> str:
+    """The docid a new document asks for first: its own, or the unsalted one of its source."""
+    return doc.docid or make_docid(doc.source_key, 0)
+
+
+def assign_docid(
+    archive: Archive, doc: Document, taken: set[str], owners: Mapping[str, str | None]
+) -> str:
+    """``owners``: the owners of the batch's first docids (``first_docid``), read in one query
+    (one round trip per document made PostgreSQL ingest 3x slower); others are asked singly."""
     store = archive.store
+
+    def owner_of(docid: str) -> str | None:
+        return owners[docid] if docid in owners else store.docid_owner(docid)
+
     if doc.docid:
         if not is_valid_docid(doc.docid):
             raise SourcebookError(f"invalid docid {doc.docid!r}")
-        owner = store.docid_owner(doc.docid)
+        owner = owner_of(doc.docid)
         if owner not in (None, doc.source_key) or doc.docid in taken:
             raise Conflict(f"docid {doc.docid} already belongs to another source ({owner})")
         return doc.docid
     for salt in range(100):
         candidate = make_docid(doc.source_key, salt)
-        owner = store.docid_owner(candidate)
+        owner = owner_of(candidate)
         if owner in (None, doc.source_key) and candidate not in taken:
             return candidate
     raise Conflict(f"could not find a free docid for {doc.source_key}")
@@ -158,6 +171,9 @@ def write_batch(archive: Archive, batch: _Batch, run_id: int, options: IngestOpt
     if not batch.docs:
         return 0
     stored = archive.store.lookup_sources([d.source_key for d, _, _ in batch.docs])
+    asked = [first_docid(d) for d, _, _ in batch.docs if d.source_key not in stored]
+    issued = archive.store.docid_owners(asked) if asked else {}
+    owners: dict[str, str | None] = {docid: issued.get(docid) for docid in asked}
     changes: list[Change] = []
     outcomes: list[tuple[FileOutcome, ChangeKind]] = []
     taken: set[str] = set()
@@ -178,7 +194,7 @@ def write_batch(archive: Archive, batch: _Batch, run_id: int, options: IngestOpt
                 doc.docid = known.docid
                 kind = "updated"
             else:
-                doc.docid = assign_docid(archive, doc, taken)
+                doc.docid = assign_docid(archive, doc, taken, owners)
                 kind = "added"
         except SourcebookError as exc:
             archive._fail(run_id, outcome, doc.origin or outcome.path, str(exc))

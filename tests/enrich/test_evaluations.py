@@ -104,6 +104,74 @@ def test_conll_reader_iob1(tmp_path: Path) -> None:
     assert docs[1].spans == {(0, 6, "LOC"), (7, 12, "LOC")}
 
 
+def test_entities_gate_fails_below_a_floor_per_model() -> None:
+    floors = {"small": {"micro_f1": 0.6}, "large": {"micro_f1": 0.7, "ORG_f1": 0.4}}
+    assert eval_entities.check({"small": {"micro_f1": 0.69}}, floors) == []  # large not run
+    failures = eval_entities.check({"large": {"micro_f1": 0.65}}, floors)
+    assert failures == [
+        "entities large micro_f1: 0.6500 is below the floor 0.7",
+        "entities large ORG_f1: not computed (floor 0.4)",
+    ]
+
+
+def _mini_conll(tmp_path: Path) -> Path:
+    path = tmp_path / "mini.conll"
+    lines = ["-DOCSTART- -X- O O", ""]
+    for token, tag in [("Farida", "I-PER"), ("Karimova", "I-PER"), ("joined", "O")]:
+        lines.append(f"{token} NNP I-NP {tag}")
+    for token in ("Amnesty", "International"):
+        lines.append(f"{token} NNP I-NP I-ORG")
+    lines += ["in O O O", "London NNP I-NP I-LOC", ". . O O", ""]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.skipif(not EntityExtractor.available(), reason="spaCy is not installed")
+def test_entities_gate_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    conll = _mini_conll(tmp_path)
+    floors = tmp_path / "floors.json"
+    args = ["--conll", str(conll), "--model", "small", "--gate", "--floors", str(floors)]
+    floors.write_text('{"small": {"PER_f1": 0.0}}')
+    assert eval_entities.main(args) == 0
+    out = capsys.readouterr().out
+    assert "entities small docs_per_cpu_s" in out and "entities gate: passed" in out
+    floors.write_text('{"small": {"PER_f1": 1.01}}')
+    assert eval_entities.main(args) == 1
+    assert "FAIL entities small PER_f1" in capsys.readouterr().out
+
+
+def test_entities_gate_missing_model_fails_only_in_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    from sourcebook.enrich.entities import ENTITY_MODELS
+
+    real, hidden = importlib.util.find_spec, ENTITY_MODELS["large"].modules
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name in hidden else real(name, *a)
+    )
+    floors = tmp_path / "floors.json"
+    floors.write_text('{"large": {"micro_f1": 0.7}}')
+    args = ["--conll", str(_mini_conll(tmp_path)), "--model", "large", "--gate"]
+    args += ["--floors", str(floors)]
+    monkeypatch.setenv("CI", "false")
+    assert eval_entities.main(args) == 0
+    assert "entities large skipped: not installed" in capsys.readouterr().out
+    monkeypatch.setenv("CI", "true")
+    assert eval_entities.main(args) == 1
+    assert "FAIL entities large skipped" in capsys.readouterr().out
+
+
+def test_entities_floors_name_known_models() -> None:
+    import json
+
+    from sourcebook.enrich.entities import ENTITY_MODELS
+
+    floors = json.loads(eval_entities.FLOORS.read_text())
+    assert set(floors) <= set(ENTITY_MODELS) and floors["large"]["micro_f1"] > 0
+
+
 @pytest.mark.shared
 def test_dedup_edit_model_is_seeded(shared_data: Path) -> None:
     articles = eval_dedup.read_bbc(shared_data / "bbc-news")[:50]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -88,6 +89,12 @@ def test_lookup_sources_and_docid_owner(store: Store) -> None:
     assert found["test:1"].docid == doc.docid
     assert store.docid_owner(doc.docid) == "test:1"
     assert store.docid_owner("zzzzzzzzzz") is None
+    other = make_doc("test:2")
+    store.write([Change("added", other, content_hash(other))])
+    store.delete(other.docid)  # a deleted document's docid stays issued
+    asked = [doc.docid, "zzzzzzzzzz", other.docid, doc.docid]
+    assert store.docid_owners(asked) == {doc.docid: "test:1", other.docid: "test:2"}
+    assert store.docid_owners([]) == {}
 
 
 def test_update_adds_revision_with_snapshot(store: Store) -> None:
@@ -269,6 +276,30 @@ def test_every_write_is_logged_in_order(store: Store) -> None:
     assert positions == sorted(set(positions)) and store.last_position() == positions[-1]
     assert all(c.changed_at.tzinfo is not None for c in log)
     assert store.changes_since(positions[1], limit=2) == log[2:4]
+
+
+def test_a_change_feed_wakes_on_each_commit_to_the_log(store: Store) -> None:
+    feed = store.listen()
+    if feed is None:  # SQLite: followers poll
+        assert isinstance(store, SQLiteStore)
+        return
+    try:
+        assert not feed.wait(0.05)  # nothing committed yet
+        doc = make_doc("feed:1")
+        store.write([Change("added", doc, content_hash(doc))])
+        started = time.monotonic()
+        assert feed.wait(5)
+        assert time.monotonic() - started < 1  # delivered at the commit, not at a poll
+        assert not feed.wait(0.05)  # one write, one wake-up
+        dup = make_doc("feed:2")
+        dup.docid = doc.docid  # a failed batch commits nothing and notifies nothing
+        with pytest.raises(Exception):  # noqa: B017  # the backend's StorageError
+            store.write([Change("added", dup, "h")])
+        assert not feed.wait(0.1)
+        store.delete(doc.docid)
+        assert feed.wait(5)
+    finally:
+        feed.close()
 
 
 def test_a_failed_batch_logs_nothing(store: Store) -> None:

@@ -102,7 +102,7 @@ def _enrich_entities(archive: Archive, batch: int, limit: int) -> None:
     rate = done / seconds if seconds else 0.0
     console.print(
         f"entities: {done:,} documents in {seconds:.1f} s ({rate:,.1f} docs/s); "
-        f"{max(pending - done, 0):,} still pending"
+        f"{max(pending - done, 0):,} still pending (model: {archive.settings.entity_model})"
     )
 
 
@@ -259,9 +259,18 @@ def serve(
             "--reload/--no-reload", help="Restart when the code changes (for development)."
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes sharing the port and this archive folder (uvicorn workers; "
+            "each follows the store, one at a time writes the shared index). "
+            "See docs/deployment.md.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the archive on the web: search pages, records, citations and the JSON API under
-    /api (one process; stop with Ctrl+C)."""
+    /api (one process, or --workers N; stop with Ctrl+C)."""
 
     import uvicorn
 
@@ -281,11 +290,23 @@ def serve(
     from sourcebook.memory_limit import apply_memory_ceiling
 
     apply_memory_ceiling(settings.serve_memory_mb)  # before the archive is opened
-    if reload:
-        # A reloading server imports the app in a child process: pass the archive by name.
+    if reload and workers > 1:
+        _fail("--reload runs one process: leave out --workers")
+    if reload or workers > 1:
+        # The app is imported in child processes: pass the archive by name.
         os.environ["SOURCEBOOK_HOME"] = str(settings.home)
+        if settings.database_url:
+            os.environ["SOURCEBOOK_DATABASE_URL"] = settings.database_url
         os.environ["SOURCEBOOK_LISTEN_HOST"] = host
-        uvicorn.run("sourcebook.web.app:app_from_environment", factory=True, reload=True, **options)
+        if workers > 1:
+            console.print(f"{workers} worker processes")
+        uvicorn.run(
+            "sourcebook.web.app:app_from_environment",
+            factory=True,
+            reload=reload,
+            workers=workers if workers > 1 else None,
+            **options,
+        )
         return
     from sourcebook.web.app import create_app
 

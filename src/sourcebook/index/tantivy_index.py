@@ -121,6 +121,8 @@ class SearchIndex:
         #: Docids upserted or deleted (with replacement) since the last commit, and how often:
         #: the changes of the store's log that this writer applied itself (index_sync.commit_applied).
         self.touched: Counter[str] = Counter()
+        #: Changes sent to the writer since its last commit.
+        self._pending = False
         self._view_cleanup: weakref.finalize[Any, Any] | None = None
         #: True when an outdated index was discarded on open: the caller must rebuild it.
         self.recreated = False
@@ -200,6 +202,7 @@ class SearchIndex:
     def upsert(self, docs: Sequence[tuple[Document, str]], replace: bool = True) -> None:
         """Add documents (with their content hashes), replacing earlier versions by docid."""
         writer = self._get_writer()
+        self._pending = True
         for doc, chash in docs:
             if replace:
                 writer.delete_documents_by_term("docid", doc.docid)
@@ -208,21 +211,26 @@ class SearchIndex:
 
     def delete(self, docids: Sequence[str]) -> None:
         writer = self._get_writer()
+        self._pending = True
         for docid in docids:
             writer.delete_documents_by_term("docid", docid)
             self.touched[docid] += 1
 
     def delete_all(self) -> None:
         self._get_writer().delete_all_documents()
+        self._pending = True
 
     def commit(self, position: int | None = None) -> None:
         """Publish pending changes; ``position``: the store's change-log position they reach."""
         self.touched.clear()
-        if self._writer is not None:
+        # a commit with nothing sent costs as much as one with changes (~0.1 s): a follower
+        # releasing the writer after applying its changes would pay it twice
+        if self._writer is not None and self._pending:
             try:
                 self._writer.commit()
             except ValueError as exc:
                 raise StorageError(f"committing the search index failed: {exc}") from exc
+            self._pending = False
             self._index.reload()
         if position is not None:
             self._write_position(position)

@@ -416,7 +416,7 @@ class Archive:
         """
         from sourcebook.enrich.entities import EntityExtractor
 
-        extractor = EntityExtractor()
+        extractor = EntityExtractor(self.settings.entity_model)
         extractor.load()  # raises EntitiesUnavailable with the install hint when missing
         with self.writing("enrich"):
             done = 0

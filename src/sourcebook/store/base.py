@@ -119,6 +119,17 @@ class SetCounts:
     countries: dict[str, int] = field(default_factory=dict)
 
 
+class ChangeFeed(Protocol):
+    """Wake-ups when the change log grows (PostgreSQL LISTEN/NOTIFY): a follower waits on it
+    instead of sleeping, so it applies a change as soon as its writer commits."""
+
+    def wait(self, timeout: float) -> bool:
+        """Block until a change is committed (True) or ``timeout`` seconds pass (False)."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class Store(Protocol):
     """What Sourcebook needs from a database."""
 
@@ -137,6 +148,10 @@ class Store(Protocol):
 
     def docid_owner(self, docid: str) -> str | None:
         """The source key a docid was issued to, if it was ever issued."""
+        ...
+
+    def docid_owners(self, docids: Sequence[str]) -> dict[str, str]:
+        """``docid_owner`` of many docids in one go: the source keys of those ever issued."""
         ...
 
     def write(self, changes: Sequence[Change]) -> None:
@@ -179,6 +194,11 @@ class Store(Protocol):
 
     def changes_since(self, position: int, limit: int = 1000) -> list[LoggedChange]:
         """Up to ``limit`` changes after ``position``, oldest first."""
+        ...
+
+    def listen(self) -> ChangeFeed | None:
+        """A feed told of every commit that appends to the change log (its own connection), or
+        None when the backend has none and followers poll (SQLite)."""
         ...
 
     # --- reading ---------------------------------------------------------------------------

@@ -13,7 +13,8 @@ editors ingesting, a worker storing entities. Safety comes from the database, no
   source only;
 * the change log is appended under a transaction-level advisory lock held until commit, so log
   positions become visible in commit order and a follower reading ``position > N`` never skips a
-  row committed later with a smaller position.
+  row committed later with a smaller position; the append also notifies the followers
+  (LISTEN/NOTIFY, ``postgres_notify``), which wake at the commit instead of at their next poll.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ from sourcebook.store.postgres_codec import (
     migration_scripts,
     pg_text,
 )
+from sourcebook.store.postgres_notify import PostgresChangeFeed, notify_change
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +184,9 @@ class PostgresStore:
                 rows,
                 returning=True,
             )
-            return [int(r["position"]) for r in PostgresStore._returned(cur) if r]
+            positions = [int(r["position"]) for r in PostgresStore._returned(cur) if r]
+        notify_change(conn)  # delivered at commit: followers wake at once (postgres_notify)
+        return positions
 
     # --- migrations ---------------------------------------------------------------------
     def applied_migrations(self) -> list[str]:
@@ -262,6 +266,16 @@ class PostgresStore:
             return str(row["source_key"]) if row else None
 
         return self._read(work)
+
+    def docid_owners(self, docids: Sequence[str]) -> dict[str, str]:
+        def work(conn: Conn) -> dict[str, str]:
+            rows = conn.execute(
+                "SELECT docid, source_key FROM docids WHERE docid = ANY(%s)",
+                (list(dict.fromkeys(docids)),),
+            )
+            return {str(r["docid"]): str(r["source_key"]) for r in rows}
+
+        return self._read(work) if docids else {}
 
     def write(self, changes: Sequence[Change]) -> None:
         if not changes:
@@ -499,6 +513,10 @@ class PostgresStore:
             return int(row["p"]) if row else 0
 
         return self._read(work)
+
+    def listen(self) -> PostgresChangeFeed:
+        """A LISTEN connection of its own, woken by every commit that appends to the log."""
+        return PostgresChangeFeed(self.url)
 
     def changes_since(self, position: int, limit: int = 1000) -> list[LoggedChange]:
         def work(conn: Conn) -> list[LoggedChange]:

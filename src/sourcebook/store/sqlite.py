@@ -262,6 +262,18 @@ class SQLiteStore:
         )
         return str(row[0]) if row else None
 
+    def docid_owners(self, docids: Sequence[str]) -> dict[str, str]:
+        owners: dict[str, str] = {}
+        unique = list(dict.fromkeys(docids))
+        for i in range(0, len(unique), 500):
+            chunk = unique[i : i + 500]
+            rows = self._conn().execute(
+                f"SELECT docid, source_key FROM docids WHERE docid IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            owners.update({str(docid): str(key) for docid, key in rows})
+        return owners
+
     def _writer(self) -> sqlite3.Connection:
         """This thread's connection, with the larger cache of a writer."""
         conn = self._conn()
@@ -412,6 +424,10 @@ class SQLiteStore:
     def last_position(self) -> int:
         row = self._conn().execute("SELECT max(position) FROM changes").fetchone()
         return int(row[0] or 0)
+
+    def listen(self) -> None:
+        """No notifications in SQLite: a follower polls (a small file and ``max(position)``)."""
+        return None
 
     def changes_since(self, position: int, limit: int = 1000) -> list[LoggedChange]:
         rows = self._conn().execute(

@@ -151,7 +151,9 @@ class Runtime:
 
     def follow(self) -> None:
         """Start following the store's change log (a background thread; see follower.py)."""
-        self.follower = Follower(self.archive, self.settings.follow_seconds)
+        self.follower = Follower(
+            self.archive, self.settings.follow_seconds, self.settings.follow_notify
+        )
         self.follower.start()
 
     def close(self) -> None:
