@@ -432,3 +432,39 @@ def test_saved_searches_and_the_documents_added_since_a_position(store: Store) -
     store.delete_saved_search(saved.id)
     with pytest.raises(NotFound):
         store.delete_saved_search(saved.id)
+
+
+def test_folders_items_and_shares(store: Store) -> None:
+    from sourcebook.folders import FolderItem, Share
+
+    tables = store.folders
+    mine = tables.create_folder("ana", "Case 2026/14")
+    theirs = tables.create_folder("bo", "Bo's notes")
+    assert mine.id and mine.created_at is not None
+    assert tables.get_folder(mine.id).title == "Case 2026/14"
+    quote = tables.add_folder_item(
+        FolderItem(mine.id, "abc", "quote", 3, 9, 2, "quoted", "my note", passage=4)
+    )
+    tables.add_folder_item(FolderItem(mine.id, "def"))
+    items = tables.folder_items(mine.id)
+    assert [(i.docid, i.kind, i.start, i.end, i.revision, i.passage) for i in items] == [
+        ("abc", "quote", 3, 9, 2, 4),
+        ("def", "document", 0, 0, 0, 0),
+    ]
+    tables.set_item_note(quote.id, "changed note")
+    assert tables.folder_items(mine.id)[0].note == "changed note"
+    tables.share_folder(theirs.id, Share("group", "lawyers", "read"))
+    tables.share_folder(theirs.id, Share("group", "lawyers", "edit"))  # replaces
+    assert tables.folder_shares(theirs.id) == [Share("group", "lawyers", "edit")]
+    assert [f.id for f in tables.folders_of("ana", [])] == [mine.id]
+    assert [f.id for f in tables.folders_of("ana", ["lawyers"])] == [mine.id, theirs.id]
+    tables.unshare_folder(theirs.id, "group", "lawyers")
+    assert tables.folders_of("cy", ["lawyers"]) == []
+    tables.remove_folder_item(quote.id)
+    with pytest.raises(NotFound):
+        tables.remove_folder_item(quote.id)
+    tables.rename_folder(mine.id, "Case 2026/15")
+    tables.delete_folder(mine.id)  # its items go with it
+    assert tables.folder_items(mine.id) == []
+    with pytest.raises(NotFound):
+        tables.get_folder(mine.id)

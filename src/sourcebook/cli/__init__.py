@@ -27,6 +27,7 @@ for _module in (
     "admin",
     "collections",
     "alerts",
+    "folders",
 ):  # each registers its commands, in --help's order
     importlib.import_module(f"sourcebook.cli.{_module}")
 

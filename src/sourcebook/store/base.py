@@ -15,6 +15,7 @@ from typing import Literal, Protocol
 from sourcebook.access import CollectionPolicy
 from sourcebook.model import Document
 from sourcebook.saved import SavedSearch
+from sourcebook.store.folder_tables import FolderTables
 
 ChangeKind = Literal["added", "updated"]
 #: What the change log records of a write.
@@ -262,6 +263,12 @@ class Store(Protocol):
         self, groups: Sequence[str], exclude_collections: Sequence[str] = ()
     ) -> dict[str, int]:
         """How many documents each near-duplicate group holds, outside ``exclude_collections``."""
+        ...
+
+    # --- folders (sourcebook.folders; the SQL is shared: store/folder_tables.py) -------------
+    @property
+    def folders(self) -> FolderTables:
+        """Folders, their items (documents and quotes) and their shares."""
         ...
 
     # --- saved searches and their alerts (sourcebook.saved) ---------------------------------

@@ -19,6 +19,7 @@ editors ingesting, a worker storing entities. Safety comes from the database, no
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -29,7 +30,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg import Connection, errors
-from psycopg.rows import DictRow, dict_row
+from psycopg.rows import DictRow, dict_row, tuple_row
 from psycopg.types.json import Json
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -51,6 +52,7 @@ from sourcebook.store.base import (
     StoredVersion,
 )
 from sourcebook.store.codec import DOCUMENT_COLUMNS, iso_date, iso_datetime, now_utc
+from sourcebook.store.folder_tables import FolderTables
 from sourcebook.store.postgres_codec import (
     SELECT,
     Conn,
@@ -732,6 +734,26 @@ class PostgresStore:
                 )
             }
         )
+
+    # --- folders (store/folder_tables.py) -------------------------------------------------
+    @functools.cached_property
+    def folders(self) -> FolderTables:
+        def rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+            def work(conn: Conn) -> list[tuple[Any, ...]]:
+                cur = conn.cursor(row_factory=tuple_row)
+                return list(cur.execute(sql.replace("?", "%s"), params).fetchall())
+
+            return self._read(work)
+
+        def change(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]] | int:
+            def work(conn: Conn) -> list[tuple[Any, ...]] | int:
+                cur = conn.cursor(row_factory=tuple_row)
+                cur.execute(sql.replace("?", "%s"), params)
+                return list(cur.fetchall()) if cur.description else cur.rowcount
+
+            return self._transaction(work, "writing folders")
+
+        return FolderTables(rows, change, lambda value: value, now_utc)
 
     # --- saved searches -----------------------------------------------------------------
     def save_search(self, saved: SavedSearch) -> SavedSearch:

@@ -6,6 +6,7 @@ process-wide lock, and the database's own locking keeps a second writing process
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -40,6 +41,7 @@ from sourcebook.store.codec import (
     now_utc,
     parse_iso_datetime,
 )
+from sourcebook.store.folder_tables import FolderTables
 
 #: Each connection's private page cache. Every thread has its own connection, so a server's
 #: reader threads each hold up to this much; pages beyond it are read again from the operating
@@ -796,6 +798,28 @@ class SQLiteStore:
                 [*wanted, *hidden],
             )
         }
+
+    # --- folders (store/folder_tables.py) -------------------------------------------------
+    @functools.cached_property
+    def folders(self) -> FolderTables:
+        def rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+            return [tuple(r) for r in self._conn().execute(sql, params).fetchall()]
+
+        def change(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]] | int:
+            conn = self._writer()
+            with self._write_lock:
+                try:
+                    cur = conn.execute(sql, params)
+                    out: list[tuple[Any, ...]] | int = (
+                        [tuple(r) for r in cur.fetchall()] if cur.description else cur.rowcount
+                    )
+                    conn.commit()
+                except sqlite3.Error as exc:
+                    conn.rollback()
+                    raise StorageError(f"writing folders failed: {exc}") from exc
+            return out
+
+        return FolderTables(rows, change, parse_iso_datetime, lambda: now_utc().isoformat())
 
     # --- saved searches -----------------------------------------------------------------
     def save_search(self, saved: SavedSearch) -> SavedSearch:

@@ -1,0 +1,252 @@
+"""Folders (case files) and quotes: the use cases, each checked against the viewer.
+
+Who may do what: the owner everything; a user or group a folder is shared with "read" may read
+it, "edit" may also add, annotate and remove items; admins and the operator everything. A
+folder the viewer may not read is "not found". Every document added must be readable by the
+viewer (``Archive.view``), and a folder's items are shown only where the viewer may read the
+document: a shared folder never reveals a restricted document to a colleague who may not read it.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sourcebook.errors import AccessDenied, ConfigError, NotFound
+from sourcebook.folders import (
+    MAX_NOTE_CHARS,
+    MAX_QUOTE_CHARS,
+    MAX_TITLE_CHARS,
+    Folder,
+    FolderItem,
+    Share,
+)
+from sourcebook.model import Document
+from sourcebook.viewer import Viewer
+
+if TYPE_CHECKING:
+    from sourcebook.services.archive import Archive
+
+
+@dataclass
+class ShownItem:
+    """A folder item as the viewer sees it, with the document as it stands now."""
+
+    item: FolderItem
+    document: Document
+    #: The document changed (a later revision) since the item was added.
+    changed: bool = False
+    #: For a quote of a changed document: what the same passage says now ("" when gone).
+    current_text: str = ""
+
+
+@dataclass
+class FolderView:
+    folder: Folder
+    items: list[ShownItem]
+    shares: list[Share]
+    #: Items of documents the viewer may not read (or that were deleted): not shown.
+    hidden: int = 0
+    can_edit: bool = False
+
+
+def _title(title: str) -> str:
+    title = title.strip()
+    if not title or len(title) > MAX_TITLE_CHARS:
+        raise ConfigError(f"a folder needs a title of 1 to {MAX_TITLE_CHARS} characters")
+    return title
+
+
+def _note(note: str) -> str:
+    if len(note) > MAX_NOTE_CHARS:
+        raise ConfigError(f"a note is at most {MAX_NOTE_CHARS:,} characters")
+    return note
+
+
+def _signed_in(viewer: Viewer) -> None:
+    if not (viewer.signed_in or viewer.operator):
+        raise AccessDenied("sign in to keep folders")
+
+
+def _mode(archive: Archive, viewer: Viewer, folder: Folder) -> str:
+    """ "owner", "edit", "read" or "" (no access) for this viewer."""
+    if viewer.operator or viewer.has_role("admin") or folder.owner == viewer.user:
+        return "owner"
+    best = ""
+    for share in archive.store.folders.folder_shares(folder.id):
+        mine = (share.target == "user" and share.name == viewer.user and viewer.signed_in) or (
+            share.target == "group" and share.name in viewer.groups and viewer.signed_in
+        )
+        if mine and (share.mode == "edit" or not best):
+            best = share.mode
+    return best
+
+
+def _folder(archive: Archive, viewer: Viewer, folder_id: int, edit: bool) -> Folder:
+    folder = archive.store.folders.get_folder(folder_id)
+    mode = _mode(archive, viewer, folder)
+    if not mode:
+        raise NotFound(f"no folder {folder_id}")
+    if edit and mode == "read":
+        raise AccessDenied(f"folder {folder_id} is shared with you to read, not to edit")
+    return folder
+
+
+def create_folder(archive: Archive, viewer: Viewer, title: str) -> Folder:
+    _signed_in(viewer)
+    return archive.store.folders.create_folder(viewer.user, _title(title))
+
+
+def folders(archive: Archive, viewer: Viewer) -> list[Folder]:
+    _signed_in(viewer)
+    return archive.store.folders.folders_of(viewer.user, sorted(viewer.groups))
+
+
+def rename_folder(archive: Archive, viewer: Viewer, folder_id: int, title: str) -> None:
+    _folder(archive, viewer, folder_id, edit=True)
+    archive.store.folders.rename_folder(folder_id, _title(title))
+
+
+def delete_folder(archive: Archive, viewer: Viewer, folder_id: int) -> None:
+    folder = _folder(archive, viewer, folder_id, edit=True)
+    if _mode(archive, viewer, folder) != "owner":
+        raise AccessDenied("only the folder's owner may delete it")
+    archive.store.folders.delete_folder(folder_id)
+
+
+def share_folder(archive: Archive, viewer: Viewer, folder_id: int, share: Share) -> None:
+    folder = _folder(archive, viewer, folder_id, edit=True)
+    if _mode(archive, viewer, folder) != "owner":
+        raise AccessDenied("only the folder's owner may share it")
+    archive.store.folders.share_folder(folder_id, share)
+
+
+def add_document(
+    archive: Archive, viewer: Viewer, folder_id: int, docid: str, note: str = ""
+) -> FolderItem:
+    _folder(archive, viewer, folder_id, edit=True)
+    doc = archive.view(viewer).get(docid)
+    item = FolderItem(folder_id, doc.docid, "document", revision=_revision(doc), note=_note(note))
+    return archive.store.folders.add_folder_item(item)
+
+
+def quote(
+    archive: Archive,
+    viewer: Viewer,
+    folder_id: int,
+    docid: str,
+    start: int,
+    end: int,
+    note: str = "",
+) -> FolderItem:
+    """Keep ``body[start:end]`` of the document as it stands now, with its revision."""
+    _folder(archive, viewer, folder_id, edit=True)
+    doc = archive.view(viewer).get(docid)
+    if not 0 <= start < end <= len(doc.body):
+        raise ConfigError(
+            f"a quote's offsets must satisfy 0 <= start < end <= {len(doc.body)} (the body's length)"
+        )
+    if end - start > MAX_QUOTE_CHARS:
+        raise ConfigError(f"a quote is at most {MAX_QUOTE_CHARS:,} characters")
+    item = FolderItem(
+        folder_id,
+        doc.docid,
+        "quote",
+        start=start,
+        end=end,
+        revision=_revision(doc),
+        passage=passage_at(doc, start),
+        text=doc.body[start:end],
+        note=_note(note),
+    )
+    return archive.store.folders.add_folder_item(item)
+
+
+def quote_passage(
+    archive: Archive, viewer: Viewer, folder_id: int, docid: str, seq: int, note: str = ""
+) -> FolderItem:
+    """Keep a whole passage (the record page's "Quote this passage")."""
+    doc = archive.view(viewer).get(docid)
+    for p in doc.passages:
+        if p.seq == seq:
+            return quote(archive, viewer, folder_id, docid, p.start, p.end, note)
+    raise NotFound(f"document {doc.docid} has no passage {seq}")
+
+
+def set_note(archive: Archive, viewer: Viewer, folder_id: int, item_id: int, note: str) -> None:
+    _folder(archive, viewer, folder_id, edit=True)
+    if item_id not in {i.id for i in archive.store.folders.folder_items(folder_id)}:
+        raise NotFound(f"folder {folder_id} has no item {item_id}")
+    archive.store.folders.set_item_note(item_id, _note(note))
+
+
+def remove_item(archive: Archive, viewer: Viewer, folder_id: int, item_id: int) -> None:
+    _folder(archive, viewer, folder_id, edit=True)
+    if item_id not in {i.id for i in archive.store.folders.folder_items(folder_id)}:
+        raise NotFound(f"folder {folder_id} has no item {item_id}")
+    archive.store.folders.remove_folder_item(item_id)
+
+
+def open_folder(archive: Archive, viewer: Viewer, folder_id: int) -> FolderView:
+    """The folder with its items as the viewer may read them, each quote checked against the
+    document as it stands now."""
+    folder = _folder(archive, viewer, folder_id, edit=False)
+    mode = _mode(archive, viewer, folder)
+    view = archive.view(viewer)
+    shown: list[ShownItem] = []
+    hidden = 0
+    for item in archive.store.folders.folder_items(folder_id):
+        try:
+            doc = view.get(item.docid)
+        except NotFound:
+            hidden += 1
+            continue
+        changed = _revision(doc) != item.revision
+        current = ""
+        if item.kind == "quote" and changed:
+            current = _current_text(doc, item)
+        shown.append(ShownItem(item, doc, changed, current))
+    shares = archive.store.folders.folder_shares(folder_id) if mode == "owner" else []
+    return FolderView(folder, shown, shares, hidden, can_edit=mode in ("owner", "edit"))
+
+
+def _revision(doc: Document) -> int:
+    return max((r.number for r in doc.revisions), default=1)
+
+
+def passage_at(doc: Document, offset: int) -> int:
+    """The number, counted from 1 as in "para. N", of the passage holding ``offset`` (0 when
+    the body has no passages)."""
+    starts = [p.start for p in doc.passages]
+    i = bisect.bisect_right(starts, offset) - 1
+    return doc.passages[i].seq + 1 if i >= 0 else 0
+
+
+def _current_text(doc: Document, item: FolderItem) -> str:
+    """What the quoted place says now: the same text if it is still there, else the passage
+    with the quote's number, else ""."""
+    at = doc.body.find(item.text)
+    if at >= 0:
+        return doc.body[at : at + len(item.text)]
+    for p in doc.passages:
+        if p.seq + 1 == item.passage:
+            return p.text
+    return ""
+
+
+__all__ = [
+    "FolderView",
+    "ShownItem",
+    "add_document",
+    "create_folder",
+    "delete_folder",
+    "folders",
+    "open_folder",
+    "quote",
+    "quote_passage",
+    "remove_item",
+    "rename_folder",
+    "set_note",
+    "share_folder",
+]

@@ -1,0 +1,113 @@
+"""Folders and quotes through the services, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sourcebook.access import CollectionPolicy
+from sourcebook.config import Settings
+from sourcebook.errors import AccessDenied, ConfigError, NotFound
+from sourcebook.folders import Share
+from sourcebook.model import Document
+from sourcebook.services import Archive, IngestOptions
+from sourcebook.services import workspace as ws
+from sourcebook.viewer import Viewer
+from tests.store.conftest import pg_url  # noqa: F401  (the PostgreSQL schema fixture)
+
+ANA = Viewer(user="ana", role="reader")
+BO = Viewer(user="bo", role="reader", groups=frozenset({"lawyers"}))
+CY = Viewer(user="cy", role="reader")
+
+BODY = (
+    "The ferry across the Panj river stopped in March.\n\n"
+    "Witnesses said border guards detained twelve people at Kulob.\n\n"
+    "The district court released them in April."
+)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def archive(request: pytest.FixtureRequest, tmp_path: Path) -> Archive:
+    url = "" if request.param == "sqlite" else str(request.getfixturevalue("pg_url"))
+    made = Archive(
+        Settings(
+            home=tmp_path / "a",
+            database_url=url,
+            parse_sandbox=False,
+            follow_seconds=0,
+            passage_target_chars=60,
+        )
+    )
+    request.addfinalizer(made.close)
+    return made
+
+
+def ingest(archive: Archive, body: str, key: str = "ws:1", collection: str = "") -> Document:
+    doc = Document(source_key=key, title="Kulob detentions", publisher="Field Wire", body=body)
+    archive.add_documents([doc], IngestOptions(collection=collection, detect_language=False))
+    return next(d for d in archive.store.iter_documents() if d.source_key == key)
+
+
+def test_a_quote_keeps_what_was_read_and_says_when_the_document_changed(
+    archive: Archive,
+) -> None:
+    doc = ingest(archive, BODY)
+    folder = ws.create_folder(archive, ANA, "Case 14")
+    start = doc.body.index("border guards")
+    item = ws.quote(archive, ANA, folder.id, doc.docid, start, start + 40, "key fact")
+    assert item.text == doc.body[start : start + 40] and item.passage == 2
+    whole = ws.quote_passage(archive, ANA, folder.id, doc.docid, 2, "release")
+    assert whole.text == "The district court released them in April."
+    opened = ws.open_folder(archive, ANA, folder.id)
+    assert [(s.item.note, s.changed) for s in opened.items] == [
+        ("key fact", False),
+        ("release", False),
+    ]
+    # the publisher rewrites the record: the quote still shows what was read, and says so
+    ingest(archive, BODY.replace("twelve people", "fourteen people").replace("April", "May"))
+    opened = ws.open_folder(archive, ANA, folder.id)
+    first, second = opened.items
+    assert first.changed and first.item.text == item.text
+    assert "fourteen" in first.current_text and "twelve" in first.item.text
+    assert second.changed and second.current_text == "The district court released them in May."
+    with pytest.raises(ConfigError, match="offsets"):
+        ws.quote(archive, ANA, folder.id, doc.docid, 10, 5)
+
+
+def test_sharing_reading_and_editing(archive: Archive) -> None:
+    doc = ingest(archive, BODY)
+    folder = ws.create_folder(archive, ANA, "Case 14")
+    ws.add_document(archive, ANA, folder.id, doc.docid, "background")
+    with pytest.raises(NotFound):
+        ws.open_folder(archive, BO, folder.id)  # not shared: not found
+    ws.share_folder(archive, ANA, folder.id, Share("group", "lawyers", "read"))
+    assert [f.id for f in ws.folders(archive, BO)] == [folder.id]
+    assert not ws.open_folder(archive, BO, folder.id).can_edit
+    with pytest.raises(AccessDenied):
+        ws.add_document(archive, BO, folder.id, doc.docid)
+    ws.share_folder(archive, ANA, folder.id, Share("user", "bo", "edit"))
+    ws.add_document(archive, BO, folder.id, doc.docid, "bo's copy")
+    with pytest.raises(AccessDenied):
+        ws.share_folder(archive, BO, folder.id, Share("user", "cy", "read"))
+    with pytest.raises(AccessDenied):
+        ws.delete_folder(archive, BO, folder.id)
+    with pytest.raises(NotFound):
+        ws.open_folder(archive, CY, folder.id)
+    with pytest.raises(AccessDenied):
+        ws.create_folder(archive, Viewer.anonymous(), "x")
+
+
+def test_a_shared_folder_never_shows_a_document_the_reader_may_not_read(
+    archive: Archive,
+) -> None:
+    secret = ingest(archive, BODY, "ws:legal", collection="legal")
+    archive.set_collection(CollectionPolicy("legal", "restricted", ("lawyers",)))
+    folder = ws.create_folder(archive, BO, "Counsel")
+    ws.add_document(archive, BO, folder.id, secret.docid)
+    with pytest.raises(NotFound):
+        ws.add_document(archive, ANA, ws.create_folder(archive, ANA, "x").id, secret.docid)
+    ws.share_folder(archive, BO, folder.id, Share("user", "ana", "read"))
+    seen = ws.open_folder(archive, ANA, folder.id)
+    assert (seen.items, seen.hidden) == ([], 1)
+    assert len(ws.open_folder(archive, BO, folder.id).items) == 1
