@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from sourcebook.model import Document
+from sourcebook.sources.model import Original, Source
 
 ChangeKind = Literal["added", "updated"]
 #: What the change log records of a write.
@@ -248,4 +249,38 @@ class Store(Protocol):
 
     def set_entities(self, entities: Sequence[tuple[str, list[str], list[str]]]) -> None:
         """Store (docid, people, organisations) and mark the documents done."""
+        ...
+
+    # --- sources and kept originals (store/sources_sql.py) ----------------------------------
+    def add_source(self, source: Source) -> Source:
+        """Register a source (its ``created_at`` set now); Conflict when the name is taken."""
+        ...
+
+    def get_source(self, name: str) -> Source:
+        """A source with its state; raises NotFound."""
+        ...
+
+    def list_sources(self) -> list[Source]:
+        """Every source, by name."""
+        ...
+
+    def save_source_state(self, source: Source) -> None:
+        """Write a source's state fields (ETag, OAI-PMH position, times, counts); NotFound."""
+        ...
+
+    def remove_source(self, name: str) -> None:
+        """Forget a source (what it harvested stays); raises NotFound."""
+        ...
+
+    def add_original(self, original: Original, body: bytes) -> int:
+        """Keep a fetched page or file as received (equal bytes stored once); its id. Deleting
+        the document removes its originals."""
+        ...
+
+    def list_originals(self, docid: str) -> list[Original]:
+        """The originals kept for a document, newest first (without their bytes)."""
+        ...
+
+    def get_original(self, docid: str, original_id: int) -> tuple[Original, bytes]:
+        """One original of a document with its bytes; raises NotFound."""
         ...

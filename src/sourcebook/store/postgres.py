@@ -58,6 +58,8 @@ from sourcebook.store.postgres_codec import (
     migration_scripts,
     pg_text,
 )
+from sourcebook.store.postgres_sources import PostgresSources
+from sourcebook.store.sources_sql import DELETE_ORPHAN_BLOBS
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +96,7 @@ def _configure(conn: Conn) -> None:
     conn.commit()
 
 
-class PostgresStore:
+class PostgresStore(PostgresSources):
     """A Store on one PostgreSQL database (the schema first in its ``search_path``)."""
 
     def __init__(self, url: str, pool_size: int = 8) -> None:
@@ -403,6 +405,8 @@ class PostgresStore:
                 " collection = EXCLUDED.collection, countries = EXCLUDED.countries",
                 (docid, TOMBSTONE_KEYS + position, stamp, row["collection"], row["countries"]),
             )
+            conn.execute("DELETE FROM originals WHERE docid = %s", (docid,))
+            conn.execute(DELETE_ORPHAN_BLOBS)
             return True
 
         if not self._transaction(work, f"deleting {docid}"):
