@@ -39,7 +39,9 @@ class Site:
         return [path for path, _headers in self.requests]
 
 
-def etag_reply(body: bytes, etag: str, media_type: str) -> Callable[[BaseHTTPRequestHandler], Reply]:
+def etag_reply(
+    body: bytes, etag: str, media_type: str
+) -> Callable[[BaseHTTPRequestHandler], Reply]:
     """A resource with an ETag: 304 to a request that names it."""
 
     def answer(request: BaseHTTPRequestHandler) -> Reply:

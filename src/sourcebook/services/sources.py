@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
 from sourcebook.errors import ConfigError, SourcebookError
 from sourcebook.fetch.client import Fetcher, FetchLimits, check_url
@@ -51,6 +52,12 @@ def parse_every(text: str) -> int:
     if seconds < MIN_EVERY_SECONDS:
         raise ConfigError(f"{text!r} is too often: the shortest interval is 1 minute")
     return seconds
+
+
+def default_name(url: str) -> str:
+    """A source name from a URL's host: ``www.refworld.org`` -> ``refworld.org``."""
+    host = (urlsplit(url).hostname or "source").lower().removeprefix("www.")
+    return re.sub(r"[^a-z0-9._-]+", "-", host).strip("-._")[:64] or "source"
 
 
 def format_every(seconds: int) -> str:
