@@ -19,9 +19,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
-from sourcebook.errors import ConfigError, SourcebookError
+from sourcebook.errors import ConfigError, NotFound, SourcebookError
 from sourcebook.fetch.client import Fetcher, FetchLimits, check_url
 from sourcebook.ingest.report import IngestOptions
+from sourcebook.sources.diff import RevisionDiff, revision_diff
 from sourcebook.sources.feed import harvest_feed
 from sourcebook.sources.items import Item
 from sourcebook.sources.model import SOURCE_KINDS, Original, Source
@@ -297,3 +298,28 @@ def _save_state(archive: Archive, source: Source, report: HarvestReport) -> None
             archive.store.save_source_state(source)
     except SourcebookError as exc:  # removed meanwhile, or the store failed: say so
         report.errors.append(f"the source's state was not saved: {exc}")
+
+
+# --- reading: originals and revision diffs (the record page) --------------------------------
+def originals_of(archive: Archive, docid: str) -> list[Original]:
+    """The originals kept for a document the reader may see, newest first."""
+    doc = archive.get(docid)  # the record's own read path (and its access check)
+    return archive.store.list_originals(doc.docid)
+
+
+def original_file(archive: Archive, docid: str, original_id: int) -> tuple[Original, bytes]:
+    """One kept original with its bytes; NotFound for another document's original."""
+    doc = archive.get(docid)
+    return archive.store.get_original(doc.docid, original_id)
+
+
+def compare_revisions(archive: Archive, docid: str, old: int, new: int) -> RevisionDiff:
+    """What changed from revision ``old`` to revision ``new`` of a document."""
+    doc = archive.get(docid)
+    numbers = {r.number for r in doc.revisions}
+    for number in (old, new):
+        if number not in numbers:
+            raise NotFound(f"{doc.docid} has no revision {number}")
+    before = archive.store.get_revision_snapshot(doc.docid, old)
+    after = archive.store.get_revision_snapshot(doc.docid, new)
+    return revision_diff(doc.docid, old, before, new, after)
