@@ -282,6 +282,11 @@ class Settings(BaseSettings):
         default="Sourcebook/0.1 (COI archive harvester)",
         description="The User-Agent sent with every fetch, and matched against robots.txt.",
     )
+    serve_harvest: bool = Field(
+        default=False,
+        description="``sourcebook serve`` also runs due sources on their schedule, on a "
+        "background thread (``serve --harvest`` sets it).",
+    )
     harvest_poll_seconds: float = Field(
         default=60.0,
         gt=0.0,

@@ -259,6 +259,12 @@ def serve(
             "--reload/--no-reload", help="Restart when the code changes (for development)."
         ),
     ] = False,
+    harvest: Annotated[
+        bool,
+        typer.Option(
+            "--harvest", help="Also run due sources on their schedule (see `sources add`)."
+        ),
+    ] = False,
 ) -> None:
     """Serve the archive on the web: search pages, records, citations and the JSON API under
     /api (one process; stop with Ctrl+C)."""
@@ -266,6 +272,9 @@ def serve(
     import uvicorn
 
     settings = _settings()
+    if harvest:
+        settings = settings.model_copy(update={"serve_harvest": True})
+        os.environ["SOURCEBOOK_SERVE_HARVEST"] = "1"  # a reloading server's child reads it
     from sourcebook.web.access import allowed_hosts_for
 
     hosts = allowed_hosts_for(settings, host)  # ConfigError: a public address without names
