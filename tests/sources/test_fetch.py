@@ -4,6 +4,7 @@ rate; each test bounded in time."""
 from __future__ import annotations
 
 import ipaddress
+import socket
 import time
 from collections.abc import Iterator
 
@@ -115,7 +116,7 @@ def test_robots_txt_and_the_polite_rate(site: Site) -> None:
         200, b"User-agent: *\nDisallow: /big\nCrawl-delay: 0.3\n", {"Content-Type": "text/plain"}
     )
     with _fetcher() as fetcher:
-        with pytest.raises(FetchRefused, match="robots.txt disallows"):
+        with pytest.raises(FetchRefused, match=r"robots\.txt disallows"):
             fetcher.get(f"{site.base}/big")
         started = time.monotonic()
         fetcher.get(f"{site.base}/ok")
@@ -126,8 +127,32 @@ def test_robots_txt_and_the_polite_rate(site: Site) -> None:
 
 def test_an_unreadable_robots_txt_means_stay_away(site: Site) -> None:
     site.routes["/robots.txt"] = Reply(503, b"busy", TEXT)
-    with _fetcher() as fetcher, pytest.raises(FetchRefused, match="robots.txt answered HTTP 503"):
+    with _fetcher() as fetcher, pytest.raises(FetchRefused, match=r"robots\.txt answered HTTP 503"):
         fetcher.get(f"{site.base}/ok")
     site.routes.pop("/robots.txt")  # a 404: no rules, everything allowed
     with _fetcher() as fetcher:
         assert fetcher.get(f"{site.base}/ok").status == 200
+
+
+def test_the_checked_address_is_pinned_for_the_connection(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One DNS answer per connection: the socket connects to the address that was checked, so
+    a name that resolves differently the second time (DNS rebinding) gets no second chance."""
+    real = socket.getaddrinfo
+    answers: list[str] = []
+
+    def rebinding_dns(host: str, *args: object, **kwargs: object) -> object:
+        if host != "rebind.test":
+            return real(host, *args, **kwargs)  # type: ignore[arg-type]
+        answers.append(host)
+        if len(answers) > 1:
+            raise socket.gaierror("a second lookup would now answer a private address")
+        return real("127.0.0.1", *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
+    port = site.base.rsplit(":", 1)[1]
+    with _fetcher(allow_hosts=("rebind.test",)) as fetcher:
+        got = fetcher.get(f"http://rebind.test:{port}/ok", robots=False)
+    assert got.status == 200 and answers == ["rebind.test"]
+    assert site.requests[-1][1]["host"] == f"rebind.test:{port}"

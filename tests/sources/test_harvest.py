@@ -14,7 +14,9 @@ from sourcebook.config import Settings
 from sourcebook.errors import FetchRefused
 from sourcebook.services import Archive
 from sourcebook.services.sources import add_source, due_sources, harvest_source
+from sourcebook.sources import oai_harvest
 from sourcebook.sources.model import Source
+from sourcebook.web import oai
 from sourcebook.web.app import create_app
 from tests.sources.server import Site, etag_reply, serve
 from tests.web.client import build_archive, serve_in_thread
@@ -35,7 +37,9 @@ def peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A second Sourcebook, served over HTTP on loopback: its OAI-PMH endpoint."""
     config = build_archive(tmp_path_factory.mktemp("peer"))
     time.sleep(1.1)  # responseDate (to the second) later than every record's datestamp
-    with serve_in_thread(create_app(config)) as base:
+    app = create_app(config)
+    app.include_router(oai.make_router(page_size=4), prefix="/small")  # pages of 4 records
+    with serve_in_thread(app) as base:
         yield f"{base}/oai"
 
 
@@ -129,3 +133,28 @@ def test_credentials_and_other_schemes_are_refused_when_added(tmp_path: Path) ->
         for url in ("https://user:secret@example.org/feed", "file:///etc/passwd", "ftp://x/y"):
             with pytest.raises(FetchRefused):
                 add_source(archive, Source("bad", url, "feed"))
+
+
+def test_resumption_tokens_page_by_page_and_across_runs(
+    tmp_path: Path, peer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small = peer.replace("/oai", "/small/oai")
+    with _archive(tmp_path, ["127.0.0.1"]) as archive:
+        add_source(archive, Source("peer", small, "oai"))
+        monkeypatch.setattr(oai_harvest, "MAX_PAGES", 2)  # a run reads 2 pages of 4, then stops
+        first = harvest_source(archive, "peer")
+        assert first.status == "ok" and first.added == 8 and first.requests == 3
+        state = archive.store.get_source("peer")
+        assert state.oai_token and state.oai_from == ""  # not complete: resumes next time
+        started = state.oai_token.split("\t")[0]  # the responseDate of the list's first page
+        second = harvest_source(archive, "peer")  # from the token: the last 2 pages (4 + 3)
+        assert second.added == 7 and second.requests == 3 and archive.count() == 15
+        state = archive.store.get_source("peer")
+        assert state.oai_token == "" and state.oai_from == started
+        third = harvest_source(archive, "peer")  # from then on: an empty range
+        assert third.items == 0 and third.requests == 2
+
+        state.oai_token = "not-a-token-it-knows"
+        archive.store.save_source_state(state)
+        fourth = harvest_source(archive, "peer")  # badResumptionToken: the list again from `from`
+        assert fourth.status == "ok" and fourth.added == 0 and fourth.requests == 3

@@ -32,7 +32,8 @@ class Source:
     last_modified: str = ""
     #: OAI-PMH: the ``from`` of the next run (the responseDate of the last complete harvest).
     oai_from: str = ""
-    #: OAI-PMH: where an interrupted list stopped (tried first by the next run).
+    #: OAI-PMH: where a list cut short stopped (tried first by the next run), as
+    #: ``RESPONSEDATE<tab>TOKEN`` with the responseDate of the list's first page.
     oai_token: str = ""
     last_run_at: datetime | None = None
     last_success_at: datetime | None = None

@@ -86,15 +86,15 @@ def harvest_oai(
     for name, value in (("set", source.oai_set), ("from", source.oai_from), ("until", until)):
         if value:
             start[name] = value[:10] if day_only else value
-    params = (
-        {"verb": "ListRecords", "resumptionToken": source.oai_token} if source.oai_token else start
-    )
-    response_date = ""
+    # a list cut short: "RESPONSEDATE<tab>TOKEN", the date its first page was answered (the
+    # next list starts there, so records changed while it was read are asked for again)
+    response_date, _, token = source.oai_token.rpartition("\t")
+    params = {"verb": "ListRecords", "resumptionToken": token} if token else start
     for _page in range(MAX_PAGES):
         root, fetched = _get(fetcher, endpoint, params)
         problems = _errors(root)
         if problems and params is not start and problems[0][0] == "badResumptionToken":
-            params = start  # the repository forgot the token: the list again, from ``from``
+            params, response_date = start, ""  # the token is forgotten: again, from ``from``
             continue
         response_date = response_date or root.findtext("oai:responseDate", "", NS).strip()
         if problems:
@@ -122,7 +122,7 @@ def harvest_oai(
         )
         if not token:
             break
-        result.token = token
+        result.token = f"{response_date}\t{token}"
         params = {"verb": "ListRecords", "resumptionToken": token}
     else:
         return  # more pages than one run reads: the token resumes the list next time
