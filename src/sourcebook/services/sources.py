@@ -155,6 +155,10 @@ def harvest_source(archive: Archive, name: str, fetcher: Fetcher | None = None) 
     except SourcebookError as exc:
         report.status = "failed"
         report.errors.insert(0, str(exc))
+    except Exception as exc:  # a parser bug must not stop the other sources
+        log.exception("harvesting source %s failed", source.name)
+        report.status = "failed"
+        report.errors.insert(0, f"internal error ({type(exc).__name__}): {exc}")
     finally:
         report.requests = active.requests - requests_before
         if own:
