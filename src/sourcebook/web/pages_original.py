@@ -93,11 +93,13 @@ async def revision_diff_page(
 ) -> Response:
     doc = await runtime.read(runtime.archive.get, docid)
     latest = max((r.number for r in doc.revisions), default=1)
-    new = new or latest
-    old = old or new - 1
-    if old < 1 or old >= new:
-        raise SourcebookError("compare an earlier revision with a later one (old < new)")
-    diff = await runtime.read(compare_revisions, runtime.archive, doc.docid, old, new)
+    diff = None
+    if old or new or latest > 1:  # one revision and nothing asked: nothing to compare
+        new = new or latest
+        old = old or new - 1
+        if old < 1 or old >= new:
+            raise SourcebookError("compare an earlier revision with a later one (old < new)")
+        diff = await runtime.read(compare_revisions, runtime.archive, doc.docid, old, new)
     recorded = {r.number: last_updated(r.recorded_at) for r in doc.revisions}
     context = {
         "doc": doc,
