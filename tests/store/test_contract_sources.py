@@ -73,10 +73,16 @@ def test_originals_are_kept_as_received_and_go_with_their_document(store: Store)
     doc, other = make_doc("test:1"), make_doc("test:2")
     store.write([Change("added", d, content_hash(d)) for d in (doc, other)])
     first = b"<html>\x00\xff first</html>"
-    one = store.add_original(_original(doc.docid, first), first)
-    two = store.add_original(_original(doc.docid, b"second", 2), b"second")
-    shared = store.add_original(_original(other.docid, first), first)  # equal bytes: one blob
-    assert one < two
+    assert store.latest_originals([doc.docid]) == {}
+    kept = [
+        (_original(doc.docid, first), first),
+        (_original(doc.docid, b"second", 2), b"second"),
+        (_original(other.docid, first), first),  # equal bytes: one blob
+    ]
+    one, two, shared = store.add_originals(kept)
+    assert one < two < shared and [o.id for o, _ in kept] == [one, two, shared]
+    latest = store.latest_originals([doc.docid, other.docid, "missing"])
+    assert {d: o.id for d, o in latest.items()} == {doc.docid: two, other.docid: shared}
     listed = store.list_originals(doc.docid)
     assert [o.id for o in listed] == [two, one]
     assert listed[1].headers["etag"] == '"x"' and listed[1].final_url.endswith("?x=1")

@@ -30,7 +30,7 @@ def test_every_get_route_answers_head(tmp_path: Path) -> None:
             hashlib.sha256(b"<p>a</p>").hexdigest(),
             8,
         )
-        app.state.runtime.archive.store.add_original(original, b"<p>a</p>")  # a kept original
+        app.state.runtime.archive.store.add_originals([(original, b"<p>a</p>")])  # a kept original
         values = {"docid": docid, "facet": "country", "ext": "bib", "original_id": original.id}
         paths = {
             route.path.format(**values)

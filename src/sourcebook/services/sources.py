@@ -248,18 +248,19 @@ def _write(archive: Archive, source: Source, items: list[Item], report: HarvestR
         store = archive.store
         versions = store.lookup_sources([i.document.source_key for i in items])
         per_page = source.kind in ("page", "sitemap")  # the page is the item's own original
+        latest = store.latest_originals([v.docid for v in versions.values()])
+        keep: list[tuple[Original, bytes]] = []
         for item in items:
             version = versions.get(item.document.source_key)
             if version is None:  # refused by the ingest checks (its error is reported)
                 continue
             fetched = item.original
             digest = hashlib.sha256(fetched.body).hexdigest()
-            kept = store.list_originals(version.docid)
-            latest = kept[0] if kept else None
+            last = latest.get(version.docid)
             if (
-                latest is not None
-                and latest.revision == version.revision
-                and (latest.sha256 == digest or not per_page)
+                last is not None
+                and last.revision == version.revision
+                and (last.sha256 == digest or not per_page)
             ):
                 continue
             original = Original(
@@ -275,8 +276,11 @@ def _write(archive: Archive, source: Source, items: list[Item], report: HarvestR
                 size=len(fetched.body),
                 headers=fetched.headers,
             )
-            store.add_original(original, fetched.body)
-            report.originals += 1
+            latest[version.docid] = original  # an item met twice in one batch is kept once
+            keep.append((original, fetched.body))
+        if keep:
+            store.add_originals(keep)
+        report.originals += len(keep)
 
 
 def _save_state(archive: Archive, source: Source, report: HarvestReport) -> None:

@@ -272,9 +272,14 @@ class Store(Protocol):
         """Forget a source (what it harvested stays); raises NotFound."""
         ...
 
-    def add_original(self, original: Original, body: bytes) -> int:
-        """Keep a fetched page or file as received (equal bytes stored once); its id. Deleting
-        the document removes its originals."""
+    def add_originals(self, originals: Sequence[tuple[Original, bytes]]) -> list[int]:
+        """Keep fetched pages or files as received, in one transaction (equal bytes stored
+        once); their ids (also set on each Original). Deleting a document removes its
+        originals."""
+        ...
+
+    def latest_originals(self, docids: Sequence[str]) -> dict[str, Original]:
+        """The newest original kept for each of these documents (those with one)."""
         ...
 
     def list_originals(self, docid: str) -> list[Original]:

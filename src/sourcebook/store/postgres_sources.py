@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from psycopg import errors
@@ -75,21 +75,38 @@ class PostgresSources:
         statement = "DELETE FROM sources WHERE name = ?"
         self._change_source(name, statement, [name], f"removing source {name!r}")
 
-    def add_original(self, original: Original, body: bytes) -> int:
-        values = sql.original_values(original, text_times=False)
+    def add_originals(self, originals: Sequence[tuple[Original, bytes]]) -> list[int]:
+        def work(conn: Conn) -> list[int]:
+            ids = []
+            for original, body in originals:
+                conn.execute(
+                    "INSERT INTO original_blobs (sha256, body) VALUES (%s, %s)"
+                    " ON CONFLICT (sha256) DO NOTHING",
+                    (original.sha256, body),
+                )
+                values = sql.original_values(original, text_times=False)
+                row = conn.execute(_pg(sql.INSERT_ORIGINAL) + " RETURNING id", values).fetchone()
+                assert row is not None
+                ids.append(int(row["id"]))
+            return ids
 
-        def work(conn: Conn) -> int:
-            conn.execute(
-                "INSERT INTO original_blobs (sha256, body) VALUES (%s, %s)"
-                " ON CONFLICT (sha256) DO NOTHING",
-                (original.sha256, body),
-            )
-            row = conn.execute(_pg(sql.INSERT_ORIGINAL) + " RETURNING id", values).fetchone()
-            assert row is not None
-            return int(row["id"])
+        ids = self._transaction(work, f"keeping {len(originals)} originals")
+        for (original, _body), new_id in zip(originals, ids, strict=True):
+            original.id = new_id
+        return ids
 
-        original.id = self._transaction(work, f"keeping the original of {original.docid}")
-        return original.id
+    def latest_originals(self, docids: Sequence[str]) -> dict[str, Original]:
+        keys = list(dict.fromkeys(docids))
+        if not keys:
+            return {}
+        rows = self._read(
+            lambda conn: conn.execute(
+                f"{sql.SELECT_ORIGINALS} WHERE id IN (SELECT max(id) FROM originals"
+                " WHERE docid = ANY(%s) GROUP BY docid)",
+                (keys,),
+            ).fetchall()
+        )
+        return {r["docid"]: sql.original_from_row(r) for r in rows}
 
     def list_originals(self, docid: str) -> list[Original]:
         rows = self._read(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Sequence
 
 from sourcebook.errors import Conflict, NotFound, StorageError
 from sourcebook.sources.model import Original, Source
@@ -67,14 +68,42 @@ class SQLiteSources:
         self.get_source(name)
         self._commit(f"removing source {name!r}", [("DELETE FROM sources WHERE name = ?", [name])])
 
-    def add_original(self, original: Original, body: bytes) -> int:
-        blob = "INSERT OR IGNORE INTO original_blobs (sha256, body) VALUES (?, ?)"
-        values = sql.original_values(original, text_times=True)
-        original.id = self._commit(
-            f"keeping the original of {original.docid}",
-            [(blob, [original.sha256, body]), (sql.INSERT_ORIGINAL, values)],
-        )
-        return original.id
+    def add_originals(self, originals: Sequence[tuple[Original, bytes]]) -> list[int]:
+        conn = self._conn()
+        ids: list[int] = []
+        with self._write_lock:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                for original, body in originals:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO original_blobs (sha256, body) VALUES (?, ?)",
+                        (original.sha256, body),
+                    )
+                    values = sql.original_values(original, text_times=True)
+                    original.id = int(conn.execute(sql.INSERT_ORIGINAL, values).lastrowid or 0)
+                    ids.append(original.id)
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise StorageError(f"keeping {len(originals)} originals failed: {exc}") from exc
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return ids
+
+    def latest_originals(self, docids: Sequence[str]) -> dict[str, Original]:
+        out: dict[str, Original] = {}
+        keys = list(dict.fromkeys(docids))
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn().execute(
+                f"{sql.SELECT_ORIGINALS} WHERE id IN (SELECT max(id) FROM originals"
+                f" WHERE docid IN ({marks}) GROUP BY docid)",
+                chunk,
+            )
+            out.update((r["docid"], sql.original_from_row(r)) for r in rows)
+        return out
 
     def list_originals(self, docid: str) -> list[Original]:
         rows = self._conn().execute(
