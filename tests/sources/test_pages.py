@@ -15,6 +15,7 @@ from sourcebook.config import Settings
 from sourcebook.services import Archive
 from sourcebook.services.sources import add_source, harvest_source
 from sourcebook.sources.model import Source
+from tests.ingest.test_pdf import make_pdf
 from tests.sources.server import Reply, Site, serve
 
 HTML = "text/html; charset=utf-8"
@@ -144,3 +145,27 @@ def test_the_sources_commands(tmp_path: Path, site: Site, monkeypatch: pytest.Mo
     assert runner.invoke(app, [*base, "run", "nope"]).exit_code == 3
     assert runner.invoke(app, [*base, "remove", "127.0.0.1"]).exit_code == 0
     assert runner.invoke(app, [*base, "remove", "127.0.0.1"]).exit_code == 3
+
+
+def test_linked_reports_are_read_by_the_file_parsers(tmp_path: Path) -> None:
+    pdf = make_pdf([["Detentions at the border crossing near Panj were reported in March."]])
+    routes = {
+        "/": page(
+            "Publications",
+            "The unit's reports on Tajikistan, as PDF files.",
+            '<a href="/files/report.pdf">report</a> <a href="/files/data.zip">data</a>',
+        ),
+        "/files/report.pdf": Reply(200, pdf, {"Content-Type": "application/pdf"}),
+        "/files/data.zip": Reply(200, b"PK\x03\x04", {"Content-Type": "application/zip"}),
+    }
+    with serve(routes) as site, Archive(_settings(tmp_path)) as archive:  # type: ignore[arg-type]
+        add_source(archive, Source("unit", f"{site.base}/", "page"))
+        report = harvest_source(archive, "unit")
+        assert report.added == 2 and report.failed == 1, report.errors
+        assert "application/zip" in report.errors[0]
+        key = f"url:{site.base}/files/report.pdf"
+        docid = archive.store.lookup_sources([key])[key].docid
+        assert "near Panj" in archive.get(docid).body
+        (original,) = archive.store.list_originals(docid)
+        assert archive.store.get_original(docid, original.id)[1] == pdf
+        assert original.content_type == "application/pdf"

@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import mimetypes
 import re
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
-from sourcebook.errors import ConfigError, NotFound, SourcebookError
-from sourcebook.fetch.client import Fetcher, FetchLimits, check_url
-from sourcebook.ingest.report import IngestOptions
+from sourcebook.errors import ConfigError, NotFound, ParseError, SourcebookError
+from sourcebook.fetch.client import Fetched, Fetcher, FetchLimits, check_url
+from sourcebook.ingest.report import FileOutcome, IngestOptions
+from sourcebook.model import Document
 from sourcebook.sources.diff import RevisionDiff, revision_diff
 from sourcebook.sources.feed import harvest_feed
 from sourcebook.sources.items import Item
@@ -213,18 +217,41 @@ def _run(archive: Archive, source: Source, fetcher: Fetcher, report: HarvestRepo
         if result.complete:
             source.oai_from = result.next_from
     elif source.kind == "page":
-        pages = harvest_pages(source, fetcher)
+        pages = harvest_pages(source, fetcher, _file_reader(archive))
         report.errors += pages.errors
         report.failed += len(pages.errors)
         write(pages.items)
     else:
-        sitemap = harvest_sitemap(source, fetcher)
+        sitemap = harvest_sitemap(source, fetcher, _file_reader(archive))
         if sitemap.not_modified:
             report.status = "not modified"
         report.errors += sitemap.pages.errors
         report.failed += len(sitemap.pages.errors)
         write(sitemap.pages.items)
         source.etag, source.last_modified = sitemap.etag, sitemap.last_modified
+
+
+def _file_reader(archive: Archive) -> Callable[[Fetched], Document]:
+    """Reads a fetched PDF, DOCX, ODT... as an ingested file is read: by the parsers, in the
+    ingest sandbox (memory and time limits), from a temporary file removed afterwards."""
+
+    def read(fetched: Fetched) -> Document:
+        name = PurePosixPath(urlsplit(fetched.final_url).path).name
+        suffix = PurePosixPath(name).suffix.lower()[:10] or (
+            mimetypes.guess_extension(fetched.media_type) or ""
+        )
+        with tempfile.TemporaryDirectory(prefix="sourcebook-fetch-") as folder:
+            path = Path(folder) / f"original{suffix}"
+            path.write_bytes(fetched.body)
+            outcome = FileOutcome(path=fetched.url)
+            items = list(archive._parse_file(path, IngestOptions(), outcome))
+        docs = [i for i in items if isinstance(i, Document)]
+        if not docs:
+            problems = [i.message for i in items if not isinstance(i, Document)]
+            raise ParseError(problems[0] if problems else "no document could be read from it")
+        return docs[0]
+
+    return read
 
 
 def _write(archive: Archive, source: Source, items: list[Item], report: HarvestReport) -> None:

@@ -1,12 +1,15 @@
 """Web pages: the start page, and the pages it links to that the source's rule allows.
 
 Each page is fetched under robots.txt and the polite rate, and read by the same extraction as
-saved HTML files (trafilatura, ``ingest/html.py``). A page's identity is the URL asked for (not
-the canonical URL the page claims, which any page could set to another's).
+saved HTML files (trafilatura, ``ingest/html.py``). A linked report (PDF, DOCX, ODT, RTF, EPUB,
+plain text) is read by the file parsers in the ingest sandbox, when the caller gives a reader.
+A page's identity is the URL asked for (not the canonical URL the page claims, which any page
+could set to another's).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urldefrag
 
@@ -20,6 +23,18 @@ from sourcebook.sources.items import Item, in_scope, parser_input
 from sourcebook.sources.model import Source
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+#: Linked files read by the file parsers (``FileReader``), besides HTML.
+FILE_TYPES = (
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.oasis.opendocument.text",
+    "application/rtf",
+    "text/rtf",
+    "application/epub+zip",
+    "text/plain",
+)
+#: Reads a fetched file that is not HTML into a document (the archive's sandboxed parsers).
+FileReader = Callable[[Fetched], Document]
 
 
 @dataclass
@@ -53,20 +68,35 @@ def links(fetched: Fetched) -> list[str]:
     return out
 
 
-def fetch_pages(source: Source, fetcher: Fetcher, urls: list[str]) -> PagesResult:
+def fetch_pages(
+    source: Source, fetcher: Fetcher, urls: list[str], read_file: FileReader | None = None
+) -> PagesResult:
     """Fetch and read each URL (up to ``source.max_pages``); failures are listed, not raised."""
     result = PagesResult()
+    accept = HTML_TYPES + FILE_TYPES if read_file is not None else HTML_TYPES
     for url in urls[: source.max_pages]:
         try:
-            fetched = fetcher.get(url, HTML_TYPES)
-            result.items.append(Item(page_document(fetched, fetcher.limits.max_bytes), fetched))
+            fetched = fetcher.get(url, accept)
+            result.items.append(Item(read_fetched(fetched, fetcher, read_file), fetched))
         except SourcebookError as exc:
             result.errors.append(f"{url}: {exc}")
     return result
 
 
-def harvest_pages(source: Source, fetcher: Fetcher) -> PagesResult:
-    """The start page and the in-scope pages it links to (one level deep)."""
+def read_fetched(fetched: Fetched, fetcher: Fetcher, read_file: FileReader | None) -> Document:
+    if fetched.media_type in HTML_TYPES or read_file is None:
+        return page_document(fetched, fetcher.limits.max_bytes)
+    doc = read_file(fetched)
+    doc.source_key = f"url:{fetched.url}"
+    doc.source_url = fetched.final_url
+    doc.origin = fetched.url
+    return doc
+
+
+def harvest_pages(
+    source: Source, fetcher: Fetcher, read_file: FileReader | None = None
+) -> PagesResult:
+    """The start page and the in-scope pages and files it links to (one level deep)."""
     start = fetcher.get(source.url, HTML_TYPES)  # a start page that fails fails the run
     result = PagesResult(items=[Item(page_document(start, fetcher.limits.max_bytes), start)])
     if source.max_pages > 1:
@@ -77,6 +107,7 @@ def harvest_pages(source: Source, fetcher: Fetcher) -> PagesResult:
             Source(source.name, source.url, source.kind, max_pages=source.max_pages - 1),
             fetcher,
             wanted,
+            read_file,
         )
         result.items += more.items
         result.errors += more.errors

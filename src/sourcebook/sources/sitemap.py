@@ -19,7 +19,7 @@ from sourcebook.errors import FetchError
 from sourcebook.fetch.client import Fetched, Fetcher
 from sourcebook.sources.items import in_scope
 from sourcebook.sources.model import Source
-from sourcebook.sources.pages import PagesResult, fetch_pages
+from sourcebook.sources.pages import FileReader, PagesResult, fetch_pages
 
 SM = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XML_TYPES = ("text/xml", "application/xml")
@@ -54,7 +54,9 @@ def _entries(fetched: Fetched) -> tuple[str, list[tuple[str, datetime | None]]]:
     return kind, out
 
 
-def harvest_sitemap(source: Source, fetcher: Fetcher) -> SitemapResult:
+def harvest_sitemap(
+    source: Source, fetcher: Fetcher, read_file: FileReader | None = None
+) -> SitemapResult:
     top = fetcher.get(source.url, XML_TYPES, etag=source.etag, last_modified=source.last_modified)
     if top.not_modified:
         return SitemapResult(
@@ -80,6 +82,6 @@ def harvest_sitemap(source: Source, fetcher: Fetcher) -> SitemapResult:
         if in_scope(loc, source.follow, source.url)
         and (since is None or lastmod is None or lastmod > since)
     ]
-    pages = fetch_pages(source, fetcher, list(dict.fromkeys(wanted)))
+    pages = fetch_pages(source, fetcher, list(dict.fromkeys(wanted)), read_file)
     result.pages.items, result.pages.errors = pages.items, result.pages.errors + pages.errors
     return result
