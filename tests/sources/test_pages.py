@@ -112,6 +112,10 @@ def test_a_sitemap_brings_its_allowed_pages(tmp_path: Path, site: Site) -> None:
         assert report.added == 1, report.errors  # robots.txt refuses /private/3
         assert report.failed == 1 and "robots.txt disallows" in report.errors[0]
         assert "x" not in site.paths()  # other.example is outside the site
+        assert site.paths().count("/reports/1") == 1
+        again = harvest_source(archive, "map")  # /reports/1 is held and its lastmod is older
+        assert (again.items, again.failed) == (0, 1)
+        assert site.paths().count("/reports/1") == 1
 
 
 def test_the_sources_commands(tmp_path: Path, site: Site, monkeypatch: pytest.MonkeyPatch) -> None:

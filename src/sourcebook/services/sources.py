@@ -222,7 +222,12 @@ def _run(archive: Archive, source: Source, fetcher: Fetcher, report: HarvestRepo
         report.failed += len(pages.errors)
         write(pages.items)
     else:
-        sitemap = harvest_sitemap(source, fetcher, _file_reader(archive))
+
+        def held(urls: list[str]) -> set[str]:
+            found = archive.store.lookup_sources([f"url:{u}" for u in urls])
+            return {key.removeprefix("url:") for key in found}
+
+        sitemap = harvest_sitemap(source, fetcher, _file_reader(archive), held)
         if sitemap.not_modified:
             report.status = "not modified"
         report.errors += sitemap.pages.errors

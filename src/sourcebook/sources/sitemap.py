@@ -2,12 +2,13 @@
 
 A sitemap index is followed one level down. Only URLs the source's rule allows are fetched;
 after the first run, only those whose ``<lastmod>`` is later than the last successful run (or
-that have none), and at most ``max_pages`` per run. The sitemap itself is fetched with a
+that have none, or that the archive does not hold yet), and at most ``max_pages`` per run. The sitemap itself is fetched with a
 conditional GET: a 304 means nothing to do.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -55,8 +56,15 @@ def _entries(fetched: Fetched) -> tuple[str, list[tuple[str, datetime | None]]]:
 
 
 def harvest_sitemap(
-    source: Source, fetcher: Fetcher, read_file: FileReader | None = None
+    source: Source,
+    fetcher: Fetcher,
+    read_file: FileReader | None = None,
+    held: Callable[[list[str]], set[str]] | None = None,
 ) -> SitemapResult:
+    """The sitemap's allowed pages that are new or changed since the last successful run.
+
+    ``held(urls)``: which of these URLs the archive already holds; a URL it does not hold (one
+    that failed before) is fetched whatever its ``<lastmod>``."""
     top = fetcher.get(source.url, XML_TYPES, etag=source.etag, last_modified=source.last_modified)
     if top.not_modified:
         return SitemapResult(
@@ -76,11 +84,14 @@ def harvest_sitemap(
                 result.pages.errors.append(f"{loc}: {exc}")
     result.listed = len(entries)
     since = source.last_success_at
+    in_rule = [
+        (loc, lastmod) for loc, lastmod in entries if in_scope(loc, source.follow, source.url)
+    ]
+    known = held([loc for loc, _ in in_rule]) if held is not None and since is not None else set()
     wanted = [
         loc
-        for loc, lastmod in entries
-        if in_scope(loc, source.follow, source.url)
-        and (since is None or lastmod is None or lastmod > since)
+        for loc, lastmod in in_rule
+        if since is None or lastmod is None or lastmod > since or loc not in known
     ]
     pages = fetch_pages(source, fetcher, list(dict.fromkeys(wanted)), read_file)
     result.pages.items, result.pages.errors = pages.items, result.pages.errors + pages.errors
