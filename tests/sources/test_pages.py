@@ -17,8 +17,10 @@ from sourcebook.services.sources import add_source, harvest_source
 from sourcebook.sources.model import Source
 from tests.ingest.test_pdf import make_pdf
 from tests.sources.server import Reply, Site, serve
+from tests.store.conftest import pg_url
 
 HTML = "text/html; charset=utf-8"
+__all__ = ["pg_url"]  # the fixture (a fresh PostgreSQL schema)
 
 
 def page(title: str, text: str, links: str = "") -> Reply:
@@ -69,10 +71,14 @@ def _settings(tmp_path: Path) -> Settings:
     )
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_pages_follow_only_allowed_links_and_changes_become_revisions(
-    tmp_path: Path, site: Site
+    tmp_path: Path, site: Site, backend: str, request: pytest.FixtureRequest
 ) -> None:
-    with Archive(_settings(tmp_path)) as archive:
+    settings = _settings(tmp_path)
+    if backend == "postgres":  # organisation mode: the same harvest on a PostgreSQL store
+        settings = settings.model_copy(update={"database_url": request.getfixturevalue("pg_url")})
+    with Archive(settings) as archive:
         add_source(
             archive,
             Source("reports", f"{site.base}/reports/", "page", follow=f"{site.base}/reports/"),
