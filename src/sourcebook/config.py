@@ -284,6 +284,44 @@ class Settings(BaseSettings):
         le=1000,
         description="Most documents one alert e-mail lists; it links to the rest.",
     )
+    fetch_allow_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts (names or addresses, comma-separated) that sources may fetch from "
+        "even though they resolve to loopback, private or link-local addresses; empty: none.",
+    )
+    fetch_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="Largest response body one fetch of a source accepts.",
+    )
+    fetch_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0.0,
+        description="Seconds one fetch (connection, redirects and body) may take.",
+    )
+    fetch_max_redirects: int = Field(
+        default=5, ge=0, description="Redirects one fetch follows (each one checked again)."
+    )
+    fetch_host_interval_seconds: float = Field(
+        default=1.0,
+        ge=0.0,
+        description="Least seconds between two requests to one host (a longer robots.txt "
+        "Crawl-delay wins, up to 60 s).",
+    )
+    fetch_user_agent: str = Field(
+        default="Sourcebook/0.1 (COI archive harvester)",
+        description="The User-Agent sent with every fetch, and matched against robots.txt.",
+    )
+    serve_harvest: bool = Field(
+        default=False,
+        description="``sourcebook serve`` also runs due sources on their schedule, on a "
+        "background thread (``serve --harvest`` sets it).",
+    )
+    harvest_poll_seconds: float = Field(
+        default=60.0,
+        gt=0.0,
+        description="How often ``serve --harvest`` looks for sources that are due.",
+    )
     write_token: SecretStr | None = Field(
         default=None,
         description="Bearer token that uploads and other writes must carry.",
@@ -302,7 +340,7 @@ class Settings(BaseSettings):
         description="Administrator's e-mail address that OAI-PMH Identify gives harvesters.",
     )
 
-    @field_validator("allowed_hosts", mode="before")
+    @field_validator("allowed_hosts", "fetch_allow_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):

@@ -13,6 +13,8 @@
      ├── QuerySyntaxError       a malformed search query (says what and where), or one past a limit
  ├── SearchTimeout          a search ran past its time budget (or too many already have)
      ├── AccessDenied           the caller may not read or change this
+     ├── FetchError             a source could not be fetched (HTTP error, time or size limit)
+     │    └── FetchRefused      a fetch the rules forbid (private address, robots.txt, type)
      ├── StorageError           the store or index failed (chains the cause)
      └── MailError              the SMTP server could not be reached or refused a message
 
@@ -88,3 +90,12 @@ class StorageError(SourcebookError):
 
 class MailError(SourcebookError):
     """The SMTP server could not be reached or refused a message (alerts)."""
+
+
+class FetchError(SourcebookError):
+    """A source could not be fetched: network or HTTP error, past its time or size limit."""
+
+
+class FetchRefused(FetchError):
+    """A fetch the safety rules forbid: a private or loopback address, a URL robots.txt
+    disallows, a content type the source does not take, credentials in the URL."""

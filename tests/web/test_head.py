@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi.routing import iter_route_contexts
 
+from sourcebook.sources.model import Original
 from sourcebook.web.app import create_app
 from tests.web.client import Client, build_archive
 
@@ -15,7 +18,20 @@ def test_every_get_route_answers_head(tmp_path: Path) -> None:
     app = create_app(config)
     with Client(app) as client:
         docid = client.get("/api/search", params={"q": "Rahmon"}).json()["hits"][0]["docid"]
-        values = {"docid": docid, "facet": "country", "ext": "bib"}
+        original = Original(
+            docid,
+            1,
+            "feed",
+            "https://example.org/a",
+            "https://example.org/a",
+            datetime(2026, 3, 1, tzinfo=UTC),
+            200,
+            "text/html",
+            hashlib.sha256(b"<p>a</p>").hexdigest(),
+            8,
+        )
+        app.state.runtime.archive.store.add_originals([(original, b"<p>a</p>")])  # a kept original
+        values = {"docid": docid, "facet": "country", "ext": "bib", "original_id": original.id}
         paths = {
             route.path.format(**values)
             for route in iter_route_contexts(app.routes)

@@ -28,6 +28,7 @@ for _module in (
     "collections",
     "alerts",
     "folders",
+    "sources",
 ):  # each registers its commands, in --help's order
     importlib.import_module(f"sourcebook.cli.{_module}")
 

@@ -268,6 +268,12 @@ def serve(
             "See docs/deployment.md.",
         ),
     ] = 1,
+    harvest: Annotated[
+        bool,
+        typer.Option(
+            "--harvest", help="Also run due sources on their schedule (see `sources add`)."
+        ),
+    ] = False,
 ) -> None:
     """Serve the archive on the web: search pages, records, citations and the JSON API under
     /api (one process, or --workers N; stop with Ctrl+C)."""
@@ -275,6 +281,9 @@ def serve(
     import uvicorn
 
     settings = _settings()
+    if harvest:
+        settings = settings.model_copy(update={"serve_harvest": True})
+        os.environ["SOURCEBOOK_SERVE_HARVEST"] = "1"  # a reloading server's child reads it
     from sourcebook.web.access import allowed_hosts_for
 
     hosts = allowed_hosts_for(settings, host)  # ConfigError: a public address without names

@@ -15,6 +15,7 @@ from typing import Literal, Protocol
 from sourcebook.access import CollectionPolicy
 from sourcebook.model import Document
 from sourcebook.saved import SavedSearch
+from sourcebook.sources.model import Original, Source
 from sourcebook.store.folder_tables import FolderTables
 
 ChangeKind = Literal["added", "updated"]
@@ -315,4 +316,43 @@ class Store(Protocol):
 
     def set_entities(self, entities: Sequence[tuple[str, list[str], list[str]]]) -> None:
         """Store (docid, people, organisations) and mark the documents done."""
+        ...
+
+    # --- sources and kept originals (store/sources_sql.py) ----------------------------------
+    def add_source(self, source: Source) -> Source:
+        """Register a source (its ``created_at`` set now); Conflict when the name is taken."""
+        ...
+
+    def get_source(self, name: str) -> Source:
+        """A source with its state; raises NotFound."""
+        ...
+
+    def list_sources(self) -> list[Source]:
+        """Every source, by name."""
+        ...
+
+    def save_source_state(self, source: Source) -> None:
+        """Write a source's state fields (ETag, OAI-PMH position, times, counts); NotFound."""
+        ...
+
+    def remove_source(self, name: str) -> None:
+        """Forget a source (what it harvested stays); raises NotFound."""
+        ...
+
+    def add_originals(self, originals: Sequence[tuple[Original, bytes]]) -> list[int]:
+        """Keep fetched pages or files as received, in one transaction (equal bytes stored
+        once); their ids (also set on each Original). Deleting a document removes its
+        originals."""
+        ...
+
+    def latest_originals(self, docids: Sequence[str]) -> dict[str, Original]:
+        """The newest original kept for each of these documents (those with one)."""
+        ...
+
+    def list_originals(self, docid: str) -> list[Original]:
+        """The originals kept for a document, newest first (without their bytes)."""
+        ...
+
+    def get_original(self, docid: str, original_id: int) -> tuple[Original, bytes]:
+        """One original of a document with its bytes; raises NotFound."""
         ...

@@ -65,6 +65,8 @@ from sourcebook.store.postgres_codec import (
     pg_text,
 )
 from sourcebook.store.postgres_notify import PostgresChangeFeed, notify_change
+from sourcebook.store.postgres_sources import PostgresSources
+from sourcebook.store.sources_sql import DELETE_ORPHAN_BLOBS
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +103,7 @@ def _configure(conn: Conn) -> None:
     conn.commit()
 
 
-class PostgresStore:
+class PostgresStore(PostgresSources):
     """A Store on one PostgreSQL database (the schema first in its ``search_path``)."""
 
     def __init__(self, url: str, pool_size: int = 8) -> None:
@@ -422,6 +424,8 @@ class PostgresStore:
                 " collection = EXCLUDED.collection, countries = EXCLUDED.countries",
                 (docid, TOMBSTONE_KEYS + position, stamp, row["collection"], row["countries"]),
             )
+            conn.execute("DELETE FROM originals WHERE docid = %s", (docid,))
+            conn.execute(DELETE_ORPHAN_BLOBS)
             return True
 
         if not self._transaction(work, f"deleting {docid}"):

@@ -42,6 +42,8 @@ from sourcebook.store.codec import (
     parse_iso_datetime,
 )
 from sourcebook.store.folder_tables import FolderTables
+from sourcebook.store.sources_sql import DELETE_ORPHAN_BLOBS
+from sourcebook.store.sqlite_sources import SQLiteSources
 
 #: Each connection's private page cache. Every thread has its own connection, so a server's
 #: reader threads each hold up to this much; pages beyond it are read again from the operating
@@ -144,7 +146,7 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
     raise StorageError(f"cannot read the archive database {path}: {last}") from last
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteSources):
     """A Store on one SQLite file."""
 
     def __init__(self, path: Path, read_only: bool = False) -> None:
@@ -384,6 +386,8 @@ class SQLiteStore:
                         "INSERT OR REPLACE INTO tombstones VALUES (?, ?, ?, ?, ?)",
                         (docid, TOMBSTONE_KEYS + int(logged.lastrowid or 0), stamp, row[1], row[2]),
                     )
+                    conn.execute("DELETE FROM originals WHERE docid = ?", (docid,))
+                    conn.execute(DELETE_ORPHAN_BLOBS)
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 conn.execute("ROLLBACK")

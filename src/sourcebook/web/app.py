@@ -23,7 +23,8 @@ from sourcebook import __version__
 from sourcebook.api.routes import build_router
 from sourcebook.config import Settings
 from sourcebook.services import Archive
-from sourcebook.web import apidocs, atom, oai, pages
+from sourcebook.sources.scheduler import start_harvester
+from sourcebook.web import apidocs, atom, oai, pages, pages_original
 from sourcebook.web.access import allowed_hosts_for
 from sourcebook.web.problems import PROBLEM_MEDIA_TYPE, install_error_handlers
 from sourcebook.web.runtime import Runtime
@@ -69,10 +70,13 @@ def create_app(
         # vectors, queries are answered as usual
         runtime.archive.warm_up()
         runtime.follow()  # the index applies what other writers add to the store
+        harvester = start_harvester(runtime.archive)  # serve --harvest: due sources, in turn
         log.info("serving the archive at %s", settings.home)
         try:
             yield
         finally:
+            if harvester is not None:
+                harvester.stop()
             runtime.close()
 
     app = FastAPI(
@@ -93,6 +97,7 @@ def create_app(
     app.include_router(build_router(settings))
     app.include_router(apidocs.router)
     app.include_router(pages.router)
+    app.include_router(pages_original.router)  # originals kept from sources, revision diffs
     oai_router = oai.make_router(
         admin_email=settings.admin_email or None, public_url=settings.public_url
     )

@@ -23,6 +23,7 @@ from sourcebook.search.highlight import TermPatterns, positive_terms
 from sourcebook.search.request import SearchRequest
 from sourcebook.services.reading import ArchiveView
 from sourcebook.web.links import site_url
+from sourcebook.web.pages_original import original_views
 from sourcebook.web.record_body import RecordText, record_text
 from sourcebook.web.runtime import Runtime, get_runtime, view_of
 from sourcebook.web.templating import country_label, language_label, last_updated, long_date
@@ -212,6 +213,7 @@ async def record_page(
         "contents": text.contents,
         "query": q.strip(),
         "revisions": revision_views(doc),
+        "originals": await runtime.read(original_views, view, doc.docid),
         "similar": [
             SimilarView(
                 h.title or "(untitled)",
