@@ -13,6 +13,8 @@
      ├── QuerySyntaxError       a malformed search query (says what and where), or one past a limit
  ├── SearchTimeout          a search ran past its time budget (or too many already have)
      ├── AccessDenied           the caller may not read or change this
+     │    └── NotAuthenticated  ... and has not said who they are (sign in or send a token)
+     ├── RateLimited            too many attempts (failed sign-ins); ``retry_after`` seconds
      └── StorageError           the store or index failed (chains the cause)
 
 Third-party exceptions are converted at the boundary with ``raise ... from exc`` so the cause
@@ -79,6 +81,19 @@ class SearchTimeout(SourcebookError):
 
 class AccessDenied(SourcebookError):
     """The caller may not perform this action."""
+
+
+class NotAuthenticated(AccessDenied):
+    """The action needs a signed-in user or an API token, and the request carried neither (or
+    carried one that is unknown, expired or revoked)."""
+
+
+class RateLimited(SourcebookError):
+    """Too many attempts in a while (failed sign-ins); ``retry_after``: seconds to wait."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
 
 
 class StorageError(SourcebookError):

@@ -67,9 +67,9 @@ def test_on_a_public_address_only_the_named_hosts_are_answered(tmp_path: Path) -
         assert client.get("/", headers={"Host": "coi.example.org"}).status_code == 200
         for host in ("evil.example", "127.0.0.1", "localhost:8000"):
             assert client.get("/api/stats", headers={"Host": host}).status_code == 400, host
-        # no token: nobody writes to a public server, not even with the right name
+        # no credentials: nobody writes to a public server, not even with the right name
         response = upload(client, headers={"Host": "coi.example.org"})
-        assert response.status_code == 403
+        assert response.status_code == 401
         assert "SOURCEBOOK_WRITE_TOKEN" in response.json()["detail"]
 
 
@@ -89,10 +89,10 @@ def test_without_a_token_writes_come_from_this_machine_only(tmp_path: Path) -> N
     config = build_archive(tmp_path / "archive")
     app = create_app(config)
     with Client(app, peer=("192.0.2.10", 5000)) as remote:
-        assert upload(remote).status_code == 403
+        assert upload(remote).status_code == 401
     with Client(app) as local:
         forwarded = upload(local, headers={"X-Forwarded-For": "192.0.2.10"})
-        assert forwarded.status_code == 403
+        assert forwarded.status_code == 401
         assert stats(local) == 15
 
 
@@ -105,7 +105,7 @@ def test_with_a_token_writes_carry_it(tmp_path: Path, kind: str) -> None:
         config = build_archive(tmp_path / "archive", write_token_file=tmp_path / "token")
     with Client(create_app(config)) as client:
         for header in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
-            assert upload(client, headers=header).status_code == 403, header
+            assert upload(client, headers=header).status_code == 401, header
         assert stats(client) == 15
         ok = upload(client, headers={"Authorization": f"Bearer {TOKEN}"})
         assert ok.json()["added"] == 1
@@ -141,7 +141,7 @@ def test_an_upload_cannot_replace_a_record_it_does_not_own(tmp_path: Path) -> No
         assert "replace=true" in error
         hits = client.get("/api/search", params={"q": "Rahmon"}).json()["hits"]
         assert hits[0]["title"].startswith("Putin and Rahmon")
-        # asking to replace needs the token, which this archive does not have
+        # asking to replace needs credentials, which the implicit local operator has not
         asked = client.post("/api/ingest", files=files, data={"replace": "true"})
         assert asked.status_code == 403
 

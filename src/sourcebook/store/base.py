@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from sourcebook.model import Document
+from sourcebook.store.accounts_base import AccountStore
 
 ChangeKind = Literal["added", "updated"]
 #: What the change log records of a write.
@@ -114,8 +115,8 @@ class SetCounts:
     countries: dict[str, int] = field(default_factory=dict)
 
 
-class Store(Protocol):
-    """What Sourcebook needs from a database."""
+class Store(AccountStore, Protocol):
+    """What Sourcebook needs from a database (accounts: :class:`AccountStore`)."""
 
     def migrate(self) -> list[str]:
         """Apply pending migrations in order; return the names applied now."""

@@ -47,6 +47,7 @@ from sourcebook.store.base import (
     StoredVersion,
 )
 from sourcebook.store.codec import DOCUMENT_COLUMNS, iso_date, iso_datetime, now_utc
+from sourcebook.store.postgres_accounts import PostgresAccounts
 from sourcebook.store.postgres_codec import (
     SELECT,
     Conn,
@@ -94,7 +95,7 @@ def _configure(conn: Conn) -> None:
     conn.commit()
 
 
-class PostgresStore:
+class PostgresStore(PostgresAccounts):
     """A Store on one PostgreSQL database (the schema first in its ``search_path``)."""
 
     def __init__(self, url: str, pool_size: int = 8) -> None:

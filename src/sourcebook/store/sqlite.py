@@ -36,6 +36,7 @@ from sourcebook.store.codec import (
     now_utc,
     parse_iso_datetime,
 )
+from sourcebook.store.sqlite_accounts import SQLiteAccounts
 
 #: Each connection's private page cache. Every thread has its own connection, so a server's
 #: reader threads each hold up to this much; pages beyond it are read again from the operating
@@ -138,7 +139,7 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
     raise StorageError(f"cannot read the archive database {path}: {last}") from last
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteAccounts):
     """A Store on one SQLite file."""
 
     def __init__(self, path: Path, read_only: bool = False) -> None:

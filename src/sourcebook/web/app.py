@@ -23,8 +23,9 @@ from sourcebook import __version__
 from sourcebook.api.routes import build_router
 from sourcebook.config import Settings
 from sourcebook.services import Archive
-from sourcebook.web import apidocs, atom, oai, pages
+from sourcebook.web import apidocs, atom, oai, pages, pages_account, pages_admin
 from sourcebook.web.access import allowed_hosts_for
+from sourcebook.web.auth import Authentication
 from sourcebook.web.problems import PROBLEM_MEDIA_TYPE, install_error_handlers
 from sourcebook.web.runtime import Runtime
 from sourcebook.web.security import BodyLimit, HeadAsGet, SecurityHeaders
@@ -93,6 +94,8 @@ def create_app(
     app.include_router(build_router(settings))
     app.include_router(apidocs.router)
     app.include_router(pages.router)
+    app.include_router(pages_account.router)
+    app.include_router(pages_admin.router)
     oai_router = oai.make_router(
         admin_email=settings.admin_email or None, public_url=settings.public_url
     )
@@ -105,6 +108,7 @@ def create_app(
     def body_limit(path: str, method: str) -> int | None:
         return upload_limit if method == "POST" and path == "/api/ingest" else None
 
+    app.add_middleware(Authentication)  # inside the host check: a foreign Host never gets here
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     app.add_middleware(BodyLimit, limit_for=body_limit)
     app.add_middleware(SecurityHeaders)
