@@ -44,10 +44,14 @@ def new_api_token() -> tuple[str, str]:
 
 def token_prefix(token: str) -> str | None:
     """The prefix of something that looks like one of our API tokens, else None."""
-    prefix, sep, rest = token.strip().rpartition("_")
-    if not sep or not prefix.startswith(TOKEN_PREFIX) or len(prefix) != len(TOKEN_PREFIX) + 8:
+    token = token.strip()
+    size = len(TOKEN_PREFIX) + _PREFIX_CHARS
+    prefix, sep, rest = token[:size], token[size : size + 1], token[size + 1 :]
+    if not prefix.startswith(TOKEN_PREFIX) or sep != "_" or not rest:
         return None
-    return prefix if rest else None
+    if any(c not in "0123456789abcdef" for c in prefix[len(TOKEN_PREFIX) :]):
+        return None
+    return prefix
 
 
 def sign(value: str, key: bytes) -> str:
