@@ -91,7 +91,9 @@ async def sign_in(request: Request) -> Response:
             client=client_address(request),
         )
     except (NotAuthenticated, RateLimited) as exc:
-        status = 429 if isinstance(exc, RateLimited) else 401
+        # a refused sign-in shows the form again (200: 401 would need a WWW-Authenticate
+        # challenge no browser form answers); past the rate limit, 429 with Retry-After
+        status = 429 if isinstance(exc, RateLimited) else 200
         context: dict[str, object] = {"next": target, "error": str(exc), "name": name[:64]}
         response = no_store(render(request, "signin.html", context, status=status))
         if isinstance(exc, RateLimited):
