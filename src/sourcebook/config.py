@@ -301,6 +301,23 @@ class Settings(BaseSettings):
         le=20,
         description="Passes of one argon2id password hash.",
     )
+    oidc_issuer: str = Field(
+        default="",
+        description="Single sign-on: the OpenID Connect provider's issuer URL (its discovery "
+        "document is <issuer>/.well-known/openid-configuration); empty: off.",
+    )
+    oidc_client_id: str = Field(default="", description="This archive's client id there.")
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="This archive's client secret there."
+    )
+    oidc_scopes: str = Field(
+        default="openid email profile", description="Scopes asked for at sign-in."
+    )
+    oidc_create_users: bool = Field(
+        default=False,
+        description="Make a reader account for a provider user with a verified e-mail address "
+        "that matches no account (default: refuse them).",
+    )
     login_window_seconds: float = Field(
         default=900.0,
         gt=0,

@@ -50,9 +50,10 @@ def test_users_are_added_read_listed_and_changed(store: Store) -> None:
         "ali@example.org",
         "h-ali",
     )
-    store.update_user("ali", disabled=False, password_hash="new")
+    store.update_user("ali", disabled=False, password_hash="new", oidc_subject="https://id|42")
     ali = store.get_user("ali")
     assert ali is not None and not ali.disabled and ali.password_hash == "new"
+    assert ali.oidc_subject == "https://id|42" and mona.oidc_subject == ""
     with pytest.raises(NotFound):
         store.update_user("nobody", role="reader")
 

@@ -59,10 +59,14 @@ def sign(value: str, key: bytes) -> str:
     return f"{value}.{mac}"
 
 
+#: Longest signed value checked (a session cookie is about 110 characters).
+MAX_SIGNED_CHARS = 2048
+
+
 def unsign(signed: str, key: bytes) -> str | None:
     """The value of a cookie signed with ``key``, or None when the signature does not match."""
     value, sep, mac = signed.rpartition(".")
-    if not sep or len(signed) > 200:
+    if not sep or len(signed) > MAX_SIGNED_CHARS:
         return None
     expected = hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
     return value if hmac.compare_digest(mac, expected) else None

@@ -248,6 +248,37 @@ class Accounts:
         self.audit.record(user.name, "sign-in", user.name, client=client)
         return self._start_session(user.name)
 
+    def sign_in_oidc(self, issuer: str, claims: dict[str, object], *, client: str = "") -> SignedIn:
+        """Start a session for the provider's user (claims of a verified ID token): the account
+        bound to their subject, else the one unbound account with their verified e-mail address
+        (which is then bound), else, with ``oidc_create_users``, a new reader."""
+        subject = f"{issuer}|{claims.get('sub', '')}"
+        email = str(claims.get("email", "")).strip()
+        verified = claims.get("email_verified") is True
+        users = self.store.list_users()
+        user = next((u for u in users if u.oidc_subject == subject), None)
+        if user is None and email and verified:
+            same = [u for u in users if u.email.casefold() == email.casefold()]
+            unbound = [u for u in same if not u.oidc_subject]
+            if len(same) == 1 and unbound:
+                user = unbound[0]
+                self.store.update_user(user.name, oidc_subject=subject)
+        if user is None and email and verified and self.settings.oidc_create_users:
+            name = re.sub(r"[^A-Za-z0-9._@-]", "-", email)[:64]
+            user = self.add_user(name, "reader", None, by=Viewer.system(), email=email,
+                                 client=client)  # fmt: skip
+            self.store.update_user(user.name, oidc_subject=subject)
+        who = email or subject
+        if user is None or user.disabled:
+            reason = "disabled" if user else "no matching account"
+            self.audit.record(who[:200], "sign-in", who[:200], outcome="failed", client=client,
+                              detail=f"single sign-on: {reason}")  # fmt: skip
+            raise NotAuthenticated(
+                f"{who[:200]} has no account here (or it is disabled); ask an administrator."
+            )
+        self.audit.record(user.name, "sign-in", user.name, client=client, detail="single sign-on")
+        return self._start_session(user.name)
+
     def _start_session(self, name: str) -> SignedIn:
         session_id = new_secret()
         now = now_utc()

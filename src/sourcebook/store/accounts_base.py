@@ -30,6 +30,8 @@ class UserRecord:
     password_hash: str = ""
     disabled: bool = False
     groups: frozenset[str] = field(default_factory=frozenset)
+    #: ``<issuer>|<subject>`` of the single sign-on identity bound to the account, or empty.
+    oidc_subject: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ class AccountStore(Protocol):
         disabled: bool | None = None,
         password_hash: str | None = None,
         email: str | None = None,
+        oidc_subject: str | None = None,
     ) -> None:
         """Change the given fields (raises NotFound)."""
         ...

@@ -34,6 +34,7 @@ def _user(row: Any, groups: frozenset[str]) -> UserRecord:
         password_hash=row["password_hash"],
         disabled=bool(row["disabled"]),
         groups=groups,
+        oidc_subject=row["oidc_subject"],
     )
 
 
@@ -64,8 +65,8 @@ class PostgresAccounts:
         def work(conn: Conn) -> None:
             try:
                 conn.execute(
-                    "INSERT INTO users (name, email, role, password_hash, disabled, created_at)"
-                    " VALUES (%s, %s, %s, %s, %s, %s)",
+                    "INSERT INTO users (name, email, role, password_hash, disabled, created_at,"
+                    " oidc_subject) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                     (
                         user.name,
                         user.email,
@@ -73,6 +74,7 @@ class PostgresAccounts:
                         user.password_hash,
                         user.disabled,
                         utc(user.created_at),
+                        user.oidc_subject,
                     ),
                 )
             except errors.UniqueViolation as exc:
@@ -115,12 +117,14 @@ class PostgresAccounts:
         disabled: bool | None = None,
         password_hash: str | None = None,
         email: str | None = None,
+        oidc_subject: str | None = None,
     ) -> None:
         values: dict[str, Any] = {
             "role": role,
             "disabled": disabled,
             "password_hash": password_hash,
             "email": email,
+            "oidc_subject": oidc_subject,
         }
         changes = {k: v for k, v in values.items() if v is not None}
 

@@ -39,6 +39,7 @@ def _user(row: Any, groups: frozenset[str]) -> UserRecord:
         password_hash=row["password_hash"],
         disabled=bool(row["disabled"]),
         groups=groups,
+        oidc_subject=row["oidc_subject"],
     )
 
 
@@ -89,8 +90,8 @@ class SQLiteAccounts:
             if conn.execute("SELECT 1 FROM users WHERE name = ?", (user.name,)).fetchone():
                 raise Conflict(f"there is already a user named {user.name!r}")
             conn.execute(
-                "INSERT INTO users (name, email, role, password_hash, disabled, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO users (name, email, role, password_hash, disabled, created_at,"
+                " oidc_subject) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     user.name,
                     user.email,
@@ -98,6 +99,7 @@ class SQLiteAccounts:
                     user.password_hash,
                     int(user.disabled),
                     iso_datetime(user.created_at),
+                    user.oidc_subject,
                 ),
             )
 
@@ -137,12 +139,14 @@ class SQLiteAccounts:
         disabled: bool | None = None,
         password_hash: str | None = None,
         email: str | None = None,
+        oidc_subject: str | None = None,
     ) -> None:
         values: dict[str, Any] = {
             "role": role,
             "disabled": None if disabled is None else int(disabled),
             "password_hash": password_hash,
             "email": email,
+            "oidc_subject": oidc_subject,
         }
         changes = {k: v for k, v in values.items() if v is not None}
 

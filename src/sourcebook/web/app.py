@@ -23,7 +23,7 @@ from sourcebook import __version__
 from sourcebook.api.routes import build_router
 from sourcebook.config import Settings
 from sourcebook.services import Archive
-from sourcebook.web import apidocs, atom, oai, pages, pages_account, pages_admin
+from sourcebook.web import apidocs, atom, oai, pages, pages_account, pages_admin, pages_sso
 from sourcebook.web.access import allowed_hosts_for
 from sourcebook.web.auth import Authentication
 from sourcebook.web.problems import PROBLEM_MEDIA_TYPE, install_error_handlers
@@ -96,6 +96,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(pages_account.router)
     app.include_router(pages_admin.router)
+    app.include_router(pages_sso.router)
     oai_router = oai.make_router(
         admin_email=settings.admin_email or None, public_url=settings.public_url
     )

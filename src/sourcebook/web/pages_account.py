@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from sourcebook.accounts.oidc import enabled as oidc_enabled
 from sourcebook.errors import NotAuthenticated, RateLimited, SourcebookError
 from sourcebook.services.accounts import SignedIn
 from sourcebook.web.access import same_origin
@@ -67,14 +68,20 @@ def sign_in_redirect(request: Request) -> Response:
     return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
 
 
-@router.get("/signin")
-async def sign_in_page(request: Request) -> Response:
+def signin_context(request: Request, **values: object) -> dict[str, object]:
     context: dict[str, object] = {
         "next": safe_next(request.query_params.get("next", "/")),
         "error": "",
         "name": "",
+        "sso": oidc_enabled(request.app.state.settings),
     }
-    return no_store(render(request, "signin.html", context))
+    context.update(values)
+    return context
+
+
+@router.get("/signin")
+async def sign_in_page(request: Request) -> Response:
+    return no_store(render(request, "signin.html", signin_context(request)))
 
 
 @router.post("/signin")
@@ -94,7 +101,7 @@ async def sign_in(request: Request) -> Response:
         # a refused sign-in shows the form again (200: 401 would need a WWW-Authenticate
         # challenge no browser form answers); past the rate limit, 429 with Retry-After
         status = 429 if isinstance(exc, RateLimited) else 200
-        context: dict[str, object] = {"next": target, "error": str(exc), "name": name[:64]}
+        context = signin_context(request, next=target, error=str(exc), name=name[:64])
         response = no_store(render(request, "signin.html", context, status=status))
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after)

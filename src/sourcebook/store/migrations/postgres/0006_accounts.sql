@@ -7,6 +7,8 @@ CREATE TABLE users (
     email         TEXT NOT NULL DEFAULT '',
     role          TEXT NOT NULL CHECK (role IN ('reader', 'editor', 'admin')),
     password_hash TEXT NOT NULL DEFAULT '',
+    -- "<issuer>|<subject>" of the single sign-on identity bound to the account ('' for none)
+    oidc_subject  TEXT NOT NULL DEFAULT '',
     disabled      BOOLEAN NOT NULL DEFAULT false,
     created_at    TIMESTAMPTZ NOT NULL
 );
