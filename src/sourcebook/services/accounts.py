@@ -97,11 +97,13 @@ def check_role(role: str) -> AccountRole:
 class Accounts:
     """The accounts of one archive (its store)."""
 
-    def __init__(self, store: AccountStore, settings: Settings) -> None:
+    def __init__(
+        self, store: AccountStore, settings: Settings, audit: AuditLog | None = None
+    ) -> None:
         self.store = store
         self.settings = settings
         self.passwords = Passwords(settings)
-        self.audit = AuditLog(store)
+        self.audit = audit or AuditLog(store)
         self._key: bytes | None = None
 
     @property

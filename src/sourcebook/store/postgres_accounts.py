@@ -19,36 +19,16 @@ from sourcebook.store.accounts_base import (
     TokenRecord,
     UserRecord,
 )
+from sourcebook.store.accounts_rows import (
+    audit_from_row,
+    audit_where,
+    session_from_row,
+    token_from_row,
+    user_from_row,
+)
 from sourcebook.store.postgres_codec import Conn, utc
-from sourcebook.store.sqlite_accounts import audit_where
 
 T = TypeVar("T")
-
-
-def _user(row: Any, groups: frozenset[str]) -> UserRecord:
-    return UserRecord(
-        name=row["name"],
-        role=row["role"],
-        created_at=row["created_at"],
-        email=row["email"],
-        password_hash=row["password_hash"],
-        disabled=bool(row["disabled"]),
-        groups=groups,
-        oidc_subject=row["oidc_subject"],
-    )
-
-
-def _token(row: Any) -> TokenRecord:
-    return TokenRecord(
-        id=int(row["id"]),
-        prefix=row["prefix"],
-        token_hash=row["token_hash"],
-        user=row["user_name"],
-        scope=row["scope"],
-        label=row["label"],
-        created_at=row["created_at"],
-        revoked_at=row["revoked_at"],
-    )
 
 
 class PostgresAccounts:
@@ -90,7 +70,7 @@ class PostgresAccounts:
             groups = conn.execute(
                 "SELECT group_name FROM memberships WHERE user_name = %s", (name,)
             ).fetchall()
-            return _user(row, frozenset(r["group_name"] for r in groups))
+            return user_from_row(row, frozenset(r["group_name"] for r in groups), utc)
 
         return self._read(work)
 
@@ -100,7 +80,7 @@ class PostgresAccounts:
             for r in conn.execute("SELECT user_name, group_name FROM memberships"):
                 found.setdefault(r["user_name"], set()).add(r["group_name"])
             rows = conn.execute("SELECT * FROM users ORDER BY name").fetchall()
-            return [_user(r, frozenset(found.get(r["name"], ()))) for r in rows]
+            return [user_from_row(r, frozenset(found.get(r["name"], ())), utc) for r in rows]
 
         return self._read(work)
 
@@ -205,13 +185,7 @@ class PostgresAccounts:
         )
         if row is None:
             return None
-        return SessionRecord(
-            id_hash=row["id_hash"],
-            user=row["user_name"],
-            csrf=row["csrf"],
-            created_at=row["created_at"],
-            expires_at=row["expires_at"],
-        )
+        return session_from_row(row, utc)
 
     def delete_session(self, id_hash: str) -> None:
         self._transaction(
@@ -261,7 +235,7 @@ class PostgresAccounts:
                 "SELECT * FROM api_tokens WHERE prefix = %s", (prefix,)
             ).fetchone()
         )
-        return _token(row) if row else None
+        return token_from_row(row, utc) if row else None
 
     def list_tokens(self, user: str) -> list[TokenRecord]:
         rows = self._read(
@@ -269,7 +243,7 @@ class PostgresAccounts:
                 "SELECT * FROM api_tokens WHERE user_name = %s ORDER BY id DESC", (user,)
             ).fetchall()
         )
-        return [_token(row) for row in rows]
+        return [token_from_row(row, utc) for row in rows]
 
     def revoke_token(self, user: str, token_id: int, at: datetime) -> bool:
         return self._transaction(
@@ -340,16 +314,4 @@ class PostgresAccounts:
                 (*params, limit),
             ).fetchall()
         )
-        return [
-            AuditEntry(
-                id=int(row["id"]),
-                at=row["at"],
-                actor=row["actor"],
-                action=row["action"],
-                target=row["target"],
-                outcome=row["outcome"],
-                client=row["client"],
-                detail=row["detail"],
-            )
-            for row in rows
-        ]
+        return [audit_from_row(row, utc) for row in rows]

@@ -19,41 +19,16 @@ from sourcebook.store.accounts_base import (
     TokenRecord,
     UserRecord,
 )
+from sourcebook.store.accounts_rows import (
+    audit_from_row,
+    audit_where,
+    session_from_row,
+    token_from_row,
+    user_from_row,
+)
 from sourcebook.store.codec import iso_datetime, parse_iso_datetime
 
 T = TypeVar("T")
-
-
-def _time(value: str) -> datetime:
-    parsed = parse_iso_datetime(value)
-    assert parsed is not None
-    return parsed
-
-
-def _user(row: Any, groups: frozenset[str]) -> UserRecord:
-    return UserRecord(
-        name=row["name"],
-        role=row["role"],
-        created_at=_time(row["created_at"]),
-        email=row["email"],
-        password_hash=row["password_hash"],
-        disabled=bool(row["disabled"]),
-        groups=groups,
-        oidc_subject=row["oidc_subject"],
-    )
-
-
-def _token(row: Any) -> TokenRecord:
-    return TokenRecord(
-        id=int(row["id"]),
-        prefix=row["prefix"],
-        token_hash=row["token_hash"],
-        user=row["user_name"],
-        scope=row["scope"],
-        label=row["label"],
-        created_at=_time(row["created_at"]),
-        revoked_at=parse_iso_datetime(row["revoked_at"]),
-    )
 
 
 class SQLiteAccounts:
@@ -120,13 +95,16 @@ class SQLiteAccounts:
             r[0]
             for r in conn.execute("SELECT group_name FROM memberships WHERE user_name = ?", (name,))
         )
-        return _user(row, groups)
+        return user_from_row(row, groups, parse_iso_datetime)
 
     def list_users(self) -> list[UserRecord]:
         conn = self._conn()
         groups = self._groups_of(conn)
         rows = conn.execute("SELECT * FROM users ORDER BY name").fetchall()
-        return [_user(row, groups.get(row["name"], frozenset())) for row in rows]
+        return [
+            user_from_row(row, groups.get(row["name"], frozenset()), parse_iso_datetime)
+            for row in rows
+        ]
 
     def has_users(self) -> bool:
         return self._conn().execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
@@ -218,13 +196,7 @@ class SQLiteAccounts:
         )
         if row is None:
             return None
-        return SessionRecord(
-            id_hash=row["id_hash"],
-            user=row["user_name"],
-            csrf=row["csrf"],
-            created_at=_time(row["created_at"]),
-            expires_at=_time(row["expires_at"]),
-        )
+        return session_from_row(row, parse_iso_datetime)
 
     def delete_session(self, id_hash: str) -> None:
         self._account_write(
@@ -271,13 +243,13 @@ class SQLiteAccounts:
         row = (
             self._conn().execute("SELECT * FROM api_tokens WHERE prefix = ?", (prefix,)).fetchone()
         )
-        return _token(row) if row else None
+        return token_from_row(row, parse_iso_datetime) if row else None
 
     def list_tokens(self, user: str) -> list[TokenRecord]:
         rows = self._conn().execute(
             "SELECT * FROM api_tokens WHERE user_name = ? ORDER BY id DESC", (user,)
         )
-        return [_token(row) for row in rows]
+        return [token_from_row(row, parse_iso_datetime) for row in rows]
 
     def revoke_token(self, user: str, token_id: int, at: datetime) -> bool:
         return self._account_write(
@@ -346,41 +318,4 @@ class SQLiteAccounts:
         rows = self._conn().execute(
             f"SELECT * FROM audit_log {where} ORDER BY id DESC LIMIT ?", (*params, limit)
         )
-        return [
-            AuditEntry(
-                id=int(row["id"]),
-                at=_time(row["at"]),
-                actor=row["actor"],
-                action=row["action"],
-                target=row["target"],
-                outcome=row["outcome"],
-                client=row["client"],
-                detail=row["detail"],
-            )
-            for row in rows
-        ]
-
-
-def audit_where(
-    selection: AuditFilter, mark: str, stamp: Callable[[datetime], Any]
-) -> tuple[str, list[Any]]:
-    """The WHERE clause of an audit listing (shared by both backends: ``mark`` is ``?`` or
-    ``%s``, ``stamp`` turns a datetime into the backend's parameter)."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if selection.since is not None:
-        clauses.append(f"at >= {mark}")
-        params.append(stamp(selection.since))
-    if selection.until is not None:
-        clauses.append(f"at <= {mark}")
-        params.append(stamp(selection.until))
-    if selection.actor:
-        clauses.append(f"actor = {mark}")
-        params.append(selection.actor)
-    if selection.action:
-        clauses.append(f"action = {mark}")
-        params.append(selection.action)
-    if selection.before_id is not None:
-        clauses.append(f"id < {mark}")
-        params.append(selection.before_id)
-    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+        return [audit_from_row(row, parse_iso_datetime) for row in rows]

@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from sourcebook.accounts.oidc import enabled as oidc_enabled
 from sourcebook.errors import NotAuthenticated, RateLimited, SourcebookError
 from sourcebook.services.accounts import SignedIn
+from sourcebook.viewer import Viewer
 from sourcebook.web.access import same_origin
 from sourcebook.web.auth import (
     SESSION_COOKIE,
@@ -142,13 +143,21 @@ async def account_page(request: Request) -> Response:
     return no_store(render(request, "account.html", context))
 
 
-@router.post("/account/password")
-async def change_password(request: Request) -> Response:
+async def _own_form(request: Request) -> tuple[Viewer, FormData] | Response:
+    """The signed-in user and their CSRF-checked form, or a redirect to sign in."""
     viewer = viewer_of(request)
     if not viewer.signed_in:
         return sign_in_redirect(request)
     await check_csrf(request)
-    form = await request.form()
+    return viewer, await request.form()
+
+
+@router.post("/account/password")
+async def change_password(request: Request) -> Response:
+    found = await _own_form(request)
+    if isinstance(found, Response):
+        return found
+    viewer, form = found
     new = field(form, "new_password")
     context = await _account_context(request)
     status = 200
@@ -176,11 +185,10 @@ async def change_password(request: Request) -> Response:
 
 @router.post("/account/tokens")
 async def create_token(request: Request) -> Response:
-    viewer = viewer_of(request)
-    if not viewer.signed_in:
-        return sign_in_redirect(request)
-    await check_csrf(request)
-    form = await request.form()
+    found = await _own_form(request)
+    if isinstance(found, Response):
+        return found
+    viewer, form = found
     runtime = request.app.state.runtime
     accounts = accounts_of(request)
     status = 200
@@ -203,10 +211,10 @@ async def create_token(request: Request) -> Response:
 
 @router.post("/account/tokens/{token_id}/revoke")
 async def revoke_token(token_id: int, request: Request) -> Response:
-    viewer = viewer_of(request)
-    if not viewer.signed_in:
-        return sign_in_redirect(request)
-    await check_csrf(request)
+    found = await _own_form(request)
+    if isinstance(found, Response):
+        return found
+    viewer, _form = found
     runtime = request.app.state.runtime
     await runtime.read(
         accounts_of(request).revoke_token, viewer.user, token_id, client=client_address(request)

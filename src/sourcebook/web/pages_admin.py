@@ -6,15 +6,18 @@ carries the session's CSRF token, and every change is in the audit log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, time
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from sourcebook.accounts.audit import ACTIONS, ExportFormat
 from sourcebook.errors import AccessDenied, SourcebookError
+from sourcebook.services.accounts import Accounts
 from sourcebook.store.accounts_base import ACCOUNT_ROLES, AuditFilter
 from sourcebook.web.auth import accounts_of, check_csrf, client_address
 from sourcebook.web.pages import render
@@ -37,11 +40,15 @@ def _refusal(request: Request) -> Response | None:
     return None
 
 
-async def _users_page(request: Request, **extra: Any) -> Response:
+async def _admin_page(request: Request, template: str, **extra: Any) -> Response:
+    """An admin page with the users and groups, a message or an error (400 with an error)."""
     runtime = request.app.state.runtime
     accounts = accounts_of(request)
+    users = await runtime.read(accounts.users)
     context: dict[str, Any] = {
-        "users": await runtime.read(accounts.users),
+        "users": users,
+        "user_names": [u.name for u in users],
+        "groups": await runtime.read(accounts.groups),
         "roles": ACCOUNT_ROLES,
         "message": "",
         "error": "",
@@ -49,124 +56,92 @@ async def _users_page(request: Request, **extra: Any) -> Response:
     }
     context.update(extra)
     status = 400 if context["error"] else 200
-    return no_store(render(request, "admin_users.html", context, status=status))
+    return no_store(render(request, template, context, status=status))
+
+
+#: What a form's change returns: the page's message, and values to show once.
+Change = Callable[[Accounts, FormData, dict[str, Any]], tuple[str, dict[str, Any]]]
+
+
+async def _change(request: Request, template: str, change: Change) -> Response:
+    """Run an admin form's change (admins only, CSRF-checked) on a reader thread, then show the
+    page with what it says, or with the refusal."""
+    if (refused := _refusal(request)) is not None:
+        return refused
+    await check_csrf(request)
+    form = await request.form()
+    who = {"by": viewer_of(request), "client": client_address(request)}
+    try:
+        message, shown = await request.app.state.runtime.read(
+            change, accounts_of(request), form, who
+        )
+    except SourcebookError as exc:
+        return await _admin_page(request, template, error=str(exc))
+    return await _admin_page(request, template, message=message, **shown)
 
 
 @router.get("/users")
 async def users_page(request: Request) -> Response:
-    return _refusal(request) or await _users_page(request)
+    return _refusal(request) or await _admin_page(request, "admin_users.html")
 
 
 @router.post("/users")
 async def add_user(request: Request) -> Response:
-    if (refused := _refusal(request)) is not None:
-        return refused
-    await check_csrf(request)
-    form = await request.form()
-    runtime = request.app.state.runtime
-    name = field(form, "name")
-    try:
-        await runtime.read(
-            accounts_of(request).add_user,
-            name,
-            field(form, "role"),
-            field(form, "password") or None,
-            by=viewer_of(request),
-            email=field(form, "email"),
-            client=client_address(request),
-        )
-    except SourcebookError as exc:
-        return await _users_page(request, error=str(exc))
-    return await _users_page(request, message=f"Added {name}.")
+    def change(
+        accounts: Accounts, form: FormData, who: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        name, role, password = field(form, "name"), field(form, "role"), field(form, "password")
+        accounts.add_user(name, role, password or None, email=field(form, "email"), **who)
+        return f"Added {name}.", {}
+
+    return await _change(request, "admin_users.html", change)
 
 
 @router.post("/users/{name}/{action}")
 async def change_user(name: str, action: str, request: Request) -> Response:
-    if (refused := _refusal(request)) is not None:
-        return refused
-    await check_csrf(request)
-    form = await request.form()
-    runtime = request.app.state.runtime
-    accounts = accounts_of(request)
-    who = {"by": viewer_of(request), "client": client_address(request)}
-    try:
+    def change(
+        accounts: Accounts, form: FormData, who: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         if action == "role":
-            await runtime.read(accounts.set_role, name, field(form, "role"), **who)
-            return await _users_page(request, message=f"{name} is now {field(form, 'role')}.")
+            accounts.set_role(name, field(form, "role"), **who)
+            return f"{name} is now {field(form, 'role')}.", {}
         if action in ("disable", "enable"):
-            await runtime.read(accounts.set_disabled, name, action == "disable", **who)
-            return await _users_page(request, message=f"{name} is {action}d.")
+            accounts.set_disabled(name, action == "disable", **who)
+            return f"{name} is {action}d.", {}
         if action == "reset":
-            password = await runtime.read(accounts.reset_password, name, None, **who)
-            return await _users_page(
-                request, message=f"New password for {name}:", new_password=password
-            )
-    except SourcebookError as exc:
-        return await _users_page(request, error=str(exc))
-    return await _users_page(request, error=f"Unknown action {action[:40]!r}.")
+            password = accounts.reset_password(name, None, **who)
+            return f"New password for {name}:", {"new_password": password}
+        raise SourcebookError(f"Unknown action {action[:40]!r}.")
 
-
-async def _groups_page(request: Request, **extra: Any) -> Response:
-    runtime = request.app.state.runtime
-    accounts = accounts_of(request)
-    context: dict[str, Any] = {
-        "groups": await runtime.read(accounts.groups),
-        "users": [u.name for u in await runtime.read(accounts.users)],
-        "message": "",
-        "error": "",
-    }
-    context.update(extra)
-    status = 400 if context["error"] else 200
-    return no_store(render(request, "admin_groups.html", context, status=status))
+    return await _change(request, "admin_users.html", change)
 
 
 @router.get("/groups")
 async def groups_page(request: Request) -> Response:
-    return _refusal(request) or await _groups_page(request)
+    return _refusal(request) or await _admin_page(request, "admin_groups.html")
 
 
 @router.post("/groups")
 async def add_group(request: Request) -> Response:
-    if (refused := _refusal(request)) is not None:
-        return refused
-    await check_csrf(request)
-    form = await request.form()
-    runtime = request.app.state.runtime
-    name = field(form, "name")
-    try:
-        await runtime.read(
-            accounts_of(request).add_group,
-            name,
-            by=viewer_of(request),
-            client=client_address(request),
-        )
-    except SourcebookError as exc:
-        return await _groups_page(request, error=str(exc))
-    return await _groups_page(request, message=f"Added the group {name}.")
+    def change(
+        accounts: Accounts, form: FormData, who: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        accounts.add_group(field(form, "name"), **who)
+        return f"Added the group {field(form, 'name')}.", {}
+
+    return await _change(request, "admin_groups.html", change)
 
 
 @router.post("/groups/{group}/members")
 async def change_members(group: str, request: Request) -> Response:
-    if (refused := _refusal(request)) is not None:
-        return refused
-    await check_csrf(request)
-    form = await request.form()
-    runtime = request.app.state.runtime
-    user = field(form, "user")
-    member = field(form, "action") != "remove"
-    try:
-        await runtime.read(
-            accounts_of(request).set_membership,
-            user,
-            group,
-            member,
-            by=viewer_of(request),
-            client=client_address(request),
-        )
-    except SourcebookError as exc:
-        return await _groups_page(request, error=str(exc))
-    done = "added to" if member else "removed from"
-    return await _groups_page(request, message=f"{user} {done} {group}.")
+    def change(
+        accounts: Accounts, form: FormData, who: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        user, member = field(form, "user"), field(form, "action") != "remove"
+        accounts.set_membership(user, group, member, **who)
+        return f"{user} {'added to' if member else 'removed from'} {group}.", {}
+
+    return await _change(request, "admin_groups.html", change)
 
 
 def _day(value: str, end: bool) -> datetime | None:

@@ -151,7 +151,7 @@ class Runtime:
     @functools.cached_property
     def accounts(self) -> Accounts:
         """Users, sessions, tokens and the audit log, in the archive's store."""
-        return Accounts(self.archive.store, self.settings)
+        return Accounts(self.archive.store, self.settings, self.archive.audit)
 
     def follow(self) -> None:
         """Start following the store's change log (a background thread; see follower.py)."""
