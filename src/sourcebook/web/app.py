@@ -20,6 +20,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.staticfiles import StaticFiles
 
 from sourcebook import __version__
+from sourcebook.accounts.oidc import enabled as oidc_enabled
 from sourcebook.api.routes import build_router
 from sourcebook.config import Settings
 from sourcebook.services import Archive
@@ -96,7 +97,8 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(pages_account.router)
     app.include_router(pages_admin.router)
-    app.include_router(pages_sso.router)
+    if oidc_enabled(settings):  # single sign-on's pages exist only when it is set up
+        app.include_router(pages_sso.router)
     oai_router = oai.make_router(
         admin_email=settings.admin_email or None, public_url=settings.public_url
     )

@@ -186,25 +186,31 @@ async def audit_page(request: Request) -> Response:
     return no_store(render(request, "admin_audit.html", context))
 
 
-@router.get("/audit.{fmt}")
-async def audit_export(fmt: str, request: Request) -> Response:
+async def _audit_export(request: Request, fmt: ExportFormat) -> Response:
     if (refused := _refusal(request)) is not None:
         return refused
-    if fmt not in ("csv", "jsonl"):
-        raise SourcebookError("the audit log exports as audit.csv or audit.jsonl")
-    export_format: ExportFormat = "csv" if fmt == "csv" else "jsonl"
     selection = audit_filter(request)
     runtime = request.app.state.runtime
     audit = accounts_of(request).audit
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
     return StreamingResponse(
-        runtime.stream(lambda out: audit.export(selection, out, export_format)),
+        runtime.stream(lambda out: audit.export(selection, out, fmt)),
         media_type=media,
         headers={
             "Content-Disposition": f'attachment; filename="sourcebook-audit.{fmt}"',
             "Cache-Control": "no-store",
         },
     )
+
+
+@router.get("/audit.csv")
+async def audit_csv(request: Request) -> Response:
+    return await _audit_export(request, "csv")
+
+
+@router.get("/audit.jsonl")
+async def audit_jsonl(request: Request) -> Response:
+    return await _audit_export(request, "jsonl")
 
 
 @router.get("")

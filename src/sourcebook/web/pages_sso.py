@@ -1,4 +1,5 @@
-"""Single sign-on pages (OpenID Connect, off unless ``SOURCEBOOK_OIDC_ISSUER`` is set):
+"""Single sign-on pages (OpenID Connect; the app includes them only when ``SOURCEBOOK_OIDC_ISSUER``
+is set):
 ``/signin/oidc`` sends the browser to the provider; ``/signin/oidc/callback`` checks what comes
 back (state against a signed, short-lived, HttpOnly cookie; the ID token in
 :mod:`sourcebook.accounts.oidc`), finds the account and starts a session."""
@@ -14,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from sourcebook.accounts.credentials import sign, unsign
-from sourcebook.accounts.oidc import OidcClient, PendingSignIn, enabled
+from sourcebook.accounts.oidc import OidcClient, PendingSignIn
 from sourcebook.config import Settings
-from sourcebook.errors import NotAuthenticated, NotFound
+from sourcebook.errors import NotAuthenticated
 from sourcebook.web.auth import accounts_of, client_address
 from sourcebook.web.pages import render
 from sourcebook.web.pages_account import (
@@ -36,8 +37,6 @@ CALLBACK = "/signin/oidc/callback"
 
 def oidc_client(request: Request) -> OidcClient:
     settings: Settings = request.app.state.settings
-    if not enabled(settings):
-        raise NotFound("Single sign-on is not set up on this archive.")
     client = getattr(request.app.state, "oidc_client", None)
     if not isinstance(client, OidcClient):  # one per app: it keeps the discovery document
         client = request.app.state.oidc_client = OidcClient(settings)
