@@ -133,7 +133,14 @@ def test_sign_in_sets_a_private_cookie_and_writes_need_the_csrf_token(client: Cl
 
 
 def test_a_reader_session_reads_but_does_not_write(client: Client) -> None:
+    sign_in(client, "mona")
+    earlier = client.get("/account")
+    sign_in(client, "ali")  # the same browser, someone else: mona's session ends
+    assert "mona" in earlier.text and "ali" in client.get("/account").text
+    mona_cookie = sign_in(client, "mona").headers["set-cookie"].split(";")[0]
     sign_in(client, "ali")
+    stale = client.get("/account", headers={"Cookie": mona_cookie})
+    assert stale.status_code == 303  # ended, not just replaced in the jar
     csrf = csrf_of(client)
     refused = upload(client, headers={"X-CSRF-Token": csrf})
     assert refused.status_code == 403 and "editor" in refused.json()["detail"]

@@ -107,6 +107,9 @@ async def sign_in(request: Request) -> Response:
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
+    previous = request.cookies.get(SESSION_COOKIE, "")
+    if previous:  # signing in again (as someone else, say) ends the browser's earlier session
+        await runtime.read(accounts_of(request).sign_out, previous, client=client_address(request))
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, session)
     return response
