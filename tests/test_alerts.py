@@ -20,6 +20,7 @@ from sourcebook.errors import AccessDenied, ConfigError, Conflict
 from sourcebook.model import Document
 from sourcebook.saved import SavedSearch
 from sourcebook.services import Archive, IngestOptions
+from sourcebook.services.accounts import Accounts
 from sourcebook.services.alerts import save_search, saved_searches, send_due_digests
 from sourcebook.viewer import Viewer
 from tests.store.conftest import pg_url  # noqa: F401  (the PostgreSQL schema fixture)
@@ -158,6 +159,9 @@ def test_a_digest_reads_as_its_owner(tmp_path: Path, inbox: tuple[Inbox, int]) -
     handler, port = inbox
     with Archive(settings(tmp_path, "", port)) as archive:
         archive.set_collection(CollectionPolicy("legal", "restricted", ("lawyers",)))
+        Accounts(archive.store, archive.settings).add_user(
+            "ana", "reader", None, by=Viewer.system()
+        )
         reader = Viewer(user="ana", role="reader")
         save_search(
             archive, reader, SavedSearch("floods", "floods", schedule="daily", email="a@x.org")

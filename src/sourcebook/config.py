@@ -339,6 +339,58 @@ class Settings(BaseSettings):
         default="",
         description="Administrator's e-mail address that OAI-PMH Identify gives harvesters.",
     )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs session cookies; default: a random key generated on first "
+        "start in the archive folder (secret.key, mode 0600). Set the same key on every server "
+        "of an organisation.",
+    )
+    session_hours: float = Field(
+        default=12.0,
+        gt=0,
+        le=24 * 90,
+        description="How long a sign-in lasts before the user signs in again.",
+    )
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins allowed per account and per client address in "
+        "login_window_seconds; past them sign-in answers 429 until the window passes.",
+    )
+    password_hash_memory_kib: int = Field(
+        default=65536,
+        ge=1024,
+        le=4 * 1024 * 1024,
+        description="Memory (KiB) of one argon2id password hash; lower only on a small machine.",
+    )
+    password_hash_time_cost: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Passes of one argon2id password hash.",
+    )
+    oidc_issuer: str = Field(
+        default="",
+        description="Single sign-on: the OpenID Connect provider's issuer URL (its discovery "
+        "document is <issuer>/.well-known/openid-configuration); empty: off.",
+    )
+    oidc_client_id: str = Field(default="", description="This archive's client id there.")
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="This archive's client secret there."
+    )
+    oidc_scopes: str = Field(
+        default="openid email profile", description="Scopes asked for at sign-in."
+    )
+    oidc_create_users: bool = Field(
+        default=False,
+        description="Make a reader account for a provider user with a verified e-mail address "
+        "that matches no account (default: refuse them).",
+    )
+    login_window_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="The window over which failed sign-ins are counted (seconds).",
+    )
 
     @field_validator("allowed_hosts", "fetch_allow_hosts", mode="before")
     @classmethod

@@ -11,8 +11,10 @@
      ├── NotFound               no such document, revision or resource
      ├── Conflict               an identifier clash (docid collision, concurrent writer)
      ├── QuerySyntaxError       a malformed search query (says what and where), or one past a limit
- ├── SearchTimeout          a search ran past its time budget (or too many already have)
+     ├── SearchTimeout          a search ran past its time budget (or too many already have)
      ├── AccessDenied           the caller may not read or change this
+     │    └── NotAuthenticated  ... and has not said who they are (sign in or send a token)
+     ├── RateLimited            too many attempts (failed sign-ins); ``retry_after`` seconds
      ├── FetchError             a source could not be fetched (HTTP error, time or size limit)
      │    └── FetchRefused      a fetch the rules forbid (private address, robots.txt, type)
      ├── StorageError           the store or index failed (chains the cause)
@@ -82,6 +84,19 @@ class SearchTimeout(SourcebookError):
 
 class AccessDenied(SourcebookError):
     """The caller may not perform this action."""
+
+
+class NotAuthenticated(AccessDenied):
+    """The action needs a signed-in user or an API token, and the request carried neither (or
+    carried one that is unknown, expired or revoked)."""
+
+
+class RateLimited(SourcebookError):
+    """Too many attempts in a while (failed sign-ins); ``retry_after``: seconds to wait."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
 
 
 class StorageError(SourcebookError):

@@ -1,6 +1,7 @@
 """Property-based testing of the API from its own OpenAPI schema (schemathesis), against the app
-served by uvicorn on 127.0.0.1: whatever the request, valid or not, nothing gets a server error,
-and every response matches the schema (status codes, media types, bodies).
+served by uvicorn on 127.0.0.1, authenticated with an editor's API token: whatever the request,
+valid or not, nothing gets a server error, and every response matches the schema (status
+codes, media types, bodies).
 
 schemathesis' pytest loader (``from_fixture``) does not run under pytest 9, so each operation's
 Hypothesis strategy is driven here with ``@given``.
@@ -16,6 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from sourcebook.config import Settings
+from sourcebook.services.accounts import Accounts
+from sourcebook.store import open_store
+from sourcebook.viewer import Viewer
 from sourcebook.web.app import create_app
 from tests.web.client import build_archive, serve_in_thread
 
@@ -40,16 +44,36 @@ EXCLUDED_CHECKS = {
 
 
 @pytest.fixture(scope="module")
-def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, str]]:
     config = build_archive(tmp_path_factory.mktemp("schema") / "archive", max_file_bytes=20_000)
     with serve_in_thread(create_app(config)) as base_url:
-        yield schemathesis.openapi.from_url(f"{base_url}/api/openapi.json")
+        yield config, base_url
+
+
+@pytest.fixture(scope="module")
+def api_schema(served: tuple[Settings, str]) -> Any:
+    return schemathesis.openapi.from_url(f"{served[1]}/api/openapi.json")
+
+
+@pytest.fixture(scope="module")
+def auth_header(served: tuple[Settings, str]) -> dict[str, str]:
+    """An editor's API token of write scope. With a user in the archive accounts apply, so the
+    run is authenticated as a caller who may upload and delete (without it, writes get 401)."""
+    config = served[0]
+    store = open_store(config)
+    try:
+        accounts = Accounts(store, config)
+        accounts.add_user("schemathesis", "editor", None, by=Viewer.system())
+        token, _ = accounts.create_token("schemathesis", "schemathesis run", "write")
+    finally:
+        store.close()
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.mark.parametrize("mode", ["positive", "negative"])
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
 def test_the_api_keeps_its_schema_and_never_fails(
-    api_schema: Any, method: str, path: str, mode: str
+    api_schema: Any, auth_header: dict[str, str], method: str, path: str, mode: str
 ) -> None:
     operation = api_schema[path][method]
     definition = operation.definition.raw
@@ -66,6 +90,6 @@ def test_the_api_keeps_its_schema_and_never_fails(
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
     def check(case: Any) -> None:
-        case.call_and_validate(excluded_checks=excluded)
+        case.call_and_validate(headers=auth_header, excluded_checks=excluded)
 
     check()

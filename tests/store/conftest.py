@@ -11,9 +11,13 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+
+from sourcebook.store.base import Store
+from sourcebook.store.sqlite import SQLiteStore
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -74,3 +78,18 @@ def pg_url() -> Iterator[str]:
     finally:
         with psycopg.connect(base_url(), autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    backend: Store
+    if request.param == "sqlite":
+        backend = SQLiteStore(tmp_path / "sourcebook.db")
+    else:  # a fresh schema on the local server (skips when absent, except in CI)
+        url = request.getfixturevalue("pg_url")  # first: it skips without psycopg or a server
+        from sourcebook.store.postgres import PostgresStore
+
+        backend = PostgresStore(url)
+    backend.migrate()
+    yield backend
+    backend.close()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
@@ -16,21 +14,6 @@ from sourcebook.passages import split_passages
 from sourcebook.store.base import Change, Store
 from sourcebook.store.codec import content_hash
 from sourcebook.store.sqlite import SQLiteStore
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    backend: Store
-    if request.param == "sqlite":
-        backend = SQLiteStore(tmp_path / "sourcebook.db")
-    else:  # a fresh schema on the local server (skips when absent, except in CI)
-        url = request.getfixturevalue("pg_url")  # first: it skips without psycopg or a server
-        from sourcebook.store.postgres import PostgresStore
-
-        backend = PostgresStore(url)
-    backend.migrate()
-    yield backend
-    backend.close()
 
 
 def make_doc(key: str = "test:1", body: str = "First paragraph.\n\nSecond paragraph.") -> Document:

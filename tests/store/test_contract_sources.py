@@ -11,9 +11,7 @@ from sourcebook.errors import Conflict, NotFound
 from sourcebook.sources.model import Original, Source
 from sourcebook.store.base import Change, Store
 from sourcebook.store.codec import content_hash
-from tests.store.test_contract import make_doc, store
-
-__all__ = ["store"]  # the parametrised fixture (SQLite and PostgreSQL)
+from tests.store.test_contract import make_doc
 
 
 def test_sources_are_added_listed_updated_and_removed(store: Store) -> None:

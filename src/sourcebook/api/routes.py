@@ -17,6 +17,7 @@ from starlette.responses import StreamingResponse
 
 from sourcebook.api.schemas import (
     CitationOut,
+    DeletedOut,
     FacetOut,
     FacetValueOut,
     HitOut,
@@ -29,11 +30,11 @@ from sourcebook.api.schemas import (
 )
 from sourcebook.api.uploads import MAX_UPLOAD_FILES, Upload, ingest_uploads
 from sourcebook.config import Settings
-from sourcebook.errors import AccessDenied, InputTooLarge
+from sourcebook.errors import AccessDenied, InputTooLarge, NotFound
 from sourcebook.search.request import SearchRequest
 from sourcebook.services import IngestOptions, document_to_json
 from sourcebook.services.reading import ArchiveView
-from sourcebook.web.access import check_write, has_token
+from sourcebook.web.auth import audit_write, check_write, has_credentials
 from sourcebook.web.runtime import Runtime, get_runtime, view_of
 from sourcebook.web.search_params import MAX_PAGE, run_search
 
@@ -255,9 +256,10 @@ def build_router(settings: Settings) -> APIRouter:
         summary="Add documents by uploading files",
         responses={
             400: problem("The body is not readable multipart/form-data."),
+            401: problem("No credentials: sign in as an editor or send an API token."),
             403: problem(
-                "The write token is missing or wrong, or (without one) the upload came from "
-                "another machine or, in a browser, from another site."
+                "The user is not an editor (or the token has read scope), or the upload came "
+                "from another site."
             ),
             413: problem("A file (or the whole upload) is over the size limit."),
         },
@@ -302,13 +304,43 @@ def build_router(settings: Settings) -> APIRouter:
                     f"{name} is {size:,} bytes; the limit is {limit:,} (SOURCEBOOK_MAX_FILE_BYTES)"
                 )
             uploads.append(Upload(name, upload.file))
-        if replace and not has_token(request):
+        if replace and not has_credentials(request):
             raise AccessDenied(
-                "replace=true needs the archive's write token (SOURCEBOOK_WRITE_TOKEN)"
+                "replace=true needs an editor's credentials (a session or an API token with "
+                "write scope) or the archive's write token (SOURCEBOOK_WRITE_TOKEN)"
             )
         options = IngestOptions(collection=collection.strip(), replace_existing=replace)
-        return await runtime.write(
+        report = await runtime.write(
             ingest_uploads, runtime.archive, runtime.settings.home, uploads, options
         )
+        names = ", ".join(f.path for f in report.files)
+        detail = f"run {report.run_id}: {report.added} added, {report.updated} updated, "
+        detail += f"{report.unchanged} unchanged, {report.failed} failed"
+        await audit_write(request, "ingest", names, detail)
+        return report
+
+    @router.delete(
+        "/records/{docid}",
+        response_model=DeletedOut,
+        summary="Delete a record",
+        responses={
+            **NOT_FOUND,
+            401: problem("No credentials: sign in as an editor or send an API token."),
+            403: problem("The user is not an editor, or the token has read scope."),
+            409: problem("Another writer holds the archive; try again."),
+        },
+        tags=["records"],
+        dependencies=[Depends(check_write)],
+    )
+    async def delete_record(docid: Docid, request: Request, runtime: RuntimeDep) -> DeletedOut:
+        """Removes the record from the store and the index, as `sourcebook delete` does: its
+        docid stays issued (never given to another source) and OAI-PMH harvesters see it as
+        deleted. Recorded in the audit log."""
+        docid = docid.strip()
+        report = await runtime.write(runtime.archive.delete, [docid])
+        if not report.deleted:
+            raise NotFound(f"No record has the docid {docid}.")
+        await audit_write(request, "delete", docid)
+        return DeletedOut(docid=docid, deleted=True)
 
     return router

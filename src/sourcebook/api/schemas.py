@@ -285,6 +285,11 @@ class IngestOut(BaseModel):
     files: list[FileReportOut]
 
 
+class DeletedOut(BaseModel):
+    docid: str
+    deleted: bool
+
+
 class ValidationIssue(BaseModel):
     loc: list[str | int] = Field(description="Where: e.g. `['query', 'size']`.")
     msg: str

@@ -29,6 +29,7 @@ for _module in (
     "alerts",
     "folders",
     "sources",
+    "users",
 ):  # each registers its commands, in --help's order
     importlib.import_module(f"sourcebook.cli.{_module}")
 

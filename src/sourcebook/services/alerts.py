@@ -35,13 +35,23 @@ log = logging.getLogger(__name__)
 CHUNK = 5000
 #: Filters a saved search may keep: the search request's list fields.
 FILTER_FIELDS = ("countries", "publishers", "types", "languages", "collections", "places")
-ViewerFor = Callable[[str], Viewer]
+ViewerFor = Callable[[str], Viewer | None]
 
 
-def default_viewer(owner: str) -> Viewer:
-    """Whom a digest reads as: the operator for the command line's own searches, else the
-    owner as a reader of no group (the accounts resolve their real groups)."""
-    return Viewer.system() if not owner else Viewer(user=owner, role="reader")
+def owner_viewer(archive: Archive) -> ViewerFor:
+    """Whom a digest reads as: the operator for the command line's own searches, else its
+    owner's account as it stands now (role and groups); None for an owner who is unknown or
+    disabled, whose digests are not sent."""
+
+    def viewer(owner: str) -> Viewer | None:
+        if not owner:
+            return Viewer.system()
+        user = archive.store.get_user(owner)
+        if user is None or user.disabled:
+            return None
+        return Viewer(user=user.name, role=user.role, groups=user.groups)
+
+    return viewer
 
 
 @dataclass
@@ -100,11 +110,10 @@ def delete_saved_search(archive: Archive, viewer: Viewer, name: str) -> None:
     raise NotFound(f"no saved search named {name!r}")
 
 
-def build_digest(
-    archive: Archive, saved: SavedSearch, viewer_for: ViewerFor = default_viewer
-) -> Digest:
-    """The new documents matching ``saved`` since its last digest, as its owner reads them."""
-    view = archive.view(viewer_for(saved.owner))
+def build_digest(archive: Archive, saved: SavedSearch, viewer: Viewer) -> Digest:
+    """The new documents matching ``saved`` since its last digest, as ``viewer`` (its owner)
+    reads them."""
+    view = archive.view(viewer)
     until = archive.store.last_position()
     cap = archive.settings.digest_max_documents
     digest = Digest(saved, position=until)
@@ -171,7 +180,7 @@ def compose(archive: Archive, digest: Digest, now: datetime) -> EmailMessage:
 def send_due_digests(
     archive: Archive,
     now: datetime | None = None,
-    viewer_for: ViewerFor = default_viewer,
+    viewer_for: ViewerFor | None = None,
     dry_run: bool = False,
 ) -> AlertsReport:
     """Send every digest that is due; each search's failure is recorded and does not stop the
@@ -185,8 +194,13 @@ def send_due_digests(
     if secret is None and not dry_run:
         raise ConfigError("alerts need an SMTP server: set SOURCEBOOK_SMTP_URL (docs/alerts.md)")
     server = SmtpServer.from_url(secret.get_secret_value()) if secret is not None else None
+    resolve = viewer_for or owner_viewer(archive)
     for saved in due:
-        digest = build_digest(archive, saved, viewer_for)
+        owner = resolve(saved.owner)
+        if owner is None:
+            report.failed.append((saved.name, f"its owner {saved.owner!r} is unknown or disabled"))
+            continue
+        digest = build_digest(archive, saved, owner)
         if not digest.total:
             report.empty += 1
             if not dry_run:

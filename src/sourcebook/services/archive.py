@@ -18,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from sourcebook import cite, deletion, follower, index_sync
 from sourcebook.access import CollectionPolicy
+from sourcebook.accounts.audit import AuditLog
 from sourcebook.config import Settings
 from sourcebook.countries import resolve_country
 from sourcebook.deletion import DeleteReport
@@ -514,6 +515,12 @@ class Archive:
                 index_sync.commit_applied(self.store, self.index)
             report.repaired = True
         return report
+
+    @functools.cached_property
+    def audit(self) -> AuditLog:
+        """The audit log in the store: ``archive.audit.record_read(viewer, docid)`` records a
+        read of a restricted record (docs/security.md)."""
+        return AuditLog(self.store)
 
     # --- writing: the lock, deletion ----------------------------------------------------
     @contextlib.contextmanager

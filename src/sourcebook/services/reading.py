@@ -18,7 +18,7 @@ from datetime import date
 from typing import IO, TYPE_CHECKING, Any
 
 from sourcebook import cite, follower
-from sourcebook.access import AccessFilter, access_for
+from sourcebook.access import AccessFilter, CollectionPolicy, access_for
 from sourcebook.errors import NotFound
 from sourcebook.ingest.parents import ParentLink, parent_link
 from sourcebook.model import Document, FacetValue, Hit, SearchResult
@@ -62,13 +62,16 @@ class ArchiveView:
         self.viewer = viewer
 
     @functools.cached_property
+    def policies(self) -> dict[str, CollectionPolicy]:
+        """The collections' policies, read from the store on the first read (on the thread
+        that reads, not the server's event loop)."""
+        return {p.name: p for p in self.archive.store.list_collections()}
+
+    @functools.cached_property
     def access(self) -> AccessFilter:
-        """The viewer's filter, read from the store's policies on the first read (on the
-        thread that reads, not the server's event loop)."""
+        """The viewer's filter."""
         return access_for(
-            self.viewer,
-            self.archive.store.list_collections(),
-            self.archive.settings.anonymous_access,
+            self.viewer, self.policies.values(), self.archive.settings.anonymous_access
         )
 
     # --- documents -----------------------------------------------------------------------
@@ -76,6 +79,9 @@ class ArchiveView:
         doc = self.archive.get(docid)
         if not self.access.allows(doc.collection):
             raise NotFound(f"no document with docid {docid.strip()!r}")
+        policy = self.policies.get(doc.collection)
+        if policy is not None and policy.visibility == "restricted" and not self.viewer.operator:
+            self.archive.audit.record_read(self.viewer, doc.docid)  # docs/security.md
         return doc
 
     def parent(self, doc: Document) -> ParentLink | None:

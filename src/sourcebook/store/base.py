@@ -16,6 +16,7 @@ from sourcebook.access import CollectionPolicy
 from sourcebook.model import Document
 from sourcebook.saved import SavedSearch
 from sourcebook.sources.model import Original, Source
+from sourcebook.store.accounts_base import AccountStore
 from sourcebook.store.folder_tables import FolderTables
 
 ChangeKind = Literal["added", "updated"]
@@ -131,8 +132,8 @@ class ChangeFeed(Protocol):
     def close(self) -> None: ...
 
 
-class Store(Protocol):
-    """What Sourcebook needs from a database."""
+class Store(AccountStore, Protocol):
+    """What Sourcebook needs from a database (accounts: :class:`AccountStore`)."""
 
     def migrate(self) -> list[str]:
         """Apply pending migrations in order; return the names applied now."""

@@ -53,6 +53,7 @@ from sourcebook.store.base import (
 )
 from sourcebook.store.codec import DOCUMENT_COLUMNS, iso_date, iso_datetime, now_utc
 from sourcebook.store.folder_tables import FolderTables
+from sourcebook.store.postgres_accounts import PostgresAccounts
 from sourcebook.store.postgres_codec import (
     SELECT,
     Conn,
@@ -103,7 +104,7 @@ def _configure(conn: Conn) -> None:
     conn.commit()
 
 
-class PostgresStore(PostgresSources):
+class PostgresStore(PostgresSources, PostgresAccounts):
     """A Store on one PostgreSQL database (the schema first in its ``search_path``)."""
 
     def __init__(self, url: str, pool_size: int = 8) -> None:

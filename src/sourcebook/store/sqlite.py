@@ -43,6 +43,7 @@ from sourcebook.store.codec import (
 )
 from sourcebook.store.folder_tables import FolderTables
 from sourcebook.store.sources_sql import DELETE_ORPHAN_BLOBS
+from sourcebook.store.sqlite_accounts import SQLiteAccounts
 from sourcebook.store.sqlite_sources import SQLiteSources
 
 #: Each connection's private page cache. Every thread has its own connection, so a server's
@@ -146,7 +147,7 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
     raise StorageError(f"cannot read the archive database {path}: {last}") from last
 
 
-class SQLiteStore(SQLiteSources):
+class SQLiteStore(SQLiteSources, SQLiteAccounts):
     """A Store on one SQLite file."""
 
     def __init__(self, path: Path, read_only: bool = False) -> None:

@@ -1,18 +1,18 @@
-"""Who may reach the server and who may write to the archive (until accounts exist).
+"""Who may reach the server, and the cross-site check of writes (who may write: ``web/auth.py``).
 
 - **Host names.** The server answers only the names it is told (``SOURCEBOOK_ALLOWED_HOSTS``);
   on loopback, the loopback names as well. Any other ``Host`` gets 400, so a site whose domain is
   made to resolve to this server (DNS rebinding) can neither read the archive through a
   visitor's browser nor post to it, and no foreign name is copied into links or identifiers.
-- **Writes.** With a write token set (``SOURCEBOOK_WRITE_TOKEN`` or ``SOURCEBOOK_WRITE_TOKEN_FILE``)
-  every write carries ``Authorization: Bearer <token>``. Without one, writes are accepted only
-  from this machine: the server listens on loopback, the connection comes from a loopback
-  address, no proxy forwarded it, and a browser sent it from our own pages (cross-site check).
+- **Writes** need an editor (a session or an API token) or the archive's legacy write token;
+  an archive with no users and no write token takes writes only from this machine: the server
+  listens on loopback, the connection comes from a loopback address, no proxy forwarded it, and
+  a browser sent it from our own pages (cross-site check, :func:`same_origin`). See
+  :mod:`sourcebook.web.auth` and docs/security.md.
 """
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 from urllib.parse import urlsplit
 
@@ -54,40 +54,6 @@ def allowed_hosts_for(settings: Settings, listen_host: str) -> list[str]:
             "coi.example.org), so that requests for other names are refused"
         )
     return names
-
-
-def check_write(request: Request) -> None:
-    """Refuses a write the caller may not make (a FastAPI dependency of every write route)."""
-    settings: Settings = request.app.state.settings
-    token = settings.token()
-    if token is not None:
-        given = request.headers.get("authorization", "")
-        scheme, _, value = given.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            value.strip().encode("utf-8"), token.encode("utf-8")
-        ):
-            raise AccessDenied("writes need the archive's token: Authorization: Bearer <token>")
-        return
-    listen: str = request.app.state.listen_host
-    client = request.client.host if request.client else ""
-    if not (is_loopback(listen) and is_loopback(client)):
-        raise AccessDenied(
-            "writes from other machines are refused until the archive has a write token "
-            "(SOURCEBOOK_WRITE_TOKEN)"
-        )
-    if any(name in request.headers for name in FORWARDING_HEADERS):
-        raise AccessDenied(
-            "a forwarded write is refused until the archive has a write token "
-            "(SOURCEBOOK_WRITE_TOKEN)"
-        )
-    same_origin(request)
-
-
-def has_token(request: Request) -> bool:
-    """Whether the archive has a write token (and so the request, past :func:`check_write`,
-    carried it)."""
-    settings: Settings = request.app.state.settings
-    return settings.token() is not None
 
 
 def same_origin(request: Request) -> None:

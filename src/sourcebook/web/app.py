@@ -20,12 +20,23 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.staticfiles import StaticFiles
 
 from sourcebook import __version__
+from sourcebook.accounts.oidc import enabled as oidc_enabled
 from sourcebook.api.routes import build_router
 from sourcebook.config import Settings
 from sourcebook.services import Archive
 from sourcebook.sources.scheduler import start_harvester
-from sourcebook.web import apidocs, atom, oai, pages, pages_original
+from sourcebook.web import (
+    apidocs,
+    atom,
+    oai,
+    pages,
+    pages_account,
+    pages_admin,
+    pages_original,
+    pages_sso,
+)
 from sourcebook.web.access import allowed_hosts_for
+from sourcebook.web.auth import Authentication
 from sourcebook.web.problems import PROBLEM_MEDIA_TYPE, install_error_handlers
 from sourcebook.web.runtime import Runtime
 from sourcebook.web.security import BodyLimit, HeadAsGet, SecurityHeaders
@@ -98,6 +109,10 @@ def create_app(
     app.include_router(apidocs.router)
     app.include_router(pages.router)
     app.include_router(pages_original.router)  # originals kept from sources, revision diffs
+    app.include_router(pages_account.router)
+    app.include_router(pages_admin.router)
+    if oidc_enabled(settings):  # single sign-on's pages exist only when it is set up
+        app.include_router(pages_sso.router)
     oai_router = oai.make_router(
         admin_email=settings.admin_email or None, public_url=settings.public_url
     )
@@ -110,6 +125,7 @@ def create_app(
     def body_limit(path: str, method: str) -> int | None:
         return upload_limit if method == "POST" and path == "/api/ingest" else None
 
+    app.add_middleware(Authentication)  # inside the host check: a foreign Host never gets here
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     app.add_middleware(BodyLimit, limit_for=body_limit)
     app.add_middleware(SecurityHeaders)

@@ -24,9 +24,11 @@ from sourcebook.errors import (
     ConfigError,
     Conflict,
     InputTooLarge,
+    NotAuthenticated,
     NotFound,
     ParseError,
     QuerySyntaxError,
+    RateLimited,
     SearchTimeout,
     SourcebookError,
     StorageError,
@@ -61,7 +63,9 @@ KINDS: dict[type[SourcebookError], Kind] = {
     Conflict: Kind(409, "conflict", "Conflict"),
     UnsupportedFormat: Kind(415, "unsupported-format", "Unsupported format"),
     ParseError: Kind(422, "parse-error", "The input could not be read"),
+    NotAuthenticated: Kind(401, "not-authenticated", "Sign in first"),
     AccessDenied: Kind(403, "access-denied", "Access denied"),
+    RateLimited: Kind(429, "rate-limited", "Too many attempts"),
     ConfigError: Kind(500, "config-error", "The archive is misconfigured"),
     StorageError: Kind(503, "storage-error", "The archive's storage failed"),
     SearchTimeout: Kind(503, "search-timeout", "The search took too long", public=True),
@@ -147,7 +151,12 @@ async def on_sourcebook_error(request: Request, exc: Exception) -> Response:
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     if isinstance(exc, QuerySyntaxError):
         return respond(request, kind, exc.message, position=exc.position, query=exc.query or None)
-    return respond(request, kind, str(exc))
+    response = respond(request, kind, str(exc))
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    elif isinstance(exc, NotAuthenticated) and is_api(request):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="sourcebook"'
+    return response
 
 
 async def on_validation_error(request: Request, exc: Exception) -> Response:

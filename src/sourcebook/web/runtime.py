@@ -25,6 +25,7 @@ from starlette.requests import Request
 from sourcebook.config import Settings
 from sourcebook.follower import Follower
 from sourcebook.services import Archive
+from sourcebook.services.accounts import Accounts
 from sourcebook.services.reading import ArchiveView
 from sourcebook.web.viewing import viewer_of
 
@@ -148,6 +149,11 @@ class Runtime:
         finally:
             stop.set()
             self._streams.discard(stop)
+
+    @functools.cached_property
+    def accounts(self) -> Accounts:
+        """Users, sessions, tokens and the audit log, in the archive's store."""
+        return Accounts(self.archive.store, self.settings, self.archive.audit)
 
     def follow(self) -> None:
         """Start following the store's change log (a background thread; see follower.py)."""

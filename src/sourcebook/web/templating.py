@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
+from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
 from sourcebook import __version__
@@ -25,6 +26,7 @@ from sourcebook.search.highlight import (  # the CLI shows the same snippets
     highlight_segments,
     snippet_segments,
 )
+from sourcebook.web.viewing import viewer_of
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -49,7 +51,14 @@ def build_templates() -> Jinja2Templates:
     env.filters["lang"] = lang_attribute
     env.tests["web_url"] = is_web_url
     env.globals["version"] = __version__
-    return Jinja2Templates(env=env)
+    return Jinja2Templates(env=env, context_processors=[_viewer_context])
+
+
+def _viewer_context(request: Request) -> dict[str, object]:
+    """Every page knows who is reading (the header's sign-in link) and the session's CSRF
+    token (forms carry it)."""
+    identity = getattr(request.state, "identity", None)
+    return {"viewer": viewer_of(request), "csrf_token": getattr(identity, "csrf", "")}
 
 
 #: The language every page is written in (``<html lang>``).
