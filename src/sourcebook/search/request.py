@@ -55,3 +55,6 @@ class SearchRequest:
     #: Show one hit per near-duplicate group (its earliest member when it matches), with the
     #: number of similar documents; ``group:DOCID`` in the query lists a whole group.
     collapse: bool = True
+    #: Give each hit an explanation of its score (``search/explain.py``): BM25 terms, vector
+    #: similarity, fusion weights.
+    explain: bool = False
