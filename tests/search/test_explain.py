@@ -4,7 +4,6 @@ archives (SQLite + Tantivy; hybrid with the bag-of-words embedder of the embeddi
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -12,8 +11,11 @@ from sourcebook.config import Settings
 from sourcebook.search.explain import AFTER_FUSED, Explanation
 from sourcebook.search.request import SearchRequest
 from sourcebook.services import Archive, IngestOptions
-from tests.enrich.test_embeddings import ToyEmbedder
-from tests.search.test_hybrid import bulletins, doc
+from tests.search import test_hybrid
+from tests.search.test_hybrid import doc
+
+#: The hybrid tests' archive: 40 bulletins embedded with the bag-of-words embedder.
+toy_archive = test_hybrid.toy_archive
 
 
 @pytest.fixture(scope="module")
@@ -83,15 +85,6 @@ def test_filters_add_nothing_to_the_explanation(archive: Archive) -> None:
     plain = dict(explained(archive, "border"))
     filtered = dict(explained(archive, "border", languages=["en"]))
     assert filtered["a"].terms == plain["a"].terms
-
-
-@pytest.fixture
-def toy_archive(tmp_path: Path) -> Iterator[Archive]:
-    settings = Settings(home=tmp_path / "archive", hybrid_depth=8)
-    with Archive(settings, embedder=ToyEmbedder()) as archive:
-        archive.add_documents(bulletins(), IngestOptions(enrich=False))
-        archive.enrich_embeddings()
-        yield archive
 
 
 def test_hybrid_lists_ranks_weights_and_parts(toy_archive: Archive) -> None:
