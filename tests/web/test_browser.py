@@ -183,6 +183,8 @@ def test_a_query_typed_on_the_home_page_is_ranked_by_relevance(page: Any) -> Non
 
 def test_why_this_result_opens_from_the_keyboard(page: Any) -> None:
     page.goto("/search?q=Tajikistan%20border")
+    page.get_by_role("link", name="Why these results?").click()
+    page.wait_for_url(re.compile(r"explain=1"))
     why = page.locator("details.why").first
     table = why.locator("table")
     assert why.get_attribute("open") is None and not table.first.is_visible()

@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from sourcebook.errors import QuerySyntaxError
 from sourcebook.model import Hit, SearchResult
-from sourcebook.search.request import SORTS
+from sourcebook.search.request import SORTS, SearchRequest
 from sourcebook.web.runtime import Runtime, get_runtime
 from sourcebook.web.search_params import (
     SearchParams,
@@ -237,6 +237,11 @@ def hit_view(number: int, hit: Hit, params: SearchParams | None = None) -> HitVi
     )
 
 
+def explainable(search: SearchRequest) -> bool:
+    """Whether the hits are ranked by a score there is something to explain about."""
+    return bool(search.query.strip()) and search.sort == "relevance"
+
+
 def pagination(params: SearchParams, total: int) -> Pagination:
     pages = max(1, -(-total // params.size))
     page = params.page
@@ -281,6 +286,7 @@ async def search_page(request: Request, runtime: Runtime = Depends(get_runtime))
         "nav": None,
         "plain_url": "",
         "feed_url": "",
+        "explain_url": "",
     }
     status = 200
     try:
@@ -293,8 +299,8 @@ async def search_page(request: Request, runtime: Runtime = Depends(get_runtime))
     if status == 200:
         try:
             search = params.to_request()
-            # "Why this result" on every hit ranked by relevance (a tenth of a ms a hit)
-            search.explain = bool(search.query.strip()) and search.sort == "relevance"
+            # "Why this result" on each hit, when asked and the hits are ranked by their score
+            search.explain = params.explain and explainable(search)
             result = await runtime.read(run_search, runtime.archive, search)
         except QuerySyntaxError as exc:
             context["error"] = exc.message
@@ -310,8 +316,10 @@ async def search_page(request: Request, runtime: Runtime = Depends(get_runtime))
                 hits=[hit_view(start + i, hit, params) for i, hit in enumerate(result.hits, 1)],
                 facets=facet_boxes(params, result),
                 nav=pagination(params, result.total),
-                feed_url=replace(params, page=1).url("/search.atom"),
+                feed_url=replace(params, page=1, explain=False).url("/search.atom"),
             )
+            if explainable(search):  # the link that shows (or hides) "Why this result"
+                context["explain_url"] = replace(params, explain=not params.explain).url()
     context["active"] = active_filters(params)
     context["clear_url"] = SearchParams(
         q=params.q, mode=params.mode, sort=params.sort, size=params.size
