@@ -241,7 +241,7 @@ def best_peer(row: dict[str, Any]) -> tuple[str, float]:
 def _line(label: str, figures: dict[str, Any]) -> str:
     return (
         f"  {label:<16} nDCG@10 {figures['ndcg@10']:.3f}  R@100 {figures['recall@100']:.3f}  "
-        f"MRR@10 {figures['mrr@10']:.3f}  {figures['queries_per_second']:>6.0f} q/s  "
+        f"MRR@10 {figures['mrr@10']:.3f}  {figures['queries_per_second']:>7.1f} q/s  "
         f"p50 {figures['p50_ms']:.1f} ms  p99 {figures['p99_ms']:.1f} ms"
     )
 
