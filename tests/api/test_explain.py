@@ -41,6 +41,11 @@ def test_explain_with_a_date_sort_still_gives_the_words_score(site: Client) -> N
         assert hit["score"] == 0 and hit["explanation"]["bm25"] > 0
 
 
+def test_explain_without_a_query_lists_no_terms(site: Client) -> None:
+    data = site.get("/api/search", params={"explain": "true", "size": 2}).json()
+    assert data["hits"] and all(h["explanation"]["terms"] == [] for h in data["hits"])
+
+
 def test_explain_must_be_a_boolean(site: Client) -> None:
     response = site.get("/api/search", params={"q": "border", "explain": "maybe"})
     assert response.status_code == 422

@@ -3,12 +3,14 @@ archives (SQLite + Tantivy; hybrid with the bag-of-words embedder of the embeddi
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from sourcebook.config import Settings
-from sourcebook.search.explain import AFTER_FUSED, Explanation
+from sourcebook.search.budget import Deadline
+from sourcebook.search.explain import AFTER_FUSED, CUT_NOTICE, Explainer, Explanation
 from sourcebook.search.request import SearchRequest
 from sourcebook.services import Archive, IngestOptions
 from tests.search import test_hybrid
@@ -113,3 +115,16 @@ def test_hybrid_lists_ranks_weights_and_parts(toy_archive: Archive) -> None:
             assert bm25.rank is None and not why.terms and vector.rank is not None
     assert fused and after  # the fused top 8 of each list, then BM25 order
     assert vector_only  # the toy vectors bring in a bulletin without "flood" or "aid"
+
+
+def test_past_the_time_budget_hits_are_left_unexplained(archive: Archive) -> None:
+    engine = archive.engine
+    searcher = engine.index.searcher()
+    request = SearchRequest(query="border", mode="plain")
+    query, *_ = engine.build_query(request, searcher)
+    (score, address), *_ = searcher.search(query, limit=1).hits
+    live = Explainer(searcher, query, deadline=Deadline(time.monotonic() + 60))
+    assert live.explain("x", address, score) is not None and not live.cut
+    spent = Explainer(searcher, query, deadline=Deadline(time.monotonic() - 1))
+    assert spent.explain("x", address, score) is None and spent.cut
+    assert CUT_NOTICE.startswith("some hits are not explained")

@@ -33,7 +33,7 @@ from sourcebook.search.compile import (
     date_range_query,
     terms_any,
 )
-from sourcebook.search.explain import Explainer
+from sourcebook.search.explain import CUT_NOTICE, Explainer
 from sourcebook.search.highlight import TermPatterns, best_passages, positive_terms
 from sourcebook.search.hybrid import HybridRanking, VectorSearch, semantic_passage
 from sourcebook.search.limits import QueryLimits, TermCounter, check_query
@@ -359,7 +359,9 @@ class SearchEngine:
         sizes = self.store.group_sizes([d.dup_group for d in docs.values()]) if collapse else {}
         terms = positive_terms(node) if request.passages else TermPatterns()
         explainer = (
-            Explainer(searcher, query, ranking, self.settings.fusion()) if request.explain else None
+            Explainer(searcher, query, ranking, self.settings.fusion(), _current_run().deadline)
+            if request.explain
+            else None
         )
         hits = []
         for docid, score, (_key, address) in zip(docids, scores, picked, strict=True):
@@ -376,6 +378,8 @@ class SearchEngine:
             if explainer is not None:
                 hit.explanation = explainer.explain(docid, address, hit.score)
             hits.append(hit)
+        if explainer is not None and explainer.cut:
+            _notice(CUT_NOTICE)
         facets, sampled = (
             self.budget.wait(facets_future, _current_run().deadline)
             if facets_future is not None

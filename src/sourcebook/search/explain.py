@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from sourcebook.index.analyzers import LANGUAGES
 from sourcebook.index.schema import field_names
+from sourcebook.search.budget import Deadline
 from sourcebook.search.fusion import Fusion, normalise
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 _TERM = re.compile(r'Term\(field=(\d+), type=\w+, "(.*)"\)$')
 _BOOST = re.compile(r"^Boost x([0-9.eE+-]+) of")
+CUT_NOTICE = "some hits are not explained: the search used up its time budget"
 AFTER_FUSED = (
     "ranked after the fused lists (beyond their depth), in BM25 order; the score listed is "
     "the last fused score"
@@ -138,8 +140,8 @@ def bm25_terms(tree: dict[str, Any]) -> list[TermScore]:
     def walk(node: dict[str, Any], boost: float, depth: int) -> None:
         description = str(node.get("description", ""))
         value = float(node.get("value", 0.0))
-        if depth > MAX_DEPTH or value == 0.0:
-            return  # filters score 0: they select, they do not rank
+        if depth > MAX_DEPTH or value == 0.0 or description == "AllQuery":
+            return  # filters score 0, and "every document" names no word
         matched = _BOOST.match(description)
         if matched:
             boost *= float(matched.group(1))
@@ -185,7 +187,11 @@ class Explainer:
         query: Any,
         ranking: HybridRanking | None = None,
         fusion: Fusion | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
+        self.deadline = deadline or Deadline()
+        #: Set when the time budget ran out: later hits are left unexplained.
+        self.cut = False
         self.searcher = searcher
         self.query = query
         self.ranking = ranking
@@ -210,7 +216,12 @@ class Explainer:
             floor = min(scaled.values(), default=0.0) if self.fusion.method == "zscore" else 0.0
         return name, ranks, scaled, floor
 
-    def explain(self, docid: str, address: Any, score: float) -> Explanation:
+    def explain(self, docid: str, address: Any, score: float) -> Explanation | None:
+        """The hit's explanation; None once the search's time budget is spent."""
+        remaining = self.deadline.remaining()
+        if self.cut or (remaining is not None and remaining <= 0):
+            self.cut = True
+            return None
         bm25: float | None = None
         terms: list[TermScore] = []
         try:
@@ -252,4 +263,4 @@ class Explainer:
         )
 
 
-__all__ = ["Explainer", "Explanation", "ListPart", "TermScore", "bm25_terms"]
+__all__ = ["CUT_NOTICE", "Explainer", "Explanation", "ListPart", "TermScore", "bm25_terms"]
