@@ -1,23 +1,31 @@
-"""Ranking quality on every BEIR-layout dataset, beside bm25s and SQLite FTS5, same queries.
+"""Ranking quality and latency on every BEIR-layout dataset, beside three peers, same queries.
 
     python benchmarks/ranking.py --beir ../shared/data/beir [--gate benchmarks/ranking_floors.json]
-        [--modes bm25,hybrid,semantic] [--cache DIR]
+        [--modes bm25,hybrid,semantic] [--peers bm25s,fts5,tantivy] [--cache DIR] [--json FILE]
 
 Ours: ``sourcebook.evaluation.evaluate_retrieval`` (normal ingest into a temporary archive, normal
-search service in plain-text mode). Peers, run in the same process on the same corpus and queries:
+search service in plain-text mode). Each of our modes is an entry of :data:`OUR_MODES` (name ->
+a function of the dataset folder and the run's options returning ``RetrievalScores``), so a new
+mode is one entry. Peers, run in the same process on the same corpus and queries
+(:data:`PEERS`, name -> a function that indexes a folder and returns a search function):
 
-* bm25s, Lucene variant, k1=1.2, b=0.75, English Snowball stemmer (PyStemmer) and stop words,
-  indexing title and text together;
-* SQLite FTS5 with the porter tokenizer, ``bm25()``, the OR of the query's terms.
+* ``bm25s``: Lucene variant, k1=1.2, b=0.75, English Snowball stemmer (PyStemmer) and stop
+  words, indexing title and text together;
+* ``fts5``: SQLite FTS5 with the porter tokenizer, ``bm25()``, the OR of the query's terms;
+* ``tantivy``: Tantivy defaults: a plain tantivy-py index in memory with the ``default``
+  tokenizer (split on non-alphanumerics, lower-case, no stemming, no stop words) on a title and
+  a body field, Tantivy's BM25 (k1 1.2, b .75) and the OR of the query's terms over both fields,
+  as Tantivy's query parser builds it for default fields.
 
 ``--modes`` adds our embedding modes (docs/semantic.md): ``hybrid`` (BM25 top 100 fused with the
 all-MiniLM-L6-v2 vector top 100) and ``semantic`` (vectors alone). They need the
 ``sourcebook[semantic]`` extra and embed each corpus once (minutes on 2 cores; kept in
 ``--cache``); the default is bm25 only, so CI time stays bounded.
 
-Prints nDCG@10, Recall@100, MRR@10 and queries/s for each. With ``--gate FILE`` it exits 1 when
-one of our nDCG@10 figures falls below its recorded floor (raise floors when you beat them): a
-key ``dataset`` holds the bm25 floor, ``dataset:hybrid`` (or ``:semantic``) that mode's.
+Prints nDCG@10, Recall@100, MRR@10, queries/s and the median and 99th-percentile time of one
+query (index building excluded) for every mode and peer. With ``--gate FILE`` it exits 1 when one
+of our nDCG@10 figures falls below its recorded floor (raise floors when you beat them): a key
+``dataset`` holds the bm25 floor, ``dataset:hybrid`` (or ``:semantic``) that mode's.
 """
 
 from __future__ import annotations
@@ -27,18 +35,57 @@ import json
 import re
 import sqlite3
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sourcebook.evaluation import (
-    MODES,
+    RetrievalScores,
     SemanticOptions,
     evaluate_retrieval,
     iter_datasets,
     load_dataset,
-    run_queries,
+    run_timed,
     score_run,
 )
+
+Search = Callable[[str], list[str]]
+DEPTH = 100
+#: How far our bm25 may fall below the best peer before the gate fails: ties in Tantivy's
+#: scores can reorder a few hits between runs (the floors sit about as far under our figures).
+PEER_TOLERANCE = 0.005
+
+
+@dataclass
+class RunOptions:
+    """What every one of our modes may need (the embedder and the cache folder)."""
+
+    semantic: SemanticOptions = field(default_factory=SemanticOptions)
+    cache: Path | None = None
+
+
+def _bm25(folder: Path, options: RunOptions) -> RetrievalScores:
+    return evaluate_retrieval(folder)
+
+
+def _embedding_mode(mode: str) -> Callable[[Path, RunOptions], RetrievalScores]:
+    def run(folder: Path, options: RunOptions) -> RetrievalScores:
+        return evaluate_retrieval(
+            folder, mode=mode, semantic=options.semantic, cache_dir=options.cache
+        )
+
+    return run
+
+
+#: Our modes, in print order. bm25 always runs; the others need the semantic extra.
+OUR_MODES: dict[str, Callable[[Path, RunOptions], RetrievalScores]] = {
+    "bm25": _bm25,
+    "hybrid": _embedding_mode("hybrid"),
+    "semantic": _embedding_mode("semantic"),
+}
+#: Modes that embed (they need the model loaded once, up front).
+EMBEDDING_MODES = frozenset({"hybrid", "semantic"})
 
 
 def read_corpus(folder: Path) -> tuple[list[str], list[str], list[str]]:
@@ -53,7 +100,7 @@ def read_corpus(folder: Path) -> tuple[list[str], list[str], list[str]]:
     return ids, titles, texts
 
 
-def bm25s_peer(folder: Path, queries: dict[str, str]) -> tuple[dict[str, list[str]], float]:
+def bm25s_peer(folder: Path) -> Search:
     import bm25s
     import Stemmer
 
@@ -63,19 +110,20 @@ def bm25s_peer(folder: Path, queries: dict[str, str]) -> tuple[dict[str, list[st
     tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=stemmer, show_progress=False)
     model = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
     model.index(tokens, show_progress=False)
-    k = min(100, len(ids))
+    k = min(DEPTH, len(ids))
 
     def search(text: str) -> list[str]:
         q = bm25s.tokenize([text], stopwords="en", stemmer=stemmer, show_progress=False)
         if not q.vocab:
             return []
-        docs, _scores = model.retrieve(q, k=k, show_progress=False, n_threads=1)
-        return [ids[int(i)] for i in docs[0]]
+        docs, scores = model.retrieve(q, k=k, show_progress=False, n_threads=1)
+        # no query term in the corpus: bm25s still fills k places with score 0; drop them
+        return [ids[int(i)] for i, score in zip(docs[0], scores[0], strict=True) if score > 0]
 
-    return run_queries(search, queries)
+    return search
 
 
-def fts5_peer(folder: Path, queries: dict[str, str]) -> tuple[dict[str, list[str]], float]:
+def fts5_peer(folder: Path) -> Search:
     ids, titles, texts = read_corpus(folder)
     db = sqlite3.connect(":memory:")
     db.execute("CREATE VIRTUAL TABLE docs USING fts5(title, body, tokenize='porter')")
@@ -90,11 +138,165 @@ def fts5_peer(folder: Path, queries: dict[str, str]) -> tuple[dict[str, list[str
             return []
         match = " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
         rows = db.execute(
-            "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 100", (match,)
+            "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT ?", (match, DEPTH)
         ).fetchall()
         return [ids[r[0]] for r in rows]
 
-    return run_queries(search, queries)
+    return search
+
+
+def tantivy_peer(folder: Path) -> Search:
+    """Tantivy as it comes: default tokenizer, default BM25, the OR of the query's terms."""
+    import tantivy
+
+    ids, titles, texts = read_corpus(folder)
+    builder = tantivy.SchemaBuilder()
+    builder.add_unsigned_field("n", stored=True)
+    builder.add_text_field("title")  # tokenizer_name="default"
+    builder.add_text_field("body")
+    schema = builder.build()
+    index = tantivy.Index(schema)  # in memory
+    writer = index.writer()
+    for n, (title, text) in enumerate(zip(titles, texts, strict=True)):
+        writer.add_document(tantivy.Document(n=n, title=title, body=text))
+    writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    searcher = index.searcher()
+    # the "default" tokenizer: SimpleTokenizer, RemoveLongFilter(40), LowerCaser
+    analyzer = (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .build()
+    )
+    Query, Occur = tantivy.Query, tantivy.Occur
+
+    def search(text: str) -> list[str]:
+        terms = list(dict.fromkeys(analyzer.analyze(text)))
+        if not terms:
+            return []
+        clauses = [
+            (Occur.Should, Query.term_query(schema, name, term))
+            for term in terms
+            for name in ("title", "body")
+        ]
+        hits = searcher.search(Query.boolean_query(clauses), limit=DEPTH, count=False).hits
+        return [ids[int(searcher.doc(address)["n"][0])] for _score, address in hits]
+
+    return search
+
+
+#: Peers, in print order.
+PEERS: dict[str, Callable[[Path], Search]] = {
+    "bm25s": bm25s_peer,
+    "fts5": fts5_peer,
+    "tantivy": tantivy_peer,
+}
+PEER_LABELS = {
+    "bm25s": "bm25s (Lucene, stemmer + stop words)",
+    "fts5": "SQLite FTS5 (porter, OR)",
+    "tantivy": "Tantivy defaults (OR)",
+}
+
+
+def run_peer(name: str, folder: Path, queries: dict[str, str], qrels: Any) -> dict[str, float]:
+    """A peer's figures on one dataset (indexing is not timed as query latency)."""
+    search = PEERS[name](folder)
+    run, latency = run_timed(search, queries)
+    ndcg, recall, mrr = score_run(run, qrels)
+    return {
+        "ndcg@10": round(ndcg, 4),
+        "recall@100": round(recall, 4),
+        "mrr@10": round(mrr, 4),
+        "queries_per_second": round(latency.queries_per_second, 1),
+        "p50_ms": round(latency.p50_ms, 2),
+        "p99_ms": round(latency.p99_ms, 2),
+    }
+
+
+def evaluate_dataset(
+    folder: Path, modes: list[str], peers: list[str], options: RunOptions
+) -> dict[str, Any]:
+    """One dataset's row: ``{"dataset", "ours": {mode: figures}, "peers": {peer: figures}}``."""
+    dataset = load_dataset(folder)
+    ours = {mode: OUR_MODES[mode](folder, options).as_dict() for mode in modes}
+    return {
+        "dataset": folder.name,
+        "queries": len(dataset.queries),
+        "documents": ours[modes[0]].get("documents", 0),
+        "ours": ours,
+        "peers": {name: run_peer(name, folder, dataset.queries, dataset.qrels) for name in peers},
+    }
+
+
+def best_peer(row: dict[str, Any]) -> tuple[str, float]:
+    """The peer with the best nDCG@10 on this row, and that figure."""
+    if not row["peers"]:
+        return "", 0.0
+    name = max(row["peers"], key=lambda p: row["peers"][p]["ndcg@10"])
+    return name, float(row["peers"][name]["ndcg@10"])
+
+
+def _line(label: str, figures: dict[str, Any]) -> str:
+    return (
+        f"  {label:<16} nDCG@10 {figures['ndcg@10']:.3f}  R@100 {figures['recall@100']:.3f}  "
+        f"MRR@10 {figures['mrr@10']:.3f}  {figures['queries_per_second']:>7.1f} q/s  "
+        f"p50 {figures['p50_ms']:.1f} ms  p99 {figures['p99_ms']:.1f} ms"
+    )
+
+
+def tables(rows: list[dict[str, Any]], modes: list[str], peers: list[str]) -> str:
+    """Markdown tables: nDCG@10 of every system, then each one's p50 / p99 latency."""
+    systems = [f"ours {m}" for m in modes] + peers
+    out = ["| dataset | " + " | ".join(systems) + " | best peer | ours bm25 - best peer |"]
+    out.append("|---" * (len(systems) + 3) + "|")
+    for row in rows:
+        cells = [row["ours"][m]["ndcg@10"] for m in modes] + [
+            row["peers"][p]["ndcg@10"] for p in peers
+        ]
+        name, best = best_peer(row)
+        margin = f"{row['ours']['bm25']['ndcg@10'] - best:+.3f}" if name else "-"
+        out.append(
+            f"| {row['dataset']} | "
+            + " | ".join(f"{c:.3f}" for c in cells)
+            + f" | {name or '-'} | {margin} |"
+        )
+    out.append("")
+    out.append("| dataset (p50 / p99 ms per query) | " + " | ".join(systems) + " |")
+    out.append("|---" * (len(systems) + 1) + "|")
+    for row in rows:
+        figures = [row["ours"][m] for m in modes] + [row["peers"][p] for p in peers]
+        out.append(
+            f"| {row['dataset']} | "
+            + " | ".join(f"{f['p50_ms']:.1f} / {f['p99_ms']:.1f}" for f in figures)
+            + " |"
+        )
+    return "\n".join(out)
+
+
+def gate(rows: list[dict[str, Any]], floors: dict[str, float]) -> list[str]:
+    """Every figure of ours below its floor, and our bm25 more than :data:`PEER_TOLERANCE`
+    below the best peer, as lines to print (empty: the gate passes)."""
+    failed = []
+    for row in rows:
+        name, best = best_peer(row)
+        ours = row["ours"]["bm25"]["ndcg@10"]
+        if name and ours < best - PEER_TOLERANCE:
+            failed.append(f"{row['dataset']}: bm25 nDCG@10 {ours:.4f} < {name} {best:.4f}")
+        for mode, figures in row["ours"].items():
+            key = row["dataset"] if mode == "bm25" else f"{row['dataset']}:{mode}"
+            if key in floors and figures["ndcg@10"] < floors[key]:
+                failed.append(f"{key}: nDCG@10 {figures['ndcg@10']:.4f} < floor {floors[key]}")
+    return failed
+
+
+def _names(text: str, known: dict[str, Any], what: str) -> list[str]:
+    names = [n for n in text.split(",") if n]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SystemExit(f"unknown {what} {', '.join(unknown)}; use any of {', '.join(known)}")
+    return [n for n in known if n in names]
 
 
 def main() -> int:
@@ -102,29 +304,28 @@ def main() -> int:
     ap.add_argument("--beir", type=Path, required=True, help="folder of BEIR-layout datasets")
     ap.add_argument("--only", default="", help="comma-separated dataset names")
     ap.add_argument("--gate", type=Path, help="JSON floors {dataset: ndcg@10}; exit 1 below them")
-    ap.add_argument(
-        "--modes", default="bm25", help="our modes, comma-separated: bm25,hybrid,semantic"
-    )
+    ap.add_argument("--modes", default="bm25", help=f"our modes: {','.join(OUR_MODES)}")
+    ap.add_argument("--peers", default=",".join(PEERS), help=f"peers: {','.join(PEERS)}")
     ap.add_argument(
         "--cache",
         type=Path,
         help="folder keeping corpus embeddings between runs (hybrid, semantic)",
     )
     ap.add_argument("--model", default="minilm", help="embedding model: minilm, e5 or static:DIR")
+    ap.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     args = ap.parse_args()
-    modes = [m for m in args.modes.split(",") if m]
-    unknown = [m for m in modes if m not in MODES]
-    if unknown or "bm25" not in modes:
-        raise SystemExit(f"--modes takes bm25 plus any of {', '.join(MODES[1:])}")
-    extra_modes = [m for m in MODES if m in modes and m != "bm25"]
-    semantic = SemanticOptions()
-    if extra_modes:
+    modes = _names(args.modes, OUR_MODES, "mode")
+    if "bm25" not in modes:
+        raise SystemExit("--modes must include bm25")
+    peers = _names(args.peers, PEERS, "peer")
+    options = RunOptions(cache=args.cache)
+    if EMBEDDING_MODES.intersection(modes):
         from sourcebook.enrich.embeddings import make_embedder, unavailable_reason
 
         reason = unavailable_reason() if args.model == "minilm" else None
         if reason:
             raise SystemExit(reason)
-        semantic = SemanticOptions(embedder=make_embedder(args.model))
+        options.semantic = SemanticOptions(embedder=make_embedder(args.model))
     wanted = set(filter(None, args.only.split(",")))
     folders = [f for f in iter_datasets(args.beir) if not wanted or f.name in wanted]
     if not folders:
@@ -132,66 +333,22 @@ def main() -> int:
     rows: list[dict[str, Any]] = []
     for folder in folders:
         started = time.perf_counter()
-        ours = evaluate_retrieval(folder)
-        dataset = load_dataset(folder)
-        row: dict[str, Any] = {"dataset": folder.name, "ours": ours.as_dict()}
-        for name, peer in (("bm25s", bm25s_peer), ("fts5", fts5_peer)):
-            run, qps = peer(folder, dataset.queries)
-            ndcg, recall, mrr = score_run(run, dataset.qrels)
-            row[name] = {"ndcg@10": ndcg, "recall@100": recall, "mrr@10": mrr, "qps": qps}
-        for mode in extra_modes:
-            row[mode] = evaluate_retrieval(
-                folder, mode=mode, semantic=semantic, cache_dir=args.cache
-            ).as_dict()
+        row = evaluate_dataset(folder, modes, peers, options)
         rows.append(row)
-        o = row["ours"]
         print(
-            f"{folder.name}: {o['queries']} queries, {o['documents']} documents ({time.perf_counter() - started:.0f} s)"
+            f"{folder.name}: {row['queries']} queries, {row['documents']} documents "
+            f"({time.perf_counter() - started:.0f} s)"
         )
-        print(
-            f"  ours bm25  nDCG@10 {o['ndcg@10']:.3f}  R@100 {o['recall@100']:.3f}  "
-            f"MRR@10 {o['mrr@10']:.3f}  {o['queries_per_second']:.0f} q/s"
-        )
-        for mode in extra_modes:
-            m = row[mode]
-            print(
-                f"  ours {mode} nDCG@10 {m['ndcg@10']:.3f}  R@100 {m['recall@100']:.3f}  "
-                f"MRR@10 {m['mrr@10']:.3f}  {m['queries_per_second']:.0f} q/s"
-            )
-        for name in ("bm25s", "fts5"):
-            p = row[name]
-            print(
-                f"  {name:<9}  nDCG@10 {p['ndcg@10']:.3f}  R@100 {p['recall@100']:.3f}  "
-                f"MRR@10 {p['mrr@10']:.3f}  {p['qps']:.0f} q/s"
-            )
-    print("\n| dataset | ours nDCG@10 | bm25s | FTS5 | ours R@100 | ours q/s |")
-    print("|---|---|---|---|---|---|")
-    for row in rows:
-        o = row["ours"]
-        print(
-            f"| {row['dataset']} | {o['ndcg@10']:.3f} | {row['bm25s']['ndcg@10']:.3f} | "
-            f"{row['fts5']['ndcg@10']:.3f} | {o['recall@100']:.3f} | {o['queries_per_second']:.0f} |"
-        )
-    if extra_modes:
-        head = " | ".join(f"ours {m} nDCG@10 | {m} R@100 | {m} q/s" for m in extra_modes)
-        print(f"\n| dataset | ours bm25 nDCG@10 | {head} |")
-        print("|---|---|" + "---|---|---|" * len(extra_modes))
-        for row in rows:
-            cells = " | ".join(
-                f"{row[m]['ndcg@10']:.3f} | {row[m]['recall@100']:.3f} | "
-                f"{row[m]['queries_per_second']:.0f}"
-                for m in extra_modes
-            )
-            print(f"| {row['dataset']} | {row['ours']['ndcg@10']:.3f} | {cells} |")
+        for mode in modes:
+            print(_line(f"ours {mode}", row["ours"][mode]))
+        for name in peers:
+            print(_line(name, row["peers"][name]))
+    print()
+    print(tables(rows, modes, peers))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
     if args.gate:
-        floors = json.loads(args.gate.read_text(encoding="utf-8"))
-        failed = []
-        for r in rows:
-            for key, mode in [(r["dataset"], "ours")] + [
-                (f"{r['dataset']}:{m}", m) for m in extra_modes
-            ]:
-                if key in floors and r[mode]["ndcg@10"] < floors[key]:
-                    failed.append(f"{key}: nDCG@10 {r[mode]['ndcg@10']:.4f} < floor {floors[key]}")
+        failed = gate(rows, json.loads(args.gate.read_text(encoding="utf-8")))
         for line in failed:
             print(f"GATE FAILED {line}")
         if failed:

@@ -75,6 +75,16 @@ def test_search_text_and_json(archive: Path) -> None:
     assert set(data["facets"]) >= {"country", "publisher", "type", "language", "year"}
 
 
+def test_search_explain(archive: Path) -> None:
+    code, out = sb(archive, "search", "border security", "--explain")
+    assert code == 0 and "why: bm25 " in out and "secur in body" in out
+    code, out = sb(archive, "search", "border security", "--explain", "--json")
+    why = json.loads(out)["hits"][0]["explanation"]
+    assert why["ranking"] == "bm25" and {t["term"] for t in why["terms"]} == {"border", "secur"}
+    code, out = sb(archive, "search", "border security")
+    assert "why:" not in out
+
+
 def test_search_syntax_error_is_a_message_not_a_trace(archive: Path) -> None:
     code, out = sb(archive, "search", '"border', "--mode", "syntax")
     assert code == 2

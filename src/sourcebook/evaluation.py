@@ -78,6 +78,9 @@ class RetrievalScores:
     queries_per_second: float
     documents: int = 0
     failed: int = 0
+    #: Median and 99th-percentile time of one query, in milliseconds (0: not measured).
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -90,6 +93,8 @@ class RetrievalScores:
             "recall@100": round(self.recall_at_100, 4),
             "mrr@10": round(self.mrr_at_10, 4),
             "queries_per_second": round(self.queries_per_second, 1),
+            "p50_ms": round(self.p50_ms, 2),
+            "p99_ms": round(self.p99_ms, 2),
         }
 
 
@@ -158,16 +163,56 @@ def score_run(run: Run, qrels: Qrels) -> tuple[float, float, float]:
     return ndcg, recall, mrr
 
 
+@dataclass(frozen=True)
+class Latency:
+    """How fast a run answered: queries per second over the whole run, and the median and
+    99th-percentile time of one query in milliseconds (nearest rank)."""
+
+    queries_per_second: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+
+    @classmethod
+    def of(cls, seconds: Sequence[float]) -> Latency:
+        """From each query's time in seconds."""
+        if not seconds:
+            return cls()
+        ordered = sorted(seconds)
+        total = sum(ordered)
+        return cls(
+            queries_per_second=len(ordered) / total if total else 0.0,
+            p50_ms=percentile(ordered, 50) * 1000,
+            p99_ms=percentile(ordered, 99) * 1000,
+        )
+
+
+def percentile(ordered: Sequence[float], pct: float) -> float:
+    """The nearest-rank percentile of sorted values (0 for none)."""
+    if not ordered:
+        return 0.0
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def run_timed(
+    search: Callable[[str], list[str]], queries: Mapping[str, str]
+) -> tuple[Run, Latency]:
+    """Run every query, timing each; return the ranked ids per query and the latency."""
+    run: Run = {}
+    seconds: list[float] = []
+    for qid, text in queries.items():
+        started = time.perf_counter()
+        run[qid] = search(text)
+        seconds.append(time.perf_counter() - started)
+    return run, Latency.of(seconds)
+
+
 def run_queries(
     search: Callable[[str], list[str]], queries: Mapping[str, str]
 ) -> tuple[Run, float]:
     """Run every query; return the ranked ids per query and queries per second."""
-    run: Run = {}
-    started = time.perf_counter()
-    for qid, text in queries.items():
-        run[qid] = search(text)
-    elapsed = time.perf_counter() - started
-    return run, (len(queries) / elapsed if elapsed else 0.0)
+    run, latency = run_timed(search, queries)
+    return run, latency.queries_per_second
 
 
 def evaluate_retrieval(
@@ -205,6 +250,8 @@ def evaluate_retrieval(
             queries_per_second=runs.queries_per_second,
             documents=runs.documents,
             failed=runs.failed,
+            p50_ms=runs.latency.p50_ms,
+            p99_ms=runs.latency.p99_ms,
         )
     dataset = load_dataset(folder, split)
     hybrid = mode == "hybrid"
@@ -246,7 +293,7 @@ def evaluate_retrieval(
 
             if progress:
                 progress(f"running {len(dataset.queries)} queries")
-            run, qps = run_queries(search, dataset.queries)
+            run, latency = run_timed(search, dataset.queries)
             documents = archive.store.count()
             failed = report.total("failed")
     ndcg, recall, mrr = score_run(run, dataset.qrels)
@@ -257,9 +304,11 @@ def evaluate_retrieval(
         ndcg_at_10=ndcg,
         recall_at_100=recall,
         mrr_at_10=mrr,
-        queries_per_second=qps,
+        queries_per_second=latency.queries_per_second,
         documents=documents,
         failed=failed,
+        p50_ms=latency.p50_ms,
+        p99_ms=latency.p99_ms,
     )
 
 
@@ -370,6 +419,7 @@ class RetrievalRuns:
     queries_per_second: float
     documents: int
     failed: int
+    latency: Latency = Latency()
 
 
 def default_embedder() -> Embedder:
@@ -485,10 +535,12 @@ def retrieval_runs(
                 return [item for item, _ in fused]
 
             ranked: Run = {}
-            started = time.perf_counter()
+            seconds: list[float] = []
             for qid, text in dataset.queries.items():
+                started = time.perf_counter()
                 ranked[qid] = search(qid, text)
-            elapsed = time.perf_counter() - started
+                seconds.append(time.perf_counter() - started)
+            latency = Latency.of(seconds)
             documents = archive.store.count()
     return RetrievalRuns(
         dataset=dataset.name,
@@ -497,9 +549,10 @@ def retrieval_runs(
         bm25=bm25,
         vector=vector,
         ranked=ranked,
-        queries_per_second=len(dataset.queries) / elapsed if elapsed else 0.0,
+        queries_per_second=latency.queries_per_second,
         documents=documents,
         failed=report.total("failed"),
+        latency=latency,
     )
 
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sourcebook.search.explain import Explanation
 
 #: Fields that describe the source's content; a change in any of them makes a new revision.
 CONTENT_FIELDS: tuple[str, ...] = (
@@ -191,6 +194,8 @@ class Hit:
     #: The near-duplicate group (docid of its earliest member) and how many others it holds.
     dup_group: str = ""
     similar: int = 0
+    #: Why it ranks here (``sourcebook.search.explain.Explanation``), when the search asked.
+    explanation: Explanation | None = None
 
 
 @dataclass

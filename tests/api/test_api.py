@@ -101,7 +101,9 @@ def test_search_json_is_the_clis_json(site: Client, tmp_path: Path) -> None:
         "dup_group",
         "similar",
         "similar_query",
+        "explanation",
     ]
+    assert data["hits"][0]["explanation"] is None  # only with explain=true
 
 
 def test_search_filters_sort_and_pages(site: Client) -> None:

@@ -181,6 +181,22 @@ def test_a_query_typed_on_the_home_page_is_ranked_by_relevance(page: Any) -> Non
     assert page.get_by_role("link", name=re.compile("Subscribe")).is_visible()
 
 
+def test_why_this_result_opens_from_the_keyboard(page: Any) -> None:
+    page.goto("/search?q=Tajikistan%20border")
+    page.get_by_role("link", name="Why these results?").click()
+    page.wait_for_url(re.compile(r"explain=1"))
+    why = page.locator("details.why").first
+    table = why.locator("table")
+    assert why.get_attribute("open") is None and not table.first.is_visible()
+    why.locator("summary").focus()
+    page.keyboard.press("Enter")
+    assert why.get_attribute("open") is not None
+    assert table.first.is_visible() and "tajikistan" in table.first.inner_text()
+    shot(page, "search-why")
+    page.keyboard.press("Space")
+    assert why.get_attribute("open") is None
+
+
 def test_query_error_and_keyboard(page: Any) -> None:
     response = page.goto("/search?q=country:TJ%20(border")
     assert response is not None and response.status == 400

@@ -125,6 +125,13 @@ def build_router(settings: Settings) -> APIRouter:
         sort: Sort = "relevance",
         page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
         size: Annotated[int, Query(ge=1, le=settings.page_size_max)] = 10,
+        explain: Annotated[
+            bool,
+            Query(
+                description="Add an `explanation` to each hit: its matched terms with their "
+                "BM25 contributions, and with hybrid ranking each list's rank, score and weight."
+            ),
+        ] = False,
     ) -> SearchOut:
         """Hits with their best passages (highlights as character offsets into each passage's
         text), the total, facet counts and the time taken. Filters combine with AND across
@@ -142,6 +149,7 @@ def build_router(settings: Settings) -> APIRouter:
             sort=sort,
             page=page,
             page_size=size,
+            explain=explain,
         )
         result = await runtime.read(run_search, view, request)
         return SearchOut.from_result(result)

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sourcebook.api.explanation import ExplanationOut
 from sourcebook.model import FacetValue, Hit, SearchResult
 
 PROBLEM_BASE = "https://sourcebook.dev/problems/"
@@ -46,6 +47,11 @@ class HitOut(BaseModel):
         description="The query that lists this hit with its near-duplicates (`group:DOCID`), "
         "empty when it has none.",
     )
+    explanation: ExplanationOut | None = Field(
+        default=None,
+        description="Why this hit ranks here (matched terms and their BM25 contributions; with "
+        "hybrid ranking each list's rank, score, weight and part): only with `explain=true`.",
+    )
 
     @classmethod
     def from_hit(cls, hit: Hit) -> HitOut:
@@ -72,6 +78,7 @@ class HitOut(BaseModel):
             dup_group=hit.dup_group,
             similar=hit.similar,
             similar_query=f"group:{hit.dup_group}" if hit.similar and hit.dup_group else "",
+            explanation=ExplanationOut.of(hit.explanation) if hit.explanation else None,
         )
 
 

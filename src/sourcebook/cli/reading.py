@@ -19,6 +19,7 @@ from sourcebook.errors import (
     SourcebookError,
 )
 from sourcebook.model import PassageHit, SearchResult
+from sourcebook.search.explain import Explanation
 from sourcebook.search.highlight import snippet_segments
 from sourcebook.search.request import SORTS, SearchRequest
 from sourcebook.services import document_to_json
@@ -32,6 +33,30 @@ def _snippet_markup(passage: PassageHit) -> str:
         f"[bold yellow]{escape(piece)}[/bold yellow]" if match else escape(piece)
         for piece, match in segments
     )
+
+
+#: BM25 terms named on a hit's "why" line.
+MAX_WHY_TERMS = 5
+
+
+def _why_line(why: Explanation) -> str:
+    """One line: each fused list's part, then the largest BM25 term parts."""
+    parts = [
+        f"{p.name} #{p.rank or '-'} ({'-' if p.score is None else f'{p.score:.3f}'}) "
+        f"x{p.weight:g} -> {p.contribution:+.3f}"
+        for p in why.lists
+    ]
+    terms = [
+        f"{t.term or t.kind} in {t.field or 'a field'} {t.score:.3f}"
+        for t in why.terms[:MAX_WHY_TERMS]
+    ]
+    more = len(why.terms) - MAX_WHY_TERMS
+    bm25 = (
+        "no word matched"
+        if why.bm25 is None
+        else f"bm25 {why.bm25:.3f} = " + " + ".join(terms + ([f"{more} more"] if more > 0 else []))
+    )
+    return "; ".join([*parts, bm25, *([why.note] if why.note else [])])
 
 
 def _print_hits(result: SearchResult) -> None:
@@ -73,6 +98,8 @@ def _print_hits(result: SearchResult) -> None:
             console.print(
                 f"   {_snippet_markup(passage)}  [dim]\\[{passage.start}:{passage.end}][/dim]"
             )
+        if hit.explanation is not None:
+            console.print(f"   [dim]why: {escape(_why_line(hit.explanation))}[/dim]")
     if result.facets:
         console.print()
         for name, values in result.facets.items():
@@ -119,6 +146,14 @@ def search(
             show_default=False,
         ),
     ] = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Say why each hit ranks where it does: matched terms and their BM25 parts; "
+            "with hybrid ranking each list's rank, score and weight.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Search the archive, with facets and the best passages of each hit."""
@@ -135,6 +170,7 @@ def search(
         sort=sort,  # type: ignore[arg-type]  # validated by the engine
         page=page,
         page_size=size,
+        explain=explain,
     )
     settings = _settings()
     if hybrid is not None:

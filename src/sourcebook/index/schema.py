@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 from datetime import date
+from functools import cache
 from typing import Any
 
 import tantivy
@@ -48,25 +49,42 @@ def text_field(kind: str, lang: str) -> str:
 
 
 def build_schema() -> Any:
+    return _build()[0]
+
+
+@cache
+def field_names() -> tuple[str, ...]:
+    """The schema's field names in the order Tantivy numbers them (its score explanations name
+    a field by that number)."""
+    return _build()[1]
+
+
+def _build() -> tuple[Any, tuple[str, ...]]:
     sb = tantivy.SchemaBuilder()
-    sb.add_text_field("docid", stored=True, fast=True, tokenizer_name="raw")
-    sb.add_text_field("chash", stored=True, tokenizer_name="raw")
+    names: list[str] = []
+
+    def add(kind: str, name: str, **options: Any) -> None:
+        getattr(sb, f"add_{kind}_field")(name, **options)
+        names.append(name)
+
+    add("text", "docid", stored=True, fast=True, tokenizer_name="raw")
+    add("text", "chash", stored=True, tokenizer_name="raw")
     for lang in LANGUAGES:
-        sb.add_text_field(text_field("title", lang), tokenizer_name=tokenizer_name(lang))
-        sb.add_text_field(text_field("body", lang), tokenizer_name=tokenizer_name(lang))
-    sb.add_text_field("publisher", tokenizer_name=tokenizer_name("xx"))
+        add("text", text_field("title", lang), tokenizer_name=tokenizer_name(lang))
+        add("text", text_field("body", lang), tokenizer_name=tokenizer_name(lang))
+    add("text", "publisher", tokenizer_name=tokenizer_name("xx"))
     for name in NAME_FIELDS:
-        sb.add_text_field(name, tokenizer_name=tokenizer_name("xx"))
+        add("text", name, tokenizer_name=tokenizer_name("xx"))
     for name in KEYWORD_FIELDS:
-        sb.add_text_field(name, fast=True, tokenizer_name="raw")
-    sb.add_text_field("source_id", tokenizer_name="raw")
-    sb.add_text_field("title_sort", fast=True, tokenizer_name="raw")
-    sb.add_date_field("date", indexed=True, fast=True)
-    sb.add_unsigned_field("year", indexed=True, fast=True)
-    sb.add_unsigned_field("has_date", indexed=True, fast=True)
+        add("text", name, fast=True, tokenizer_name="raw")
+    add("text", "source_id", tokenizer_name="raw")
+    add("text", "title_sort", fast=True, tokenizer_name="raw")
+    add("date", "date", indexed=True, fast=True)
+    add("unsigned", "year", indexed=True, fast=True)
+    add("unsigned", "has_date", indexed=True, fast=True)
     # a number per near-duplicate group, read from the columnar store to collapse a page
-    sb.add_unsigned_field("dup_key", fast=True)
-    sb.add_unsigned_field("dup_leader", fast=True)  # 1 for the group's earliest member
+    add("unsigned", "dup_key", fast=True)
+    add("unsigned", "dup_leader", fast=True)  # 1 for the group's earliest member
     # a fixed pseudo-random bucket per document: facets of very broad queries count a sample
-    sb.add_unsigned_field("sample", indexed=True)
-    return sb.build()
+    add("unsigned", "sample", indexed=True)
+    return sb.build(), tuple(names)

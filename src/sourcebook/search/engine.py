@@ -34,6 +34,7 @@ from sourcebook.search.compile import (
     date_range_query,
     terms_any,
 )
+from sourcebook.search.explain import CUT_NOTICE, Explainer
 from sourcebook.search.highlight import TermPatterns, best_passages, positive_terms
 from sourcebook.search.hybrid import HybridRanking, VectorSearch, semantic_passage
 from sourcebook.search.limits import QueryLimits, TermCounter, check_query
@@ -366,8 +367,13 @@ class SearchEngine:
             else {}
         )
         terms = positive_terms(node) if request.passages else TermPatterns()
+        explainer = (
+            Explainer(searcher, query, ranking, self.settings.fusion(), _current_run().deadline)
+            if request.explain
+            else None
+        )
         hits = []
-        for docid, score in zip(docids, scores, strict=True):
+        for docid, score, (_key, address) in zip(docids, scores, picked, strict=True):
             doc = docs.get(docid)
             if doc is None:  # indexed but gone from the store: `sourcebook check` repairs this
                 log.warning("index holds %s but the store does not", docid)
@@ -378,7 +384,11 @@ class SearchEngine:
                 passages = semantic_passage(doc, ranking.passages.get(docid)) or passages
             hit = _hit(doc, score, passages)
             hit.similar = max(sizes.get(doc.dup_group, 1) - 1, 0)
+            if explainer is not None:
+                hit.explanation = explainer.explain(docid, address, hit.score)
             hits.append(hit)
+        if explainer is not None and explainer.cut:
+            _notice(CUT_NOTICE)
         facets, sampled = (
             self.budget.wait(facets_future, _current_run().deadline)
             if facets_future is not None

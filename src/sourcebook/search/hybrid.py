@@ -91,6 +91,8 @@ class HybridRanking:
     union: Any
     #: For passage vectors: the best passage of each vector hit (shown when no word matches).
     passages: dict[str, int] = field(default_factory=dict)
+    #: The lists that were fused, (docid, raw score) best first: BM25, then vectors (explain).
+    lists: tuple[Ranked, ...] = ()
 
     def ordered(self, searcher: Any, stop: int, start: int = 0) -> list[tuple[float, Any]]:
         """Positions ``start`` to ``stop`` of the whole ranking (fused, then the rest)."""
@@ -267,6 +269,7 @@ class VectorSearch:
             rest=rest,
             union=union,
             passages={d: passages[d] for d in shown if d in passages},
+            lists=(bm25_list, vectors),
         )
 
 

@@ -65,3 +65,6 @@ class SearchRequest:
     #: When no document has every word of a plain query, search for any of them (with a
     #: notice). Alerts say False: a digest lists only documents that match the whole search.
     relax: bool = True
+    #: Give each hit an explanation of its score (``search/explain.py``): BM25 terms, vector
+    #: similarity, fusion weights.
+    explain: bool = False

@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from sourcebook.errors import QuerySyntaxError
 from sourcebook.model import Hit, SearchResult
-from sourcebook.search.request import SORTS
+from sourcebook.search.request import SORTS, SearchRequest
 from sourcebook.web.runtime import Runtime, get_runtime, view_of
 from sourcebook.web.search_params import (
     SearchParams,
@@ -26,6 +26,7 @@ from sourcebook.web.search_params import (
 )
 from sourcebook.web.templating import Segment, country_label, language_label, long_date
 from sourcebook.web.templating import snippet_segments as snippet
+from sourcebook.web.why import WhyView, why_view
 
 router = APIRouter(include_in_schema=False)
 
@@ -99,6 +100,8 @@ class HitView:
     #: near-duplicates this hit stands for, and the search that lists them with it
     similar: int = 0
     similar_url: str = ""
+    #: the "Why this result" disclosure (web/why.py), for searches by relevance
+    why: WhyView | None = None
 
 
 @dataclass
@@ -230,7 +233,13 @@ def hit_view(number: int, hit: Hit, params: SearchParams | None = None) -> HitVi
             if hit.similar and hit.dup_group
             else ""
         ),
+        why=why_view(hit.explanation) if hit.explanation is not None else None,
     )
+
+
+def explainable(search: SearchRequest) -> bool:
+    """Whether the hits are ranked by a score there is something to explain about."""
+    return bool(search.query.strip()) and search.sort == "relevance"
 
 
 def pagination(params: SearchParams, total: int) -> Pagination:
@@ -277,6 +286,7 @@ async def search_page(request: Request, runtime: Runtime = Depends(get_runtime))
         "nav": None,
         "plain_url": "",
         "feed_url": "",
+        "explain_url": "",
     }
     status = 200
     try:
@@ -288,7 +298,10 @@ async def search_page(request: Request, runtime: Runtime = Depends(get_runtime))
     context["params"] = params
     if status == 200:
         try:
-            result = await runtime.read(run_search, view_of(request), params.to_request())
+            search = params.to_request()
+            # "Why this result" on each hit, when asked and the hits are ranked by their score
+            search.explain = params.explain and explainable(search)
+            result = await runtime.read(run_search, view_of(request), search)
         except QuerySyntaxError as exc:
             context["error"] = exc.message
             context["marker"] = error_marker(exc)
@@ -303,8 +316,10 @@ async def search_page(request: Request, runtime: Runtime = Depends(get_runtime))
                 hits=[hit_view(start + i, hit, params) for i, hit in enumerate(result.hits, 1)],
                 facets=facet_boxes(params, result),
                 nav=pagination(params, result.total),
-                feed_url=replace(params, page=1).url("/search.atom"),
+                feed_url=replace(params, page=1, explain=False).url("/search.atom"),
             )
+            if explainable(search):  # the link that shows (or hides) "Why this result"
+                context["explain_url"] = replace(params, explain=not params.explain).url()
     context["active"] = active_filters(params)
     context["clear_url"] = SearchParams(
         q=params.q, mode=params.mode, sort=params.sort, size=params.size

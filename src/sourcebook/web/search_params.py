@@ -2,7 +2,7 @@
 
 The page and ``GET /api/search`` take the same parameters (``q``, ``mode``, ``country``,
 ``publisher``, ``type``, ``language``, ``collection`` (repeatable), ``from``, ``to``, ``sort``,
-``page``, ``size``). The page reads them by hand rather than through FastAPI's validation so that
+``page``, ``size``, ``explain``). The page reads them by hand rather than through FastAPI's validation so that
 a bad value is explained on the search page itself (400, with the form) instead of as JSON.
 """
 
@@ -49,6 +49,8 @@ class SearchParams:
     sort: str = ""
     page: int = 1
     size: int = DEFAULT_SIZE
+    #: show "Why this result" on each hit (``explain=1``; costs a scoring pass per hit)
+    explain: bool = False
 
     @classmethod
     def from_query(cls, params: QueryParams) -> SearchParams:
@@ -69,6 +71,7 @@ class SearchParams:
             sort=params.get("sort", "").strip(),
             page=_whole_number(params.get("page", ""), "page", 1, MAX_PAGE),
             size=_whole_number(params.get("size", ""), "size", DEFAULT_SIZE, 1000),
+            explain=params.get("explain", "").strip().lower() in ("1", "true", "on", "yes"),
         )
 
     @property
@@ -117,6 +120,8 @@ class SearchParams:
             out.append(("size", str(self.size)))
         if self.page != 1:
             out.append(("page", str(self.page)))
+        if self.explain:
+            out.append(("explain", "1"))
         return out
 
     def url(self, path: str = "/search") -> str:
