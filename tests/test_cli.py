@@ -180,11 +180,13 @@ def test_enrich_embeddings_then_hybrid_search(archive: Path, tmp_path: Path) -> 
     assert code == 0 and ": 0 documents" in " ".join(out.split())  # nothing left to do
     code, out = sb(archive, "stats", "--json")
     assert json.loads(out)["embedded_documents"] == 1
-    code, out = sb(archive, "search", "soldiers watching the frontier", "--json")
+    code, out = sb(archive, "search", "soldiers watching the frontier", "--hybrid", "--json")
     data = json.loads(out)
     assert data["ranking"] == "hybrid" and data["hits"][0]["title"].startswith("Border security")
-    code, out = sb(archive, "search", "soldiers watching the frontier")
+    code, out = sb(archive, "search", "soldiers watching the frontier", "--hybrid")
     assert code == 0 and "hybrid" in out
+    code, out = sb(archive, "search", "Tajik border")  # the command line's default: BM25
+    assert code == 0 and "add --hybrid" in " ".join(out.split())
     code, out = sb(archive, "search", "Tajik border", "--no-hybrid", "--json")
     assert json.loads(out)["ranking"] == "bm25"
 
@@ -531,3 +533,32 @@ def _stored(archive: Path) -> int:
             conn.close()
     except sqlite3.OperationalError:  # not created yet
         return 0
+
+
+MODEL_MODULES = ("torch", "sentence_transformers", "onnxruntime", "tokenizers")
+
+
+def test_a_plain_search_never_loads_the_embedding_model(archive: Path) -> None:
+    """An archive with vectors: ``search`` ranks by BM25 and imports no model runtime."""
+    import numpy as np
+
+    from sourcebook.index.vectors import VectorIndex
+
+    vectors = VectorIndex(384, "all-MiniLM-L6-v2")
+    vectors.add(["any"], np.eye(1, 384, dtype=np.float32))
+    vectors.save(archive / "vectors")
+    script = (
+        "import sys\n"
+        "from sourcebook.cli import main\n"
+        f"sys.argv = ['sourcebook', '--archive', {str(archive)!r}, 'search', 'Tajik border']\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        f"    print('LOADED', sorted(m for m in {MODEL_MODULES!r} if m in sys.modules))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(SRC), "COLUMNS": "200"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert "Border security talks" in done.stdout, done.stdout + done.stderr
+    assert "LOADED []" in done.stdout and "add --hybrid" in done.stdout

