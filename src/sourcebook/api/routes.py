@@ -120,6 +120,14 @@ def build_router(settings: Settings) -> APIRouter:
         sort: Sort = "relevance",
         page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
         size: Annotated[int, Query(ge=1, le=settings.page_size_max)] = 10,
+        crosslang: Annotated[
+            bool | None,
+            Query(
+                description="Cross-language search: true finds documents in other languages "
+                "by meaning, false keeps to documents containing the query's words; default: "
+                "on where the archive's vectors are multilingual (`ranking` says which ran)."
+            ),
+        ] = None,
     ) -> SearchOut:
         """Hits with their best passages (highlights as character offsets into each passage's
         text), the total, facet counts and the time taken. Filters combine with AND across
@@ -137,6 +145,7 @@ def build_router(settings: Settings) -> APIRouter:
             sort=sort,
             page=page,
             page_size=size,
+            crosslang=crosslang,
         )
         result = await runtime.read(run_search, runtime.archive, request)
         return SearchOut.from_result(result)

@@ -55,3 +55,7 @@ class SearchRequest:
     #: Show one hit per near-duplicate group (its earliest member when it matches), with the
     #: number of similar documents; ``group:DOCID`` in the query lists a whole group.
     collapse: bool = True
+    #: Cross-language search (docs/semantic.md): True finds documents in other languages by
+    #: meaning, False keeps to documents containing the query's words, None takes the archive's
+    #: default (on when its vectors are multilingual). Plain-text queries by relevance only.
+    crosslang: bool | None = None

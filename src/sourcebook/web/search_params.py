@@ -49,6 +49,9 @@ class SearchParams:
     sort: str = ""
     page: int = 1
     size: int = DEFAULT_SIZE
+    #: Cross-language search asked for (``crosslang=on|off``; the last value wins, so the
+    #: form's hidden ``off`` before its checkbox reads as off when the box is cleared).
+    crosslang: bool | None = None
 
     @classmethod
     def from_query(cls, params: QueryParams) -> SearchParams:
@@ -69,6 +72,7 @@ class SearchParams:
             sort=params.get("sort", "").strip(),
             page=_whole_number(params.get("page", ""), "page", 1, MAX_PAGE),
             size=_whole_number(params.get("size", ""), "size", DEFAULT_SIZE, 1000),
+            crosslang=_switch(params.getlist("crosslang")),
         )
 
     @property
@@ -95,6 +99,7 @@ class SearchParams:
             page=self.page,
             page_size=self.size,
             passages=passages,
+            crosslang=self.crosslang,
         )
 
     # --- writing URLs -------------------------------------------------------------------
@@ -113,6 +118,8 @@ class SearchParams:
             out.append(("to", self.date_to))
         if self.sort:
             out.append(("sort", self.sort))
+        if self.crosslang is not None:
+            out.append(("crosslang", "on" if self.crosslang else "off"))
         if self.size != DEFAULT_SIZE:
             out.append(("size", str(self.size)))
         if self.page != 1:
@@ -147,7 +154,18 @@ class SearchParams:
 
     def hidden_fields(self) -> Sequence[tuple[str, str]]:
         """What the search form must carry along besides the query and sort: the filters."""
-        return [(k, v) for k, v in self.pairs() if k not in ("q", "sort", "page")]
+        return [(k, v) for k, v in self.pairs() if k not in ("q", "sort", "page", "crosslang")]
+
+
+def _switch(values: Sequence[str]) -> bool | None:
+    """An on/off parameter: its last value (on, true, 1 / off, false, 0), None when absent."""
+    for value in reversed(values):
+        word = value.strip().lower()
+        if word in ("on", "true", "1", "yes"):
+            return True
+        if word in ("off", "false", "0", "no"):
+            return False
+    return None
 
 
 def _whole_number(text: str, name: str, default: int, most: int) -> int:
