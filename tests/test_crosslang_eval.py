@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from sourcebook.crosslang_eval import (
-    CrossQuery,
     CrosslangReport,
+    CrossQuery,
     article_keys,
     check_floors,
     read_queries,
