@@ -41,6 +41,8 @@ WEIGHTS = (1.0, 0.9, 0.8, 0.6)
 #: Directions reported, by query language and target language ("en" = every English query).
 DIRECTIONS = ("en", "en>fr", "en>ru", "fr>ru", "ru>fr")
 MODEL = "e5"
+#: The collection the articles are ingested into (part of each record, so of its content hash).
+COLLECTION = "wikinews"
 DEPTH = 10
 
 
@@ -180,7 +182,7 @@ def evaluate_crosslang(
         with Archive(base) as archive:
             if progress:
                 progress(f"ingesting {', '.join(str(f) for f in folders)}")
-            ingested = archive.ingest(folders, IngestOptions(collection=data.name))
+            ingested = archive.ingest(folders, IngestOptions(collection=COLLECTION))
             report.documents = archive.store.count()
             if not ingested.documents and not report.documents:
                 raise ConfigError(f"no article of {data} could be ingested")
