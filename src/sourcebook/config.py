@@ -273,6 +273,18 @@ class Settings(BaseSettings):
         gt=0,
         description="k of reciprocal rank fusion (when hybrid_fusion is rrf).",
     )
+    crosslang: bool = Field(
+        default=True,
+        description="Cross-language search by default when the vectors are multilingual (e5): "
+        "a query finds documents in other languages; a search may turn it off.",
+    )
+    crosslang_vector_weight: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="Weight of the vector list in cross-language search (1: vectors alone); "
+        "BM25 gets the rest.",
+    )
 
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -456,4 +468,12 @@ class Settings(BaseSettings):
             weights=(round(1.0 - weight, 6), weight),
             k=self.hybrid_rrf_k,
             depth=self.hybrid_depth,
+        )
+
+    def crosslang_fusion(self) -> Fusion:
+        """The fusion of cross-language search: z-scores, the vectors weighted by
+        ``crosslang_vector_weight`` (vectors alone by default; docs/semantic.md)."""
+        weight = self.crosslang_vector_weight
+        return Fusion(
+            method="zscore", weights=(round(1.0 - weight, 6), weight), depth=self.hybrid_depth
         )

@@ -132,6 +132,14 @@ def build_router(settings: Settings) -> APIRouter:
                 "BM25 contributions, and with hybrid ranking each list's rank, score and weight."
             ),
         ] = False,
+        crosslang: Annotated[
+            bool | None,
+            Query(
+                description="Cross-language search: true finds documents in other languages "
+                "by meaning, false keeps to documents containing the query's words; default: "
+                "on where the archive's vectors are multilingual (`ranking` says which ran)."
+            ),
+        ] = None,
     ) -> SearchOut:
         """Hits with their best passages (highlights as character offsets into each passage's
         text), the total, facet counts and the time taken. Filters combine with AND across
@@ -150,6 +158,7 @@ def build_router(settings: Settings) -> APIRouter:
             page=page,
             page_size=size,
             explain=explain,
+            crosslang=crosslang,
         )
         result = await runtime.read(run_search, view, request)
         return SearchOut.from_result(result)

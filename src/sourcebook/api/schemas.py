@@ -113,9 +113,11 @@ class SearchOut(BaseModel):
     )
     ranking: str = Field(
         default="bm25",
-        description="How hits were ranked: `bm25` (the words), or `hybrid` (BM25 fused with "
+        description="How hits were ranked: `bm25` (the words), `hybrid` (BM25 fused with "
         "vector search, for plain-text queries by relevance once the archive has vectors; "
-        "`total` and `facets` then also count the hits found for their meaning).",
+        "`total` and `facets` then also count the hits found for their meaning), or "
+        "`crosslang` (cross-language search: ranked by multilingual vectors, documents in "
+        "other languages included; a notice says so).",
     )
     facets_approximate: bool = Field(
         default=False,

@@ -64,7 +64,7 @@ def _print_hits(result: SearchResult) -> None:
     console.print(
         f"[bold]{result.total:,}[/bold] {'document' if result.total == 1 else 'documents'} for [cyan]{escape(result.query or '*')}[/cyan]"
         f" [dim]({result.took_ms:.1f} ms, page {result.page}, sorted by {result.sort}"
-        + (", hybrid" if result.ranking == "hybrid" else "")
+        + (f", {result.ranking}" if result.ranking != "bm25" else "")
         + ")[/dim]"
         + (
             f" [dim](and {result.collapsed:,} similar, under the hits they reprint)[/dim]"
@@ -154,6 +154,16 @@ def search(
             "with hybrid ranking each list's rank, score and weight.",
         ),
     ] = False,
+    crosslang: Annotated[
+        bool | None,
+        typer.Option(
+            "--crosslang/--no-crosslang",
+            help="Cross-language search: find documents in other languages by meaning (needs "
+            "multilingual vectors; default: on where they exist, setting crosslang). "
+            "--no-crosslang keeps to documents containing the query's words.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Search the archive, with facets and the best passages of each hit."""
@@ -171,6 +181,7 @@ def search(
         page=page,
         page_size=size,
         explain=explain,
+        crosslang=crosslang,
     )
     settings = _settings()
     # the command line ranks by BM25 unless --hybrid: loading the model for one query costs

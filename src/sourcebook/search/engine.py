@@ -26,6 +26,7 @@ from sourcebook.index.analyzers import LANGUAGES, analyzer_language
 from sourcebook.index.schema import SAMPLE_BUCKETS
 from sourcebook.index.tantivy_index import SearchIndex
 from sourcebook.model import Document, FacetValue, Hit, PassageHit, SearchResult
+from sourcebook.search import crosslang
 from sourcebook.search.budget import Deadline, SearchBudget
 from sourcebook.search.compile import (
     CompileContext,
@@ -34,6 +35,7 @@ from sourcebook.search.compile import (
     date_range_query,
     terms_any,
 )
+from sourcebook.search.crosslang import UNAVAILABLE_NOTICE
 from sourcebook.search.explain import CUT_NOTICE, Explainer
 from sourcebook.search.highlight import TermPatterns, best_passages, positive_terms
 from sourcebook.search.hybrid import HybridRanking, VectorSearch, semantic_passage
@@ -304,6 +306,7 @@ class SearchEngine:
         offset = (request.page - 1) * request.page_size
         stop = offset + request.page_size
         ranking: HybridRanking | None = None
+        ranked_by = "bm25"
         hybrid = plain and request.sort == "relevance" and self.vectors.ready()
         # facets are counted on another thread from the start, overlapping the ranking
         early = (
@@ -316,8 +319,10 @@ class SearchEngine:
             query, top = self._bm25(
                 searcher, query, relaxable, request, 0, self.settings.hybrid_depth
             )
-            ranking = self._hybrid(searcher, request, query, top.hits)
+            ranking, ranked_by = self._hybrid(searcher, request, query, top.hits)
             relaxable = []
+        elif request.crosslang and plain and request.sort == "relevance":
+            _notice(UNAVAILABLE_NOTICE)
         collapse = (
             request.collapse and not _names_field(node, "group") and self._has_duplicates(searcher)
         )
@@ -403,7 +408,7 @@ class SearchEngine:
             page_size=request.page_size,
             sort=request.sort,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
-            ranking="hybrid" if ranking is not None else "bm25",
+            ranking=ranked_by if ranking is not None else "bm25",
             facets_approximate=sampled,
             collapsed=collapsed,
         )
@@ -437,16 +442,28 @@ class SearchEngine:
 
     def _hybrid(
         self, searcher: Any, request: SearchRequest, query: Any, top: list[Any]
-    ) -> HybridRanking | None:
-        """The fused ranking, or None (then BM25 alone) when the vector side fails."""
+    ) -> tuple[HybridRanking | None, str]:
+        """The fused ranking and its name (``hybrid`` or ``crosslang``, search/crosslang.py),
+        or None (then BM25 alone) when the vector side fails."""
         schema = self.index.schema
         try:
-            return self.vectors.rank(
-                searcher, schema, request.query, top, query, self._filters(schema, request)
+            choice = crosslang.choose(self.settings, request, self.vectors.multilingual())
+            ranking = self.vectors.rank(
+                searcher,
+                schema,
+                request.query,
+                top,
+                query,
+                self._filters(schema, request),
+                fusion=choice.fusion,
+                words_only=choice.words_only,
             )
         except SourcebookError as exc:
             log.warning("hybrid ranking failed, ranking by BM25 alone: %s", exc)
-            return None
+            return None, "bm25"
+        if ranking is not None and choice.notice:
+            _notice(choice.notice)
+        return ranking, choice.ranking
 
     def similar(
         self,

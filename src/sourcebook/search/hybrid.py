@@ -180,6 +180,12 @@ class VectorSearch:
         """Whether the embedding job has saved vectors (one ``stat``; loads nothing)."""
         return self._index is not None or (self.settings.vectors_path / VECTORS_MANIFEST).is_file()
 
+    def multilingual(self) -> bool:
+        """Whether the model's vectors are multilingual (cross-language search can use them)."""
+        from sourcebook.enrich.multilingual import is_multilingual
+
+        return is_multilingual(self.embedder.name)
+
     def ready(self) -> bool:
         """Whether hybrid ranking is on: the setting, the model's packages and saved vectors,
         and no warm-up still loading the model (queries meanwhile are ranked by BM25)."""
@@ -233,16 +239,23 @@ class VectorSearch:
         bm25: Sequence[tuple[float, Any]],
         bm25_query: Any,
         filters: Sequence[Any],
+        fusion: Fusion | None = None,
+        words_only: bool = False,
     ) -> HybridRanking | None:
         """Fuse the BM25 top (``bm25``: score, address) with the vector top for ``text``.
 
         ``bm25_query`` is the engine's query (with the filters), ``filters`` the filter queries
-        alone. None when there is nothing to fuse (no index, or an empty query vector list).
+        alone. ``fusion`` defaults to ``Settings.fusion()``; ``words_only`` keeps the vector
+        list to documents matching ``bm25_query`` (cross-language search turned off,
+        ``search/crosslang.py``). None when there is nothing to fuse (no index, or an empty
+        query vector list).
         """
         index = self.index()
         if index is None:
             return None
-        fusion: Fusion = self.settings.fusion()
+        fusion = fusion or self.settings.fusion()
+        if words_only:
+            filters = [*filters, bm25_query]
         depth = fusion.depth
         unit = self.settings.semantic_unit
         vector = self.embedder.embed_queries([text[:MAX_QUERY_CHARS]])[0]

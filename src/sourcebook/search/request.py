@@ -68,3 +68,7 @@ class SearchRequest:
     #: Give each hit an explanation of its score (``search/explain.py``): BM25 terms, vector
     #: similarity, fusion weights.
     explain: bool = False
+    #: Cross-language search (docs/semantic.md): True finds documents in other languages by
+    #: meaning, False keeps to documents containing the query's words, None takes the archive's
+    #: default (on when its vectors are multilingual). Plain-text queries by relevance only.
+    crosslang: bool | None = None

@@ -51,6 +51,9 @@ class SearchParams:
     size: int = DEFAULT_SIZE
     #: show "Why this result" on each hit (``explain=1``; costs a scoring pass per hit)
     explain: bool = False
+    #: Cross-language search asked for (``crosslang=on|off``; the last value wins, so the
+    #: form's hidden ``off`` before its checkbox reads as off when the box is cleared).
+    crosslang: bool | None = None
 
     @classmethod
     def from_query(cls, params: QueryParams) -> SearchParams:
@@ -72,6 +75,7 @@ class SearchParams:
             page=_whole_number(params.get("page", ""), "page", 1, MAX_PAGE),
             size=_whole_number(params.get("size", ""), "size", DEFAULT_SIZE, 1000),
             explain=params.get("explain", "").strip().lower() in ("1", "true", "on", "yes"),
+            crosslang=_switch(params.getlist("crosslang")),
         )
 
     @property
@@ -98,6 +102,7 @@ class SearchParams:
             page=self.page,
             page_size=self.size,
             passages=passages,
+            crosslang=self.crosslang,
         )
 
     # --- writing URLs -------------------------------------------------------------------
@@ -116,6 +121,8 @@ class SearchParams:
             out.append(("to", self.date_to))
         if self.sort:
             out.append(("sort", self.sort))
+        if self.crosslang is not None:
+            out.append(("crosslang", "on" if self.crosslang else "off"))
         if self.size != DEFAULT_SIZE:
             out.append(("size", str(self.size)))
         if self.page != 1:
@@ -152,7 +159,18 @@ class SearchParams:
 
     def hidden_fields(self) -> Sequence[tuple[str, str]]:
         """What the search form must carry along besides the query and sort: the filters."""
-        return [(k, v) for k, v in self.pairs() if k not in ("q", "sort", "page")]
+        return [(k, v) for k, v in self.pairs() if k not in ("q", "sort", "page", "crosslang")]
+
+
+def _switch(values: Sequence[str]) -> bool | None:
+    """An on/off parameter: its last value (on, true, 1 / off, false, 0), None when absent."""
+    for value in reversed(values):
+        word = value.strip().lower()
+        if word in ("on", "true", "1", "yes"):
+            return True
+        if word in ("off", "false", "0", "no"):
+            return False
+    return None
 
 
 def _whole_number(text: str, name: str, default: int, most: int) -> int:
