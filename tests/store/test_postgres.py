@@ -17,14 +17,20 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from sourcebook.access import CollectionPolicy
 from sourcebook.cli import app
 from sourcebook.config import Settings
 from sourcebook.copy_store import copy_store
 from sourcebook.errors import Conflict
+from sourcebook.folders import Share
 from sourcebook.ids import make_docid
+from sourcebook.saved import SavedSearch
 from sourcebook.search.request import SearchRequest
-from sourcebook.services import Archive
+from sourcebook.services import Archive, alerts, workspace
+from sourcebook.services.accounts import Accounts
+from sourcebook.store.accounts_base import AuditFilter
 from sourcebook.store.base import Change, HarvestFilter, Store
+from sourcebook.viewer import Viewer
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
@@ -220,7 +226,36 @@ def _fingerprint(archive: Archive) -> dict[str, object]:
         "minhashes": list(store.iter_minhashes()),
         "pending": store.count_pending_entities(),
         "stats": store.stats(),
+        # collections, accounts, folders, saved searches (the rows of every copied table)
+        "collections": store.list_collections(),
+        "users": store.list_users(),
+        "groups": store.list_groups(),
+        "tokens": store.list_tokens("ana"),
+        "audit": store.list_audit(AuditFilter(), 100),
+        "folders": [
+            (f, store.folders.folder_items(f.id), store.folders.folder_shares(f.id))
+            for f in store.folders.folders_of("ana", ["lawyers"])
+        ],
+        "saved": store.saved_searches(),
     }
+
+
+def _workspace_rows(archive: Archive, docid: str) -> None:
+    """A policy, two users in a group with a token, a shared folder with a quote, a saved
+    search, audit lines: one row or more in each table copy-store copies."""
+    operator = Viewer.system()
+    archive.set_collection(CollectionPolicy("legal", "restricted", ("lawyers",)))
+    accounts = Accounts(archive.store, archive.settings)
+    accounts.add_user("ana", "editor", None, by=operator, email="ana@example.org")
+    accounts.add_user("bo", "reader", None, by=operator)
+    accounts.add_group("lawyers", by=operator)
+    accounts.set_membership("bo", "lawyers", True, by=operator)
+    accounts.create_token("ana", "laptop", "read")
+    ana = Viewer(user="ana", role="editor")
+    folder = workspace.create_folder(archive, ana, "Case 14")
+    workspace.quote(archive, ana, folder.id, docid, 0, 20, "first words")
+    workspace.share_folder(archive, ana, folder.id, Share("group", "lawyers", "edit"))
+    alerts.save_search(archive, ana, SavedSearch("border", "Tajik-Afghan border"))
 
 
 def test_copy_store_sqlite_to_postgres_and_back_keeps_everything(
@@ -238,8 +273,10 @@ def test_copy_store_sqlite_to_postgres_and_back_keeps_everything(
         docs = list(archive.store.iter_documents())
         archive.store.set_entities([(docs[1].docid, ["Jane Doe"], ["UNHCR"])])
         archive.delete([docs[2].docid])
+        _workspace_rows(archive, docs[0].docid)
         before = _fingerprint(archive)
     assert before["snapshots"] and before["owners"] and before["errors"]
+    assert before["folders"] and before["tokens"] and before["saved"] and before["audit"]
 
     report = copy_store(str(first), pg_url)
     assert report.rows["documents"] == len(docs) - 1 and report.rows["tombstones"] == 1
@@ -486,3 +523,22 @@ def test_a_read_only_role_opens_an_up_to_date_database(pg_url: str, tmp_path: Pa
         with psycopg.connect(base_url(), autocommit=True) as conn:
             conn.execute(f"DROP OWNED BY {role}")
             conn.execute(f"DROP ROLE {role}")
+
+
+def test_copy_store_names_every_table_of_the_schema(tmp_path: Path) -> None:
+    """A table added by a migration must be copied, or said not to be (copy_store.NOT_COPIED)."""
+    import sqlite3
+
+    from sourcebook.copy_store import NOT_COPIED, TABLES
+    from sourcebook.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "sourcebook.db")
+    store.migrate()
+    store.close()
+    with sqlite3.connect(tmp_path / "sourcebook.db") as conn:
+        tables = {
+            r[0]
+            for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not r[0].startswith("sqlite_")
+        }
+    assert tables - NOT_COPIED == set(TABLES)
