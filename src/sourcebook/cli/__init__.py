@@ -21,7 +21,12 @@ from sourcebook.errors import SourcebookError
 
 __all__ = ["app", "main", "result_to_json"]
 
-for _module in ("ingest", "reading", "admin"):  # each registers its commands, in --help's order
+for _module in (
+    "ingest",
+    "reading",
+    "admin",
+    "jobs",
+):  # each registers its commands, in --help's order
     importlib.import_module(f"sourcebook.cli.{_module}")
 
 

@@ -20,10 +20,11 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.staticfiles import StaticFiles
 
 from sourcebook import __version__
+from sourcebook.api import jobs as api_jobs
 from sourcebook.api.routes import build_router
 from sourcebook.config import Settings
 from sourcebook.services import Archive
-from sourcebook.web import apidocs, atom, oai, pages
+from sourcebook.web import apidocs, atom, oai, pages, pages_jobs
 from sourcebook.web.access import allowed_hosts_for
 from sourcebook.web.problems import PROBLEM_MEDIA_TYPE, install_error_handlers
 from sourcebook.web.runtime import Runtime
@@ -93,6 +94,8 @@ def create_app(
     app.include_router(build_router(settings))
     app.include_router(apidocs.router)
     app.include_router(pages.router)
+    app.include_router(api_jobs.router)
+    app.include_router(pages_jobs.router)
     oai_router = oai.make_router(
         admin_email=settings.admin_email or None, public_url=settings.public_url
     )
