@@ -168,7 +168,18 @@ def embedding_run(root: Path, url: str, settings: Settings, workers: int, batch:
         for proc in procs:
             proc.stop()
     rate = docs / seconds
-    print(f"  {workers} worker(s): {docs:,} documents in {seconds:.1f} s = {rate:.1f} docs/s")
+    with psycopg.connect(url, autocommit=True) as conn:
+        spread = conn.execute(
+            "SELECT worker, count(*), sum(extract(epoch FROM finished_at - started_at)) "
+            "FROM sourcebook_job_progress WHERE job_id = ANY(%s) GROUP BY worker ORDER BY 1",
+            (ids,),
+        ).fetchall()
+    busy = sum(float(row[2]) for row in spread) / seconds
+    per_worker = ", ".join(f"{row[1]} jobs" for row in spread)
+    print(
+        f"  {workers} worker(s): {docs:,} documents in {seconds:.1f} s = {rate:.1f} docs/s "
+        f"({per_worker}; jobs running {busy:.2f} of the time on average)"
+    )
     return rate
 
 

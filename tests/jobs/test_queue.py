@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg
 import pytest
 from typer.testing import CliRunner
 
@@ -42,8 +41,9 @@ def _env() -> dict[str, str]:
 
 def sourcebook(home: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-c", "from sourcebook.cli import main; main()"]
+    database = ["--database", url] if url else []
     return subprocess.run(
-        [*command, "--archive", str(home), "--database", url, *args],
+        [*command, "--archive", str(home), *database, *args],
         env=_env(),
         capture_output=True,
         text=True,
@@ -142,6 +142,8 @@ def test_a_killed_worker_s_job_is_retried_by_another_and_nothing_is_lost(
                 break
             time.sleep(0.05)
         assert job.status == "doing", job
+        import psycopg
+
         first.send_signal(signal.SIGKILL)
         first.wait()
         with psycopg.connect(pg_url) as conn:
@@ -238,12 +240,5 @@ def test_an_embedded_archive_has_no_queue(tmp_path: Path) -> None:
         assert "there is no job queue" in site.get("/jobs").text
     result = CliRunner().invoke(app, ["--archive", str(tmp_path / "archive"), "jobs"])
     assert result.exit_code == 0 and "there is no job queue" in result.output
-    worker = subprocess.run(
-        [sys.executable, "-c", "from sourcebook.cli import main; main()"]
-        + ["--archive", str(tmp_path / "archive"), "worker"],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    worker = sourcebook(tmp_path / "archive", "", "worker")
     assert worker.returncode == 2 and "organisation mode" in worker.stderr
