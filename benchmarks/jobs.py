@@ -205,20 +205,20 @@ def throughput(args: argparse.Namespace) -> bool:
         ratio = statistics.median(ratios)
         if args.rounds > 1:
             print(f"  median ratio of {args.rounds} rounds: {ratio:.2f}x")
-        return ratio >= args.min_ratio
+        return bool(ratio >= args.min_ratio)
 
 
-def running_worker(url: str, job_id: int) -> tuple[str, int]:
-    """(worker name, progress done) of the job, when it is running."""
+def running_worker(url: str, job_id: int) -> tuple[str, int, int]:
+    """(worker name, progress done, runs) of the job, when it is running."""
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(
-            "SELECT j.status::text, p.worker, p.done FROM procrastinate_jobs j "
+            "SELECT j.status::text, p.worker, p.done, p.runs FROM procrastinate_jobs j "
             "JOIN sourcebook_job_progress p ON p.job_id = j.id WHERE j.id = %s",
             (job_id,),
         ).fetchone()
     if row is None or row[0] != "doing" or row[1] is None:
-        return "", 0
-    return row[1], int(row[2])
+        return "", 0, 0
+    return row[1], int(row[2]), int(row[3])
 
 
 def faults(args: argparse.Namespace) -> bool:
@@ -237,23 +237,27 @@ def faults(args: argparse.Namespace) -> bool:
         started = time.perf_counter()
         kills = 0
         rng = random.Random(14)
+        runs = 0  # the run killed last: the next kill waits for a later run's progress
         while kills < args.faults:
-            name, done = running_worker(url, job_id)
-            if not name or done == 0:
+            name, done, run = running_worker(url, job_id)
+            if not name or done == 0 or run <= runs:
                 if queue.get(job_id).status == "succeeded":
                     print(f"  the job finished after {kills} kills (use more documents)")
                     break
                 time.sleep(0.05)
                 continue
             time.sleep(rng.uniform(0.1, 1.0))
+            if running_worker(url, job_id)[::2] != (name, run):
+                continue  # finished meanwhile, or queued again
+            runs = run
             pid = int(name.rsplit(":", 1)[1])
-            home = next(h for h, p in procs.items() if p.process.pid == pid)
+            home = next((h for h, p in procs.items() if p.process.pid == pid), None)
+            if home is None:
+                raise SystemExit(f"the job runs on {name}, which is none of our workers")
             os.kill(pid, signal.SIGKILL)
             procs[home].process.wait()
             kills += 1
             procs[home] = Worker(home, url)  # a fresh worker on the dead one's folder
-            while running_worker(url, job_id)[0] == name:  # until the survivor retries it
-                time.sleep(0.1)
         (job,) = queue.wait([job_id], timeout=1800)
         seconds = time.perf_counter() - started
         for proc in procs.values():

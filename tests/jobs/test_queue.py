@@ -215,10 +215,15 @@ def test_workers_run_jobs_in_process_and_the_queue_is_visible(
     with Archive(settings) as archive:
         run_worker(settings, archive, once=True)
         assert archive.count() == 5
+    (reindex,) = queue.enqueue("reindex", [{}])
+    with Archive(settings) as archive:
+        run_worker(settings, archive, once=True)
+    assert queue.get(reindex).report == {"documents": 5}
     with Client(create_app(settings)) as site:
         data = site.get("/api/jobs").json()
         assert data["queue"] is True and data["counts"]["ingest"]["succeeded"] == 1
-        assert data["jobs"][0]["error"].startswith("NotFound: no such file")
+        assert data["queue_depth"] == 0 and data["counts"]["reindex"] == {"succeeded": 1}
+        assert data["jobs"][1]["error"].startswith("NotFound: no such file")
         failed = site.get("/api/jobs", params={"status": "failed"}).json()["jobs"]
         assert len(failed) == 1
         page = site.get("/jobs")
