@@ -54,8 +54,13 @@ def worker(
     settings = _settings()
     require_queue(settings)
     if threads:
-        import torch
-
+        try:
+            import torch
+        except ImportError as exc:
+            raise ConfigError(
+                "--threads sets the embedding model's threads: torch is not "
+                "installed (see docs/semantic.md)"
+            ) from exc
         torch.set_num_threads(threads)
     archive = _open(settings)
     with archive:

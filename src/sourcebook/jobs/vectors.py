@@ -110,11 +110,12 @@ def plan_embed_batches(
     Rows of documents no longer in the store (or of the other unit kind) are removed here.
     """
     from sourcebook.enrich.embedding_job import plan_embeddings
+    from sourcebook.enrich.embeddings import unit_docid
 
     model = archive.engine.vectors.embedder.name
     stored = [(e.docid, e.content_hash) for e in archive.store.iter_index_entries()]
     plan = plan_embeddings(stored, rows.all_tags(model), archive.settings.semantic_unit)
-    gone = [unit for unit in plan.remove if unit.split("#")[0] not in plan.changed]
+    gone = [unit for unit in plan.remove if unit_docid(unit) not in plan.changed]
     rows.remove_units(model, gone)
     pending = plan.pending
     return [pending[i : i + batch] for i in range(0, len(pending), batch)], plan.current
