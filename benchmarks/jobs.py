@@ -8,8 +8,9 @@ again and again during an ingest job.
 synthetic text) in a PostgreSQL schema of its own, queues ``embed`` jobs of ``--batch``
 documents, and times real ``sourcebook worker --concurrency 1 --threads 1`` processes draining
 the queue: one worker, then (vectors dropped, the same jobs queued again) two, each with its own
-archive folder; ``--rounds`` repeats the pair (the median ratio counts). The clock runs from the moment the jobs are queued (workers already started, the
-model loaded) to the last job's end. Prints documents/s and the two-worker/one-worker ratio
+archive folder; ``--rounds`` repeats the pair (the median ratio counts). The clock runs from
+the moment the jobs are queued (workers already started, the model loaded) to the last job's
+end. Prints documents/s and the two-worker/one-worker ratio
 (issue #14 asks for at least 1.8).
 
 **Faults.** Queues one ingest job of ``--fault-docs`` documents (JSONL files), runs two workers,
@@ -311,6 +312,7 @@ def main() -> None:
     parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--docs", type=int, default=600, help="documents to embed")
     parser.add_argument("--batch", type=int, default=16, help="documents per embed job")
+    parser.add_argument("--rounds", type=int, default=1, help="one/two worker rounds")
     parser.add_argument(
         "--min-ratio",
         type=float,
