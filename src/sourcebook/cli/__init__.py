@@ -21,13 +21,9 @@ from sourcebook.errors import SourcebookError
 
 __all__ = ["app", "main", "result_to_json"]
 
-for _module in (
-    "ingest",
-    "reading",
-    "admin",
-    "jobs",
-):  # each registers its commands, in --help's order
+for _module in ("ingest", "reading", "admin"):  # each registers its commands, in --help's order
     importlib.import_module(f"sourcebook.cli.{_module}")
+importlib.import_module("sourcebook.cli.jobs")  # worker, jobs (the queue of organisation mode)
 
 
 def main() -> None:
