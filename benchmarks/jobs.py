@@ -234,36 +234,37 @@ def faults(args: argparse.Namespace) -> bool:
         procs = {home: Worker(home, url) for home in homes}
         for proc in procs.values():
             proc.wait_ready()
-        (job_id,) = queue.enqueue("ingest", [{"paths": [str(folder)], "enrich": False}])
-        started = time.perf_counter()
-        kills = 0
-        rng = random.Random(14)
-        runs = 0  # the run killed last: the next kill waits for a later run's progress
-        while kills < args.faults:
-            name, done, run = running_worker(url, job_id)
-            if not name or done == 0 or run <= runs:
-                if queue.get(job_id).status == "succeeded":
-                    print(f"  the job finished after {kills} kills (use more documents)")
-                    break
-                time.sleep(0.05)
-                continue
-            time.sleep(rng.uniform(0.1, 1.0))
-            if running_worker(url, job_id)[::2] != (name, run):
-                continue  # finished meanwhile, or queued again
-            runs = run
-            pid = int(name.rsplit(":", 1)[1])
-            home = next((h for h, p in procs.items() if p.process.pid == pid), None)
-            if home is None:
-                raise SystemExit(f"the job runs on {name}, which is none of our workers")
-            os.kill(pid, signal.SIGKILL)
-            procs[home].process.wait()
-            kills += 1
-            procs[home] = Worker(home, url)  # a fresh worker on the dead one's folder
-        (job,) = queue.wait([job_id], timeout=1800)
-        seconds = time.perf_counter() - started
-        for proc in procs.values():
-            proc.wait_ready()
-            proc.stop()
+        try:
+            (job_id,) = queue.enqueue("ingest", [{"paths": [str(folder)], "enrich": False}])
+            started = time.perf_counter()
+            kills = 0
+            rng = random.Random(14)
+            runs = 0  # the run killed last: the next kill waits for a later run's progress
+            while kills < args.faults:
+                name, done, run = running_worker(url, job_id)
+                if not name or done == 0 or run <= runs:
+                    if queue.get(job_id).status == "succeeded":
+                        print(f"  the job finished after {kills} kills (use more documents)")
+                        break
+                    time.sleep(0.05)
+                    continue
+                time.sleep(rng.uniform(0.1, 1.0))
+                if running_worker(url, job_id)[::2] != (name, run):
+                    continue  # finished meanwhile, or queued again
+                runs = run
+                pid = int(name.rsplit(":", 1)[1])
+                home = next((h for h, p in procs.items() if p.process.pid == pid), None)
+                if home is None:
+                    raise SystemExit(f"the job runs on {name}, which is none of our workers")
+                os.kill(pid, signal.SIGKILL)
+                procs[home].process.wait()
+                kills += 1
+                procs[home] = Worker(home, url)  # a fresh worker on the dead one's folder
+            (job,) = queue.wait([job_id], timeout=1800)
+            seconds = time.perf_counter() - started
+        finally:
+            for proc in procs.values():
+                proc.stop()
         ok = job.status == "succeeded"
         print(
             f"  ingest job of {args.fault_docs:,} documents, {kills} SIGKILLs: {job.status} "
