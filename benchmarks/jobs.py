@@ -113,8 +113,16 @@ class Worker:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), **WORKER_ENV)
         self.ready = threading.Event()
         self.log: list[str] = []
+        # Each worker in a session of its own, as separate services run: Linux's autogroup
+        # scheduling shares the CPU between sessions, so workers left in the benchmark's session
+        # would split one session's share between them, however many cores are free.
         self.process = subprocess.Popen(
-            command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+            command,
+            env=env,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
         )
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -129,6 +137,11 @@ class Worker:
         if not self.ready.wait(timeout):
             self.stop()
             raise SystemExit("a worker did not start:\n" + "".join(self.log[-20:]))
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the worker process has used so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -164,8 +177,10 @@ def embedding_run(root: Path, url: str, settings: Settings, workers: int, batch:
         with Archive(settings) as archive:
             batches, _ = plan_embed_batches(archive, rows, batch)
         docs = sum(len(b) for b in batches)
+        cpu_before = sum(proc.cpu_seconds() for proc in procs)
         ids = queue.enqueue("embed", [{"docids": b} for b in batches])
         seconds = drain_seconds(queue, ids, timeout=3600)
+        cpu = sum(proc.cpu_seconds() for proc in procs) - cpu_before
     finally:
         for proc in procs:
             proc.stop()
@@ -180,7 +195,8 @@ def embedding_run(root: Path, url: str, settings: Settings, workers: int, batch:
     per_worker = ", ".join(f"{row[1]} jobs" for row in spread)
     print(
         f"  {workers} worker(s): {docs:,} documents in {seconds:.1f} s = {rate:.1f} docs/s "
-        f"({per_worker}; jobs running {busy:.2f} of the time on average)"
+        f"({per_worker}; jobs running {busy:.2f} of the time on average); CPU "
+        f"{cpu:.1f} s = {docs / cpu:.1f} docs per CPU-second, {cpu / seconds:.2f} cores used"
     )
     return rate
 
