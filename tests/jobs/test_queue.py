@@ -117,6 +117,15 @@ def test_the_cli_queues_runs_lists_and_retries_jobs(
         queue.cancel(failed["id"])
     with Archive(Settings(home=home, database_url=pg_url)) as archive:
         assert archive.count() == 30
+    code, out = cli(home, pg_url, "jobs", "embed", "--batch", "8")
+    assert code == 0 and "queued 4 embed jobs" in out, out
+    code, out = cli(home, pg_url, "jobs", "entities", "--per-job", "20")
+    assert code == 0 and "queued 2 entities jobs" in out, out
+    entity_jobs = queue.overview(status="todo").jobs[:2]
+    assert {job.kind for job in entity_jobs} == {"entities"}
+    assert {job.lock for job in entity_jobs} == {"sourcebook-entities"}
+    code, out = cli(home, pg_url, "jobs", "pull-vectors")
+    assert code == 0 and "0 current, 30 still without vectors" in out, out
 
 
 def test_a_killed_worker_s_job_is_retried_by_another_and_nothing_is_lost(
