@@ -11,8 +11,8 @@ worker died half-way through it, it leaves the archive as one run would:
   transaction, so a kill stores a batch whole or not at all.
 * ``entities``: people and organisations of documents still pending; a document is marked done
   only with the revision it was read at (``Store.set_entities``).
-* ``embed``: vectors of a batch of documents, written in one transaction where every search
-  node pulls them from (``VectorSink``); rewriting a document's vectors replaces them.
+* ``embed``: vectors of a batch of documents, written in one transaction to where every search
+  node pulls them from (:class:`VectorRows`); rewriting a document's vectors replaces them.
 * ``reindex``: rebuild the search index of the worker's own archive folder from the store.
 
 The lead adds a job by writing a function and one line in :data:`JOBS` (``harvest_source``).
