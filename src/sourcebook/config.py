@@ -38,6 +38,17 @@ class Settings(BaseSettings):
         ge=1,
         description="Most connections one process opens to PostgreSQL (the connection pool).",
     )
+    job_heartbeat_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How often a `sourcebook worker` tells the queue it is alive.",
+    )
+    job_stalled_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A worker silent this long is taken for dead and its running jobs are "
+        "queued again for another worker.",
+    )
     max_file_bytes: int = Field(
         default=200 * 1024 * 1024,
         description="Largest input file ingest accepts; larger files fail with a recorded error.",

@@ -32,6 +32,7 @@ for _module in (
     "users",
 ):  # each registers its commands, in --help's order
     importlib.import_module(f"sourcebook.cli.{_module}")
+importlib.import_module("sourcebook.cli.jobs")  # worker, jobs (the queue of organisation mode)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 
 from sourcebook import __version__
 from sourcebook.accounts.oidc import enabled as oidc_enabled
+from sourcebook.api import jobs as api_jobs
 from sourcebook.api.routes import build_router
 from sourcebook.config import Settings
 from sourcebook.services import Archive
@@ -32,6 +33,7 @@ from sourcebook.web import (
     pages,
     pages_account,
     pages_admin,
+    pages_jobs,
     pages_original,
     pages_sso,
 )
@@ -113,6 +115,8 @@ def create_app(
     app.include_router(pages_admin.router)
     if oidc_enabled(settings):  # single sign-on's pages exist only when it is set up
         app.include_router(pages_sso.router)
+    app.include_router(api_jobs.router)
+    app.include_router(pages_jobs.router)
     oai_router = oai.make_router(
         admin_email=settings.admin_email or None, public_url=settings.public_url
     )

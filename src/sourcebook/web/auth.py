@@ -165,6 +165,21 @@ async def check_write(request: Request) -> None:
     await check_csrf(request)
 
 
+async def check_editor(request: Request) -> None:
+    """Refuses a read of the server's working detail (the job queue, with its server paths) to
+    anyone below editor: 401 without credentials, 403 below editor. A read needs no CSRF token."""
+    identity = identity_of(request)
+    if identity.method == "local":
+        return
+    viewer = identity.viewer
+    if not (viewer.signed_in or viewer.operator):
+        raise NotAuthenticated(
+            "The job queue is for editors: sign in, or send Authorization: Bearer <API token>."
+        )
+    if not viewer.has_role("editor"):
+        raise AccessDenied(f"{viewer.user} may not see the job queue: it needs the editor role.")
+
+
 def has_credentials(request: Request) -> bool:
     """Whether the request proved who it is (past :func:`check_write`: an editor's session or
     token, or the legacy write token), rather than being the implicit local operator."""
