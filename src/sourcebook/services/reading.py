@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import IO, TYPE_CHECKING, Any
@@ -77,6 +77,11 @@ class ArchiveView:
         if not self.access.allows(doc.collection):
             raise NotFound(f"no document with docid {docid.strip()!r}")
         return doc
+
+    def get_many(self, docids: Sequence[str]) -> dict[str, Document]:
+        """The documents among ``docids`` the viewer may read (with passages, no revisions)."""
+        found = self.archive.store.get_many(docids)
+        return {d: doc for d, doc in found.items() if self.access.allows(doc.collection)}
 
     def parent(self, doc: Document) -> ParentLink | None:
         """The message or archive ``doc`` came from, when the viewer may read it."""

@@ -20,6 +20,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.staticfiles import StaticFiles
 
 from sourcebook import __version__
+from sourcebook.api import exports as api_exports
 from sourcebook.api.routes import build_router
 from sourcebook.config import Settings
 from sourcebook.services import Archive
@@ -91,6 +92,7 @@ def create_app(
     install_error_handlers(app)
 
     app.include_router(build_router(settings))
+    app.include_router(api_exports.router)
     app.include_router(apidocs.router)
     app.include_router(pages.router)
     oai_router = oai.make_router(
