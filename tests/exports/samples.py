@@ -37,7 +37,7 @@ ARABIC = Document(
 )
 TRICKY = Document(
     docid="uvwxyz2345",
-    title="=HYPERLINK(\"http://evil\") 50% of {cases} & <b>more</b> #1",
+    title='=HYPERLINK("http://evil") 50% of {cases} & <b>more</b> #1',
     publisher="Rights_Watch, Inc.",
     authors=["Smith, Jane", "Ministry of Justice and Security"],
     publication_date=date(2020, 1, 31),

@@ -39,7 +39,9 @@ def test_bibtex_reads_back_with_unique_keys() -> None:
     tricky = library.entries[3]
     title = tricky.fields_dict["title"].value
     assert r"50\% of \textbraceleft{}cases\textbraceright{} \& <b>more</b> \#1" in title
-    assert tricky.fields_dict["author"].value == "Smith, Jane and {Ministry of Justice and Security}"
+    assert (
+        tricky.fields_dict["author"].value == "Smith, Jane and {Ministry of Justice and Security}"
+    )
 
 
 def test_csl_json_is_an_array_of_items() -> None:

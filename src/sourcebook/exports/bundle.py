@@ -130,8 +130,7 @@ def build_bundle(
     """The laid-out content of a bundle; raises :class:`InputTooLarge` past the bounds."""
     if len(quotes) > MAX_BUNDLE_QUOTES:
         raise InputTooLarge(
-            f"a bundle holds at most {MAX_BUNDLE_QUOTES:,} quotes; this folder has "
-            f"{len(quotes):,}"
+            f"a bundle holds at most {MAX_BUNDLE_QUOTES:,} quotes; this folder has {len(quotes):,}"
         )
     chars = sum(len(q.text) + len(q.note) + len(q.current_text) for q in quotes)
     if chars > MAX_BUNDLE_CHARS:

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from sourcebook.exports.lists import LIST_FORMATS, Export, export_documents
 from sourcebook.errors import NotFound, QuerySyntaxError
+from sourcebook.exports.lists import LIST_FORMATS, Export, export_documents
 from sourcebook.search.request import SearchRequest
 from sourcebook.services.reading import ArchiveView
 
@@ -55,9 +55,7 @@ def export_search(
     total = 0
     page = 1
     while len(docids) < limit:
-        result = view.search(
-            replace(request, page=page, page_size=size, passages=0, facets=False)
-        )
+        result = view.search(replace(request, page=page, page_size=size, passages=0, facets=False))
         if page == 1:
             total = result.total
             notices.extend(result.notices)
