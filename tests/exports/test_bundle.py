@@ -146,3 +146,10 @@ def test_control_characters_never_reach_the_docx() -> None:
 def test_an_empty_folder_makes_a_bundle_with_an_empty_bibliography() -> None:
     text = render_bundle("Empty", [], "harvard", "md").data.decode()
     assert "0 quotes from 0 documents" in text and text.rstrip().endswith("## Bibliography")
+
+
+def test_only_joining_scripts_are_shaped() -> None:
+    from sourcebook.exports.bundle_pdf import needs_shaping
+
+    assert needs_shaping(ARABIC_QUOTE) and needs_shaping("Note: " + ARABIC_QUOTE)
+    assert not needs_shaping(BORDER) and not needs_shaping(CYRILLIC + " Ελλάδα é")

@@ -7,6 +7,7 @@ names the package to install."""
 from __future__ import annotations
 
 import logging
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans
 FAMILY = "DejaVu"
 LINE = 5.5  # mm per line of 10.5 pt text
 QUOTE_INDENT = 8.0  # mm
+_SHAPED_BIDI = frozenset({"R", "AL", "AN", "NSM"})
 
 
 def _fonts(font_dir: Path) -> dict[str, Path]:
@@ -66,9 +68,21 @@ def _new_pdf(bundle: Bundle, font_dir: Path) -> Any:
     return pdf
 
 
+def needs_shaping(text: str) -> bool:
+    """Whether ``text`` holds letters that join or combine (Arabic, Persian, Hebrew points,
+    Indic scripts): only those paragraphs go through HarfBuzz, which makes fpdf2's line
+    breaking several times slower."""
+    return any(
+        ord(ch) >= 0x0590
+        and (unicodedata.bidirectional(ch) in _SHAPED_BIDI or unicodedata.combining(ch))
+        for ch in text
+    )
+
+
 def _text(pdf: Any, text: str, style: str = "", size: float = 10.5, indent: float = 0) -> None:
     """A paragraph; right-aligned when it starts in a right-to-left script (not headings and
     bold lines, which keep the page's left edge and their number first)."""
+    pdf.set_text_shaping(needs_shaping(text))
     pdf.set_font(FAMILY, style=style, size=size)
     pdf.set_x(pdf.l_margin + indent)
     align = "R" if not style and is_rtl(text) else "L"
