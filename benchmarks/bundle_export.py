@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from datetime import date
 
 from sourcebook.exports import BundleQuote, export_documents, render_bundle
@@ -46,19 +47,17 @@ def quotes(n: int) -> list[BundleQuote]:
     for i in range(n):
         text = TEXTS[i % 3] * 5
         out.append(
-            BundleQuote(
-                docs[i % len(docs)], text, 1 + i % 40, f"Note {i}", i % 5 == 0, TEXTS[0]
-            )
+            BundleQuote(docs[i % len(docs)], text, 1 + i % 40, f"Note {i}", i % 5 == 0, TEXTS[0])
         )
     return out
 
 
-def best(runs: int, fn: object) -> tuple[float, int]:
+def best(runs: int, fn: Callable[[], bytes]) -> tuple[float, int]:
     times = []
     size = 0
     for _ in range(runs):
         start = time.perf_counter()
-        size = len(fn())  # type: ignore[operator]
+        size = len(fn())
         times.append(time.perf_counter() - start)
     return min(times), size
 
