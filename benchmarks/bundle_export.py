@@ -12,6 +12,7 @@ ratio to the Markdown bundle in the same run (the peer: text only, no layout).
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 from collections.abc import Callable
 from datetime import date
@@ -62,6 +63,14 @@ def best(runs: int, fn: Callable[[], bytes]) -> tuple[float, int]:
     return min(times), size
 
 
+def _bundle(qs: list[BundleQuote], style: str, fmt: str) -> bytes:
+    return render_bundle("Bench", qs, style, fmt).data
+
+
+def _list(docs: list[Document], fmt: str) -> bytes:
+    return export_documents(docs, fmt).data
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quotes", type=int, default=200)
@@ -72,12 +81,10 @@ def main() -> None:
     rows: list[tuple[str, float, int]] = []
     for style in ("refworld", "harvard"):
         for fmt in ("md", "docx", "pdf"):
-            seconds, size = best(
-                args.runs, lambda s=style, f=fmt: render_bundle("Bench", qs, s, f).data
-            )
+            seconds, size = best(args.runs, functools.partial(_bundle, qs, style, fmt))
             rows.append((f"bundle {fmt} {style}", seconds, size))
     for fmt in ("ris", "bibtex", "csl-json", "csv"):
-        seconds, size = best(args.runs, lambda f=fmt: export_documents(docs, f).data)
+        seconds, size = best(args.runs, functools.partial(_list, docs, fmt))
         rows.append((f"list {fmt} ({len(docs)} docs)", seconds, size))
     peer = rows[0][1]
     print(f"{args.quotes} quotes from {len(docs)} documents, best of {args.runs}")
