@@ -63,6 +63,8 @@ def test_filters_apply_and_a_cut_list_says_so(site: Client) -> None:
 
 
 def test_bad_parameters_are_problems(site: Client) -> None:
+    plain = site.get("/api/search/export", params={"q": "Rahmon"})  # RIS unless told
+    assert plain.headers["content-type"] == "application/x-research-info-systems"
     assert site.get("/api/search/export", params={"format": "xlsx"}).status_code == 422
     assert (
         site.get("/api/search/export", params={"format": "ris", "limit": 1001}).status_code == 422

@@ -65,7 +65,9 @@ async def export_results(
     request: Request,
     runtime: RuntimeDep,
     view: ViewDep,
-    format: ListFormat,
+    format: Annotated[
+        ListFormat, Query(description="ris (default), bibtex, csl-json or csv.")
+    ] = "ris",
     limit: Annotated[
         int, Query(ge=1, le=MAX_EXPORT_DOCUMENTS, description="Most documents to export.")
     ] = MAX_EXPORT_DOCUMENTS,
