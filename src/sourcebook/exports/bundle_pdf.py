@@ -6,7 +6,6 @@ names the package to install."""
 
 from __future__ import annotations
 
-import logging
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -106,31 +105,25 @@ def render_pdf(bundle: Bundle, font_dir: Path | None = None) -> bytes:
     _text(pdf, bundle.title, "B", 17)
     _text(pdf, bundle.summary, size=9.5)
     pdf.ln(3)
-    # fpdf2 logs each missing glyph at WARNING; the module docstring says what shows as boxes.
-    fpdf_log = logging.getLogger("fpdf")
-    level = fpdf_log.level
-    fpdf_log.setLevel(logging.ERROR)
-    try:
-        for section in bundle.sections:
-            _text(pdf, f"{section.number}. {section.heading}", "B", 12)
-            if section.whole_document:
-                _text(pdf, WHOLE_DOCUMENT, "I")
-            else:
-                _text(pdf, section.text, indent=QUOTE_INDENT)
-            if section.changed:
-                _text(pdf, CHANGED_NOTICE, "B")
-                if section.current_text:
-                    _text(pdf, "What the same place says now:")
-                    _text(pdf, section.current_text, indent=QUOTE_INDENT)
-                elif not section.whole_document:
-                    _text(pdf, NOW_UNKNOWN)
-            _text(pdf, section.citation, size=9.5)
-            if section.note:
-                _text(pdf, "Note: " + section.note)
-            pdf.ln(3)
-        _text(pdf, "Bibliography", "B", 13)
-        for line in bundle.bibliography:
-            _text(pdf, line, size=9.5)
-    finally:
-        fpdf_log.setLevel(level)
+    for section in bundle.sections:
+        _text(pdf, f"{section.number}. {section.heading}", "B", 12)
+        if section.whole_document:
+            _text(pdf, WHOLE_DOCUMENT, "I")
+        else:
+            _text(pdf, section.text, indent=QUOTE_INDENT)
+        if section.changed:
+            _text(pdf, CHANGED_NOTICE, "B")
+            if section.current_text:
+                _text(pdf, "What the same place says now:")
+                _text(pdf, section.current_text, indent=QUOTE_INDENT)
+            elif not section.whole_document:
+                _text(pdf, NOW_UNKNOWN)
+        _text(pdf, section.citation, size=9.5)
+        if section.note:
+            _text(pdf, "Note: " + section.note)
+        pdf.ln(3)
+    _text(pdf, "Bibliography", "B", 13)
+    for line in bundle.bibliography:
+        _text(pdf, line, size=9.5)
+    # fpdf2 logs (logger "fpdf", WARNING) the characters the font lacks, once, when writing.
     return bytes(pdf.output())
