@@ -298,12 +298,48 @@ def export(
         Path | None,
         typer.Option("--output", "-o", help="File to write (default: standard output)."),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="Export format (jsonl).")] = "jsonl",
+    fmt: Annotated[
+        str, typer.Option("--format", help="jsonl (every record), or ris, bibtex, csl-json, csv.")
+    ] = "jsonl",
+    query: Annotated[
+        str, typer.Option("--query", "-q", help="ris/bibtex/csl-json/csv: export this search.")
+    ] = "",
+    country: Annotated[
+        list[str] | None, typer.Option("--country", help="Filter by country (ISO code).")
+    ] = None,
+    collection: Annotated[
+        list[str] | None, typer.Option("--collection", help="Filter by collection.")
+    ] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="Published on or after (YYYY-MM-DD).")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Published on or before (YYYY-MM-DD).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Most documents in a list (1-1000).")] = 1000,
+    accessed: Annotated[
+        str | None, typer.Option(help="Access date to cite (YYYY-MM-DD); default: today.")
+    ] = None,
 ) -> None:
-    """Export every document, one JSON record per line."""
+    """Export every document as JSON Lines, or a search's results as a reference list (RIS,
+    BibTeX, CSL-JSON or CSV; at most 1,000 documents, in result order)."""
     if fmt != "jsonl":
-        err.print(f"[red]error:[/red] unknown format {fmt!r}; only jsonl is supported")
-        raise typer.Exit(2)
+        from sourcebook.cli.exports import ListExport, export_list
+
+        job = ListExport(
+            fmt=fmt,
+            query=query,
+            countries=country or [],
+            collections=collection or [],
+            date_from=_parse_date(date_from, "--from"),
+            date_to=_parse_date(date_to, "--to"),
+            limit=limit,
+            accessed=_parse_date(accessed, "--accessed"),
+        )
+        export_list(job, output)
+        return
+    if query or country or collection or date_from or date_to:
+        _fail("--query and the filters select a reference list: add --format ris, bibtex, ...")
     archive = _read()
     with archive:
         if output is None:

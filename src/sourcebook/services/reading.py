@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import IO, TYPE_CHECKING, Any
@@ -83,6 +83,11 @@ class ArchiveView:
         if policy is not None and policy.visibility == "restricted" and not self.viewer.operator:
             self.archive.audit.record_read(self.viewer, doc.docid)  # docs/security.md
         return doc
+
+    def get_many(self, docids: Sequence[str]) -> dict[str, Document]:
+        """The documents among ``docids`` the viewer may read (with passages, no revisions)."""
+        found = self.archive.store.get_many(docids)
+        return {d: doc for d, doc in found.items() if self.access.allows(doc.collection)}
 
     def parent(self, doc: Document) -> ParentLink | None:
         """The message or archive ``doc`` came from, when the viewer may read it."""

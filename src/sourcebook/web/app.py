@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 
 from sourcebook import __version__
 from sourcebook.accounts.oidc import enabled as oidc_enabled
+from sourcebook.api import exports as api_exports
 from sourcebook.api import jobs as api_jobs
 from sourcebook.api.routes import build_router
 from sourcebook.config import Settings
@@ -108,6 +109,7 @@ def create_app(
     install_error_handlers(app)
 
     app.include_router(build_router(settings))
+    app.include_router(api_exports.router)
     app.include_router(apidocs.router)
     app.include_router(pages.router)
     app.include_router(pages_original.router)  # originals kept from sources, revision diffs
