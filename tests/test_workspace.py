@@ -111,3 +111,28 @@ def test_a_shared_folder_never_shows_a_document_the_reader_may_not_read(
     seen = ws.open_folder(archive, ANA, folder.id)
     assert (seen.items, seen.hidden) == ([], 1)
     assert len(ws.open_folder(archive, BO, folder.id).items) == 1
+
+
+def test_a_folder_exports_as_a_research_bundle_and_a_reference_list(archive: Archive) -> None:
+    import io
+    import json
+
+    import docx
+    import pypdf
+
+    doc = ingest(archive, BODY)
+    folder = ws.create_folder(archive, ANA, "Case 14: Kulob")
+    ws.quote_passage(archive, ANA, folder.id, doc.docid, 1, "detention, first hand")
+    ws.add_document(archive, ANA, folder.id, doc.docid, "background")
+    made = ws.export_folder(archive, ANA, folder.id, "docx")
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(made.data)).paragraphs)
+    assert "Case 14: Kulob" in text and "detained twelve people" in text
+    assert "para. 2" in text and "detention, first hand" in text and "Field Wire" in text
+    pdf = pypdf.PdfReader(io.BytesIO(ws.export_folder(archive, ANA, folder.id, "pdf").data))
+    assert "para. 2" in "".join(page.extract_text() for page in pdf.pages)
+    items = json.loads(ws.export_folder(archive, ANA, folder.id, "csl-json").data)
+    assert [item["id"] for item in items] == [doc.docid]
+    with pytest.raises(ConfigError, match="unknown export format"):
+        ws.export_folder(archive, ANA, folder.id, "odt")
+    with pytest.raises(NotFound):
+        ws.export_folder(archive, CY, folder.id, "md")

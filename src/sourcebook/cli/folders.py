@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -124,3 +125,28 @@ def folder_share(
         except SourcebookError as exc:
             _fail(str(exc))
     console.print(f"folder {folder} shared with {share.target} {escape(share.name)} ({mode})")
+
+
+@folder_app.command("export")
+def folder_export(
+    folder: Annotated[int, typer.Argument(help="The folder's number.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.")],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", help="md, docx or pdf (the research bundle); ris, bibtex, csl-json, csv."
+        ),
+    ] = "docx",
+    style: Annotated[
+        str, typer.Option("--style", help="Citations: refworld or harvard (author-date).")
+    ] = "refworld",
+) -> None:
+    """Write the folder as a research bundle (quotes, pinpoint citations, notes, bibliography)
+    or as a reference list of its documents."""
+    with _read() as archive:
+        try:
+            made = ws.export_folder(archive, OPERATOR, folder, fmt.strip().lower(), style)
+        except SourcebookError as exc:
+            _fail(str(exc))
+    output.write_bytes(made.data)
+    console.print(f"wrote {escape(str(output))} ({len(made.data):,} bytes, {made.media_type})")

@@ -11,9 +11,18 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from sourcebook.errors import AccessDenied, ConfigError, NotFound
+from sourcebook.exports import (
+    BUNDLE_FORMATS,
+    LIST_FORMATS,
+    BundleQuote,
+    Export,
+    export_documents,
+    render_bundle,
+)
 from sourcebook.folders import (
     MAX_NOTE_CHARS,
     MAX_QUOTE_CHARS,
@@ -211,6 +220,39 @@ def open_folder(archive: Archive, viewer: Viewer, folder_id: int) -> FolderView:
     return FolderView(folder, shown, shares, hidden, can_edit=mode in ("owner", "edit"))
 
 
+def export_folder(
+    archive: Archive,
+    viewer: Viewer,
+    folder_id: int,
+    fmt: str,
+    style: str = "refworld",
+    accessed: date | None = None,
+) -> Export:
+    """The folder as a research bundle (``md``, ``docx``, ``pdf``: each quote with its pinpoint
+    citation and note, then the bibliography in ``style``) or as a reference list of its
+    documents (``ris``, ``bibtex``, ``csl-json``, ``csv``), as the viewer may read it."""
+    opened = open_folder(archive, viewer, folder_id)
+    base_url = archive.settings.public_url
+    if fmt in LIST_FORMATS:
+        docs = {s.document.docid: s.document for s in opened.items}
+        return export_documents(docs.values(), fmt, accessed, base_url)
+    if fmt not in BUNDLE_FORMATS:
+        choices = ", ".join((*BUNDLE_FORMATS, *LIST_FORMATS))
+        raise ConfigError(f"unknown export format {fmt!r}: use one of {choices}")
+    quotes = [
+        BundleQuote(
+            document=s.document,
+            text=s.item.text if s.item.kind == "quote" else "",
+            passage=s.item.passage if s.item.kind == "quote" else 0,
+            note=s.item.note,
+            changed=s.changed and s.item.kind == "quote",
+            current_text=s.current_text,
+        )
+        for s in opened.items
+    ]
+    return render_bundle(opened.folder.title, quotes, style, fmt, base_url, accessed)
+
+
 def _revision(doc: Document) -> int:
     return max((r.number for r in doc.revisions), default=1)
 
@@ -241,6 +283,7 @@ __all__ = [
     "add_document",
     "create_folder",
     "delete_folder",
+    "export_folder",
     "folders",
     "open_folder",
     "quote",
