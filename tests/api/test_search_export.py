@@ -14,7 +14,7 @@ import rispy
 
 from sourcebook.services import Archive
 from tests.web.client import Client, build_archive, open_client
-from tests.web.test_access import make_site
+from tests.web.test_visibility import make_site
 
 SEED = "vsrdalhiem"
 
