@@ -256,3 +256,34 @@ def test_an_embedded_archive_has_no_queue(tmp_path: Path) -> None:
     assert result.exit_code == 0 and "there is no job queue" in result.output
     worker = sourcebook(tmp_path / "archive", "", "worker")
     assert worker.returncode == 2 and "organisation mode" in worker.stderr
+
+
+def test_due_sources_are_harvested_as_jobs_on_the_queue(
+    pg_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """`sourcebook jobs harvest` queues one job per due source; a worker runs it; queued again
+    at once, the source is no longer due and the job fetches nothing."""
+    from sourcebook.services.sources import add_source
+    from sourcebook.sources.model import Source
+    from tests.sources.server import etag_reply, serve
+    from tests.sources.test_harvest import FEED
+
+    settings = Settings(
+        home=tmp_path / "node",
+        database_url=pg_url,
+        fetch_allow_hosts=["127.0.0.1"],
+        fetch_host_interval_seconds=0,
+    )
+    with serve({"/feed.xml": etag_reply(FEED, '"v1"', "application/rss+xml")}) as site:
+        with Archive(settings) as archive:
+            add_source(archive, Source("monitor", f"{site.base}/feed.xml", "feed", 3600))
+        queue = JobQueue(settings)
+        (first,) = queue.enqueue("harvest", [{"source": "monitor"}], "harvest:monitor")
+        (second,) = queue.enqueue("harvest", [{"source": "monitor"}], "harvest:monitor")
+        with Archive(settings) as archive:
+            run_worker(settings, archive, once=True)
+            stored = archive.count()
+        assert site.paths() == ["/feed.xml"]  # the second job found the source not due
+    assert stored and queue.get(first).report["added"] == stored
+    assert queue.get(second).report == {"source": "monitor", "status": "not due"}

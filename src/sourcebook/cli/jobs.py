@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from sourcebook.cli.base import _open, _settings, app, console, err
+from sourcebook.cli.base import _open, _read, _settings, app, console, err
 from sourcebook.errors import ConfigError
 from sourcebook.jobs.queue import JobQueue, QueueOverview
 from sourcebook.services.jobs import NO_QUEUE, STATES, queue_overview
@@ -194,6 +194,30 @@ def queue_reindex() -> None:
     """Queue a rebuild of the search index of the archive folder of the worker that takes
     it (each node rebuilds its own with `sourcebook reindex`)."""
     _queued("reindex", _queue().enqueue("reindex", [{}]))
+
+
+@jobs_app.command("harvest")
+def queue_harvest(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Sources to run (default: every due source).")
+    ] = None,
+) -> None:
+    """Queue a harvest job per source: the named ones, or every source that is due (run this
+    from a systemd timer or cron every few minutes; a source run meanwhile is skipped)."""
+    from sourcebook.services.sources import due_sources
+
+    queue = _queue()
+    if names:
+        wanted = list(names)
+    else:
+        with _read() as archive:
+            wanted = [s.name for s in due_sources(archive)]
+    ids: list[int] = []
+    for name in wanted:  # one lock per source: never two harvests of one source at once
+        ids += queue.enqueue(
+            "harvest", [{"source": name, "only_if_due": not names}], f"harvest:{name}"
+        )
+    _queued("harvest", ids)
 
 
 @jobs_app.command("pull-vectors")

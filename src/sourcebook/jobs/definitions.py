@@ -14,8 +14,10 @@ worker died half-way through it, it leaves the archive as one run would:
 * ``embed``: vectors of a batch of documents, written in one transaction to where every search
   node pulls them from (:class:`VectorRows`); rewriting a document's vectors replaces them.
 * ``reindex``: rebuild the search index of the worker's own archive folder from the store.
+* ``harvest``: run one source (feed, OAI-PMH, pages, sitemap); a source's state is saved with
+  what it stored, so a killed run fetches again what it had not stored.
 
-The lead adds a job by writing a function and one line in :data:`JOBS` (``harvest_source``).
+A job is a function and one line in :data:`JOBS`.
 """
 
 from __future__ import annotations
@@ -178,12 +180,38 @@ def reindex(run: JobRun) -> JSON:
     return {"documents": run.archive.reindex(progress=step)}
 
 
+def harvest(run: JobRun, source: str, only_if_due: bool = True) -> JSON:
+    """Run one source (docs/sources.md): fetch what is new and store it with its originals.
+    With ``only_if_due`` a source run since it was queued (by another job or `sources run`)
+    is left alone, so a timer may queue the due sources as often as it likes."""
+    from sourcebook.services.sources import due_sources, harvest_source
+
+    if only_if_due and source not in {s.name for s in due_sources(run.archive)}:
+        return {"source": source, "status": "not due"}
+    run.progress(0, None, "documents")
+    report = harvest_source(run.archive, source)
+    return {
+        "source": report.source,
+        "status": report.status,
+        "requests": report.requests,
+        "items": report.items,
+        "added": report.added,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "failed": report.failed,
+        "originals": report.originals,
+        "errors": report.errors[:5],
+        "seconds": round(report.seconds, 3),
+    }
+
+
 #: Every job by name. A job is ``fn(run, **arguments) -> report``.
 JOBS: Mapping[str, Callable[..., JSON]] = {
     "ingest": ingest,
     "entities": entities,
     "embed": embed,
     "reindex": reindex,
+    "harvest": harvest,
 }
 
 
