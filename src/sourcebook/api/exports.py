@@ -29,8 +29,16 @@ _SEARCH_PARAMETERS: list[dict[str, Any]] = [
             (name, {"type": "array", "items": {"type": "string"}}, "A filter, as for /api/search.")
             for name in ("country", "publisher", "type", "language", "collection")
         ),
-        ("from", {"type": "string"}, "Published on or after (YYYY, YYYY-MM or YYYY-MM-DD)."),
-        ("to", {"type": "string"}, "Published on or before (YYYY, YYYY-MM or YYYY-MM-DD)."),
+        (
+            "from",
+            {"type": "string"},
+            "Published on or after (YYYY-MM-DD, YYYY-MM or YYYY).",
+        ),
+        (
+            "to",
+            {"type": "string"},
+            "Published on or before (YYYY-MM-DD, YYYY-MM or YYYY).",
+        ),
         (
             "sort",
             {"type": "string", "enum": ["relevance", "newest", "oldest", "title"]},

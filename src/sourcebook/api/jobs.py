@@ -7,11 +7,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from sourcebook.api.routes import INVALID
 from sourcebook.services.jobs import NO_QUEUE, queue_overview
 from sourcebook.web.auth import check_editor
 from sourcebook.web.runtime import Runtime, get_runtime
 
-router = APIRouter(prefix="/api", tags=["jobs"])
+router = APIRouter(prefix="/api", tags=["jobs"], responses=INVALID)
 
 Status = Literal["todo", "doing", "succeeded", "failed", "cancelled", "aborting", "aborted"]
 
