@@ -328,7 +328,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--docs", type=int, default=600, help="documents to embed")
-    parser.add_argument("--batch", type=int, default=16, help="documents per embed job")
+    parser.add_argument("--batch", type=int, default=40, help="documents per embed job")
     parser.add_argument("--rounds", type=int, default=1, help="one/two worker rounds")
     parser.add_argument(
         "--min-ratio",

@@ -580,3 +580,39 @@ def test_a_zip_of_a_version_zipfile_does_not_know_is_refused_clearly(tmp_path: P
     path.write_bytes(bytes(raw))
     [outcome] = _ingest(tmp_path, path).files
     assert outcome.errors == [f"{path} is not a readable ZIP archive (zip file version 16.4)"]
+
+
+class PagedParser:
+    """Takes ``.paged`` files ("PAGES SECONDS"): reads each page as slowly as the file says and
+    reports it done, as the OCR of a scanned PDF does (``ocr._progress``)."""
+
+    name = "paged"
+    media_types: tuple[str, ...] = ()
+    extensions: tuple[str, ...] = ("paged",)
+
+    def match(self, source: Source) -> int:
+        return BY_CONTENT if source.extension == "paged" else NO_MATCH
+
+    def parse(self, source: Source) -> Iterator[Document]:
+        from sourcebook.ingest import ocr
+
+        pages, seconds = source.read_text().split()
+        for _ in range(int(pages)):
+            time.sleep(float(seconds))
+            ocr._progress()
+        yield Document(title=source.path.name, body=STORY_B.decode(), source_key=source.path.name)
+
+
+def test_a_long_scan_is_timed_page_by_page(tmp_path: Path) -> None:
+    """A scan of many pages takes longer than the parse limit in all, yet each page finishes
+    within it: it is read. A single page past the limit is not."""
+    registry = ParserRegistry.from_entry_points()
+    registry.register(PagedParser())
+    (tmp_path / "long.paged").write_text("8 0.5", encoding="utf-8")  # 4 s in all
+    (tmp_path / "stuck.paged").write_text("1 30", encoding="utf-8")
+    settings = Settings(home=tmp_path / "archive", parse_seconds=2.5)
+    with Archive(settings, registry=registry) as archive:
+        report = archive.ingest([tmp_path / "long.paged", tmp_path / "stuck.paged"])
+    outcomes = {Path(o.path).name: o for o in report.files}
+    assert outcomes["long.paged"].status == "added"
+    assert "took more than 2.5 s" in outcomes["stuck.paged"].errors[0]

@@ -38,7 +38,9 @@ def worker(
     ] = False,
     threads: Annotated[
         int,
-        typer.Option(min=0, help="Threads of the embedding model (torch); 0: its default."),
+        typer.Option(
+            min=0, help="Threads of the embedding model (ONNX Runtime or torch); 0: one per core."
+        ),
     ] = 0,
     warm: Annotated[
         bool,
@@ -54,14 +56,13 @@ def worker(
     settings = _settings()
     require_queue(settings)
     if threads:
-        try:
+        settings = settings.model_copy(update={"semantic_threads": threads})
+        try:  # torch, when the model runs on it (SOURCEBOOK_SEMANTIC_RUNTIME=torch)
             import torch
-        except ImportError as exc:
-            raise ConfigError(
-                "--threads sets the embedding model's threads: torch is not "
-                "installed (see docs/semantic.md)"
-            ) from exc
-        torch.set_num_threads(threads)
+        except ImportError:
+            pass
+        else:
+            torch.set_num_threads(threads)
     archive = _open(settings)
     with archive:
         if warm:

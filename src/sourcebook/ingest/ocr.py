@@ -36,7 +36,7 @@ import os
 import shutil
 import statistics
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +47,24 @@ if TYPE_CHECKING:
     from sourcebook.config import Settings
 
 log = logging.getLogger(__name__)
+
+#: Called after each page is rendered or read: the parse worker (``ingest/sandbox.py``) tells
+#: the archive, which restarts the file's clock, so a long scan is bounded page by page
+#: (``SOURCEBOOK_PARSE_SECONDS`` without a page done, ``SOURCEBOOK_OCR_MAX_PAGES`` pages), not
+#: as a whole. None: nobody listens (parsing in the archive's own process).
+_page_done: Callable[[], None] | None = None
+
+
+def on_page_done(hook: Callable[[], None] | None) -> None:
+    """Set the function called after each page (the parse worker's progress message)."""
+    global _page_done
+    _page_done = hook
+
+
+def _progress() -> None:
+    if _page_done is not None:
+        _page_done()
+
 
 __all__ = [
     "OcrDocument",
@@ -380,6 +398,7 @@ def ocr_images(
             page = _read(binary, image, hinted, settings.page_seconds, what)
             result.pages.append(page)
             words_by_language[language_hint] = words_by_language.get(language_hint, 0) + page.words
+            _progress()
             continue
         script = _script(binary, image, settings.page_seconds, what) if "osd" in installed else ""
         if script in settled:
@@ -406,6 +425,7 @@ def ocr_images(
         result.pages.append(page)
         if language:
             words_by_language[language] = words_by_language.get(language, 0) + page.words
+        _progress()
     if words_by_language:
         result.language = max(words_by_language, key=lambda k: words_by_language[k])
     return result
@@ -430,4 +450,5 @@ def render_pdf_pages(
             f"rendering page {page}",
         )
         out.append(root.with_suffix(".png"))
+        _progress()
     return out
