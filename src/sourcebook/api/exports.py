@@ -60,7 +60,10 @@ router = APIRouter(prefix="/api", responses=INVALID)
             "content": {
                 "application/x-research-info-systems": {"schema": {"type": "string"}},
                 "application/x-bibtex": {"schema": {"type": "string"}},
-                "application/vnd.citationstyles.csl+json": {"schema": {"type": "string"}},
+                # a JSON type: an array of CSL-JSON items
+                "application/vnd.citationstyles.csl+json": {
+                    "schema": {"type": "array", "items": {"type": "object"}}
+                },
                 "text/csv": {"schema": {"type": "string"}},
             },
         },
