@@ -282,6 +282,9 @@ def faults(args: argparse.Namespace) -> bool:
             for proc in procs.values():
                 proc.stop()
         ok = job.status == "succeeded"
+        if kills < args.faults:  # the job outran the kills: the run did not test what it says
+            print(f"  FAIL: {kills} of {args.faults} SIGKILLs landed; use more --fault-docs")
+            ok = False
         print(
             f"  ingest job of {args.fault_docs:,} documents, {kills} SIGKILLs: {job.status} "
             f"after {job.runs} runs, {seconds:.1f} s"
