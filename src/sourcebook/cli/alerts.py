@@ -9,8 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from sourcebook.cli.base import _fail, _open, _read, app, console, err
-from sourcebook.errors import SourcebookError
+from sourcebook.cli.base import _fail, _failing, _open, _read, app, console, err
 from sourcebook.saved import SavedSearch
 from sourcebook.services import alerts
 from sourcebook.viewer import Viewer
@@ -44,7 +43,7 @@ def saved_add(
         _fail("choose --daily or --weekly, not both")
     schedule = "daily" if daily else "weekly" if weekly else "none"
     filters = {"countries": country or [], "collections": collection or []}
-    try:
+    with _failing():
         saved = SavedSearch(
             name=name,
             query=query,
@@ -54,8 +53,6 @@ def saved_add(
         )
         with _open() as archive:
             saved = alerts.save_search(archive, OPERATOR, saved)
-    except SourcebookError as exc:
-        _fail(str(exc))
     alert = f", {schedule} to {escape(email)}" if schedule != "none" else ""
     console.print(f"saved {escape(saved.name)!r}{alert}")
 
@@ -96,11 +93,8 @@ def saved_list(
 @saved_app.command("delete")
 def saved_delete(name: Annotated[str, typer.Argument(help="The saved search's name.")]) -> None:
     """Delete a saved search (and its alert)."""
-    with _open() as archive:
-        try:
-            alerts.delete_saved_search(archive, OPERATOR, name)
-        except SourcebookError as exc:
-            _fail(str(exc))
+    with _open() as archive, _failing():
+        alerts.delete_saved_search(archive, OPERATOR, name)
     console.print(f"deleted {escape(name)!r}")
 
 
@@ -111,11 +105,8 @@ def alerts_run(
     ] = False,
 ) -> None:
     """Send the digests that are due (run it from cron or a systemd timer, e.g. hourly)."""
-    with _open() as archive:
-        try:
-            report = alerts.send_due_digests(archive, dry_run=dry_run)
-        except SourcebookError as exc:
-            _fail(str(exc))
+    with _open() as archive, _failing():
+        report = alerts.send_due_digests(archive, dry_run=dry_run)
     verb = "would send" if dry_run else "sent"
     for digest in report.sent:
         s = digest.search

@@ -158,6 +158,16 @@ def _job(label: str, total: int | None, unit: Unit = "documents") -> Iterator[Jo
         _interrupted(job.documents)
 
 
+@contextmanager
+def _failing() -> Iterator[None]:
+    """A SourcebookError inside ends the command with its one line and exit status 2, as
+    :func:`sourcebook.cli.main` does, and so under typer's runner too."""
+    try:
+        yield
+    except SourcebookError as exc:
+        _fail(str(exc))
+
+
 def _refused(exc: Conflict) -> typer.Exit:
     err.print(f"[red]refused:[/red] {escape(str(exc))}", soft_wrap=True)
     return typer.Exit(4)

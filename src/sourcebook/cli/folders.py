@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from sourcebook.cli.base import _fail, _open, _read, app, console
-from sourcebook.errors import SourcebookError
+from sourcebook.cli.base import _fail, _failing, _open, _read, app, console
 from sourcebook.folders import Share
 from sourcebook.services import workspace as ws
 from sourcebook.viewer import Viewer
@@ -27,11 +26,8 @@ NoteOption = Annotated[str, typer.Option("--note", help="A note kept with the it
 @folder_app.command("create")
 def folder_create(title: Annotated[str, typer.Argument(help="The folder's title.")]) -> None:
     """Create a folder; prints its number."""
-    with _open() as archive:
-        try:
-            folder = ws.create_folder(archive, OPERATOR, title)
-        except SourcebookError as exc:
-            _fail(str(exc))
+    with _open() as archive, _failing():
+        folder = ws.create_folder(archive, OPERATOR, title)
     console.print(f"folder {folder.id}: {escape(folder.title)}")
 
 
@@ -49,11 +45,8 @@ def folder_list() -> None:
 @folder_app.command("show")
 def folder_show(folder: Annotated[int, typer.Argument(help="The folder's number.")]) -> None:
     """Every item with its note; a quote whose document changed since says so."""
-    with _read() as archive:
-        try:
-            opened = ws.open_folder(archive, OPERATOR, folder)
-        except SourcebookError as exc:
-            _fail(str(exc))
+    with _read() as archive, _failing():
+        opened = ws.open_folder(archive, OPERATOR, folder)
     console.print(f"[bold]{escape(opened.folder.title)}[/bold]")
     for shown in opened.items:
         item, doc = shown.item, shown.document
@@ -75,11 +68,8 @@ def folder_add(
     note: NoteOption = "",
 ) -> None:
     """Add a whole document."""
-    with _open() as archive:
-        try:
-            item = ws.add_document(archive, OPERATOR, folder, docid, note)
-        except SourcebookError as exc:
-            _fail(str(exc))
+    with _open() as archive, _failing():
+        item = ws.add_document(archive, OPERATOR, folder, docid, note)
     console.print(f"added {item.docid} as item {item.id}")
 
 
@@ -95,16 +85,13 @@ def folder_quote(
     note: NoteOption = "",
 ) -> None:
     """Quote a passage (--passage N) or a span (--start, --end) of a document's body."""
-    with _open() as archive:
-        try:
-            if passage is not None:
-                item = ws.quote_passage(archive, OPERATOR, folder, docid, passage - 1, note)
-            elif start is not None and end is not None:
-                item = ws.quote(archive, OPERATOR, folder, docid, start, end, note)
-            else:
-                _fail("give --passage N, or --start and --end")
-        except SourcebookError as exc:
-            _fail(str(exc))
+    with _open() as archive, _failing():
+        if passage is not None:
+            item = ws.quote_passage(archive, OPERATOR, folder, docid, passage - 1, note)
+        elif start is not None and end is not None:
+            item = ws.quote(archive, OPERATOR, folder, docid, start, end, note)
+        else:
+            _fail("give --passage N, or --start and --end")
     console.print(f"quoted para. {item.passage} of {item.docid} as item {item.id}")
 
 
@@ -119,11 +106,8 @@ def folder_share(
     if bool(user) == bool(group) or mode not in ("read", "edit"):
         _fail("give one of --user or --group, and --mode read or edit")
     share = Share("user", user, mode) if user else Share("group", group, mode)  # type: ignore[arg-type]
-    with _open() as archive:
-        try:
-            ws.share_folder(archive, OPERATOR, folder, share)
-        except SourcebookError as exc:
-            _fail(str(exc))
+    with _open() as archive, _failing():
+        ws.share_folder(archive, OPERATOR, folder, share)
     console.print(f"folder {folder} shared with {share.target} {escape(share.name)} ({mode})")
 
 
@@ -143,10 +127,7 @@ def folder_export(
 ) -> None:
     """Write the folder as a research bundle (quotes, pinpoint citations, notes, bibliography)
     or as a reference list of its documents."""
-    with _read() as archive:
-        try:
-            made = ws.export_folder(archive, OPERATOR, folder, fmt.strip().lower(), style)
-        except SourcebookError as exc:
-            _fail(str(exc))
+    with _read() as archive, _failing():
+        made = ws.export_folder(archive, OPERATOR, folder, fmt.strip().lower(), style)
     output.write_bytes(made.data)
     console.print(f"wrote {escape(str(output))} ({len(made.data):,} bytes, {made.media_type})")

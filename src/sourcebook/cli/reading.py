@@ -109,6 +109,16 @@ def _print_hits(result: SearchResult) -> None:
                 console.print(f"[dim]{name}:[/dim] {escape(shown)}")
 
 
+#: Filters the search and the export of a search take alike.
+CollectionFilter = Annotated[
+    list[str] | None, typer.Option("--collection", help="Filter by collection.")
+]
+FromFilter = Annotated[
+    str | None, typer.Option("--from", help="Published on or after (YYYY-MM-DD).")
+]
+ToFilter = Annotated[str | None, typer.Option("--to", help="Published on or before (YYYY-MM-DD).")]
+
+
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="Query (see docs/query-language.md).")] = "",
@@ -124,15 +134,9 @@ def search(
     language: Annotated[
         list[str] | None, typer.Option("--language", help="Filter by language.")
     ] = None,
-    collection: Annotated[
-        list[str] | None, typer.Option("--collection", help="Filter by collection.")
-    ] = None,
-    date_from: Annotated[
-        str | None, typer.Option("--from", help="Published on or after (YYYY-MM-DD).")
-    ] = None,
-    date_to: Annotated[
-        str | None, typer.Option("--to", help="Published on or before (YYYY-MM-DD).")
-    ] = None,
+    collection: CollectionFilter = None,
+    date_from: FromFilter = None,
+    date_to: ToFilter = None,
     sort: Annotated[str, typer.Option(help=f"One of: {', '.join(SORTS)}.")] = "relevance",
     page: Annotated[int, typer.Option(help="Page number (from 1).")] = 1,
     size: Annotated[int, typer.Option(help="Hits per page.")] = 10,
@@ -307,15 +311,9 @@ def export(
     country: Annotated[
         list[str] | None, typer.Option("--country", help="Filter by country (ISO code).")
     ] = None,
-    collection: Annotated[
-        list[str] | None, typer.Option("--collection", help="Filter by collection.")
-    ] = None,
-    date_from: Annotated[
-        str | None, typer.Option("--from", help="Published on or after (YYYY-MM-DD).")
-    ] = None,
-    date_to: Annotated[
-        str | None, typer.Option("--to", help="Published on or before (YYYY-MM-DD).")
-    ] = None,
+    collection: CollectionFilter = None,
+    date_from: FromFilter = None,
+    date_to: ToFilter = None,
     limit: Annotated[int, typer.Option(help="Most documents in a list (1-1000).")] = 1000,
     accessed: Annotated[
         str | None, typer.Option(help="Access date to cite (YYYY-MM-DD); default: today.")

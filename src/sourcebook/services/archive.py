@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -16,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from sourcebook import cite, deletion, follower, index_sync
+from sourcebook import deletion, follower, index_sync
 from sourcebook.access import CollectionPolicy
 from sourcebook.accounts.audit import AuditLog
 from sourcebook.config import Settings
@@ -27,7 +26,6 @@ from sourcebook.enrich.language import detect_language
 from sourcebook.errors import (
     ArchiveOutdated,
     InputTooLarge,
-    NotFound,
     SourcebookError,
 )
 from sourcebook.index.tantivy_index import SearchIndex
@@ -60,7 +58,7 @@ from sourcebook.model import (
 from sourcebook.passages import split_passages
 from sourcebook.records import clean_strings, document_to_json
 from sourcebook.search.engine import SearchEngine
-from sourcebook.search.request import FACETS, SearchRequest
+from sourcebook.search.request import SearchRequest
 from sourcebook.services.reading import ArchiveView
 from sourcebook.store import open_store
 from sourcebook.store.base import (
@@ -367,16 +365,11 @@ class Archive:
 
     def browse(self, facet: str, limit: int = 300) -> list[FacetValue]:
         """Every value of a facet (country, publisher, type, language, year, collection) with
-        its document count, over the whole archive."""
-        if facet not in FACETS:
-            raise NotFound(f"no facet {facet!r}; use one of {', '.join(FACETS)}")
-        result = self.search(
-            SearchRequest(page_size=1, passages=0, facet_size=limit, exact_facets=True)
-        )
-        return result.facets.get(facet, [])
+        its document count, over the whole archive (the operator's view)."""
+        return self.view(Viewer.system()).browse(facet, limit)
 
     def cite(self, docid: str, style: str, accessed: date | None = None, base_url: str = "") -> str:
-        return cite.format_citation(self.get(docid), style, accessed=accessed, base_url=base_url)
+        return self.view(Viewer.system()).cite(docid, style, accessed, base_url)
 
     def stats(self) -> dict[str, Any]:
         stats = dict(self.store.stats())
@@ -483,11 +476,7 @@ class Archive:
     def export_jsonl(self, out: IO[str], public: bool = True) -> int:
         """Write every document as one JSON object per line; returns the count. ``public``:
         without the server's folders (see ``records.document_to_json``)."""
-        n = 0
-        for doc in self.store.iter_documents(with_revisions=True):
-            out.write(json.dumps(document_to_json(doc, public), ensure_ascii=False) + "\n")
-            n += 1
-        return n
+        return self.view(Viewer.system()).export_jsonl(out, public)
 
     def import_jsonl(
         self,
