@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -58,7 +59,7 @@ def worker(
     if threads:
         settings = settings.model_copy(update={"semantic_threads": threads})
         try:  # torch, when the model runs on it (SOURCEBOOK_SEMANTIC_RUNTIME=torch)
-            import torch
+            torch: Any = importlib.import_module("torch")
         except ImportError:
             pass
         else:
