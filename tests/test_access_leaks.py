@@ -31,6 +31,7 @@ from sourcebook.access import CollectionPolicy
 from sourcebook.config import Settings
 from sourcebook.errors import NotFound
 from sourcebook.model import Document
+from sourcebook.records import document_to_json
 from sourcebook.search.request import FACETS, SearchRequest
 from sourcebook.services import Archive, IngestOptions
 from sourcebook.services.reading import ArchiveView
@@ -204,6 +205,9 @@ def check_no_leak(backend: str, items: list[Spec], viewer: Viewer, anonymous: st
         shown_ids = {d.docid for d in part.store.iter_documents()}
         query = resolve(q, all_ids)
         assert search_figures(seen, query) == search_figures(truth, query), query
+        hidden = set(all_ids) - shown_ids
+        named = {h.dup_group for h in seen.search(SearchRequest(query=query, page_size=50)).hits}
+        assert not named & hidden  # a group is named by a hash, never by a hidden original's docid
         for facet in FACETS:
             assert seen.browse(facet) == truth.browse(facet)
         assert stats_figures(seen) == stats_figures(truth)
@@ -221,12 +225,13 @@ def check_no_leak(backend: str, items: list[Spec], viewer: Viewer, anonymous: st
                 assert seen.get(docid).docid == docid
                 assert seen.cite(docid, "refworld")
                 assert {h.docid for h in seen.similar(docid)} <= shown_ids
+                assert document_to_json(seen.get(docid))["dup_group"] not in hidden
                 continue
             for read in (seen.get, lambda d: seen.cite(d, "bibtex"), seen.similar):
                 with pytest.raises(NotFound):
                     read(docid)
             group = seen.search(SearchRequest(query=f"group:{docid}"))
-            assert all(h.docid in shown_ids for h in group.hits)
+            assert group.total == 0 and not group.hits  # the group of a document one may not read
 
 
 EXAMPLES = int(os.environ.get("SOURCEBOOK_LEAK_EXAMPLES", "6"))

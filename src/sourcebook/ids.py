@@ -27,3 +27,14 @@ def make_docid(source_key: str, salt: int = 0) -> str:
 def is_valid_docid(value: str) -> bool:
     """True when ``value`` has the shape of a docid (letters a-z and digits 2-7)."""
     return bool(_DOCID_RE.match(value))
+
+
+def group_name(anchor: str) -> str:
+    """The public name of the near-duplicate group whose first member is ``anchor``.
+
+    The name is what ``group:`` searches for and what hits, records and "N similar" links show.
+    It is a one-way hash of the first member's docid, not the docid itself, so a reader shown a
+    reprint never learns the docid of an original they may not read (docs/security.md).
+    """
+    digest = hashlib.sha256(f"sourcebook-group\x00{anchor}".encode()).digest()
+    return "g" + base64.b32encode(digest).decode("ascii").lower().rstrip("=")[:DOCID_LENGTH]

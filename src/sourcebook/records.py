@@ -6,6 +6,7 @@ import hashlib
 import re
 from typing import Any
 
+from sourcebook.ids import group_name
 from sourcebook.model import Document
 from sourcebook.store.codec import iso_date, iso_datetime
 
@@ -120,7 +121,7 @@ def document_to_json(doc: Document, public: bool = True) -> dict[str, Any]:
         "places": [vars(p) for p in doc.places],
         "people": doc.people,
         "organisations": doc.organisations,
-        "dup_group": doc.dup_group,
+        "dup_group": group_name(doc.dup_group) if public and doc.dup_group else doc.dup_group,
         "ocr_confidence": doc.ocr_confidence,
         "passages": [
             {"seq": p.seq, "start": p.start, "end": p.end, "language": p.language}

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from sourcebook.config import Settings
+from sourcebook.ids import group_name
 from sourcebook.model import Document
 from sourcebook.search.request import SearchRequest
 from sourcebook.services import Archive
@@ -84,6 +85,14 @@ def test_reprints_collapse_and_the_total_counts_what_is_listed(archive: Archive)
     # the group lists all three
     group = archive.search(SearchRequest(query=f"group:{original}"))
     assert group.total == 3 and len(group.hits) == 3 and group.collapsed == 0
+    # the group is named by a hash of its first member's docid, never by the docid itself
+    name = result.hits[0].dup_group
+    assert name == group_name(original) != original
+    assert {h.dup_group for h in group.hits} == {name}
+    assert archive.search(SearchRequest(query=f"group:{name}")).total == 3
+    # group:DOCID of any member (not only the first) lists the whole group
+    reprint = next(h.docid for h in group.hits if h.docid != original)
+    assert archive.search(SearchRequest(query=f"group:{reprint}")).total == 3
 
 
 def test_every_page_of_a_collapsed_search_agrees_with_its_total(archive: Archive) -> None:

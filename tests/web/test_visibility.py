@@ -13,6 +13,7 @@ import pytest
 
 from sourcebook.access import CollectionPolicy
 from sourcebook.config import Settings
+from sourcebook.ids import group_name
 from sourcebook.model import Document
 from sourcebook.services import Archive, IngestOptions
 from sourcebook.services.accounts import Accounts
@@ -92,6 +93,8 @@ def test_search_facets_and_stats_count_only_what_a_visitor_may_read(
     assert "archive" not in stats
     assert client.get("/api/search", params={"q": "privileged"}).json()["total"] == 0
     assert client.get("/api/search", params={"q": f"group:{secret}"}).json()["total"] == 0
+    named = client.get("/api/search", params={"q": f"group:{group_name(secret)}"}).json()
+    assert named["total"] == 0
 
 
 def test_a_member_of_the_group_reads_the_restricted_record(site: tuple[Client, str, str]) -> None:

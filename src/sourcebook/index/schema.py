@@ -11,7 +11,7 @@ import tantivy
 
 from sourcebook.index.analyzers import LANGUAGES, tokenizer_name
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: Tantivy dates are 64-bit nanoseconds since 1970: the range a date field can hold (publication
 #: dates outside it stay in the store but are not indexed as dates).

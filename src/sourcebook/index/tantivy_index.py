@@ -26,6 +26,7 @@ from typing import Any
 import tantivy
 
 from sourcebook.errors import AccessDenied, ArchiveOutdated, Conflict, StorageError
+from sourcebook.ids import group_name
 from sourcebook.index.analyzers import analyzer_language, register_analyzers
 from sourcebook.index.schema import (
     INDEX_DATE_MAX,
@@ -85,7 +86,7 @@ def to_index_document(doc: Document, content_hash: str, default_language: str = 
         out.add_text("organisation", organisation)
         out.add_text("organisation_exact", organisation)
     group = doc.dup_group or doc.docid
-    out.add_text("dup_group", group)
+    out.add_text("dup_group", group_name(group))  # public name: no docid of the original
     out.add_unsigned("dup_key", dup_key(group))
     out.add_unsigned("dup_leader", 1 if group == doc.docid else 0)
     out.add_text("title_sort", doc.title.casefold()[:120])

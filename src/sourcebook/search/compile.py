@@ -12,7 +12,7 @@ silently matching nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,6 +21,7 @@ import tantivy
 
 from sourcebook.countries import resolve_country, resolve_language
 from sourcebook.errors import QuerySyntaxError
+from sourcebook.ids import DOCID_LENGTH, is_valid_docid
 from sourcebook.index.analyzers import analyze
 from sourcebook.index.schema import INDEX_DATE_MAX, INDEX_DATE_MIN, text_field
 from sourcebook.search.query import (
@@ -70,6 +71,9 @@ class CompileContext:
     languages: Sequence[str]
     query_text: str = ""
     weights: Weights = field(default_factory=Weights)
+    #: ``group:DOCID``: the public name of that document's group, or None when the viewer may
+    #: not read it (the query then matches nothing)
+    group_of: Callable[[str], str | None] | None = None
 
 
 def _empty() -> Any:
@@ -258,6 +262,8 @@ def compile_node(ctx: CompileContext, node: Node) -> Any:
     field = node.field
     if field == "group":  # the members of a near-duplicate group ("N similar")
         text = node.pattern if isinstance(node, Wildcard) else node.text
+        if ctx.group_of is not None and is_valid_docid(text) and len(text) == DOCID_LENGTH:
+            text = ctx.group_of(text) or text  # a docid matches no group name (those are longer)
         return Query.term_query(ctx.schema, "dup_group", text)
     if field in NAME_FIELDS:
         text = node.pattern if isinstance(node, Wildcard) else node.text

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -21,7 +21,8 @@ import tantivy
 from sourcebook.access import EVERYTHING, AccessFilter
 from sourcebook.config import Settings
 from sourcebook.countries import country_name, language_name, resolve_country, resolve_language
-from sourcebook.errors import QuerySyntaxError, SearchTimeout, SourcebookError
+from sourcebook.errors import NotFound, QuerySyntaxError, SearchTimeout, SourcebookError
+from sourcebook.ids import group_name
 from sourcebook.index.analyzers import LANGUAGES, analyzer_language
 from sourcebook.index.schema import SAMPLE_BUCKETS
 from sourcebook.index.tantivy_index import SearchIndex
@@ -252,7 +253,9 @@ class SearchEngine:
         """
         node, plain = self.parse(request)
         languages = self.active_languages(searcher)
-        ctx = CompileContext(self.index.schema, languages, request.query, self.weights)
+        ctx = CompileContext(
+            self.index.schema, languages, request.query, self.weights, self._group_of(request)
+        )
         relaxable: list[tuple[str, float]] = []
         if plain:
             terms = plain_terms(
@@ -440,6 +443,20 @@ class SearchEngine:
             _notice(RELAXED_NOTICE)
         return query, result
 
+    def _group_of(self, request: SearchRequest) -> Callable[[str], str | None]:
+        """``group:DOCID`` reads as the group of that document, when this request may read it."""
+
+        def group_of(docid: str) -> str | None:
+            try:
+                doc = self.store.get(docid)
+            except NotFound:
+                return None
+            if not request.access.allows(doc.collection):
+                return None
+            return group_name(doc.dup_group or doc.docid)
+
+        return group_of
+
     def _hybrid(
         self, searcher: Any, request: SearchRequest, query: Any, top: list[Any]
     ) -> tuple[HybridRanking | None, str]:
@@ -605,7 +622,7 @@ def _hit(doc: Document, score: float, passages: list[PassageHit]) -> Hit:
         document_type=doc.document_type,
         collection=doc.collection,
         passages=passages,
-        dup_group=doc.dup_group,
+        dup_group=group_name(doc.dup_group) if doc.dup_group else "",
     )
 
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import tantivy
 
 from sourcebook.access import EVERYTHING, AccessFilter
+from sourcebook.ids import group_name
 from sourcebook.index.analyzers import analyzer_language
 from sourcebook.index.schema import text_field
 from sourcebook.model import Document
@@ -142,7 +143,9 @@ def _by_terms(
     )
     clauses = [(Occur.Must, like), (Occur.MustNot, Query.term_query(schema, "docid", doc.docid))]
     if options.exclude_reprints and doc.dup_group:
-        clauses.append((Occur.MustNot, Query.term_query(schema, "dup_group", doc.dup_group)))
+        clauses.append(
+            (Occur.MustNot, Query.term_query(schema, "dup_group", group_name(doc.dup_group)))
+        )
     if access.hidden:
         hidden = Query.term_set_query(schema, "collection", list(access.excluded))
         clauses.append((Occur.MustNot, hidden))

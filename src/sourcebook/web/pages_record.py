@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from sourcebook.cite import format_citation
 from sourcebook.errors import SourcebookError
+from sourcebook.ids import group_name
 from sourcebook.model import Document, Hit
 from sourcebook.search.highlight import TermPatterns, positive_terms
 from sourcebook.search.request import SearchRequest
@@ -153,7 +154,7 @@ def reprints(archive: ArchiveView, doc: Document) -> tuple[int, str]:
     """(how many other documents are reprints of this one's text, the search listing them all)."""
     from sourcebook.search.request import SearchRequest
 
-    query = f"group:{doc.dup_group or doc.docid}"
+    query = f"group:{group_name(doc.dup_group or doc.docid)}"
     found = archive.search(SearchRequest(query=query, page_size=1, facets=False, passages=0))
     others = max(found.total - 1, 0)
     return others, ("/search?" + urlencode({"q": query}) if others else "")
