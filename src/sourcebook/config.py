@@ -33,6 +33,13 @@ class Settings(BaseSettings):
         description="PostgreSQL connection URL (postgresql://user@host/db) of an organisation "
         "archive; empty: SQLite (sourcebook.db) in the archive directory.",
     )
+    upload_jobs: Literal["auto", "queue", "inline"] = Field(
+        default="auto",
+        description="Files uploaded through the API: queue (an `upload` job that `sourcebook "
+        "worker` runs; the API answers 202 with the job), inline (ingested in the server's "
+        "process, the answer is the report), or auto (queue in organisation mode, where the "
+        "job queue is installed; inline in an embedded archive).",
+    )
     database_pool_size: int = Field(
         default=8,
         ge=1,

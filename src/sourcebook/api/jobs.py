@@ -5,10 +5,11 @@ as a write (the write token, or this machine when there is none)."""
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
-from sourcebook.api.routes import INVALID
-from sourcebook.services.jobs import NO_QUEUE, queue_overview
+from sourcebook.api.routes import INVALID, problem
+from sourcebook.errors import NotFound
+from sourcebook.services.jobs import NO_QUEUE, job_overview, queue_overview
 from sourcebook.web.auth import check_editor
 from sourcebook.web.runtime import Runtime, get_runtime
 
@@ -30,3 +31,20 @@ async def list_jobs(
     if overview is None:
         return {"queue": False, "explanation": NO_QUEUE}
     return {"queue": True, **overview.to_json()}
+
+
+@router.get(
+    "/jobs/{job_id}",
+    dependencies=[Depends(check_editor)],
+    responses={404: problem("No job has this id, or the archive has no queue.")},
+)
+async def get_job(
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    job_id: Annotated[int, Path(ge=1, le=2**62, description="The job's id.")],
+) -> dict[str, Any]:
+    """One job: `status`, `progress`, `runs`, `worker`, `error` and, once it succeeded, its
+    `report` (for an `upload` job, the ingest report of `POST /api/ingest`)."""
+    job = await runtime.read(job_overview, runtime.settings, job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}: {NO_QUEUE}")
+    return job

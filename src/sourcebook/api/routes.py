@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from pydantic import BeforeValidator
-from starlette.responses import StreamingResponse
+from starlette.responses import JSONResponse, StreamingResponse
 
 from sourcebook.api.schemas import (
     CitationOut,
@@ -27,13 +27,15 @@ from sourcebook.api.schemas import (
     SearchOut,
     SimilarOut,
     StatsOut,
+    UploadQueuedOut,
 )
-from sourcebook.api.uploads import MAX_UPLOAD_FILES, Upload, ingest_uploads
 from sourcebook.config import Settings
 from sourcebook.errors import AccessDenied, InputTooLarge, NotFound
 from sourcebook.search.request import SearchRequest
 from sourcebook.services import IngestOptions, document_to_json
+from sourcebook.services.jobs import queue_upload, uploads_queued
 from sourcebook.services.reading import ArchiveView
+from sourcebook.staging import MAX_UPLOAD_FILES, Upload, display_name, ingest_uploads
 from sourcebook.web.auth import audit_write, check_write, has_credentials
 from sourcebook.web.runtime import Runtime, get_runtime, view_of
 from sourcebook.web.search_params import MAX_PAGE, run_search
@@ -272,6 +274,11 @@ def build_router(settings: Settings) -> APIRouter:
         response_model=IngestOut,
         summary="Add documents by uploading files",
         responses={
+            202: {
+                "model": UploadQueuedOut,
+                "description": "Organisation mode: the files are kept and an `upload` job will "
+                "ingest them (`sourcebook worker`); follow it at `job_url`.",
+            },
             400: problem("The body is not readable multipart/form-data."),
             401: problem("No credentials: sign in as an editor or send an API token."),
             403: problem(
@@ -305,10 +312,12 @@ def build_router(settings: Settings) -> APIRouter:
                 "an error on its file's report."
             ),
         ] = False,
-    ) -> IngestOut:
+    ) -> IngestOut | JSONResponse:
         """Ingests the files as `sourcebook ingest` does and returns the report per file: a bad
         file is reported with its errors, never failing the others. Uploads are ingested one
-        request at a time; searches go on meanwhile."""
+        request at a time; searches go on meanwhile. In organisation mode (or with
+        `SOURCEBOOK_UPLOAD_JOBS=queue`) the files are queued instead: the answer is 202 with the
+        job, whose report, once a worker ran it, is this same report."""
         limit = runtime.settings.max_file_bytes
         if len(files) > MAX_UPLOAD_FILES:
             raise InputTooLarge(f"{len(files)} files; one upload takes at most {MAX_UPLOAD_FILES}")
@@ -326,9 +335,18 @@ def build_router(settings: Settings) -> APIRouter:
                 "replace=true needs an editor's credentials (a session or an API token with "
                 "write scope) or the archive's write token (SOURCEBOOK_WRITE_TOKEN)"
             )
+        if uploads_queued(runtime.settings):
+            queued = await runtime.read(
+                queue_upload, runtime.settings, uploads, collection.strip(), replace
+            )
+            names = ", ".join(display_name(u.filename) for u in uploads)
+            await audit_write(request, "ingest", names, f"queued as job {queued['job']}")
+            return JSONResponse(queued, status_code=202)
         options = IngestOptions(collection=collection.strip(), replace_existing=replace)
-        report = await runtime.write(
-            ingest_uploads, runtime.archive, runtime.settings.home, uploads, options
+        report = IngestOut(
+            **await runtime.write(
+                ingest_uploads, runtime.archive, runtime.settings.home, uploads, options
+            )
         )
         names = ", ".join(f.path for f in report.files)
         detail = f"run {report.run_id}: {report.added} added, {report.updated} updated, "

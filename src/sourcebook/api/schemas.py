@@ -294,6 +294,16 @@ class IngestOut(BaseModel):
     files: list[FileReportOut]
 
 
+class UploadQueuedOut(BaseModel):
+    """An upload queued as a job (organisation mode)."""
+
+    job: int = Field(description="The job's id.")
+    status: str = Field(description="`todo` until a worker takes it.")
+    files: int = Field(description="Files kept for the job.")
+    job_url: str = Field(description="Where the job's state, progress and report are.")
+    explanation: str
+
+
 class DeletedOut(BaseModel):
     docid: str
     deleted: bool

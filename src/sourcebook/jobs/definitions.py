@@ -9,6 +9,9 @@ worker died half-way through it, it leaves the archive as one run would:
 * ``ingest``: ingest files (by path on the worker's machine); re-ingesting finds what a killed
   run stored "unchanged" (the store keys documents by source), and each batch is one store
   transaction, so a kill stores a batch whole or not at all.
+* ``upload``: ingest files uploaded through the API, kept in the queue's database until the job
+  succeeded (:class:`UploadRows`); staged under the same path on every worker, so a run again
+  elsewhere finds the same source keys.
 * ``entities``: people and organisations of documents still pending; a document is marked done
   only with the revision it was read at (``Store.set_entities``).
 * ``embed``: vectors of a batch of documents, written in one transaction to where every search
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from sourcebook.services import Archive
+    from sourcebook.staging import Upload
 
 #: How far a job is: (done, total or None when unknown, unit).
 Progress = Callable[[int, int | None, str], None]
@@ -60,6 +64,16 @@ class VectorRows(Protocol):
         ...
 
 
+class UploadRows(Protocol):
+    """Where the API keeps uploaded files for the ``upload`` job (the queue's database)."""
+
+    def get(self, upload_id: str) -> list[Upload]:
+        """The upload's files, in order; none once the job succeeded."""
+        ...
+
+    def drop(self, upload_id: str) -> None: ...
+
+
 def _no_progress(done: int, total: int | None, unit: str) -> None:
     return None
 
@@ -71,6 +85,7 @@ class JobRun:
     archive: Archive
     progress: Progress = _no_progress
     vectors: VectorRows | None = None
+    uploads: UploadRows | None = None
     #: Extra facts a job may add to its report (e.g. the worker's name).
     notes: dict[str, Any] = field(default_factory=dict)
 
@@ -103,6 +118,33 @@ def ingest(run: JobRun, paths: Sequence[str], collection: str = "", enrich: bool
         "status": report.status,
         "seconds": round(report.seconds, 3),
     }
+
+
+def upload(
+    run: JobRun, upload: str, collection: str = "", replace: bool = False, names: str = ""
+) -> JSON:
+    """Ingest the files of an API upload (``names``: what the client sent, for the jobs list);
+    the report is the API's ingest report."""
+    from sourcebook.services import IngestOptions
+    from sourcebook.staging import ingest_staged, worker_staging
+
+    if run.uploads is None:
+        raise ConfigError("the upload job reads the queue's database: organisation mode only")
+    files = run.uploads.get(upload)
+    if not files:  # a run that succeeded already dropped them
+        return {"upload": upload, "status": "ingested before", "files": []}
+    total = sum(f.file.seek(0, 2) for f in files)  # their sizes: the end of each
+    read = 0
+
+    def step(advance: int, documents: int) -> None:
+        nonlocal read
+        read += advance
+        run.progress(read, total or None, "bytes")
+
+    options = IngestOptions(collection=collection, replace_existing=replace)
+    report = ingest_staged(run.archive, worker_staging(), files, options, progress=step)
+    run.uploads.drop(upload)
+    return {"upload": upload, "status": "ingested", **report}
 
 
 def _size(path: Path) -> int:
@@ -208,6 +250,7 @@ def harvest(run: JobRun, source: str, only_if_due: bool = True) -> JSON:
 #: Every job by name. A job is ``fn(run, **arguments) -> report``.
 JOBS: Mapping[str, Callable[..., JSON]] = {
     "ingest": ingest,
+    "upload": upload,
     "entities": entities,
     "embed": embed,
     "reindex": reindex,
@@ -222,4 +265,4 @@ def job_function(kind: str) -> Callable[..., JSON]:
         raise NotFound(f"no job called {kind!r}; jobs: {', '.join(JOBS)}") from None
 
 
-__all__ = ["JOBS", "JobRun", "Progress", "VectorRows", "job_function"]
+__all__ = ["JOBS", "JobRun", "Progress", "UploadRows", "VectorRows", "job_function"]

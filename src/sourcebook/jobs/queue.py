@@ -3,8 +3,10 @@
 Built from :class:`~sourcebook.config.Settings` by whoever needs it (never at import time):
 ``JobQueue(settings)``. The queue's tables live beside the store's: procrastinate's own
 (``procrastinate_jobs``, ``procrastinate_workers``, ``procrastinate_events``...) and two of ours,
-``sourcebook_job_progress`` (how far each job is, its report or why it failed) and
-``sourcebook_job_vectors`` (vectors the ``embed`` job computed, which every search node pulls).
+``sourcebook_job_progress`` (how far each job is, its report or why it failed),
+``sourcebook_job_vectors`` (vectors the ``embed`` job computed, which every search node pulls)
+and ``sourcebook_job_uploads`` (files uploaded through the API, until an ``upload`` job ingested
+them).
 See docs/architecture.md ("Jobs") for why procrastinate.
 """
 
@@ -56,6 +58,14 @@ CREATE TABLE IF NOT EXISTS sourcebook_job_vectors (
     PRIMARY KEY (model, unit_id)
 );
 CREATE INDEX IF NOT EXISTS sourcebook_job_vectors_docid ON sourcebook_job_vectors (model, docid);
+CREATE TABLE IF NOT EXISTS sourcebook_job_uploads (
+    upload_id text NOT NULL,
+    number integer NOT NULL,
+    name text NOT NULL,
+    content bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (upload_id, number)
+);
 """
 
 #: procrastinate's job states, in the order the CLI shows them.
@@ -78,6 +88,16 @@ def require_queue(settings: Settings) -> str:
             "the job queue needs procrastinate: pip install 'sourcebook[postgres]'"
         ) from exc
     return settings.database_url
+
+
+def connect_queue_db(url: str) -> psycopg.Connection[Any]:
+    """An autocommit connection to the queue's database (StorageError when it cannot be had)."""
+    import psycopg
+
+    try:
+        return psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise StorageError(f"the job queue's database: {exc}") from exc
 
 
 def build_app(settings: Settings) -> procrastinate.App:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from sourcebook.errors import ConfigError, StorageError
+from sourcebook.errors import ConfigError
+from sourcebook.jobs.queue import connect_queue_db
 
 if TYPE_CHECKING:
     from sourcebook.services import Archive
@@ -32,12 +33,7 @@ class PostgresVectorRows:
         self.url = url
 
     def _connect(self) -> Any:
-        import psycopg
-
-        try:
-            return psycopg.connect(self.url, autocommit=True, connect_timeout=10)
-        except psycopg.Error as exc:
-            raise StorageError(f"the job queue's database: {exc}") from exc
+        return connect_queue_db(self.url)
 
     def tags_of(self, docids: Sequence[str], model: str) -> dict[str, str]:
         with self._connect() as conn:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from sourcebook.config import Settings
 from sourcebook.jobs.definitions import JobRun, job_function
 from sourcebook.jobs.queue import PREFIX, QUEUE, JobQueue, build_app
+from sourcebook.jobs.uploads import PostgresUploadRows
 from sourcebook.jobs.vectors import PostgresVectorRows
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 #: Progress is written to the queue's database at most this often.
 PROGRESS_SECONDS = 0.5
 #: Kinds that write the worker's archive folder (its index): run one at a time per process.
-FOLDER_JOBS = frozenset({"ingest", "entities", "reindex"})
+FOLDER_JOBS = frozenset({"ingest", "upload", "entities", "reindex"})
 #: The key of the worker's runtime in procrastinate's job context.
 CONTEXT_KEY = "sourcebook"
 
@@ -55,6 +56,7 @@ class WorkerRuntime:
         self.archive = archive
         self.name = name
         self.vectors = PostgresVectorRows(settings.database_url)
+        self.uploads = PostgresUploadRows(settings.database_url)
         self._folder = threading.Lock()
         self._db_lock = threading.Lock()
         self._conn: psycopg.Connection[Any] | None = None
@@ -105,7 +107,7 @@ class WorkerRuntime:
             )
 
         function = job_function(kind)
-        run = JobRun(self.archive, progress, self.vectors)
+        run = JobRun(self.archive, progress, self.vectors, self.uploads)
         lock = self._folder if kind in FOLDER_JOBS else contextlib.nullcontext()
         try:
             with lock:

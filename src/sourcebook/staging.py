@@ -2,9 +2,15 @@
 
 Parsers that find no identity in a file (plain text, a PDF, HTML without a canonical URL) key the
 document on its path (``file:<path>``), so the staging path must be stable for the same upload:
-files are staged as ``<archive>/uploads/<content hash>/<safe name>``. Uploading the same file
+files are staged as ``<staging folder>/<content hash>/<safe name>``. Uploading the same file
 twice leaves it unchanged; two different files that share a name never overwrite each other's
 record. The staged copies are removed once ingested (the store keeps the content).
+
+The embedded archive stages in its own folder (``<archive>/uploads``) and ingests at once. In
+organisation mode the API keeps the files in the queue's database and a worker ingests them
+(the ``upload`` job, :mod:`sourcebook.jobs.uploads`), staging them in a folder that has the
+same name on every worker (:func:`worker_staging`), so a job run again on another worker finds
+its documents under the same source keys.
 """
 
 from __future__ import annotations
@@ -13,14 +19,14 @@ import contextlib
 import hashlib
 import os
 import re
-import shutil
 import tempfile
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from sourcebook.api.schemas import FileReportOut, IngestOut
+from sourcebook.ingest.report import ProgressCallback
 from sourcebook.services import Archive, IngestOptions
 
 #: Files one upload request may carry.
@@ -58,6 +64,12 @@ def safe_name(filename: str, number: int) -> str:
     return f"{stem}.{ext}" if ext else stem
 
 
+def worker_staging() -> Path:
+    """Where workers stage queued uploads: the same path on every machine (the system's
+    temporary folder), so that the documents' ``file:`` source keys do not depend on the worker."""
+    return Path(tempfile.gettempdir()) / "sourcebook-uploads"
+
+
 def _stage(upload: Upload, staging: Path, number: int) -> Path:
     staging.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
@@ -80,52 +92,63 @@ def _unstage(paths: list[Path], staging: Path) -> None:
             path.parent.rmdir()
     for leftover in staging.glob(".partial-*"):
         leftover.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # not empty: another upload is being staged
+        staging.rmdir()
 
 
-def ingest_uploads(
-    archive: Archive, home: Path, uploads: list[Upload], options: IngestOptions
-) -> IngestOut:
-    """Stage, ingest and report; the report names files by their uploaded names only."""
-    staging = home / "uploads"
+def ingest_staged(
+    archive: Archive,
+    staging: Path,
+    uploads: Sequence[Upload],
+    options: IngestOptions,
+    progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    """Stage, ingest, clean up; the report (the API's ``IngestOut`` fields) names files by their
+    uploaded names only, never by a path of the server."""
     staged: list[Path] = []
     names: dict[str, str] = {}
-    # the writer lock first: an upload refused (409) while another writer runs wrote nothing
-    with archive.writing("upload"):
-        try:
-            for number, upload in enumerate(uploads, 1):
-                path = _stage(upload, staging, number)
-                staged.append(path)
-                names[str(path)] = display_name(upload.filename)
-            report = archive.ingest(staged, options)
-        finally:
-            _unstage(staged, staging)
-            if staging.is_dir() and not any(staging.iterdir()):
-                shutil.rmtree(staging, ignore_errors=True)
+    try:
+        for number, upload in enumerate(uploads, 1):
+            path = _stage(upload, staging, number)
+            staged.append(path)
+            names[str(path)] = display_name(upload.filename)
+        report = archive.ingest(staged, options, progress=progress)
+    finally:
+        _unstage(staged, staging)
 
     def hide_paths(message: str) -> str:
         for path, name in names.items():
             message = message.replace(path, name)
         return message.replace(str(staging) + os.sep, "")
 
-    return IngestOut(
-        run_id=report.run_id,
-        seconds=round(report.seconds, 3),
-        added=report.total("added"),
-        updated=report.total("updated"),
-        unchanged=report.total("unchanged"),
-        failed=report.total("failed"),
-        files=[
-            FileReportOut(
-                path=names.get(outcome.path, display_name(outcome.path)),
-                parser=outcome.parser,
-                status=outcome.status,
-                added=outcome.added,
-                updated=outcome.updated,
-                unchanged=outcome.unchanged,
-                failed=outcome.failed,
-                skipped=outcome.skipped,
-                errors=[hide_paths(e) for e in outcome.errors],
-            )
+    return {
+        "run_id": report.run_id,
+        "seconds": round(report.seconds, 3),
+        "added": report.total("added"),
+        "updated": report.total("updated"),
+        "unchanged": report.total("unchanged"),
+        "failed": report.total("failed"),
+        "files": [
+            {
+                "path": names.get(outcome.path, display_name(outcome.path)),
+                "parser": outcome.parser,
+                "status": outcome.status,
+                "added": outcome.added,
+                "updated": outcome.updated,
+                "unchanged": outcome.unchanged,
+                "failed": outcome.failed,
+                "skipped": outcome.skipped,
+                "errors": [hide_paths(e) for e in outcome.errors],
+            }
             for outcome in report.files
         ],
-    )
+    }
+
+
+def ingest_uploads(
+    archive: Archive, home: Path, uploads: Sequence[Upload], options: IngestOptions
+) -> dict[str, Any]:
+    """The embedded archive's upload: staged in ``<archive>/uploads``, ingested at once."""
+    # the writer lock first: an upload refused (409) while another writer runs wrote nothing
+    with archive.writing("upload"):
+        return ingest_staged(archive, home / "uploads", uploads, options)
