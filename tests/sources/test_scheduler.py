@@ -50,3 +50,48 @@ def test_serve_does_not_harvest_unless_asked(tmp_path: Path) -> None:
             assert client.get("/").status_code == 200
             time.sleep(0.3)
         assert site.requests == []
+
+
+def test_one_process_of_an_archive_folder_harvests_at_a_time(tmp_path: Path) -> None:
+    """`serve --harvest --workers N`: a poll while another process holds the folder's harvest
+    lock skips its turn (the lock is taken here by a real second process)."""
+    import subprocess
+    import sys
+
+    from sourcebook.sources.scheduler import Harvester, harvest_turn
+
+    settings = Settings(
+        home=tmp_path / "archive", fetch_allow_hosts=["127.0.0.1"], fetch_host_interval_seconds=0
+    )
+    with serve({"/feed.xml": etag_reply(FEED, '"v1"', "application/rss+xml")}) as site:
+        with Archive(settings) as archive:
+            add_source(archive, Source("monitor", f"{site.base}/feed.xml", "feed"))
+            holder = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    "import fcntl, os, sys, time\n"
+                    "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+                    "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+                    "print('held', flush=True)\n"
+                    "time.sleep(60)\n",
+                    str(settings.home / "harvest.lock"),
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            try:
+                assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+                harvester = Harvester(archive, 60)
+                assert harvester.poll() == [] and harvester.runs == 0
+                with harvest_turn(settings.home) as mine:
+                    assert not mine
+                assert site.requests == []
+            finally:
+                holder.kill()
+                holder.wait()
+                if holder.stdout is not None:
+                    holder.stdout.close()
+            (report,) = harvester.poll()  # the lock is free again
+            assert report.added == 2 and harvester.runs == 1  # the feed's two items
+        assert site.paths() == ["/feed.xml"]
