@@ -452,6 +452,11 @@ def test_saved_searches(site: Site) -> None:
     assert site.call("bo", "DELETE", "/api/saved-searches/Kulob").status_code == 404
     assert site.call("ana", "DELETE", "/api/saved-searches/Kulob").json() == {"deleted": True}
     assert site.call("ana", "DELETE", "/api/saved-searches/Kulob").status_code == 404
+    # any name, even one with a slash, is deleted by its (URL-encoded) name
+    slashed = site.call("ana", "POST", "/api/saved-searches", json={"name": "Kulob / floods?"})
+    assert slashed.json()["search_url"] == "http://127.0.0.1/search"
+    gone = site.call("ana", "DELETE", "/api/saved-searches/Kulob%20%2F%20floods%3F")
+    assert gone.json() == {"deleted": True}
 
 
 class Browser:

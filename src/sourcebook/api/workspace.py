@@ -1,18 +1,18 @@
 """The caseworker's workspace as JSON: folders (documents and quotes with notes, shared with
-colleagues, exported as a research bundle or a reference list) and saved searches.
+colleagues, exported as a research bundle or a reference list); saved searches are their
+neighbour :mod:`sourcebook.api.saved_searches`, which shares this module's credentials.
 
 Every route is a signed-in user's (a session or an API token; anonymous: 401). Reads take any
 token, changes one of write scope, and with a session cookie the CSRF token and our own origin,
 as every other write (:func:`~sourcebook.web.auth.check_own_write`). The routes call
-:mod:`sourcebook.services.workspace` and :mod:`sourcebook.services.alerts`, which check every
-folder and document against the viewer: a folder or document the caller may not see is 404 (not
-403, so its existence does not leak), an edit of a folder shared to read is 403, and a shared
-folder shows each reader only the documents they may read. docs/web.md lists the routes.
+:mod:`sourcebook.services.workspace`, which checks every folder and document against the
+viewer: a folder or document the caller may not see is 404 (not 403, so its existence does not
+leak), an edit of a folder shared to read is 403, and a shared folder shows each reader only
+the documents they may read. docs/web.md lists the routes.
 """
 
 from collections.abc import Callable
 from typing import Annotated, Literal, ParamSpec, TypeVar
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -30,9 +30,6 @@ from sourcebook.api.workspace_schemas import (
     ItemOut,
     NoteIn,
     PassageQuoteIn,
-    SavedSearchesOut,
-    SavedSearchIn,
-    SavedSearchOut,
     ShareIn,
     ShareOut,
     SharesOut,
@@ -41,14 +38,12 @@ from sourcebook.api.workspace_schemas import (
 from sourcebook.cite import format_citation
 from sourcebook.errors import ArchiveOutdated, ConfigError, NotFound
 from sourcebook.folders import Folder, FolderItem, Share
-from sourcebook.saved import SavedSearch
-from sourcebook.services import alerts
 from sourcebook.services import workspace as ws
 from sourcebook.services.archive import Archive
 from sourcebook.services.workspace import FolderView, ShownItem
 from sourcebook.viewer import Viewer
 from sourcebook.web.auth import check_own_write, check_signed_in
-from sourcebook.web.links import site_url
+from sourcebook.web.runtime import Runtime
 from sourcebook.web.viewing import viewer_of
 
 P = ParamSpec("P")
@@ -75,6 +70,8 @@ READ_ONLY = problem(
     "or the token has read scope, or a session's request lacks its CSRF token."
 )
 BAD_BODY = problem("The body is missing or invalid (the `errors` say where).")
+#: The error responses of a route that takes a JSON body.
+BODY: Responses = {400: problem("The body is not JSON."), 422: BAD_BODY}
 #: What each export format is served as.
 EXPORT_MEDIA_TYPES = {
     "text/markdown": {"schema": {"type": "string"}},
@@ -95,8 +92,8 @@ ReadDeps = [Depends(check_signed_in)]
 WriteDeps = [Depends(check_own_write)]
 
 
-async def _call(
-    runtime: RuntimeDep, field: str, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+async def call_service(
+    runtime: Runtime, field: str, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
 ) -> T:
     """Run a service call off the event loop; a body the service refuses (a blank title, a
     quote's offsets past the body's end...) is a 422 naming ``field``, not a server error."""
@@ -187,12 +184,12 @@ async def list_folders(request: Request, runtime: RuntimeDep) -> FoldersOut:
     response_model=FolderSummary,
     status_code=201,
     summary="Create a folder",
-    responses={**WRITE, 422: BAD_BODY},
+    responses={**WRITE, **BODY},
     dependencies=WriteDeps,
 )
 async def create_folder(body: FolderIn, request: Request, runtime: RuntimeDep) -> FolderSummary:
     """A new, empty folder that you own."""
-    made = await _call(
+    made = await call_service(
         runtime, "title", ws.create_folder, runtime.archive, viewer_of(request), body.title
     )
     return _summary(made, "owner")
@@ -218,7 +215,7 @@ async def get_folder(folder_id: FolderId, request: Request, runtime: RuntimeDep)
     "/folders/{folder_id}",
     response_model=FolderSummary,
     summary="Rename a folder",
-    responses={**WRITE, **NO_FOLDER, 403: READ_ONLY, 422: BAD_BODY},
+    responses={**WRITE, **NO_FOLDER, 403: READ_ONLY, **BODY},
     dependencies=WriteDeps,
 )
 async def rename_folder(
@@ -226,7 +223,9 @@ async def rename_folder(
 ) -> FolderSummary:
     """Needs the owner or an edit share."""
     viewer = viewer_of(request)
-    await _call(runtime, "title", ws.rename_folder, runtime.archive, viewer, folder_id, body.title)
+    await call_service(
+        runtime, "title", ws.rename_folder, runtime.archive, viewer, folder_id, body.title
+    )
     opened = await runtime.read(ws.open_folder, runtime.archive, viewer, folder_id)
     return _summary(opened.folder, opened.mode)
 
@@ -256,7 +255,7 @@ async def delete_folder(folder_id: FolderId, request: Request, runtime: RuntimeD
             "No folder with this number, or no document with this docid, that you may see."
         ),
         403: READ_ONLY,
-        422: BAD_BODY,
+        **BODY,
     },
     dependencies=WriteDeps,
 )
@@ -265,7 +264,7 @@ async def add_document(
 ) -> ItemCreated:
     """The whole document, with the revision it has now and a note."""
     viewer, archive = viewer_of(request), runtime.archive
-    item = await _call(
+    item = await call_service(
         runtime, "note", ws.add_document, archive, viewer, folder_id, body.docid.strip(), body.note
     )
     return await runtime.read(_created, archive, viewer, item)
@@ -280,7 +279,7 @@ async def add_document(
         **WRITE,
         404: problem("No folder, document or passage with this number or docid that you may see."),
         403: READ_ONLY,
-        422: BAD_BODY,
+        **BODY,
     },
     dependencies=WriteDeps,
 )
@@ -295,7 +294,7 @@ async def add_quote(
     passage, or `start` and `end` for a span."""
     viewer, archive, docid = viewer_of(request), runtime.archive, body.docid.strip()
     if isinstance(body, PassageQuoteIn):
-        item = await _call(
+        item = await call_service(
             runtime,
             "passage",
             ws.quote_passage,
@@ -307,7 +306,7 @@ async def add_quote(
             body.note,
         )
     else:
-        item = await _call(
+        item = await call_service(
             runtime,
             "end",
             ws.quote,
@@ -330,7 +329,7 @@ async def add_quote(
         **WRITE,
         404: problem("No such folder that you may see, or no such item in it."),
         403: READ_ONLY,
-        422: BAD_BODY,
+        **BODY,
     },
     dependencies=WriteDeps,
 )
@@ -340,7 +339,7 @@ async def set_note(
     """Needs the owner or an edit share. Answers the item as the folder now shows it."""
     viewer, archive = viewer_of(request), runtime.archive
     await runtime.read(_visible_item, archive, viewer, folder_id, item_id)
-    await _call(runtime, "note", ws.set_note, archive, viewer, folder_id, item_id, body.note)
+    await call_service(runtime, "note", ws.set_note, archive, viewer, folder_id, item_id, body.note)
     shown = await runtime.read(_visible_item, archive, viewer, folder_id, item_id)
     return _shown(shown, runtime.settings.public_url)
 
@@ -370,7 +369,7 @@ async def remove_item(
     "/folders/{folder_id}/shares",
     response_model=SharesOut,
     summary="Share a folder (or stop sharing it)",
-    responses={**WRITE, **NO_FOLDER, 403: READ_ONLY, 422: BAD_BODY},
+    responses={**WRITE, **NO_FOLDER, 403: READ_ONLY, **BODY},
     dependencies=WriteDeps,
 )
 async def share_folder(
@@ -428,89 +427,3 @@ async def export_folder(
         media_type=made.media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-# --- saved searches -----------------------------------------------------------------------------
-def _saved_out(saved: SavedSearch, site: str) -> SavedSearchOut:
-    pairs = alerts.search_pairs(saved)
-    query = urlencode(pairs)
-    filters = {
-        name: list(saved.filters[field])
-        for field, name in alerts.URL_PARAMETERS.items()
-        if saved.filters.get(field)
-    }
-    return SavedSearchOut(
-        name=saved.name,
-        q=saved.query,
-        filters=filters,
-        digest=saved.schedule,
-        email=saved.email,
-        created_at=saved.created_at,
-        last_sent_at=saved.last_sent_at,
-        search_url=f"{site}/search" + (f"?{query}" if query else ""),
-        feed_url=f"{site}/search.atom" + (f"?{query}" if query else ""),
-    )
-
-
-def _save(archive: Archive, viewer: Viewer, body: SavedSearchIn) -> SavedSearch:
-    email = body.email.strip()
-    if body.digest != "none" and not email and viewer.signed_in:
-        user = archive.store.get_user(viewer.user)
-        email = user.email if user is not None else ""
-    wanted = body.filters.model_dump()
-    filters = {field: wanted[name] for field, name in alerts.URL_PARAMETERS.items() if wanted[name]}
-    saved = SavedSearch(
-        name=body.name, query=body.q, filters=filters, schedule=body.digest, email=email
-    )
-    return alerts.save_search(archive, viewer, saved)
-
-
-@router.get(
-    "/saved-searches",
-    response_model=SavedSearchesOut,
-    summary="Your saved searches",
-    responses=SIGNED_IN,
-    dependencies=ReadDeps,
-)
-async def list_saved_searches(request: Request, runtime: RuntimeDep) -> SavedSearchesOut:
-    """Oldest first, each with its search page (`search_url`) and Atom feed (`feed_url`)."""
-    found = await runtime.read(alerts.saved_searches, runtime.archive, viewer_of(request))
-    site = site_url(request)
-    return SavedSearchesOut(saved_searches=[_saved_out(s, site) for s in found])
-
-
-@router.post(
-    "/saved-searches",
-    response_model=SavedSearchOut,
-    status_code=201,
-    summary="Save a search",
-    responses={
-        **WRITE,
-        400: problem("The query is malformed (`position` says where)."),
-        409: problem("You have a saved search of this name already."),
-        422: BAD_BODY,
-    },
-    dependencies=WriteDeps,
-)
-async def save_search(body: SavedSearchIn, request: Request, runtime: RuntimeDep) -> SavedSearchOut:
-    """Keeps a query with its filters under a name, with an e-mail digest of the documents new
-    to the archive that match (`digest`: none, daily or weekly; docs/alerts.md). The first
-    digest covers documents added from now on."""
-    saved = await _call(runtime, "email", _save, runtime.archive, viewer_of(request), body)
-    return _saved_out(saved, site_url(request))
-
-
-@router.delete(
-    "/saved-searches/{name}",
-    response_model=Deleted,
-    summary="Delete a saved search",
-    responses={**WRITE, 404: problem("You have no saved search of this name.")},
-    dependencies=WriteDeps,
-)
-async def delete_saved_search(
-    name: Annotated[str, Path(min_length=1, max_length=200, description="Its name.")],
-    request: Request,
-    runtime: RuntimeDep,
-) -> Deleted:
-    await runtime.read(alerts.delete_saved_search, runtime.archive, viewer_of(request), name)
-    return Deleted()
