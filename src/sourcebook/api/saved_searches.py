@@ -106,9 +106,17 @@ async def save_search(body: SavedSearchIn, request: Request, runtime: RuntimeDep
     dependencies=WriteDeps,
 )
 async def delete_saved_search(
-    name: Annotated[str, Path(min_length=1, max_length=MAX_NAME_CHARS, description="Its name.")],
+    name: Annotated[
+        str,
+        Path(
+            min_length=1,
+            max_length=MAX_NAME_CHARS,
+            description="Its name, URL-encoded (a slash is `%2F`).",
+        ),
+    ],
     request: Request,
     runtime: RuntimeDep,
 ) -> Deleted:
+    """Deletes one of your saved searches, and with it its digest."""
     await runtime.read(alerts.delete_saved_search, runtime.archive, viewer_of(request), name)
     return Deleted()
