@@ -21,7 +21,12 @@ from sourcebook.model import Document
 from sourcebook.saved import SavedSearch
 from sourcebook.services import Archive, IngestOptions
 from sourcebook.services.accounts import Accounts
-from sourcebook.services.alerts import save_search, saved_searches, send_due_digests
+from sourcebook.services.alerts import (
+    save_search,
+    saved_searches,
+    search_pairs,
+    send_due_digests,
+)
 from sourcebook.viewer import Viewer
 from tests.store.conftest import pg_url  # noqa: F401  (the PostgreSQL schema fixture)
 
@@ -193,3 +198,15 @@ def test_saving_is_checked(tmp_path: Path) -> None:
                 archive, Viewer.system(), SavedSearch("y", "q", schedule="daily", email="a@b.c")
             )
             send_due_digests(archive, later)
+
+
+def test_a_saved_search_links_to_the_search_page_with_its_parameters() -> None:
+    saved = SavedSearch(
+        "kulob", "Kulob floods", filters={"countries": ["TJ", "AF"], "collections": ["news"]}
+    )
+    assert search_pairs(saved) == [
+        ("q", "Kulob floods"),
+        ("country", "TJ"),
+        ("country", "AF"),
+        ("collection", "news"),
+    ]

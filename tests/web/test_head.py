@@ -8,7 +8,9 @@ from pathlib import Path
 
 from fastapi.routing import iter_route_contexts
 
+from sourcebook.services.workspace import create_folder
 from sourcebook.sources.model import Original
+from sourcebook.viewer import Viewer
 from sourcebook.web.app import create_app
 from tests.web.client import Client, build_archive
 
@@ -31,7 +33,14 @@ def test_every_get_route_answers_head(tmp_path: Path) -> None:
             8,
         )
         app.state.runtime.archive.store.add_originals([(original, b"<p>a</p>")])  # a kept original
-        values = {"docid": docid, "facet": "country", "ext": "bib", "original_id": original.id}
+        folder = create_folder(app.state.runtime.archive, Viewer.system(), "Case 14")
+        values = {
+            "docid": docid,
+            "facet": "country",
+            "ext": "bib",
+            "original_id": original.id,
+            "folder_id": folder.id,
+        }
         paths = {
             route.path.format(**values)
             for route in iter_route_contexts(app.routes)

@@ -65,6 +65,8 @@ class Identity:
     method: AuthMethod = ""
     #: The session's CSRF token (sessions only): every unsafe request must carry it.
     csrf: str = ""
+    #: An API token of ``read`` scope: it changes nothing, not even its user's own folders.
+    read_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -336,7 +338,9 @@ class Accounts:
         if not same_secret(token.strip(), record.token_hash):
             return None
         viewer = self._viewer(record.user, record.scope)
-        return None if viewer is None else Identity(viewer, "token")
+        if viewer is None:
+            return None
+        return Identity(viewer, "token", read_only=record.scope == "read")
 
     # --- API tokens ---------------------------------------------------------------------------
     def tokens(self, user: str) -> list[TokenRecord]:

@@ -35,6 +35,15 @@ log = logging.getLogger(__name__)
 CHUNK = 5000
 #: Filters a saved search may keep: the search request's list fields.
 FILTER_FIELDS = ("countries", "publishers", "types", "languages", "collections", "places")
+#: The search page's URL parameter of each filter (``places`` has none: the page cannot filter
+#: by place, so a search URL leaves it out).
+URL_PARAMETERS = {
+    "countries": "country",
+    "publishers": "publisher",
+    "types": "type",
+    "languages": "language",
+    "collections": "collection",
+}
 ViewerFor = Callable[[str], Viewer | None]
 
 
@@ -80,6 +89,14 @@ def request_of(saved: SavedSearch) -> SearchRequest:
     """The search a saved search stands for."""
     lists = {name: list(saved.filters.get(name, [])) for name in FILTER_FIELDS}
     return SearchRequest(query=saved.query, **lists)  # type: ignore[arg-type]
+
+
+def search_pairs(saved: SavedSearch) -> list[tuple[str, str]]:
+    """The search page's URL parameters for a saved search (``q``, ``country``...)."""
+    pairs = [("q", saved.query)] if saved.query else []
+    for field_name, parameter in URL_PARAMETERS.items():
+        pairs.extend((parameter, value) for value in saved.filters.get(field_name, []))
+    return pairs
 
 
 def save_search(archive: Archive, viewer: Viewer, saved: SavedSearch) -> SavedSearch:
@@ -138,8 +155,7 @@ def compose(archive: Archive, digest: Digest, now: datetime) -> EmailMessage:
     settings = archive.settings
     base = settings.public_url.rstrip("/")
     saved = digest.search
-    params = {"q": saved.query, **{k: v for k, v in saved.filters.items() if v}}
-    search_url = f"{base}/search?{urlencode(params, doseq=True)}"
+    search_url = f"{base}/search?{urlencode(search_pairs(saved))}"
     n = digest.total
     message = EmailMessage()
     message["Subject"] = f"{n} new document{'s' if n != 1 else ''} for “{saved.name}”"

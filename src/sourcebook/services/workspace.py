@@ -58,6 +58,8 @@ class FolderView:
     #: Items of documents the viewer may not read (or that were deleted): not shown.
     hidden: int = 0
     can_edit: bool = False
+    #: The viewer's standing: "owner" (or admin), "edit" or "read".
+    mode: str = ""
 
 
 def _title(title: str) -> str:
@@ -112,6 +114,11 @@ def folders(archive: Archive, viewer: Viewer) -> list[Folder]:
     return archive.store.folders.folders_of(viewer.user, sorted(viewer.groups))
 
 
+def folders_with_modes(archive: Archive, viewer: Viewer) -> list[tuple[Folder, str]]:
+    """The viewer's folders, each with their standing in it: "owner", "edit" or "read"."""
+    return [(f, _mode(archive, viewer, f)) for f in folders(archive, viewer)]
+
+
 def rename_folder(archive: Archive, viewer: Viewer, folder_id: int, title: str) -> None:
     _folder(archive, viewer, folder_id, edit=True)
     archive.store.folders.rename_folder(folder_id, _title(title))
@@ -129,6 +136,16 @@ def share_folder(archive: Archive, viewer: Viewer, folder_id: int, share: Share)
     if _mode(archive, viewer, folder) != "owner":
         raise AccessDenied("only the folder's owner may share it")
     archive.store.folders.share_folder(folder_id, share)
+
+
+def unshare_folder(
+    archive: Archive, viewer: Viewer, folder_id: int, target: str, name: str
+) -> None:
+    """Stop sharing a folder with a user or group (nothing happens when it was not shared)."""
+    folder = _folder(archive, viewer, folder_id, edit=True)
+    if _mode(archive, viewer, folder) != "owner":
+        raise AccessDenied("only the folder's owner may share it")
+    archive.store.folders.unshare_folder(folder_id, target, name)
 
 
 def add_document(
@@ -217,7 +234,7 @@ def open_folder(archive: Archive, viewer: Viewer, folder_id: int) -> FolderView:
             current = _current_text(doc, item)
         shown.append(ShownItem(item, doc, changed, current))
     shares = archive.store.folders.folder_shares(folder_id) if mode == "owner" else []
-    return FolderView(folder, shown, shares, hidden, can_edit=mode in ("owner", "edit"))
+    return FolderView(folder, shown, shares, hidden, can_edit=mode in ("owner", "edit"), mode=mode)
 
 
 def export_folder(
@@ -285,6 +302,7 @@ __all__ = [
     "delete_folder",
     "export_folder",
     "folders",
+    "folders_with_modes",
     "open_folder",
     "quote",
     "quote_passage",
@@ -292,4 +310,5 @@ __all__ = [
     "rename_folder",
     "set_note",
     "share_folder",
+    "unshare_folder",
 ]

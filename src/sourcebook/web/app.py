@@ -23,6 +23,8 @@ from sourcebook import __version__
 from sourcebook.accounts.oidc import enabled as oidc_enabled
 from sourcebook.api import exports as api_exports
 from sourcebook.api import jobs as api_jobs
+from sourcebook.api import saved_searches as api_saved_searches
+from sourcebook.api import workspace as api_workspace
 from sourcebook.api.routes import build_router
 from sourcebook.config import Settings
 from sourcebook.services import Archive
@@ -110,6 +112,8 @@ def create_app(
 
     app.include_router(build_router(settings))
     app.include_router(api_exports.router)
+    app.include_router(api_workspace.router)  # folders
+    app.include_router(api_saved_searches.router)
     app.include_router(apidocs.router)
     app.include_router(pages.router)
     app.include_router(pages_original.router)  # originals kept from sources, revision diffs

@@ -180,6 +180,28 @@ async def check_editor(request: Request) -> None:
         raise AccessDenied(f"{viewer.user} may not see the job queue: it needs the editor role.")
 
 
+async def check_signed_in(request: Request) -> None:
+    """Refuses a read of a user's own things (folders, saved searches) to an anonymous visitor:
+    401. Any session or API token (read or write scope) will do."""
+    viewer = identity_of(request).viewer
+    if not (viewer.signed_in or viewer.operator):
+        raise NotAuthenticated(
+            "Folders and saved searches are a user's own: sign in, or send Authorization: "
+            "Bearer <API token>."
+        )
+
+
+async def check_own_write(request: Request) -> None:
+    """Refuses a change to a user's own things (folders, saved searches; any role may keep
+    them): 401 without credentials, 403 for a token of read scope, and for a session the same
+    CSRF and origin check as every other write."""
+    await check_signed_in(request)
+    identity = identity_of(request)
+    if identity.read_only:
+        raise AccessDenied("This API token has read scope: changes need a token with write scope.")
+    await check_csrf(request)
+
+
 def has_credentials(request: Request) -> bool:
     """Whether the request proved who it is (past :func:`check_write`: an editor's session or
     token, or the legacy write token), rather than being the implicit local operator."""
