@@ -16,7 +16,7 @@ from aiosmtpd.controller import Controller
 
 from sourcebook.access import CollectionPolicy
 from sourcebook.config import Settings
-from sourcebook.errors import AccessDenied, ConfigError, Conflict
+from sourcebook.errors import AccessDenied, ConfigError, Conflict, InvalidInput
 from sourcebook.model import Document
 from sourcebook.saved import SavedSearch
 from sourcebook.services import Archive, IngestOptions
@@ -185,9 +185,9 @@ def test_saving_is_checked(tmp_path: Path) -> None:
     with Archive(Settings(home=tmp_path / "a", parse_sandbox=False)) as archive:
         with pytest.raises(AccessDenied):
             save_search(archive, Viewer.anonymous(), SavedSearch("x", "floods"))
-        with pytest.raises(ConfigError, match="e-mail"):
+        with pytest.raises(InvalidInput, match="e-mail"):
             SavedSearch("x", "floods", schedule="daily")
-        with pytest.raises(ConfigError, match="unknown filters"):
+        with pytest.raises(InvalidInput, match="unknown filters"):
             save_search(archive, Viewer.system(), SavedSearch("x", "q", filters={"nope": ["1"]}))
         save_search(archive, Viewer.system(), SavedSearch("x", "floods"))
         with pytest.raises(Conflict):

@@ -8,7 +8,7 @@ import pytest
 
 from sourcebook.access import CollectionPolicy
 from sourcebook.config import Settings
-from sourcebook.errors import AccessDenied, ConfigError, NotFound
+from sourcebook.errors import AccessDenied, InvalidInput, NotFound
 from sourcebook.folders import Share
 from sourcebook.model import Document
 from sourcebook.services import Archive, IngestOptions
@@ -71,7 +71,7 @@ def test_a_quote_keeps_what_was_read_and_says_when_the_document_changed(
     assert first.changed and first.item.text == item.text
     assert "fourteen" in first.current_text and "twelve" in first.item.text
     assert second.changed and second.current_text == "The district court released them in May."
-    with pytest.raises(ConfigError, match="offsets"):
+    with pytest.raises(InvalidInput, match="offsets"):
         ws.quote(archive, ANA, folder.id, doc.docid, 10, 5)
 
 
@@ -132,7 +132,7 @@ def test_a_folder_exports_as_a_research_bundle_and_a_reference_list(archive: Arc
     assert "para. 2" in "".join(page.extract_text() for page in pdf.pages)
     items = json.loads(ws.export_folder(archive, ANA, folder.id, "csl-json").data)
     assert [item["id"] for item in items] == [doc.docid]
-    with pytest.raises(ConfigError, match="unknown export format"):
+    with pytest.raises(InvalidInput, match="unknown export format"):
         ws.export_folder(archive, ANA, folder.id, "odt")
     with pytest.raises(NotFound):
         ws.export_folder(archive, CY, folder.id, "md")

@@ -35,6 +35,11 @@ class ConfigError(SourcebookError):
     """The settings or the archive location are unusable."""
 
 
+class InvalidInput(SourcebookError):
+    """A value the user gave is not acceptable: a blank title, a note too long, a quote past the
+    end of its document, an unknown filter or format (HTTP 422; the message says which)."""
+
+
 class ArchiveOutdated(ConfigError):
     """An archive opened read-only needs migrating or re-indexing, which only a writer does."""
 

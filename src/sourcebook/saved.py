@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sourcebook.errors import ConfigError
+from sourcebook.errors import InvalidInput
 
 Schedule = Literal["none", "daily", "weekly"]
 SCHEDULES: tuple[Schedule, ...] = ("none", "daily", "weekly")
@@ -45,13 +45,13 @@ class SavedSearch:
     def __post_init__(self) -> None:
         self.name = self.name.strip()
         if not self.name or len(self.name) > MAX_NAME_CHARS:
-            raise ConfigError(f"a saved search needs a name of 1 to {MAX_NAME_CHARS} characters")
+            raise InvalidInput(f"a saved search needs a name of 1 to {MAX_NAME_CHARS} characters")
         if len(self.query) > MAX_QUERY_CHARS:
-            raise ConfigError(f"a saved query is at most {MAX_QUERY_CHARS} characters")
+            raise InvalidInput(f"a saved query is at most {MAX_QUERY_CHARS} characters")
         if self.schedule not in SCHEDULES:
-            raise ConfigError(f"unknown schedule {self.schedule!r}: use one of {SCHEDULES}")
+            raise InvalidInput(f"unknown schedule {self.schedule!r}: use one of {SCHEDULES}")
         if self.schedule != "none" and "@" not in self.email:
-            raise ConfigError("an alert needs the e-mail address to send it to")
+            raise InvalidInput("an alert needs the e-mail address to send it to")
 
     def due(self, now: datetime) -> bool:
         """Whether its digest is due at ``now``."""

@@ -40,6 +40,7 @@ def test_every_get_route_answers_head(tmp_path: Path) -> None:
             "ext": "bib",
             "original_id": original.id,
             "folder_id": folder.id,
+            "job_id": 1,  # an embedded archive has no queue: 404, to HEAD as to GET
         }
         paths = {
             route.path.format(**values)
@@ -52,7 +53,7 @@ def test_every_get_route_answers_head(tmp_path: Path) -> None:
             get = client.get(path)
             head = client.request("HEAD", path)
             assert head.status_code == get.status_code, path
-            assert get.status_code < 400, (path, get.status_code)
+            assert get.status_code < 400 or path == "/api/jobs/1", (path, get.status_code)
             assert head.content == b"", path
             assert head.headers.get("content-type") == get.headers.get("content-type"), path
             assert "content-security-policy" in head.headers, path

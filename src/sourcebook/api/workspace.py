@@ -36,7 +36,7 @@ from sourcebook.api.workspace_schemas import (
     SpanQuoteIn,
 )
 from sourcebook.cite import format_citation
-from sourcebook.errors import ArchiveOutdated, ConfigError, NotFound
+from sourcebook.errors import InvalidInput, NotFound
 from sourcebook.folders import Folder, FolderItem, Share
 from sourcebook.services import workspace as ws
 from sourcebook.services.archive import Archive
@@ -99,9 +99,7 @@ async def call_service(
     quote's offsets past the body's end...) is a 422 naming ``field``, not a server error."""
     try:
         return await runtime.read(fn, *args, **kwargs)
-    except ArchiveOutdated:
-        raise
-    except ConfigError as exc:
+    except InvalidInput as exc:
         issue = {"loc": ("body", field), "msg": str(exc), "type": "value_error"}
         raise RequestValidationError([issue]) from exc
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
 from sourcebook.cite import format_citation
-from sourcebook.errors import AccessDenied, ConfigError, MailError, NotFound
+from sourcebook.errors import AccessDenied, ConfigError, InvalidInput, MailError, NotFound
 from sourcebook.mail import SmtpServer
 from sourcebook.model import Document, Hit
 from sourcebook.saved import SavedSearch
@@ -105,7 +105,7 @@ def save_search(archive: Archive, viewer: Viewer, saved: SavedSearch) -> SavedSe
         raise AccessDenied("sign in to save searches")
     unknown = set(saved.filters) - set(FILTER_FIELDS)
     if unknown:
-        raise ConfigError(f"unknown filters {sorted(unknown)}: use {', '.join(FILTER_FIELDS)}")
+        raise InvalidInput(f"unknown filters {sorted(unknown)}: use {', '.join(FILTER_FIELDS)}")
     archive.view(viewer).search(replace(request_of(saved), page_size=1, facets=False))  # checks
     owned = replace(saved, owner=viewer.user, last_position=archive.store.last_position())
     return archive.store.save_search(owned)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sourcebook.errors import AccessDenied, ConfigError, NotFound
+from sourcebook.errors import AccessDenied, InvalidInput, NotFound
 from sourcebook.exports import (
     BUNDLE_FORMATS,
     LIST_FORMATS,
@@ -65,13 +65,13 @@ class FolderView:
 def _title(title: str) -> str:
     title = title.strip()
     if not title or len(title) > MAX_TITLE_CHARS:
-        raise ConfigError(f"a folder needs a title of 1 to {MAX_TITLE_CHARS} characters")
+        raise InvalidInput(f"a folder needs a title of 1 to {MAX_TITLE_CHARS} characters")
     return title
 
 
 def _note(note: str) -> str:
     if len(note) > MAX_NOTE_CHARS:
-        raise ConfigError(f"a note is at most {MAX_NOTE_CHARS:,} characters")
+        raise InvalidInput(f"a note is at most {MAX_NOTE_CHARS:,} characters")
     return note
 
 
@@ -170,11 +170,11 @@ def quote(
     _folder(archive, viewer, folder_id, edit=True)
     doc = archive.view(viewer).get(docid)
     if not 0 <= start < end <= len(doc.body):
-        raise ConfigError(
+        raise InvalidInput(
             f"a quote's offsets must satisfy 0 <= start < end <= {len(doc.body)} (the body's length)"
         )
     if end - start > MAX_QUOTE_CHARS:
-        raise ConfigError(f"a quote is at most {MAX_QUOTE_CHARS:,} characters")
+        raise InvalidInput(f"a quote is at most {MAX_QUOTE_CHARS:,} characters")
     item = FolderItem(
         folder_id,
         doc.docid,
@@ -255,7 +255,7 @@ def export_folder(
         return export_documents(docs.values(), fmt, accessed, base_url)
     if fmt not in BUNDLE_FORMATS:
         choices = ", ".join((*BUNDLE_FORMATS, *LIST_FORMATS))
-        raise ConfigError(f"unknown export format {fmt!r}: use one of {choices}")
+        raise InvalidInput(f"unknown export format {fmt!r}: use one of {choices}")
     quotes = [
         BundleQuote(
             document=s.document,
