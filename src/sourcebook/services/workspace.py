@@ -112,6 +112,11 @@ def folders(archive: Archive, viewer: Viewer) -> list[Folder]:
     return archive.store.folders.folders_of(viewer.user, sorted(viewer.groups))
 
 
+def folders_with_modes(archive: Archive, viewer: Viewer) -> list[tuple[Folder, str]]:
+    """The viewer's folders, each with what they may do in it: "owner", "edit" or "read"."""
+    return [(f, _mode(archive, viewer, f)) for f in folders(archive, viewer)]
+
+
 def rename_folder(archive: Archive, viewer: Viewer, folder_id: int, title: str) -> None:
     _folder(archive, viewer, folder_id, edit=True)
     archive.store.folders.rename_folder(folder_id, _title(title))
@@ -285,6 +290,7 @@ __all__ = [
     "delete_folder",
     "export_folder",
     "folders",
+    "folders_with_modes",
     "open_folder",
     "quote",
     "quote_passage",
