@@ -32,6 +32,7 @@ def test_every_get_route_answers_head(tmp_path: Path) -> None:
         )
         app.state.runtime.archive.store.add_originals([(original, b"<p>a</p>")])  # a kept original
         values = {"docid": docid, "facet": "country", "ext": "bib", "original_id": original.id}
+        values["folder_id"] = 1  # a folder page: anonymous visitors are sent to sign in (303)
         paths = {
             route.path.format(**values)
             for route in iter_route_contexts(app.routes)
