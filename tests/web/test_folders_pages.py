@@ -308,6 +308,8 @@ def test_saved_searches(client: Client) -> None:
     assert refused.status_code == 400 and "no e-mail address" in refused.text
     kept = client.post("/saved", data={"csrf_token": csrf, "name": "n", "q": "floods"})
     assert kept.headers["location"] == "/saved?notice=saved"
+    again = client.post("/saved", data={"csrf_token": csrf, "name": "n", "q": "other"})
+    assert again.status_code == 409 and "exists already" in again.text
     assert "Atom feed" in client.get("/saved").text
     # one user's saved searches are theirs alone
     signed_in(client, "eve")

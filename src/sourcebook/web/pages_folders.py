@@ -10,7 +10,7 @@ search hits and "Quote this passage" on record pages post here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -136,46 +136,39 @@ async def create_folder(request: Request) -> Response:
 @router.post("/folders/add")
 async def add_to_folder(request: Request) -> Response:
     """ "Add to folder" on a search hit or a record page: the whole document."""
-    found = await own_form(request)
-    if isinstance(found, Response):
-        return found
-    viewer, form = found
-    archive = archive_of(request)
-    docid = field(form, "docid", 200).strip()
-    note = field(form, "note", MAX_NOTE_CHARS + 1)
-
-    def add() -> int:
-        folder_id = pick_folder(archive, viewer, form)
-        with form_errors():
-            workspace.add_document(archive, viewer, folder_id, docid, note)
-        return folder_id
-
-    folder_id = await request.app.state.runtime.read(add)
-    target = with_notice(back_to(form, f"/record/{quote(docid)}"), "added", folder_id)
-    return RedirectResponse(target, status_code=303)
+    return await _add_item(request, quoting=False)
 
 
 @router.post("/folders/quote")
 async def quote_passage(request: Request) -> Response:
     """ "Quote this passage" on a record page: the passage as it reads now, with its revision."""
+    return await _add_item(request, quoting=True)
+
+
+async def _add_item(request: Request, quoting: bool) -> Response:
     found = await own_form(request)
     if isinstance(found, Response):
         return found
     viewer, form = found
     archive = archive_of(request)
     docid = field(form, "docid", 200).strip()
-    seq = whole_number(form, "passage")
     note = field(form, "note", MAX_NOTE_CHARS + 1)
+    seq = whole_number(form, "passage") if quoting else -1
 
     def add() -> int:
         folder_id = pick_folder(archive, viewer, form)
         with form_errors():
-            workspace.quote_passage(archive, viewer, folder_id, docid, seq, note)
+            if quoting:
+                workspace.quote_passage(archive, viewer, folder_id, docid, seq, note)
+            else:
+                workspace.add_document(archive, viewer, folder_id, docid, note)
         return folder_id
 
     folder_id = await request.app.state.runtime.read(add)
     target = back_to(form, f"/record/{quote(docid)}")
-    return RedirectResponse(with_notice(target, "quoted", folder_id, f"p-{seq}"), status_code=303)
+    fragment = f"p-{seq}" if quoting else ""
+    notice = "quoted" if quoting else "added"
+    return RedirectResponse(with_notice(target, notice, folder_id, fragment), status_code=303)
 
 
 # --- one folder ------------------------------------------------------------------------------
@@ -228,76 +221,72 @@ async def folder_page(folder_id: int, request: Request) -> Response:
     return no_store(render(request, "folder.html", context))
 
 
-@router.post("/folders/{folder_id}/rename")
-async def rename_folder(folder_id: int, request: Request) -> Response:
+async def form_action(
+    request: Request,
+    do: Callable[[Archive, Viewer, FormData], object],
+    target: str,
+    notice: str,
+    fragment: str = "",
+) -> Response:
+    """Runs ``do(archive, viewer, form)`` for a signed-in user's CSRF-checked form, then sends
+    the browser to ``target`` with ``notice``."""
     found = await own_form(request)
     if isinstance(found, Response):
         return found
     viewer, form = found
-    title = field(form, "title", MAX_TITLE_CHARS + 1)
     with form_errors():
-        await request.app.state.runtime.read(
-            workspace.rename_folder, archive_of(request), viewer, folder_id, title
-        )
-    return RedirectResponse(with_notice(f"/folders/{folder_id}", "renamed"), status_code=303)
+        await request.app.state.runtime.read(do, archive_of(request), viewer, form)
+    return RedirectResponse(with_notice(target, notice, fragment=fragment), status_code=303)
+
+
+@router.post("/folders/{folder_id}/rename")
+async def rename_folder(folder_id: int, request: Request) -> Response:
+    def rename(archive: Archive, viewer: Viewer, form: FormData) -> None:
+        title = field(form, "title", MAX_TITLE_CHARS + 1)
+        workspace.rename_folder(archive, viewer, folder_id, title)
+
+    return await form_action(request, rename, f"/folders/{folder_id}", "renamed")
 
 
 @router.post("/folders/{folder_id}/delete")
 async def delete_folder(folder_id: int, request: Request) -> Response:
-    found = await own_form(request)
-    if isinstance(found, Response):
-        return found
-    viewer, _form = found
-    await request.app.state.runtime.read(
-        workspace.delete_folder, archive_of(request), viewer, folder_id
-    )
-    return RedirectResponse(with_notice("/folders", "deleted"), status_code=303)
+    def delete(archive: Archive, viewer: Viewer, _form: FormData) -> None:
+        workspace.delete_folder(archive, viewer, folder_id)
+
+    return await form_action(request, delete, "/folders", "deleted")
 
 
 @router.post("/folders/{folder_id}/share")
 async def share_folder(folder_id: int, request: Request) -> Response:
-    found = await own_form(request)
-    if isinstance(found, Response):
-        return found
-    viewer, form = found
-    target, mode = field(form, "target", 10), field(form, "mode", 10)
-    name = field(form, "name", 200).strip()
-    if target not in ("user", "group") or mode not in ("read", "edit"):
-        raise SourcebookError("Share with a user or a group, to read or to edit.")
-    if not name or len(name) > 100:
-        raise SourcebookError("Name the user or group to share with (at most 100 characters).")
-    share = Share(target=target, name=name, mode=mode)  # type: ignore[arg-type]  # checked above
-    await request.app.state.runtime.read(
-        workspace.share_folder, archive_of(request), viewer, folder_id, share
-    )
-    return RedirectResponse(with_notice(f"/folders/{folder_id}", "shared"), status_code=303)
+    def share(archive: Archive, viewer: Viewer, form: FormData) -> None:
+        target, mode = field(form, "target", 10), field(form, "mode", 10)
+        name = field(form, "name", 200).strip()
+        if target not in ("user", "group") or mode not in ("read", "edit"):
+            raise SourcebookError("Share with a user or a group, to read or to edit.")
+        if not name or len(name) > 100:
+            raise SourcebookError("Name the user or group to share with (at most 100 characters).")
+        with_whom = Share(target=target, name=name, mode=mode)  # type: ignore[arg-type]
+        workspace.share_folder(archive, viewer, folder_id, with_whom)
+
+    return await form_action(request, share, f"/folders/{folder_id}", "shared")
 
 
 @router.post("/folders/{folder_id}/items/{item_id}/note")
 async def set_note(folder_id: int, item_id: int, request: Request) -> Response:
-    found = await own_form(request)
-    if isinstance(found, Response):
-        return found
-    viewer, form = found
-    note = field(form, "note", MAX_NOTE_CHARS + 1)
-    with form_errors():
-        await request.app.state.runtime.read(
-            workspace.set_note, archive_of(request), viewer, folder_id, item_id, note
-        )
-    target = with_notice(f"/folders/{folder_id}", "noted", fragment=f"item-{item_id}")
-    return RedirectResponse(target, status_code=303)
+    def keep(archive: Archive, viewer: Viewer, form: FormData) -> None:
+        note = field(form, "note", MAX_NOTE_CHARS + 1)
+        workspace.set_note(archive, viewer, folder_id, item_id, note)
+
+    target = f"/folders/{folder_id}"
+    return await form_action(request, keep, target, "noted", fragment=f"item-{item_id}")
 
 
 @router.post("/folders/{folder_id}/items/{item_id}/remove")
 async def remove_item(folder_id: int, item_id: int, request: Request) -> Response:
-    found = await own_form(request)
-    if isinstance(found, Response):
-        return found
-    viewer, _form = found
-    await request.app.state.runtime.read(
-        workspace.remove_item, archive_of(request), viewer, folder_id, item_id
-    )
-    return RedirectResponse(with_notice(f"/folders/{folder_id}", "removed"), status_code=303)
+    def remove(archive: Archive, viewer: Viewer, _form: FormData) -> None:
+        workspace.remove_item(archive, viewer, folder_id, item_id)
+
+    return await form_action(request, remove, f"/folders/{folder_id}", "removed")
 
 
 @router.get("/folders/{folder_id}/export")

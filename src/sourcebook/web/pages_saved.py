@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import APIRouter
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -25,7 +26,7 @@ from sourcebook.web.auth import accounts_of
 from sourcebook.web.notices import with_notice
 from sourcebook.web.pages import render
 from sourcebook.web.pages_account import field, no_store, own_form, sign_in_redirect
-from sourcebook.web.pages_folders import archive_of, back_to, form_errors
+from sourcebook.web.pages_folders import archive_of, back_to, form_action, form_errors
 from sourcebook.web.search_params import FILTERS, MAX_FILTER_CHARS, SearchParams
 from sourcebook.web.viewing import viewer_of
 
@@ -112,12 +113,7 @@ async def save_search(request: Request) -> Response:
 
 @router.post("/saved/delete")
 async def delete_saved_search(request: Request) -> Response:
-    found = await own_form(request)
-    if isinstance(found, Response):
-        return found
-    viewer, form = found
-    name = field(form, "name", MAX_NAME_CHARS + 1)
-    await request.app.state.runtime.read(
-        alerts.delete_saved_search, archive_of(request), viewer, name
-    )
-    return RedirectResponse(with_notice("/saved", "unsaved"), status_code=303)
+    def delete(archive: Archive, viewer: Viewer, form: FormData) -> None:
+        alerts.delete_saved_search(archive, viewer, field(form, "name", MAX_NAME_CHARS + 1))
+
+    return await form_action(request, delete, "/saved", "unsaved")
