@@ -72,6 +72,9 @@ def test_anonymous_visitors_are_sent_to_sign_in(client: Client) -> None:
         response = client.get(path)
         assert response.status_code == 303, path
         assert response.headers["location"].startswith("/signin?next=/")
+    export = client.get("/folders/1/export", params={"format": "docx"}).headers["location"]
+    assert export == "/signin?next=/folders/1/export%3Fformat%3Ddocx"  # back to it after
+    assert 'value="/folders/1/export?format=docx"' in client.get(export).text
     for path in ("/folders", "/folders/quote", "/folders/add", "/saved"):
         assert client.post(path, data={"title": "x"}).status_code == 303
     # and the forms are not offered
@@ -268,7 +271,8 @@ def test_a_changed_document_shows_both_texts(tmp_path: Path) -> None:
     assert "The document changed after this quote was taken." in text
     assert "Guards detained twelve people at Kulob. The" in text  # what was read
     assert "Guards detained fourteen people at Kulob. The" in text  # what it says now
-    assert "revision 1" in text
+    assert "What you read (revision 1)" in text
+    assert "What the same place says now (revision 2)" in text
 
 
 def test_saved_searches(client: Client) -> None:

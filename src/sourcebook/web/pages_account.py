@@ -66,7 +66,10 @@ def no_store(response: Response) -> Response:
 
 
 def sign_in_redirect(request: Request) -> Response:
-    return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
+    """To the sign-in form, and back to this page (with its query) after."""
+    query = request.url.query
+    target = request.url.path + (f"?{query}" if query else "")
+    return RedirectResponse(f"/signin?next={quote(target, safe='/')}", status_code=303)
 
 
 def signin_context(request: Request, **values: object) -> dict[str, object]:
