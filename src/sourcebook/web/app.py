@@ -36,8 +36,10 @@ from sourcebook.web import (
     pages,
     pages_account,
     pages_admin,
+    pages_folders,
     pages_jobs,
     pages_original,
+    pages_saved,
     pages_sso,
 )
 from sourcebook.web.access import allowed_hosts_for
@@ -119,6 +121,8 @@ def create_app(
     app.include_router(pages_original.router)  # originals kept from sources, revision diffs
     app.include_router(pages_account.router)
     app.include_router(pages_admin.router)
+    app.include_router(pages_folders.router)  # folders, quotes, the research bundle
+    app.include_router(pages_saved.router)  # saved searches, their feeds and digests
     if oidc_enabled(settings):  # single sign-on's pages exist only when it is set up
         app.include_router(pages_sso.router)
     app.include_router(api_jobs.router)

@@ -34,9 +34,9 @@ router = APIRouter(include_in_schema=False)
 MAX_FIELD_CHARS = 1024
 
 
-def field(form: FormData, name: str) -> str:
+def field(form: FormData, name: str, limit: int = MAX_FIELD_CHARS) -> str:
     value = form.get(name, "")
-    return value[:MAX_FIELD_CHARS] if isinstance(value, str) else ""
+    return value[:limit] if isinstance(value, str) else ""
 
 
 def safe_next(target: str) -> str:
@@ -66,7 +66,10 @@ def no_store(response: Response) -> Response:
 
 
 def sign_in_redirect(request: Request) -> Response:
-    return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
+    """To the sign-in form, and back to this page (with its query) after."""
+    query = request.url.query
+    target = request.url.path + (f"?{query}" if query else "")
+    return RedirectResponse(f"/signin?next={quote(target, safe='/')}", status_code=303)
 
 
 def signin_context(request: Request, **values: object) -> dict[str, object]:
@@ -146,7 +149,7 @@ async def account_page(request: Request) -> Response:
     return no_store(render(request, "account.html", context))
 
 
-async def _own_form(request: Request) -> tuple[Viewer, FormData] | Response:
+async def own_form(request: Request) -> tuple[Viewer, FormData] | Response:
     """The signed-in user and their CSRF-checked form, or a redirect to sign in."""
     viewer = viewer_of(request)
     if not viewer.signed_in:
@@ -157,7 +160,7 @@ async def _own_form(request: Request) -> tuple[Viewer, FormData] | Response:
 
 @router.post("/account/password")
 async def change_password(request: Request) -> Response:
-    found = await _own_form(request)
+    found = await own_form(request)
     if isinstance(found, Response):
         return found
     viewer, form = found
@@ -188,7 +191,7 @@ async def change_password(request: Request) -> Response:
 
 @router.post("/account/tokens")
 async def create_token(request: Request) -> Response:
-    found = await _own_form(request)
+    found = await own_form(request)
     if isinstance(found, Response):
         return found
     viewer, form = found
@@ -214,7 +217,7 @@ async def create_token(request: Request) -> Response:
 
 @router.post("/account/tokens/{token_id}/revoke")
 async def revoke_token(token_id: int, request: Request) -> Response:
-    found = await _own_form(request)
+    found = await own_form(request)
     if isinstance(found, Response):
         return found
     viewer, _form = found

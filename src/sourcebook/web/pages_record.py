@@ -23,6 +23,7 @@ from sourcebook.model import Document, Hit
 from sourcebook.search.highlight import TermPatterns, positive_terms
 from sourcebook.search.request import SearchRequest
 from sourcebook.services.reading import ArchiveView
+from sourcebook.web.folder_choices import folder_choices
 from sourcebook.web.links import site_url
 from sourcebook.web.pages_original import original_views
 from sourcebook.web.record_body import RecordText, record_text
@@ -227,6 +228,7 @@ async def record_page(
         "source_tags": sorted(doc.source_tags.items()),
         "reprints": reprint_count,
         "reprints_url": reprints_url,
+        "folders": await folder_choices(request),  # "Add to folder", "Quote this passage"
     }
     response: Response = request.app.state.templates.TemplateResponse(
         request, "record.html", context

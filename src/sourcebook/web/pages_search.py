@@ -16,6 +16,7 @@ from starlette.responses import Response
 from sourcebook.errors import QuerySyntaxError
 from sourcebook.model import Hit, SearchResult
 from sourcebook.search.request import SORTS, SearchRequest
+from sourcebook.web.folder_choices import folder_choices
 from sourcebook.web.runtime import Runtime, get_runtime, view_of
 from sourcebook.web.search_params import (
     SearchParams,
@@ -287,6 +288,7 @@ async def search_page(request: Request, runtime: Runtime = Depends(get_runtime))
         "plain_url": "",
         "feed_url": "",
         "explain_url": "",
+        "folders": await folder_choices(request),  # "Add to folder" on each hit
     }
     status = 200
     try:

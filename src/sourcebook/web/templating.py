@@ -26,6 +26,7 @@ from sourcebook.search.highlight import (  # the CLI shows the same snippets
     highlight_segments,
     snippet_segments,
 )
+from sourcebook.web.notices import here, notice_of
 from sourcebook.web.viewing import viewer_of
 
 HERE = Path(__file__).resolve().parent
@@ -55,10 +56,15 @@ def build_templates() -> Jinja2Templates:
 
 
 def _viewer_context(request: Request) -> dict[str, object]:
-    """Every page knows who is reading (the header's sign-in link) and the session's CSRF
-    token (forms carry it)."""
+    """Every page knows who is reading (the header's sign-in link), the session's CSRF token
+    (forms carry it), where it is (forms come back to it) and what the last form did."""
     identity = getattr(request.state, "identity", None)
-    return {"viewer": viewer_of(request), "csrf_token": getattr(identity, "csrf", "")}
+    return {
+        "viewer": viewer_of(request),
+        "csrf_token": getattr(identity, "csrf", ""),
+        "here": here(request),
+        "notice": notice_of(request),
+    }
 
 
 #: The language every page is written in (``<html lang>``).
