@@ -233,6 +233,15 @@ def test_another_users_folder_is_not_found_and_a_read_share_cannot_edit(
     assert "Read-only case" in client.get("/folders").text
     record = client.get(f"/record/{SEED}").text
     assert "Read-only case" not in record and "Private case" not in record
+    stop = {"csrf_token": csrf, "target": "user", "name": "ali"}
+    assert client.post(f"/folders/{shared}/unshare", data=stop).status_code == 403
+    # the owner stops sharing: ali no longer finds it
+    csrf = signed_in(client, "mona")
+    stop["csrf_token"] = csrf
+    assert client.post(f"/folders/{shared}/unshare", data=stop).status_code == 303
+    assert "Not shared." in client.get(f"/folders/{shared}").text
+    signed_in(client, "ali")
+    assert client.get(f"/folders/{shared}").status_code == 404
 
 
 def test_titles_and_notes_are_escaped(client: Client) -> None:

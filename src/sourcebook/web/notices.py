@@ -21,6 +21,7 @@ NOTICES: dict[str, str] = {
     "renamed": "The folder is renamed.",
     "deleted": "The folder is deleted.",
     "shared": "The folder is shared.",
+    "unshared": "The folder is no longer shared with them.",
     "noted": "The note is kept.",
     "removed": "The item is removed from the folder.",
 }

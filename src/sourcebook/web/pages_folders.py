@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from sourcebook.errors import ConfigError, NotFound, SourcebookError
+from sourcebook.errors import InvalidInput, NotFound, SourcebookError
 from sourcebook.exports import BUNDLE_FORMATS, BUNDLE_STYLES, LIST_FORMATS
 from sourcebook.exports.references import References
 from sourcebook.folders import MAX_NOTE_CHARS, MAX_TITLE_CHARS, Share
@@ -67,10 +67,10 @@ def archive_of(request: Request) -> Archive:
 @contextmanager
 def form_errors() -> Iterator[None]:
     """A form's bad value (a title too long, an empty name) is the user's to fix: 400, with
-    the message, rather than the 500 a ConfigError means elsewhere."""
+    the message (the API answers the same InvalidInput with 422)."""
     try:
         yield
-    except ConfigError as exc:
+    except InvalidInput as exc:
         raise SourcebookError(str(exc)) from exc
 
 
@@ -269,6 +269,17 @@ async def share_folder(folder_id: int, request: Request) -> Response:
         workspace.share_folder(archive, viewer, folder_id, with_whom)
 
     return await form_action(request, share, f"/folders/{folder_id}", "shared")
+
+
+@router.post("/folders/{folder_id}/unshare")
+async def unshare_folder(folder_id: int, request: Request) -> Response:
+    def unshare(archive: Archive, viewer: Viewer, form: FormData) -> None:
+        target, name = field(form, "target", 10), field(form, "name", 200).strip()
+        if target not in ("user", "group") or not name:
+            raise SourcebookError("Stop sharing with a user or a group, by name.")
+        workspace.unshare_folder(archive, viewer, folder_id, target, name)
+
+    return await form_action(request, unshare, f"/folders/{folder_id}", "unshared")
 
 
 @router.post("/folders/{folder_id}/items/{item_id}/note")
