@@ -13,6 +13,7 @@ from sourcebook.folders import Share
 from sourcebook.model import Document
 from sourcebook.services import Archive, IngestOptions
 from sourcebook.services import workspace as ws
+from sourcebook.store.accounts_base import AuditFilter
 from sourcebook.viewer import Viewer
 from tests.store.conftest import pg_url  # noqa: F401  (the PostgreSQL schema fixture)
 
@@ -111,6 +112,16 @@ def test_a_shared_folder_never_shows_a_document_the_reader_may_not_read(
     seen = ws.open_folder(archive, ANA, folder.id)
     assert (seen.items, seen.hidden) == ([], 1)
     assert len(ws.open_folder(archive, BO, folder.id).items) == 1
+    ws.unshare_folder(archive, BO, folder.id, "user", "ana")
+    with pytest.raises(NotFound):
+        ws.open_folder(archive, ANA, folder.id)
+    # sharing is a permission change: in the audit log, with who, what and to whom
+    logged = archive.audit.entries(AuditFilter(), 10)
+    shares = [(e.actor, e.action, e.detail) for e in logged if e.action.startswith("folder-")]
+    assert shares == [
+        ("bo", "folder-unshare", "user ana"),
+        ("bo", "folder-share", "user ana: read"),
+    ]
 
 
 def test_a_folder_exports_as_a_research_bundle_and_a_reference_list(archive: Archive) -> None:

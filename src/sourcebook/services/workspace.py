@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from sourcebook.accounts.audit import actor_name
 from sourcebook.errors import AccessDenied, InvalidInput, NotFound
 from sourcebook.exports import (
     BUNDLE_FORMATS,
@@ -129,6 +130,13 @@ def delete_folder(archive: Archive, viewer: Viewer, folder_id: int) -> None:
     if _mode(archive, viewer, folder) != "owner":
         raise AccessDenied("only the folder's owner may delete it")
     archive.store.folders.delete_folder(folder_id)
+    _audit(archive, viewer, "folder-delete", folder, "")
+
+
+def _audit(archive: Archive, viewer: Viewer, action: str, folder: Folder, detail: str) -> None:
+    """Who shared, unshared or deleted which folder goes in the audit log (docs/security.md)."""
+    target = f"folder {folder.id} ({folder.title[:80]})"
+    archive.audit.record(actor_name(viewer), action, target, detail=detail)
 
 
 def share_folder(archive: Archive, viewer: Viewer, folder_id: int, share: Share) -> None:
@@ -136,6 +144,7 @@ def share_folder(archive: Archive, viewer: Viewer, folder_id: int, share: Share)
     if _mode(archive, viewer, folder) != "owner":
         raise AccessDenied("only the folder's owner may share it")
     archive.store.folders.share_folder(folder_id, share)
+    _audit(archive, viewer, "folder-share", folder, f"{share.target} {share.name}: {share.mode}")
 
 
 def unshare_folder(
@@ -146,6 +155,7 @@ def unshare_folder(
     if _mode(archive, viewer, folder) != "owner":
         raise AccessDenied("only the folder's owner may share it")
     archive.store.folders.unshare_folder(folder_id, target, name)
+    _audit(archive, viewer, "folder-unshare", folder, f"{target} {name}")
 
 
 def add_document(
