@@ -38,9 +38,9 @@ FAILING_IMPACTS = ("serious", "critical")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     config = build_archive(tmp_path_factory.mktemp("browser-workspace") / "archive", **CHEAP)
     with Archive(config) as archive:
-        Accounts(archive.store, config).add_user(
-            "mona", "editor", PASSWORD, by=Viewer.system(), email="mona@example.org"
-        )
+        accounts = Accounts(archive.store, config)
+        accounts.add_user("mona", "editor", PASSWORD, by=Viewer.system(), email="mona@example.org")
+        accounts.add_user("ada", "admin", PASSWORD, by=Viewer.system())
     with serve_in_thread(create_app(config)) as base_url:
         yield base_url
 
@@ -201,4 +201,28 @@ def test_a_caseworker_builds_a_folder_and_downloads_the_bundle(server: str, tmp_
     assert not errors, errors
     print("axe-core violations:", axe.found or "none")
     assert len(axe.checked) == 7, axe.checked
+    assert not axe.failures, "\n".join(axe.failures)
+
+
+def test_the_admin_pages_pass_axe(server: str) -> None:
+    """The administrator's pages (users, groups, audit log, jobs) through axe-core too."""
+    axe = AxeCheck()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        page = browser.new_context(base_url=server).new_page()
+        try:
+            page.goto("/signin?next=/admin/users")
+            page.get_by_label("User name").fill("ada")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.keyboard.press("Enter")
+            page.wait_for_url(f"{server}/admin/users")
+            for path in ("/admin/users", "/admin/groups", "/admin/audit", "/jobs"):
+                assert page.goto(path).status == 200, path
+                axe(page, path, open_all=True)
+        finally:
+            browser.close()
+    print("axe-core violations:", axe.found or "none")
+    assert len(axe.checked) == 4, axe.checked
     assert not axe.failures, "\n".join(axe.failures)
