@@ -46,6 +46,16 @@ def test_refworld_pinpoints_and_sorted_deduplicated_bibliography() -> None:
     assert bundle.summary.startswith("5 quotes from 4 documents.")
 
 
+def test_apa_and_chicago_come_from_the_csl_styles_package() -> None:
+    apa = build_bundle("Case 42", quotes(), "apa", accessed=ACCESSED)
+    assert apa.sections[0].citation == "(Radio Free Europe/Radio Liberty, 2017, para. 21)"
+    assert apa.sections[1].citation == "(Petrova, 2021, para. 3)"
+    assert apa.bibliography[0].startswith("Petrova, A. (2021")
+    chicago = build_bundle("Case 42", quotes(), "chicago", accessed=ACCESSED)
+    assert chicago.sections[1].citation == "(Petrova 2021, para. 3)"  # no comma before the year
+    assert chicago.bibliography[0].startswith("Petrova, A. 2021.")
+
+
 def test_harvard_pinpoints_are_author_date_with_paragraph() -> None:
     bundle = build_bundle("Case 42", quotes(), "harvard", accessed=ACCESSED)
     cites = [s.citation for s in bundle.sections]
@@ -130,8 +140,8 @@ def test_bounds_and_unknown_names() -> None:
         build_bundle("Too many", [one] * (MAX_BUNDLE_QUOTES + 1), "refworld")
     with pytest.raises(InputTooLarge, match="characters"):
         build_bundle("Too long", [BundleQuote(SEED, "x" * 2_000_001, 1)], "refworld")
-    with pytest.raises(NotFound, match="refworld, harvard"):
-        build_bundle("Style", [one], "apa")
+    with pytest.raises(NotFound, match="refworld, harvard, apa, chicago"):
+        build_bundle("Style", [one], "mla")
     with pytest.raises(NotFound, match="md, docx, pdf"):
         render_bundle("Format", [one], "refworld", "odt")
 

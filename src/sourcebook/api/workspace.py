@@ -54,7 +54,7 @@ MAX_ID = 2**53 - 1
 FolderId = Annotated[int, Path(ge=1, le=MAX_ID, description="The folder's number.")]
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID, description="The item's number in the folder.")]
 ExportFormat = Literal["md", "docx", "pdf", "ris", "bibtex", "csl-json", "csv"]
-ExportStyle = Literal["refworld", "harvard"]
+ExportStyle = Literal["refworld", "harvard", "apa", "chicago"]
 
 SIGNED_IN: Responses = {401: problem("No credentials: sign in or send an API token.")}
 WRITE: Responses = {
@@ -411,7 +411,7 @@ async def export_folder(
         ),
     ] = "docx",
     style: Annotated[
-        ExportStyle, Query(description="The bundle's citations: refworld or harvard.")
+        ExportStyle, Query(description="The bundle's citations: refworld, harvard, apa or chicago.")
     ] = "refworld",
 ) -> Response:
     """The folder as you may read it (documents you may not read are left out), as a file

@@ -122,7 +122,8 @@ def folder_export(
         ),
     ] = "docx",
     style: Annotated[
-        str, typer.Option("--style", help="Citations: refworld or harvard (author-date).")
+        str,
+        typer.Option("--style", help="Citations: refworld, or author-date: harvard, apa, chicago."),
     ] = "refworld",
 ) -> None:
     """Write the folder as a research bundle (quotes, pinpoint citations, notes, bibliography)

