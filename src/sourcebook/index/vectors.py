@@ -28,6 +28,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,6 +39,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from sourcebook.errors import ConfigError, Conflict, StorageError
 from sourcebook.index import VECTORS_MANIFEST
+from sourcebook.index.vector_scan import SCAN_MIN_ROWS, Int8Scan, scan_available
 
 MANIFEST = VECTORS_MANIFEST
 LOCK = ".writer.lock"
@@ -68,6 +70,11 @@ class VectorIndex:
         self._removed: list[str] = []  # saved ids removed since the last save
         self._segments: list[dict[str, Any]] = []
         self._manifest_stamp: tuple[int, int, int] = (0, 0, 0)
+        self._live: NDArray[np.bool_] | None = None  # rows not dead (built on search)
+        self._scan: Int8Scan | None = None  # the int8 first pass (built on search)
+        self._scan_lock = threading.Lock()
+        #: Whether large indexes take the int8 first pass (off: always the full float32 scan).
+        self.fast_scan = True
 
     # --- reading ------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -128,21 +135,66 @@ class VectorIndex:
         return self.search_many(vector, k)[0]
 
     def search_many(self, vectors: ArrayLike, k: int = 10) -> list[list[tuple[str, float]]]:
-        """:meth:`search` for each row of ``vectors`` (one matrix product for all)."""
+        """:meth:`search` for each row of ``vectors`` (exact; large indexes take a first pass
+        over int8 codes that leaves the result unchanged, ``index/vector_scan.py``)."""
         queries = self._query(vectors)
         matrix = self._all()
         if k <= 0 or not self._row:
             return [[] for _ in range(queries.shape[0])]
+        k = min(k, len(self._row))
+        live = self._live_rows()
+        scan = self._int8_scan()
+        if scan is not None:
+            scores, bounds = scan.approximate(queries)
+            out: list[list[tuple[str, float]]] = []
+            for query, approx, bound in zip(queries, scores, bounds, strict=True):
+                rows = scan.candidates(approx, bound, live, k)
+                if rows is None:  # a query the bounds cannot narrow: the full scan
+                    out += self._exact(query[None, :], matrix, live, k)
+                else:
+                    out.append(self._top(rows, matrix[rows] @ query, k))
+            return out
+        return self._exact(queries, matrix, live, k)
+
+    def _exact(
+        self, queries: Vectors, matrix: Vectors, live: NDArray[np.bool_], k: int
+    ) -> list[list[tuple[str, float]]]:
+        """The full float32 scan: every row scored."""
         scores = queries @ matrix.T
         if self._dead:
-            scores[:, sorted(self._dead)] = -np.inf
-        k = min(k, len(self._row))
-        out: list[list[tuple[str, float]]] = []
-        for row in scores:
-            top = np.argpartition(-row, k - 1)[:k] if k < row.shape[0] else np.arange(row.shape[0])
-            top = top[np.argsort(-row[top], kind="stable")]
-            out.append([(self._ids[i], float(row[i])) for i in top if np.isfinite(row[i])][:k])
-        return out
+            scores[:, ~live] = -np.inf
+        everything = np.arange(matrix.shape[0])
+        return [self._top(everything, row, k) for row in scores]
+
+    def _top(self, rows: NDArray[np.intp], scores: Vectors, k: int) -> list[tuple[str, float]]:
+        """The ``k`` best of ``rows`` (matrix row numbers) by ``scores``, best first."""
+        if k < scores.shape[0]:
+            top = np.argpartition(-scores, k - 1)[:k]
+        else:
+            top = np.arange(scores.shape[0])
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self._ids[rows[i]], float(scores[i])) for i in top if np.isfinite(scores[i])][:k]
+
+    def _live_rows(self) -> NDArray[np.bool_]:
+        """A mask of the matrix rows that hold a current vector (not replaced or removed)."""
+        if self._live is None or self._live.shape[0] != len(self._ids):
+            live = np.ones(len(self._ids), dtype=bool)
+            if self._dead:
+                live[np.fromiter(self._dead, dtype=np.intp, count=len(self._dead))] = False
+            self._live = live
+        return self._live
+
+    def _int8_scan(self) -> Int8Scan | None:
+        """The int8 first pass over the matrix, built on first use (None: not worth it here)."""
+        if len(self._ids) < SCAN_MIN_ROWS or not self.fast_scan:
+            return None
+        if self._scan is None or self._scan.rows != len(self._ids):
+            with self._scan_lock:
+                if self._scan is None or self._scan.rows != len(self._ids):
+                    if not scan_available():
+                        return None
+                    self._scan = Int8Scan(self._all())
+        return self._scan
 
     def scores(self, vector: ArrayLike, items: Iterable[str]) -> dict[str, float]:
         """Dot products of ``vector`` with the given ids' vectors (ids without one are left out)."""
@@ -177,6 +229,7 @@ class VectorIndex:
             old = self._row.get(item)
             if old is not None:
                 self._dead.add(old)
+                self._live = None
             self._row[item] = start + offset
         self._ids.extend(ids)
         self._tags.extend(tags if tags is not None else [""] * len(ids))
@@ -191,6 +244,7 @@ class VectorIndex:
             if row is None:
                 continue
             self._dead.add(row)
+            self._live = None
             removed += 1
             # recorded even for a row added since the last save: an older, saved vector of the
             # same id may lie in an earlier segment (loading skips ids that are not there)
