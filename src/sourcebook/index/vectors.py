@@ -173,7 +173,9 @@ class VectorIndex:
         else:
             top = np.arange(scores.shape[0])
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self._ids[rows[i]], float(scores[i])) for i in top if np.isfinite(scores[i])][:k]
+        top = top[np.isfinite(scores[top])]
+        ids = self._ids
+        return list(zip([ids[r] for r in rows[top].tolist()], scores[top].tolist(), strict=True))
 
     def _live_rows(self) -> NDArray[np.bool_]:
         """A mask of the matrix rows that hold a current vector (not replaced or removed)."""
