@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
-from sourcebook.index.vector_scan import SCAN_MIN_ROWS, Int8Scan, scan_available
+from sourcebook.index.vector_scan import SCAN_MAX_K, SCAN_MIN_ROWS, Int8Scan, scan_available
 from sourcebook.index.vectors import VectorIndex
 
 pytestmark = pytest.mark.skipif(not scan_available(), reason="onnxruntime and onnx not installed")
@@ -28,6 +30,7 @@ def pair(vectors: np.ndarray) -> tuple[VectorIndex, VectorIndex]:
     full.fast_scan = False
     for index in (fast, full):
         index.add(ids, vectors)
+    assert fast.prepare_fast_scan() and not full.prepare_fast_scan()
     return fast, full
 
 
@@ -77,10 +80,26 @@ def test_replaced_and_removed_vectors_are_never_returned() -> None:
     best = [item for item, _ in full.search(query, 5)]
     replacement = clustered(1, seed=9)
     for index in (fast, full):
-        index.search(query, 5)  # the first pass is built, then the index changes
+        index.search(query, 5)  # the first pass is used, then the index changes
         index.remove(best[:2])
         index.add([best[2]], replacement)
+    fast.prepare_fast_scan()  # rebuilt for the new row
     got, want = fast.search(query, 50), full.search(query, 50)
     assert_same_top(got, want)
     assert not {best[0], best[1]} & {i for i, _ in got}
     assert best[2] in fast and fast.vector(best[2]) == pytest.approx(replacement[0])
+
+
+def test_a_one_shot_search_never_builds_it_and_a_busy_process_does_in_the_background() -> None:
+    vectors = clustered(SCAN_MIN_ROWS, seed=2)
+    index = VectorIndex(DIM, "test")
+    index.add([f"d{i}" for i in range(len(vectors))], vectors)
+    first = index.search(vectors[0], 10)  # the full scan: a CLI search pays nothing more
+    assert index._scan is None and not index._building.is_set()
+    index.search(vectors[1], 10)  # a second search: built on a thread, the full scan answers
+    deadline = time.monotonic() + 60
+    while index._scan is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert index._scan is not None and index._scan.rows == len(vectors)
+    assert_same_top(index.search(vectors[0], 10), first)
+    index.search(vectors[0], SCAN_MAX_K + 1)  # a long list: the full scan is cheaper

@@ -346,7 +346,7 @@ class MultilingualE5Embedder:
 #: ONNX Runtime when it can, ``minilm-torch`` and ``minilm-onnx`` force a runtime).
 MODELS = ("minilm", "minilm-torch", "minilm-onnx", "minilm-onnx-int8", "e5", "static:DIR")
 #: How MiniLM runs: ``auto`` (ONNX Runtime when it can, else torch), ``onnx`` or ``torch``.
-RUNTIMES = ("auto", "onnx", "torch")
+RUNTIMES = ("auto", "onnx", "onnx-int8", "torch")
 _MINILM = ("", "minilm", "all-MiniLM-L6-v2")
 
 

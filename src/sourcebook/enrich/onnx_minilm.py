@@ -263,6 +263,8 @@ class OnnxMiniLMEmbedder:
                 if not fp32.is_file():
                     export_minilm_onnx(path, fp32)
                 if not graph.is_file():
+                    if _missing(("onnx",)):
+                        raise ConfigError(f"the int8 graph is made with onnx; {ONNX_INSTALL_HINT}")
                     quantize_minilm_onnx(fp32, graph)
                 ort: Any = importlib.import_module("onnxruntime")
                 tokenizers: Any = importlib.import_module("tokenizers")

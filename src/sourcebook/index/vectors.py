@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -39,10 +40,17 @@ from numpy.typing import ArrayLike, NDArray
 
 from sourcebook.errors import ConfigError, Conflict, StorageError
 from sourcebook.index import VECTORS_MANIFEST
-from sourcebook.index.vector_scan import SCAN_MIN_ROWS, Int8Scan, scan_available
+from sourcebook.index.vector_scan import (
+    BUILD_AFTER_SEARCHES,
+    SCAN_MAX_K,
+    SCAN_MIN_ROWS,
+    Int8Scan,
+    scan_available,
+)
 
 MANIFEST = VECTORS_MANIFEST
 LOCK = ".writer.lock"
+log = logging.getLogger(__name__)
 FORMAT = 1
 #: Above this many vectors exact search is slow enough (126 ms a query measured on 2 cores) that
 #: an HNSW backend should replace it; the index keeps working, it just gets slower.
@@ -73,6 +81,8 @@ class VectorIndex:
         self._live: NDArray[np.bool_] | None = None  # rows not dead (built on search)
         self._scan: Int8Scan | None = None  # the int8 first pass (built on search)
         self._scan_lock = threading.Lock()
+        self._building = threading.Event()  # a background build of the first pass is running
+        self._searches = 0
         #: Whether large indexes take the int8 first pass (off: always the full float32 scan).
         self.fast_scan = True
 
@@ -143,7 +153,8 @@ class VectorIndex:
             return [[] for _ in range(queries.shape[0])]
         k = min(k, len(self._row))
         live = self._live_rows()
-        scan = self._int8_scan()
+        self._searches += 1
+        scan = self._int8_scan() if k <= SCAN_MAX_K else None
         if scan is not None:
             scores, bounds = scan.approximate(queries)
             out: list[list[tuple[str, float]]] = []
@@ -187,16 +198,36 @@ class VectorIndex:
         return self._live
 
     def _int8_scan(self) -> Int8Scan | None:
-        """The int8 first pass over the matrix, built on first use (None: not worth it here)."""
+        """The int8 first pass over the matrix, when it is built for the current rows (None:
+        the full scan). Once the process has searched a few times, it is built on a
+        background thread; :meth:`prepare_fast_scan` builds it at once."""
         if len(self._ids) < SCAN_MIN_ROWS or not self.fast_scan:
             return None
-        if self._scan is None or self._scan.rows != len(self._ids):
+        scan = self._scan
+        if scan is not None and scan.rows == len(self._ids):
+            return scan
+        if self._searches >= BUILD_AFTER_SEARCHES and not self._building.is_set():
+            self._building.set()
+            threading.Thread(target=self._build_scan, name="sb-vector-int8", daemon=True).start()
+        return None
+
+    def prepare_fast_scan(self) -> bool:
+        """Build the int8 first pass now (a server's warm-up); False when it does not apply."""
+        if len(self._ids) < SCAN_MIN_ROWS or not self.fast_scan:
+            return False
+        self._build_scan()
+        return self._scan is not None
+
+    def _build_scan(self) -> None:
+        try:
             with self._scan_lock:
-                if self._scan is None or self._scan.rows != len(self._ids):
-                    if not scan_available():
-                        return None
+                rows = len(self._ids)
+                if (self._scan is None or self._scan.rows != rows) and scan_available():
                     self._scan = Int8Scan(self._all())
-        return self._scan
+        except Exception:  # the full scan still answers; say why the fast one is missing
+            log.exception("building the int8 first pass of the vector index failed")
+        finally:
+            self._building.clear()
 
     def scores(self, vector: ArrayLike, items: Iterable[str]) -> dict[str, float]:
         """Dot products of ``vector`` with the given ids' vectors (ids without one are left out)."""

@@ -203,9 +203,13 @@ class VectorSearch:
         return index is not None and len(index) > 0
 
     def warm(self) -> None:
-        """Load the vectors and the model now (about 15 s), if hybrid search will use them."""
+        """Load the vectors and the model now (about 15 s), if hybrid search will use them, and
+        build the vector index's int8 first pass (large indexes)."""
         if self.ready():
             self.embedder.embed_queries(["warm up"])
+            index = self.index()
+            if index is not None:
+                index.prepare_fast_scan()
 
     def warm_in_background(self) -> threading.Thread | None:
         """:meth:`warm` on a daemon thread, so a server answers (with BM25) while it loads."""
@@ -219,6 +223,7 @@ class VectorSearch:
                 index = self.index()
                 if index is not None and len(index):
                     self.embedder.embed_queries(["warm up"])
+                    index.prepare_fast_scan()
             except Exception:  # a failed warm-up is retried by the first query
                 log.exception("warming the embedding model failed")
 
