@@ -3,6 +3,10 @@
     python benchmarks/embed_speed.py --reuters ../shared/data/reuters21578 [--passages 2000]
         [--queries 100] [--runtimes onnx,torch] [--vectors 100000]
     python benchmarks/embed_speed.py --reports ../shared/data/us-state-dept-hrr/reports
+    python benchmarks/embed_speed.py --reuters ... --runtimes onnx-old,onnx,onnx-int8
+
+``onnx-old`` is ONNX Runtime as it ran before this change (batches of 32, worker threads that
+spin between operators); each other runtime is printed beside it (ratios, cosine).
 
 Passages are Reuters stories (short: 340 characters a passage on average), or the long reports
 of a folder of Markdown files (``--reports``: the State Department's human-rights reports, 800
@@ -78,8 +82,17 @@ def load_passages(folder: Path, wanted: int) -> list[str]:
     return texts[:wanted]
 
 
+def embedder_for(runtime: str) -> Any:
+    """``onnx-old``: ONNX Runtime as it ran before (batches of 32, spinning worker threads)."""
+    if runtime == "onnx-old":
+        from sourcebook.enrich.onnx_minilm import OnnxMiniLMEmbedder
+
+        return OnnxMiniLMEmbedder(batch_size=32, spin=True)
+    return make_embedder(f"minilm-{runtime}")
+
+
 def run(runtime: str, texts: Sequence[str], queries: Sequence[str]) -> dict[str, Any]:
-    embedder = make_embedder(f"minilm-{runtime}")
+    embedder = embedder_for(runtime)
     started = time.perf_counter()
     embedder.embed_queries(["warm up"])
     load = time.perf_counter() - started
@@ -150,7 +163,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--reports", type=Path, help="folder of long reports (*.md) instead")
     ap.add_argument("--passages", type=int, default=2000, help="passages to embed")
     ap.add_argument("--queries", type=int, default=100, help="queries to embed one at a time")
-    ap.add_argument("--runtimes", default="onnx,torch", help="onnx, torch or both")
+    ap.add_argument(
+        "--runtimes",
+        default="onnx,torch",
+        help="comma-separated: onnx, onnx-int8, onnx-old (before: batches of 32, spinning "
+        "threads), torch; each new one is compared with onnx-old when it ran",
+    )
     ap.add_argument("--vectors", type=int, default=0, help="also time vector search over N")
     args = ap.parse_args(argv)
     if args.reports:
@@ -167,11 +185,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     results: dict[str, dict[str, Any]] = {}
     for runtime in [r for r in args.runtimes.split(",") if r]:
-        reason = embedder_unavailable(f"minilm-{runtime}")
+        reason = embedder_unavailable(f"minilm-{runtime.removesuffix('-old')}")
         if reason:
             print(f"{runtime} skipped: {reason}")
             continue
         results[runtime] = run(runtime, texts, queries)
+    base = results.get("onnx-old")
+    for name, figures in results.items():
+        if base is not None and name != "onnx-old":
+            cosines = (figures["vectors"] * base["vectors"]).sum(axis=1)
+            print(
+                f"{name} vs onnx-old: passages_per_s x{figures['passages_per_s'] / base['passages_per_s']:.2f} "
+                f"passages_per_cpu_s x{figures['passages_per_cpu_s'] / base['passages_per_cpu_s']:.2f} "
+                f"query_p50 x{base['query_p50_ms'] / max(figures['query_p50_ms'], 1e-9):.2f} "
+                f"cosine min {cosines.min():.4f} mean {cosines.mean():.4f}"
+            )
     if {"onnx", "torch"} <= results.keys():
         onnx, torch = results["onnx"], results["torch"]
         cosines = (onnx["vectors"] * torch["vectors"]).sum(axis=1)

@@ -159,9 +159,13 @@ def check(archive: Archive, texts: list[str]) -> None:
         a = index.search(q, 100)
         index.fast_scan = False
         b = index.search(q, 100)
-        same += [i for i, _ in a] == [i for i, _ in b]
+        # equal, but for two hits whose float32 scores differ by a rounding step
+        same += all(x == y or abs(sx - sy) <= 1e-6 for (x, sx), (y, sy) in zip(a, b, strict=True))
     index.fast_scan = True
-    print(f"top 100 of the first pass equal to the full scan's: {same} of {len(texts)} queries")
+    print(
+        f"top 100 of the first pass equal to the full scan's (ties within 1e-6 may swap): "
+        f"{same} of {len(texts)} queries"
+    )
 
 
 def main() -> int:

@@ -222,10 +222,14 @@ class OnnxMiniLMEmbedder:
         threads: int = 0,
         batch_size: int = ONNX_BATCH_SIZE,
         quantized: bool = False,
+        spin: bool = False,
     ) -> None:
         self.model_path = model_path
         #: int8 weights (dynamic quantisation of the fp32 graph): faster, vectors a little off
         self.quantized = quantized
+        #: ONNX Runtime's worker threads spin between operators when True (its default): on
+        #: shared cores the spinning takes CPU time from the work (docs/semantic.md)
+        self.spin = spin
         self.cache_dir = cache_dir or default_model_cache()
         self.threads = threads or os.cpu_count() or 1
         self.batch_size = batch_size
@@ -276,6 +280,8 @@ class OnnxMiniLMEmbedder:
                 options.inter_op_num_threads = 1
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                 options.log_severity_level = 3
+                if not self.spin:
+                    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 try:
                     session = ort.InferenceSession(
                         str(graph), options, providers=["CPUExecutionProvider"]
