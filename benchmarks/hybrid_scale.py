@@ -187,6 +187,7 @@ def main() -> int:
     print(f"archive {home}: {count:,} passage vectors")
     reqs = requests()
     times: dict[str, list[float]] = {"hybrid": [], "hybrid-f32": [], "bm25": []}
+    by_kind: dict[tuple[str, bool], list[float]] = {(k, f): [] for k in times for f in (0, 1)}
     bm25 = Archive(settings.model_copy(update={"hybrid": False}), read_only=True)
     with Archive(settings, read_only=True) as archive, bm25:
         vectors = archive.engine.vectors
@@ -210,6 +211,7 @@ def main() -> int:
                     t = time.perf_counter()
                     target.search(r)
                     times[label].append(1000 * (time.perf_counter() - t))
+                    by_kind[label, bool(r.countries)].append(times[label][-1])
         index.fast_scan = True
         texts = [r.query for r in reqs[: len(reqs) // 2]]
         parts(archive, texts)
@@ -218,6 +220,9 @@ def main() -> int:
     print(f"load average before {load[0]:.2f}, after {os.getloadavg()[0]:.2f}")
     for label, values in times.items():
         print(f"{label} full path ({len(reqs)} queries x {args.rounds}): {summarise(values)}")
+        for filtered in (False, True):
+            kind = "with a country filter" if filtered else "no filter"
+            print(f"  {label}, {kind}: {summarise(by_kind[label, filtered])}")
     for stat in (50, 99):
         old, new = percentile(times["hybrid-f32"], stat), percentile(times["hybrid"], stat)
         print(f"p{stat} hybrid-f32 / hybrid: {old / max(new, 1e-9):.2f}")

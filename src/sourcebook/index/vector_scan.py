@@ -39,8 +39,9 @@ SLACK = 1e-4
 #: When more than this share of the rows survives the bounds, the full scan is cheaper.
 MAX_CANDIDATE_SHARE = 0.25
 #: Above this many hits asked for, the rows to rescore cost more than the full scan saves
-#: (measured at 100,000 passages: top 500 1.9x faster, top 5,000 1.4x slower).
-SCAN_MAX_K = 1_000
+#: (measured at 100,000 passages: top 100 5-7x faster, top 5,000, what a filtered hybrid
+#: search of passages asks for, 1.1-2x; docs/semantic.md).
+SCAN_MAX_K = 5_000
 #: Searches a process makes before the first pass is built for it in the background: a
 #: one-shot command (``sourcebook search --hybrid``) never pays for building it; a server
 #: builds it when it warms up (``VectorIndex.prepare_fast_scan``).
@@ -147,6 +148,8 @@ def _session(codes_t: NDArray[np.int8], threads: int) -> Any:
     options.intra_op_num_threads = threads or 0
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
+    # idle worker threads must not spin: the query's model runs next, on the same cores
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(
         model.SerializeToString(), options, providers=["CPUExecutionProvider"]
     )
