@@ -177,6 +177,9 @@ def main() -> int:
     ap.add_argument("--work", type=Path, default=DEFAULT_WORK)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument(
+        "--runtime", default="auto", help="semantic_runtime of the searches (e.g. onnx-int8)"
+    )
     args = ap.parse_args()
     reason = embedder_unavailable()
     if reason:
@@ -184,6 +187,7 @@ def main() -> int:
     home = build(args.passages, args.work, args.data, args.seed)
     settings = Settings(home=home, semantic_unit="passage")
     count = fill_vectors(settings, args.embed, args.seed)
+    settings = settings.model_copy(update={"semantic_runtime": args.runtime})
     print(f"archive {home}: {count:,} passage vectors")
     reqs = requests()
     times: dict[str, list[float]] = {"hybrid": [], "hybrid-f32": [], "bm25": []}
