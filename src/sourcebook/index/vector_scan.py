@@ -38,10 +38,11 @@ BUILD_CHUNK = 8_192
 SLACK = 1e-4
 #: When more than this share of the rows survives the bounds, the full scan is cheaper.
 MAX_CANDIDATE_SHARE = 0.25
-#: Above this many hits asked for, the rows to rescore cost more than the full scan saves
-#: (measured at 100,000 passages: top 100 5-7x faster, top 5,000, what a filtered hybrid
-#: search of passages asks for, 1.1-2x; docs/semantic.md).
-SCAN_MAX_K = 5_000
+#: Above this many hits asked for, the rows to rescore cost about what the full scan saves
+#: (at 100,000 passages a top 5,000, what a filtered hybrid search of passages asks for, was
+#: 0.96-2x the full scan's speed by the load, and slower in the full path on a quiet
+#: machine; docs/semantic.md), so those scan in full.
+SCAN_MAX_K = 1_000
 #: Searches a process makes before the first pass is built for it in the background: a
 #: one-shot command (``sourcebook search --hybrid``) never pays for building it; a server
 #: builds it when it warms up (``VectorIndex.prepare_fast_scan``).

@@ -8,7 +8,8 @@ over it is one matrix-vector product and a partial sort (28 ms for 100,000 vecto
 ``faiss-cpu`` or ``hnswlib`` from PyPI) becomes worth its build time and recall loss; the API
 below (add, search, has, save/load) is what such a backend would implement (docs/semantic.md).
 From 20,000 vectors a first pass over int8 codes (``index/vector_scan.py``) narrows the scan to
-a few hundred rows without changing the result (3-7x faster at 100,000 vectors, docs/semantic.md).
+a few hundred rows without changing the result (up to 3-7x faster at 100,000 vectors when other
+processes share the memory bus; no faster on a quiet machine: docs/semantic.md).
 
 On disk (a folder, e.g. ``<home>/vectors/``), append-only so a long embedding job can stop and
 resume, and a reader never sees half a write:
