@@ -3,6 +3,10 @@
     python benchmarks/embed_speed.py --reuters ../shared/data/reuters21578 [--passages 2000]
         [--queries 100] [--runtimes onnx,torch] [--vectors 100000]
     python benchmarks/embed_speed.py --reports ../shared/data/us-state-dept-hrr/reports
+    python benchmarks/embed_speed.py --reuters ... --runtimes onnx-old,onnx,onnx-int8
+
+``onnx-old`` is ONNX Runtime as it ran before this change (batches of 32, worker threads that
+spin between operators); each other runtime is printed beside it (ratios, cosine).
 
 Passages are Reuters stories (short: 340 characters a passage on average), or the long reports
 of a folder of Markdown files (``--reports``: the State Department's human-rights reports, 800
@@ -78,8 +82,17 @@ def load_passages(folder: Path, wanted: int) -> list[str]:
     return texts[:wanted]
 
 
+def embedder_for(runtime: str) -> Any:
+    """``onnx-old``: ONNX Runtime as it ran before (batches of 32, spinning worker threads)."""
+    if runtime == "onnx-old":
+        from sourcebook.enrich.onnx_minilm import OnnxMiniLMEmbedder
+
+        return OnnxMiniLMEmbedder(batch_size=32, spin=True)
+    return make_embedder(f"minilm-{runtime}")
+
+
 def run(runtime: str, texts: Sequence[str], queries: Sequence[str]) -> dict[str, Any]:
-    embedder = make_embedder(f"minilm-{runtime}")
+    embedder = embedder_for(runtime)
     started = time.perf_counter()
     embedder.embed_queries(["warm up"])
     load = time.perf_counter() - started
@@ -108,6 +121,8 @@ def run(runtime: str, texts: Sequence[str], queries: Sequence[str]) -> dict[str,
 
 
 def vector_search(vectors: np.ndarray[Any, Any], n: int, queries: int) -> None:
+    """The exact vector search over ``n`` vectors, top 100 and top 500: the int8 first pass
+    (``index/vector_scan.py``) beside the full float32 scan, alternating, and whether they agree."""
     from sourcebook.index.vectors import VectorIndex
 
     rng = np.random.default_rng(11)
@@ -118,15 +133,28 @@ def vector_search(vectors: np.ndarray[Any, Any], n: int, queries: int) -> None:
     index = VectorIndex(block.shape[1], "all-MiniLM-L6-v2")
     index.add([f"d{i}#0" for i in range(n)], block)
     index.search(block[0], 100)  # builds the matrix once, as a loaded index has it
-    times: list[float] = []
-    for row in rng.integers(0, n, queries):
-        t = time.perf_counter()
-        index.search(block[row], 100)
-        times.append(1000 * (time.perf_counter() - t))
-    print(
-        f"vector_search n {n} top 100 p50_ms {percentile(times, 50):.1f} "
-        f"p99_ms {percentile(times, 99):.1f}"
-    )
+    started = time.perf_counter()
+    index.prepare_fast_scan()  # as serve's warm-up does
+    print(f"vector_search n {n} int8 first pass built in {time.perf_counter() - started:.1f} s")
+    for k in (100, 500):
+        times: dict[bool, list[float]] = {True: [], False: []}
+        same = 0
+        for row in rng.integers(0, n, queries):
+            found = {}
+            for fast in (True, False):
+                index.fast_scan = fast
+                t = time.perf_counter()
+                found[fast] = index.search(block[row], k)
+                times[fast].append(1000 * (time.perf_counter() - t))
+            same += [i for i, _ in found[True]] == [i for i, _ in found[False]]
+        index.fast_scan = True
+        print(
+            f"vector_search n {n} top {k} int8 first pass p50_ms {percentile(times[True], 50):.1f} "
+            f"p99_ms {percentile(times[True], 99):.1f}; full float32 scan p50_ms "
+            f"{percentile(times[False], 50):.1f} p99_ms {percentile(times[False], 99):.1f}; "
+            f"ratio p50 {percentile(times[False], 50) / max(percentile(times[True], 50), 1e-9):.1f}; "
+            f"same top {k}: {same} of {queries}"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -135,7 +163,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--reports", type=Path, help="folder of long reports (*.md) instead")
     ap.add_argument("--passages", type=int, default=2000, help="passages to embed")
     ap.add_argument("--queries", type=int, default=100, help="queries to embed one at a time")
-    ap.add_argument("--runtimes", default="onnx,torch", help="onnx, torch or both")
+    ap.add_argument(
+        "--runtimes",
+        default="onnx,torch",
+        help="comma-separated: onnx, onnx-int8, onnx-old (before: batches of 32, spinning "
+        "threads), torch; each new one is compared with onnx-old when it ran",
+    )
     ap.add_argument("--vectors", type=int, default=0, help="also time vector search over N")
     args = ap.parse_args(argv)
     if args.reports:
@@ -152,11 +185,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     results: dict[str, dict[str, Any]] = {}
     for runtime in [r for r in args.runtimes.split(",") if r]:
-        reason = embedder_unavailable(f"minilm-{runtime}")
+        reason = embedder_unavailable(f"minilm-{runtime.removesuffix('-old')}")
         if reason:
             print(f"{runtime} skipped: {reason}")
             continue
         results[runtime] = run(runtime, texts, queries)
+    base = results.get("onnx-old")
+    for name, figures in results.items():
+        if base is not None and name != "onnx-old":
+            cosines = (figures["vectors"] * base["vectors"]).sum(axis=1)
+            print(
+                f"{name} vs onnx-old: passages_per_s x{figures['passages_per_s'] / base['passages_per_s']:.2f} "
+                f"passages_per_cpu_s x{figures['passages_per_cpu_s'] / base['passages_per_cpu_s']:.2f} "
+                f"query_p50 x{base['query_p50_ms'] / max(figures['query_p50_ms'], 1e-9):.2f} "
+                f"cosine min {cosines.min():.4f} mean {cosines.mean():.4f}"
+            )
     if {"onnx", "torch"} <= results.keys():
         onnx, torch = results["onnx"], results["torch"]
         cosines = (onnx["vectors"] * torch["vectors"]).sum(axis=1)

@@ -311,7 +311,11 @@ def main() -> int:
         type=Path,
         help="folder keeping corpus embeddings between runs (hybrid, semantic)",
     )
-    ap.add_argument("--model", default="minilm", help="embedding model: minilm, e5 or static:DIR")
+    ap.add_argument(
+        "--model",
+        default="minilm",
+        help="embedding model: minilm, minilm-onnx-int8 (int8 weights), e5 or static:DIR",
+    )
     ap.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     # --- cross-language hook (benchmarks/eval_crosslang.py has the rest) ---
     ap.add_argument(

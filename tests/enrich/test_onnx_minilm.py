@@ -50,6 +50,7 @@ def test_the_runtime_is_chosen_without_loading_anything(tmp_path: Path) -> None:
     assert onnx._session is None and onnx.name == MiniLMEmbedder.name  # same vectors, same name
     assert isinstance(make_embedder("minilm-torch"), MiniLMEmbedder)
     assert isinstance(make_embedder("minilm-onnx"), OnnxMiniLMEmbedder)
+    assert make_embedder("minilm", runtime="onnx-int8").quantized  # type: ignore[attr-defined]
     with pytest.raises(ConfigError, match="semantic runtime"):
         make_embedder("minilm", runtime="tensorflow")
     assert "semantic runtime" in (embedder_unavailable("minilm", runtime="jax") or "")
@@ -104,3 +105,21 @@ def test_a_damaged_graph_is_a_clear_error(tmp_path: Path) -> None:
     onnx.graph_path().write_bytes(b"not a graph")
     with pytest.raises(ConfigError, match="delete it to export again"):
         onnx.embed_queries(["x"])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not can_export, reason="needs torch, transformers, onnx and onnxruntime")
+def test_the_int8_graph_stays_close_to_fp32(tmp_path: Path) -> None:
+    """``semantic_runtime = onnx-int8``: quantised once from the fp32 graph, vectors close to it
+    (the nDCG it keeps is measured by benchmarks/ranking.py --model minilm-onnx-int8)."""
+    settings = Settings(home=tmp_path / "a", semantic_runtime="onnx-int8", model_cache_dir=tmp_path)
+    int8 = VectorSearch(settings).embedder
+    assert isinstance(int8, OnnxMiniLMEmbedder) and int8.quantized
+    assert int8.name == MiniLMEmbedder.name  # it reads and writes the same vector index
+    fast = int8.embed_documents(SAMPLES)
+    assert int8.graph_path().name.endswith("-int8.onnx") and int8.graph_path().is_file()
+    fp32 = OnnxMiniLMEmbedder(cache_dir=tmp_path)
+    assert fp32.graph_path().is_file() and fp32.graph_path() != int8.graph_path()
+    cosines = (fast * fp32.embed_documents(SAMPLES)).sum(axis=1)
+    assert cosines.min() >= 0.95 and cosines.mean() >= 0.98, cosines
+    np.testing.assert_allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)

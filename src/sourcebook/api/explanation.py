@@ -103,3 +103,15 @@ class ExplanationOut(BaseModel):
             lists=[ListPartOut.of(p) for p in explanation.lists],
             note=explanation.note,
         )
+
+    def to_explanation(self) -> Explanation:
+        """The explanation back (the CLI prints a local server's answer as its own)."""
+        return Explanation(
+            ranking=self.ranking,
+            score=self.score,
+            bm25=self.bm25,
+            terms=[TermScore(**t.model_dump()) for t in self.terms],
+            fusion=self.fusion,
+            lists=[ListPart(**p.model_dump()) for p in self.lists],
+            note=self.note,
+        )

@@ -7,12 +7,13 @@ The search result's shape is defined once here and used by both the API and ``so
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from sourcebook.api.explanation import ExplanationOut
-from sourcebook.model import FacetValue, Hit, SearchResult
+from sourcebook.model import FacetValue, Highlight, Hit, PassageHit, SearchResult
 
 PROBLEM_BASE = "https://sourcebook.dev/problems/"
 
@@ -79,6 +80,36 @@ class HitOut(BaseModel):
             similar=hit.similar,
             similar_query=f"group:{hit.dup_group}" if hit.similar and hit.dup_group else "",
             explanation=ExplanationOut.of(hit.explanation) if hit.explanation else None,
+        )
+
+    def to_hit(self) -> Hit:
+        """The hit back (``source_id`` is not in the API's shape: empty)."""
+        return Hit(
+            docid=self.docid,
+            score=self.score,
+            title=self.title,
+            source_id="",
+            publisher=self.publisher,
+            publication_date=date.fromisoformat(self.publication_date)
+            if self.publication_date
+            else None,
+            countries=list(self.countries),
+            language=self.language,
+            document_type=self.document_type,
+            collection=self.collection,
+            passages=[
+                PassageHit(
+                    seq=p.seq,
+                    start=p.start,
+                    end=p.end,
+                    text=p.text,
+                    highlights=[Highlight(start, end) for start, end in p.highlights],
+                )
+                for p in self.passages
+            ],
+            dup_group=self.dup_group,
+            similar=self.similar,
+            explanation=self.explanation.to_explanation() if self.explanation else None,
         )
 
 
@@ -150,6 +181,27 @@ class SearchOut(BaseModel):
             ranking=result.ranking,
             facets_approximate=result.facets_approximate,
             notices=list(result.notices),
+        )
+
+    def to_result(self) -> SearchResult:
+        """The result back, as the search service returned it to the API (the CLI prints a
+        local server's answer with it: ``sourcebook.local_server``)."""
+        return SearchResult(
+            query=self.query,
+            total=self.total,
+            hits=[h.to_hit() for h in self.hits],
+            facets={
+                name: [FacetValue(value=v.value, count=v.count, label=v.label) for v in values]
+                for name, values in self.facets.items()
+            },
+            page=self.page,
+            page_size=self.page_size,
+            sort=self.sort,
+            took_ms=self.took_ms,
+            ranking=self.ranking,
+            facets_approximate=self.facets_approximate,
+            notices=list(self.notices),
+            collapsed=self.collapsed,
         )
 
 

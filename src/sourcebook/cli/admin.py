@@ -285,6 +285,7 @@ def serve(
         settings = settings.model_copy(update={"serve_harvest": True})
         os.environ["SOURCEBOOK_SERVE_HARVEST"] = "1"  # a reloading server's child reads it
     from sourcebook.web.access import allowed_hosts_for
+    from sourcebook.web.auth import LOCAL_TOKEN_VARIABLE
 
     hosts = allowed_hosts_for(settings, host)  # ConfigError: a public address without names
     console.print(
@@ -301,25 +302,32 @@ def serve(
     apply_memory_ceiling(settings.serve_memory_mb)  # before the archive is opened
     if reload and workers > 1:
         _fail("--reload runs one process: leave out --workers")
-    if reload or workers > 1:
-        # The app is imported in child processes: pass the archive by name.
-        os.environ["SOURCEBOOK_HOME"] = str(settings.home)
-        if settings.database_url:
-            os.environ["SOURCEBOOK_DATABASE_URL"] = settings.database_url
-        os.environ["SOURCEBOOK_LISTEN_HOST"] = host
-        if workers > 1:
-            console.print(f"{workers} worker processes")
-        uvicorn.run(
-            "sourcebook.web.app:app_from_environment",
-            factory=True,
-            reload=reload,
-            workers=workers if workers > 1 else None,
-            **options,
-        )
-        return
-    from sourcebook.web.app import create_app
+    from sourcebook.local_server import announce, server_url
 
-    uvicorn.run(create_app(settings, allowed_hosts=hosts, listen_host=host), **options)
+    # serve.json in the archive's folder lets `sourcebook search --hybrid` ask this server
+    # (its model stays loaded) instead of loading the model itself; removed on exit
+    with announce(settings.home, server_url(host, port)) as local_token:
+        if reload or workers > 1:
+            # The app is imported in child processes: pass the archive by name.
+            os.environ["SOURCEBOOK_HOME"] = str(settings.home)
+            if settings.database_url:
+                os.environ["SOURCEBOOK_DATABASE_URL"] = settings.database_url
+            os.environ["SOURCEBOOK_LISTEN_HOST"] = host
+            os.environ[LOCAL_TOKEN_VARIABLE] = local_token
+            if workers > 1:
+                console.print(f"{workers} worker processes")
+            uvicorn.run(
+                "sourcebook.web.app:app_from_environment",
+                factory=True,
+                reload=reload,
+                workers=workers if workers > 1 else None,
+                **options,
+            )
+            return
+        from sourcebook.web.app import create_app
+
+        app = create_app(settings, allowed_hosts=hosts, listen_host=host, local_token=local_token)
+        uvicorn.run(app, **options)
 
 
 eval_app = typer.Typer(help="Evaluate search quality on test collections.", no_args_is_help=True)

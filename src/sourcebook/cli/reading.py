@@ -189,8 +189,19 @@ def search(
     )
     settings = _settings()
     # the command line ranks by BM25 unless --hybrid: loading the model for one query costs
-    # more than the query (docs/semantic.md); the web server keeps it loaded instead
+    # more than the query (docs/semantic.md); the web server keeps it loaded instead, so a
+    # hybrid search asks a running `sourcebook serve` of this archive when there is one
     settings = settings.model_copy(update={"hybrid": bool(hybrid) and settings.hybrid})
+    if settings.hybrid:
+        from sourcebook.local_server import search_on_server
+
+        answered = search_on_server(settings.home, request)
+        if answered is not None:
+            result, url = answered
+            _show_result(result, as_json)
+            if not as_json:
+                console.print(f"[dim]answered by the running server at {escape(url)}[/dim]")
+            return
     archive = _read(settings)
     with archive:
         try:
@@ -198,12 +209,18 @@ def search(
         except QuerySyntaxError as exc:
             err.print(f"[red]query error:[/red] {escape(exc.describe())}")
             raise typer.Exit(2) from exc
+    _show_result(result, as_json)
     if as_json:
-        sys.stdout.write(json.dumps(result_to_json(result), ensure_ascii=False, indent=2) + "\n")
         return
-    _print_hits(result)
     if hybrid is None and result.ranking == "bm25" and archive.engine.vectors.has_vectors():
         console.print("[dim]ranked by BM25 alone: add --hybrid to rank by meaning too[/dim]")
+
+
+def _show_result(result: SearchResult, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(result_to_json(result), ensure_ascii=False, indent=2) + "\n")
+    else:
+        _print_hits(result)
 
 
 @app.command()

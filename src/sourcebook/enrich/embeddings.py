@@ -344,9 +344,9 @@ class MultilingualE5Embedder:
 
 #: Names :func:`make_embedder` takes (``static:DIR`` names a model2vec folder; ``minilm`` runs on
 #: ONNX Runtime when it can, ``minilm-torch`` and ``minilm-onnx`` force a runtime).
-MODELS = ("minilm", "minilm-torch", "minilm-onnx", "e5", "static:DIR")
+MODELS = ("minilm", "minilm-torch", "minilm-onnx", "minilm-onnx-int8", "e5", "static:DIR")
 #: How MiniLM runs: ``auto`` (ONNX Runtime when it can, else torch), ``onnx`` or ``torch``.
-RUNTIMES = ("auto", "onnx", "torch")
+RUNTIMES = ("auto", "onnx", "onnx-int8", "torch")
 _MINILM = ("", "minilm", "all-MiniLM-L6-v2")
 
 
@@ -354,6 +354,8 @@ def _minilm_runtime(spec: str, runtime: str, cache_dir: Path | None) -> str | No
     """``onnx`` or ``torch`` for a MiniLM spec (None: another model); ``auto`` resolved here."""
     if spec in ("minilm-torch", "minilm-onnx"):
         return spec.removeprefix("minilm-")
+    if spec == "minilm-onnx-int8":
+        return "onnx-int8"
     if spec not in _MINILM:
         return None
     if runtime not in RUNTIMES:
@@ -383,10 +385,12 @@ def make_embedder(
     vectors under the same name.
     """
     minilm = _minilm_runtime(spec, runtime, cache_dir)
-    if minilm == "onnx":
+    if minilm in ("onnx", "onnx-int8"):
         from sourcebook.enrich.onnx_minilm import OnnxMiniLMEmbedder
 
-        return OnnxMiniLMEmbedder(cache_dir=cache_dir, threads=threads)
+        return OnnxMiniLMEmbedder(
+            cache_dir=cache_dir, threads=threads, quantized=minilm == "onnx-int8"
+        )
     if minilm == "torch":
         return MiniLMEmbedder(threads=threads or None)
     if spec in ("e5", "multilingual-e5-small"):
@@ -433,7 +437,7 @@ def embedder_unavailable(
     if runtime not in RUNTIMES:
         return f"unknown semantic runtime {runtime!r}; use one of {', '.join(RUNTIMES)}"
     minilm = _minilm_runtime(spec, runtime, cache_dir)
-    if minilm == "onnx":
+    if minilm in ("onnx", "onnx-int8"):
         return _onnx_reason(cache_dir)
     if minilm == "torch":
         return unavailable_reason()

@@ -76,7 +76,9 @@ def _pooled(
             best[doc] = score
             if seq.isdigit():
                 seqs[doc] = int(seq)
-    return list(best.items())[:depth], seqs
+            if len(best) == depth:
+                break
+    return list(best.items()), seqs
 
 
 @dataclass
@@ -201,9 +203,13 @@ class VectorSearch:
         return index is not None and len(index) > 0
 
     def warm(self) -> None:
-        """Load the vectors and the model now (about 15 s), if hybrid search will use them."""
+        """Load the vectors and the model now (about 15 s), if hybrid search will use them, and
+        build the vector index's int8 first pass (large indexes)."""
         if self.ready():
             self.embedder.embed_queries(["warm up"])
+            index = self.index()
+            if index is not None:
+                index.prepare_fast_scan()
 
     def warm_in_background(self) -> threading.Thread | None:
         """:meth:`warm` on a daemon thread, so a server answers (with BM25) while it loads."""
@@ -217,6 +223,7 @@ class VectorSearch:
                 index = self.index()
                 if index is not None and len(index):
                     self.embedder.embed_queries(["warm up"])
+                    index.prepare_fast_scan()
             except Exception:  # a failed warm-up is retried by the first query
                 log.exception("warming the embedding model failed")
 
@@ -261,17 +268,20 @@ class VectorSearch:
         vector = self.embedder.embed_queries([text[:MAX_QUERY_CHARS]])[0]
         wanted = depth * FILTER_OVERFETCH if filters else depth
         candidates, passages = _pooled(index, vector, wanted, unit)
-        # checked ``depth`` at a time, best first, until ``depth`` pass (one round without
-        # filters): a narrow filter reads more candidates, a broad one loads few docids
+        # checked best first until ``depth`` pass: the best ``depth`` first (one round without
+        # filters), then as many more as the share that passed says are needed (with a
+        # margin), so a narrow filter costs two or three Tantivy searches, not ten
         address_of: dict[str, Any] = {}
         vectors: Ranked = []
-        for start in range(0, len(candidates), depth):
-            part = candidates[start : start + depth]
+        start, size = 0, depth
+        while start < len(candidates) and len(vectors) < depth:
+            part = candidates[start : start + size]
             found = _addresses_passing(searcher, schema, [d for d, _ in part], filters)
             address_of.update(found)
             vectors += [(d, s) for d, s in part if d in found]
-            if len(vectors) >= depth:
-                break
+            start += len(part)
+            share = max(len(vectors) / start, 1 / FILTER_OVERFETCH)
+            size = max(depth, int(1.5 * (depth - len(vectors)) / share))
         vectors = vectors[:depth]
         bm25_list: Ranked = []
         for score, address in bm25[:depth]:

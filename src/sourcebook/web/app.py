@@ -43,7 +43,7 @@ from sourcebook.web import (
     pages_sso,
 )
 from sourcebook.web.access import allowed_hosts_for
-from sourcebook.web.auth import Authentication
+from sourcebook.web.auth import LOCAL_TOKEN_VARIABLE, Authentication
 from sourcebook.web.problems import PROBLEM_MEDIA_TYPE, install_error_handlers
 from sourcebook.web.runtime import Runtime
 from sourcebook.web.security import BodyLimit, HeadAsGet, SecurityHeaders
@@ -65,6 +65,7 @@ def create_app(
     *,
     allowed_hosts: Sequence[str] | None = None,
     listen_host: str = "127.0.0.1",
+    local_token: str | None = None,
 ) -> FastAPI:
     """The Sourcebook web app for the archive at ``settings.home``.
 
@@ -108,6 +109,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.listen_host = listen_host
+    # the token `sourcebook serve` wrote in the archive's serve.json: the local CLI's requests
+    # carry it and are the operator's (sourcebook.local_server)
+    app.state.local_token = local_token
     app.state.templates = build_templates()
     app.openapi = _problem_openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
@@ -179,4 +183,5 @@ def app_from_environment() -> FastAPI:
     settings = Settings()
     # set by ``sourcebook serve --reload``; a server started otherwise is taken to be on loopback
     listen_host = os.environ.get("SOURCEBOOK_LISTEN_HOST", "127.0.0.1")
-    return create_app(settings, listen_host=listen_host)
+    local_token = os.environ.get(LOCAL_TOKEN_VARIABLE) or None
+    return create_app(settings, listen_host=listen_host, local_token=local_token)

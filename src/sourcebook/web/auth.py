@@ -3,7 +3,9 @@
 Every request (but static files) gets an :class:`~sourcebook.services.accounts.Identity`, its
 viewer on ``request.state.viewer`` (what :func:`~sourcebook.web.viewing.viewer_of` reads):
 
-1. ``Authorization: Bearer <token>``: the archive's legacy write token (``SOURCEBOOK_WRITE_TOKEN``)
+1. ``Authorization: Bearer <token>``: the archive's legacy write token (``SOURCEBOOK_WRITE_TOKEN``),
+   or the token ``sourcebook serve`` wrote in the archive's ``serve.json`` for the local CLI
+   (``sourcebook.local_server``; readable only by whoever can read the archive's folder),
    makes the request the operator's; a user's API token makes it that user's (a ``read`` token
    at most a reader). Any other bearer value is refused at once: 401.
 2. The session cookie: the signed-in user. A forged, expired or ended session is nobody.
@@ -37,6 +39,8 @@ SESSION_COOKIE = "sourcebook_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 ANONYMOUS = Identity(Viewer.anonymous())
+#: How ``sourcebook serve --workers N`` passes the local CLI's token to its worker processes.
+LOCAL_TOKEN_VARIABLE = "SOURCEBOOK_SERVE_LOCAL_TOKEN"
 
 
 def is_local(request: Request) -> bool:
@@ -76,6 +80,9 @@ async def identify(request: Request) -> Identity:
         if legacy is not None and hmac.compare_digest(
             value.strip().encode("utf-8"), legacy.encode("utf-8")
         ):
+            return Identity(Viewer.system(), "operator-token")
+        local: str | None = getattr(request.app.state, "local_token", None)
+        if local and hmac.compare_digest(value.strip().encode("utf-8"), local.encode("utf-8")):
             return Identity(Viewer.system(), "operator-token")
         found = await runtime.read(accounts.identify_token, value.strip()[:300])
         if found is None:
