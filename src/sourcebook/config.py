@@ -364,6 +364,13 @@ class Settings(BaseSettings):
         description="``sourcebook serve`` also runs due sources on their schedule, on a "
         "background thread (``serve --harvest`` sets it).",
     )
+    vector_pull_seconds: float = Field(
+        default=60.0,
+        ge=0.0,
+        description="Organisation mode: how often `sourcebook serve` copies the vectors that "
+        "queued `embed` jobs wrote into this node's vector index (only when they or the store "
+        "changed); 0: only by `sourcebook jobs pull-vectors`.",
+    )
     harvest_poll_seconds: float = Field(
         default=60.0,
         gt=0.0,

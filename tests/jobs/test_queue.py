@@ -287,3 +287,37 @@ def test_due_sources_are_harvested_as_jobs_on_the_queue(
         assert site.paths() == ["/feed.xml"]  # the second job found the source not due
     assert stored and queue.get(first).report["added"] == stored
     assert queue.get(second).report == {"source": "monitor", "status": "not due"}
+
+
+def test_a_search_node_pulls_queued_vectors_by_itself(
+    pg_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """`serve`'s puller copies what embed jobs wrote, and looks again only after a change."""
+    from sourcebook.jobs.vector_puller import VectorPuller
+
+    settings = Settings(home=tmp_path / "node", database_url=pg_url)
+    records = write_records(tmp_path / "in.jsonl", "p", 6, "militia")
+    rows = PostgresVectorRows(pg_url)
+    with Archive(settings, embedder=ToyEmbedder()) as archive:
+        archive.ingest([records], IngestOptions(enrich=False, detect_language=False))
+        puller = VectorPuller(archive, 60)
+        assert puller.poll() is None  # no job ever queued: no vectors table yet
+        JobQueue(settings).install()
+        batches, _ = plan_embed_batches(archive, rows, 10)
+        assert puller.poll() == {  # nothing embedded yet: six documents pending
+            "documents": 0,
+            "vectors": 0,
+            "removed": 0,
+            "pending": 6,
+            "current": 0,
+        }
+        embed(JobRun(archive, vectors=rows), docids=batches[0])
+        report = puller.poll()
+        assert report is not None and report["documents"] == 6 and report["pending"] == 0
+        assert archive.embedding_status().pending == 0
+        assert puller.poll() is None and puller.pulls == 2  # nothing changed since
+        write_records(records, "p", 1, "flood")  # p:0 changes: its vectors are outdated
+        archive.ingest([records], IngestOptions(enrich=False, detect_language=False))
+        again = puller.poll()
+        assert again is not None and again["pending"] == 1 and again["documents"] == 0

@@ -18,11 +18,11 @@ import contextlib
 import fcntl
 import logging
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sourcebook.periodic import Periodic
 from sourcebook.services.sources import HarvestReport, harvest_due
 
 if TYPE_CHECKING:
@@ -31,26 +31,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class Harvester:
+class Harvester(Periodic):
+    thread_name = "sb-harvest"
+
     def __init__(self, archive: Archive, interval: float) -> None:
+        super().__init__(interval)
         self.archive = archive
-        self.interval = interval
         self.runs = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._run, name="sb-harvest", daemon=True)
-        self._thread.start()
+        super().start()
         log.info("harvesting due sources every %g s", self.interval)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
 
     def poll(self) -> list[HarvestReport]:
         """Run the sources due now (until stopped); nothing while another process of this
@@ -58,18 +49,9 @@ class Harvester:
         with harvest_turn(self.archive.settings.home) as mine:
             if not mine:
                 return []
-            reports = harvest_due(self.archive, stop=self._stop.is_set, done=_log_report)
+            reports = harvest_due(self.archive, stop=self.stopping, done=_log_report)
         self.runs += 1
         return reports
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.poll()
-            except Exception:  # a database restart, a full disk: try again next time
-                log.exception("harvesting sources failed; trying again in %g s", self.interval)
-            if self._stop.wait(self.interval):
-                break
 
 
 @contextlib.contextmanager

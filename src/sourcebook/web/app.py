@@ -90,12 +90,15 @@ def create_app(
         runtime.archive.warm_up()
         runtime.follow()  # the index applies what other writers add to the store
         harvester = start_harvester(runtime.archive)  # serve --harvest: due sources, in turn
+        puller = _vector_puller(runtime.archive)  # organisation mode: vectors of embed jobs
         log.info("serving the archive at %s", settings.home)
         try:
             yield
         finally:
             if harvester is not None:
                 harvester.stop()
+            if puller is not None:
+                puller.stop()
             runtime.close()
 
     app = FastAPI(
@@ -175,6 +178,15 @@ def _problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
         return schema
 
     return openapi
+
+
+def _vector_puller(archive: Archive) -> Any:
+    """The thread that copies queued embed jobs' vectors (organisation mode), or None."""
+    if not archive.settings.database_url:
+        return None  # the embedded default imports nothing of the queue
+    from sourcebook.jobs.vector_puller import start_vector_puller
+
+    return start_vector_puller(archive)
 
 
 def app_from_environment() -> FastAPI:
