@@ -112,6 +112,14 @@ def test_a_shared_folder_never_shows_a_document_the_reader_may_not_read(
     seen = ws.open_folder(archive, ANA, folder.id)
     assert (seen.items, seen.hidden) == ([], 1)
     assert len(ws.open_folder(archive, BO, folder.id).items) == 1
+    # shared to edit, the hidden item is neither annotated nor removed by her
+    ws.share_folder(archive, BO, folder.id, Share("user", "ana", "edit"))
+    hidden_item = ws.open_folder(archive, BO, folder.id).items[0].item.id
+    with pytest.raises(NotFound):
+        ws.set_note(archive, ANA, folder.id, hidden_item, "mine")
+    with pytest.raises(NotFound):
+        ws.remove_item(archive, ANA, folder.id, hidden_item)
+    ws.set_note(archive, BO, folder.id, hidden_item, "counsel only")
     ws.unshare_folder(archive, BO, folder.id, "user", "ana")
     with pytest.raises(NotFound):
         ws.open_folder(archive, ANA, folder.id)
@@ -120,6 +128,7 @@ def test_a_shared_folder_never_shows_a_document_the_reader_may_not_read(
     shares = [(e.actor, e.action, e.detail) for e in logged if e.action.startswith("folder-")]
     assert shares == [
         ("bo", "folder-unshare", "user ana"),
+        ("bo", "folder-share", "user ana: edit"),
         ("bo", "folder-share", "user ana: read"),
     ]
 

@@ -336,7 +336,6 @@ async def set_note(
 ) -> ItemOut:
     """Needs the owner or an edit share. Answers the item as the folder now shows it."""
     viewer, archive = viewer_of(request), runtime.archive
-    await runtime.read(_visible_item, archive, viewer, folder_id, item_id)
     await call_service(runtime, "note", ws.set_note, archive, viewer, folder_id, item_id, body.note)
     shown = await runtime.read(_visible_item, archive, viewer, folder_id, item_id)
     return _shown(shown, runtime.settings.public_url)
@@ -357,9 +356,7 @@ async def remove_item(
     folder_id: FolderId, item_id: ItemId, request: Request, runtime: RuntimeDep
 ) -> Deleted:
     """Needs the owner or an edit share."""
-    viewer, archive = viewer_of(request), runtime.archive
-    await runtime.read(_visible_item, archive, viewer, folder_id, item_id)
-    await runtime.read(ws.remove_item, archive, viewer, folder_id, item_id)
+    await runtime.read(ws.remove_item, runtime.archive, viewer_of(request), folder_id, item_id)
     return Deleted()
 
 
@@ -415,7 +412,7 @@ async def export_folder(
     ] = "refworld",
 ) -> Response:
     """The folder as you may read it (documents you may not read are left out), as a file
-    named after the folder (`Content-Disposition`)."""
+    named `sourcebook-folder-{id}.{ext}` (`Content-Disposition`)."""
     made = await runtime.read(
         ws.export_folder, runtime.archive, viewer_of(request), folder_id, format, style
     )

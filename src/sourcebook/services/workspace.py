@@ -210,17 +210,24 @@ def quote_passage(
     raise NotFound(f"document {doc.docid} has no passage {seq}")
 
 
-def set_note(archive: Archive, viewer: Viewer, folder_id: int, item_id: int, note: str) -> None:
+def _editable_item(archive: Archive, viewer: Viewer, folder_id: int, item_id: int) -> None:
+    """NotFound unless the folder holds the item and the viewer may read its document: an
+    item the folder hides from them is neither annotated nor removed by them."""
     _folder(archive, viewer, folder_id, edit=True)
-    if item_id not in {i.id for i in archive.store.folders.folder_items(folder_id)}:
-        raise NotFound(f"folder {folder_id} has no item {item_id}")
+    for item in archive.store.folders.folder_items(folder_id):
+        if item.id == item_id:
+            archive.view(viewer).get(item.docid)  # NotFound when hidden or gone
+            return
+    raise NotFound(f"folder {folder_id} has no item {item_id}")
+
+
+def set_note(archive: Archive, viewer: Viewer, folder_id: int, item_id: int, note: str) -> None:
+    _editable_item(archive, viewer, folder_id, item_id)
     archive.store.folders.set_item_note(item_id, _note(note))
 
 
 def remove_item(archive: Archive, viewer: Viewer, folder_id: int, item_id: int) -> None:
-    _folder(archive, viewer, folder_id, edit=True)
-    if item_id not in {i.id for i in archive.store.folders.folder_items(folder_id)}:
-        raise NotFound(f"folder {folder_id} has no item {item_id}")
+    _editable_item(archive, viewer, folder_id, item_id)
     archive.store.folders.remove_folder_item(item_id)
 
 
