@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sourcebook.model import SearchResult
-from sourcebook.search.request import SearchRequest
+from sourcebook.search.request import FILTER_PARAMETERS, SearchRequest
 
 log = logging.getLogger(__name__)
 
@@ -128,14 +128,8 @@ def search_params(request: SearchRequest) -> list[tuple[str, str]]:
         ("page", str(request.page)),
         ("size", str(request.page_size)),
     ]
-    for name, values in (
-        ("country", request.countries),
-        ("publisher", request.publishers),
-        ("type", request.types),
-        ("language", request.languages),
-        ("collection", request.collections),
-    ):
-        params += [(name, value) for value in values]
+    for field, name in FILTER_PARAMETERS.items():
+        params += [(name, value) for value in getattr(request, field)]
     if request.date_from is not None:
         params.append(("from", request.date_from.isoformat()))
     if request.date_to is not None:

@@ -17,6 +17,7 @@ from sourcebook.api.workspace_schemas import (
     SavedSearchOut,
 )
 from sourcebook.saved import MAX_NAME_CHARS, SavedSearch
+from sourcebook.search.request import FILTER_PARAMETERS
 from sourcebook.services import alerts
 from sourcebook.services.archive import Archive
 from sourcebook.viewer import Viewer
@@ -31,7 +32,7 @@ def _saved_out(saved: SavedSearch, site: str) -> SavedSearchOut:
     query = urlencode(pairs)
     filters = {
         name: list(saved.filters[field])
-        for field, name in alerts.URL_PARAMETERS.items()
+        for field, name in FILTER_PARAMETERS.items()
         if saved.filters.get(field)
     }
     return SavedSearchOut(
@@ -49,7 +50,7 @@ def _saved_out(saved: SavedSearch, site: str) -> SavedSearchOut:
 
 def _save(archive: Archive, viewer: Viewer, body: SavedSearchIn, email: str) -> SavedSearch:
     wanted = body.filters.model_dump()
-    filters = {field: wanted[name] for field, name in alerts.URL_PARAMETERS.items() if wanted[name]}
+    filters = {field: wanted[name] for field, name in FILTER_PARAMETERS.items() if wanted[name]}
     saved = SavedSearch(
         name=body.name, query=body.q, filters=filters, schedule=body.digest, email=email
     )

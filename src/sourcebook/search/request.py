@@ -23,6 +23,15 @@ FACETS: tuple[str, ...] = (
     "person",
     "organisation",
 )
+#: The URL parameter of each list filter (the search page's and the API's name), in the order
+#: the filters appear in URLs: request field -> parameter.
+FILTER_PARAMETERS: dict[str, str] = {
+    "countries": "country",
+    "publishers": "publisher",
+    "types": "type",
+    "languages": "language",
+    "collections": "collection",
+}
 
 
 @dataclass

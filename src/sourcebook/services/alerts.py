@@ -23,7 +23,7 @@ from sourcebook.errors import AccessDenied, ConfigError, InvalidInput, MailError
 from sourcebook.mail import SmtpServer
 from sourcebook.model import Document, Hit
 from sourcebook.saved import SavedSearch
-from sourcebook.search.request import SearchRequest
+from sourcebook.search.request import FILTER_PARAMETERS, SearchRequest
 from sourcebook.viewer import Viewer
 
 if TYPE_CHECKING:
@@ -37,13 +37,6 @@ CHUNK = 5000
 FILTER_FIELDS = ("countries", "publishers", "types", "languages", "collections", "places")
 #: The search page's URL parameter of each filter (``places`` has none: the page cannot filter
 #: by place, so a search URL leaves it out).
-URL_PARAMETERS = {
-    "countries": "country",
-    "publishers": "publisher",
-    "types": "type",
-    "languages": "language",
-    "collections": "collection",
-}
 ViewerFor = Callable[[str], Viewer | None]
 
 
@@ -94,7 +87,7 @@ def request_of(saved: SavedSearch) -> SearchRequest:
 def search_pairs(saved: SavedSearch) -> list[tuple[str, str]]:
     """The search page's URL parameters for a saved search (``q``, ``country``...)."""
     pairs = [("q", saved.query)] if saved.query else []
-    for field_name, parameter in URL_PARAMETERS.items():
+    for field_name, parameter in FILTER_PARAMETERS.items():
         pairs.extend((parameter, value) for value in saved.filters.get(field_name, []))
     return pairs
 

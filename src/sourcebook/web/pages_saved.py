@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 
 from sourcebook.errors import SourcebookError
 from sourcebook.saved import MAX_NAME_CHARS, MAX_QUERY_CHARS, SCHEDULES, SavedSearch
+from sourcebook.search.request import FILTER_PARAMETERS
 from sourcebook.services import alerts
 from sourcebook.services.archive import Archive
 from sourcebook.viewer import Viewer
@@ -32,9 +33,6 @@ from sourcebook.web.viewing import viewer_of
 
 router = APIRouter(include_in_schema=False)
 
-#: The search page's filter parameter for each filter a saved search keeps.
-PARAMETER_OF = {kept: name for name, kept in FILTERS.items()}
-
 
 @dataclass
 class SavedView:
@@ -48,9 +46,9 @@ class SavedView:
 def search_params(saved: SavedSearch) -> SearchParams:
     """The search page's parameters of a saved search (its query and filters)."""
     filters = {
-        PARAMETER_OF[kept]: list(values)
+        FILTER_PARAMETERS[kept]: list(values)
         for kept, values in saved.filters.items()
-        if kept in PARAMETER_OF and values
+        if kept in FILTER_PARAMETERS and values
     }
     return SearchParams(q=saved.query, filters=filters)
 

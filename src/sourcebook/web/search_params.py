@@ -19,17 +19,11 @@ from starlette.datastructures import QueryParams
 
 from sourcebook.errors import QuerySyntaxError
 from sourcebook.model import SearchResult
-from sourcebook.search.request import SearchRequest
+from sourcebook.search.request import FILTER_PARAMETERS, SearchRequest
 from sourcebook.services.reading import ArchiveView
 
 #: Filter parameters, in the order they appear in URLs, and the request field each fills.
-FILTERS: dict[str, str] = {
-    "country": "countries",
-    "publisher": "publishers",
-    "type": "types",
-    "language": "languages",
-    "collection": "collections",
-}
+FILTERS: dict[str, str] = {parameter: field for field, parameter in FILTER_PARAMETERS.items()}
 #: The days the index can hold (Tantivy stores dates as nanoseconds since 1970 in 64 bits).
 DEFAULT_SIZE = 10
 #: Deepest page served: a deep page makes the index collect every hit before it.
