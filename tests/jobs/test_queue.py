@@ -294,7 +294,7 @@ def test_a_search_node_pulls_queued_vectors_by_itself(
     tmp_path: Path,
 ) -> None:
     """`serve`'s puller copies what embed jobs wrote, and looks again only after a change."""
-    from sourcebook.jobs.vector_puller import VectorPuller
+    from sourcebook.jobs.vector_puller import VectorPuller, start_vector_puller
 
     settings = Settings(home=tmp_path / "node", database_url=pg_url)
     records = write_records(tmp_path / "in.jsonl", "p", 6, "militia")
@@ -321,3 +321,13 @@ def test_a_search_node_pulls_queued_vectors_by_itself(
         archive.ingest([records], IngestOptions(enrich=False, detect_language=False))
         again = puller.poll()
         assert again is not None and again["pending"] == 1 and again["documents"] == 0
+    # serve starts one only in organisation mode, and not with SOURCEBOOK_VECTOR_PULL_SECONDS=0
+    off = settings.model_copy(update={"vector_pull_seconds": 0})
+    with Archive(off, embedder=ToyEmbedder()) as archive:
+        assert start_vector_puller(archive) is None
+    with Archive(Settings(home=tmp_path / "laptop"), embedder=ToyEmbedder()) as archive:
+        assert start_vector_puller(archive) is None
+    with Archive(settings, embedder=ToyEmbedder()) as archive:
+        started = start_vector_puller(archive)
+        assert started is not None
+        started.stop()
