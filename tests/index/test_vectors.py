@@ -49,6 +49,50 @@ def test_search_many_and_small_k() -> None:
     assert VectorIndex(16).search(vectors[0], 5) == []
 
 
+def pooled_by_walking(
+    index: VectorIndex, query: np.ndarray, depth: int, per_document: int
+) -> tuple[list[tuple[str, float]], dict[str, int]]:
+    """The definition: walk the passage list best first, keep each document's first passage."""
+    best: dict[str, float] = {}
+    seqs: dict[str, int] = {}
+    for item, score in index.search(query, depth * per_document):
+        doc, _, seq = item.partition("#")
+        if doc not in best:
+            best[doc] = score
+            if seq.isdigit():
+                seqs[doc] = int(seq)
+            if len(best) == depth:
+                break
+    return list(best.items()), seqs
+
+
+def test_search_documents_pools_passages_like_walking_the_list() -> None:
+    rng = np.random.default_rng(3)
+    vectors = unit_vectors(600, seed=3)
+    ids = [f"doc{rng.integers(0, 90)}#{i}" for i in range(600)]
+    ids = list(dict.fromkeys(ids))  # one vector per passage id
+    index = VectorIndex(16)
+    index.add(ids[:300], vectors[:300])
+    queries = unit_vectors(6, seed=11)
+    for depth, per in ((5, 5), (20, 3), (200, 5)):
+        got, want = index.search_documents(queries[0], depth, per), pooled_by_walking(
+            index, queries[0], depth, per
+        )
+        assert same_hits(got[0], want[0]) and got[1] == want[1]
+    # rows appended after the first pooled search, a replaced passage, a removed one, and a
+    # document id without a passage number (no passage reported for it)
+    index.add(ids[300:], vectors[300 : len(ids)])
+    index.add([ids[10], "whole-document"], vectors[-2:])
+    index.remove([ids[20]])
+    for query in queries:
+        got, want = index.search_documents(query, 30, 5), pooled_by_walking(index, query, 30, 5)
+        assert same_hits(got[0], want[0]) and got[1] == want[1]
+        assert len({doc for doc, _ in got[0]}) == len(got[0])
+    hit = index.search_documents(vectors[-1], 1, 5)
+    assert hit[0][0][0] == "whole-document" and hit[1] == {}
+    assert VectorIndex(16).search_documents(queries[0], 5, 5) == ([], {})
+
+
 def test_replace_and_remove() -> None:
     vectors = unit_vectors(3)
     index = VectorIndex(16)

@@ -68,17 +68,7 @@ def _pooled(
     """(the ``depth`` best documents, each one's best passage number when vectors are passages)."""
     if unit == "document":
         return index.search(query, depth), {}
-    best: dict[str, float] = {}
-    seqs: dict[str, int] = {}
-    for item, score in index.search(query, depth * PASSAGES_PER_DOCUMENT):
-        doc, _, seq = item.partition("#")
-        if doc not in best:  # the list is best first: the first passage is the maximum
-            best[doc] = score
-            if seq.isdigit():
-                seqs[doc] = int(seq)
-            if len(best) == depth:
-                break
-    return list(best.items()), seqs
+    return index.search_documents(query, depth, PASSAGES_PER_DOCUMENT)
 
 
 @dataclass
