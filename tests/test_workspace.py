@@ -13,6 +13,7 @@ from sourcebook.folders import Share
 from sourcebook.model import Document
 from sourcebook.services import Archive, IngestOptions
 from sourcebook.services import workspace as ws
+from sourcebook.services.accounts import Accounts
 from sourcebook.store.accounts_base import AuditFilter
 from sourcebook.viewer import Viewer
 from tests.store.conftest import pg_url  # noqa: F401  (the PostgreSQL schema fixture)
@@ -41,6 +42,13 @@ def archive(request: pytest.FixtureRequest, tmp_path: Path) -> Archive:
         )
     )
     request.addfinalizer(made.close)
+    # the accounts the viewers below stand for: a folder is shared only with existing ones
+    accounts = Accounts(made.store, made.settings)
+    admin = Viewer(user="admin", role="admin")
+    for name in ("ana", "bo", "cy"):
+        accounts.add_user(name, "reader", None, by=admin)
+    accounts.add_group("lawyers", by=admin)
+    accounts.set_membership("bo", "lawyers", True, by=admin)
     return made
 
 
@@ -97,6 +105,17 @@ def test_sharing_reading_and_editing(archive: Archive) -> None:
         ws.open_folder(archive, CY, folder.id)
     with pytest.raises(AccessDenied):
         ws.create_folder(archive, Viewer.anonymous(), "x")
+
+
+def test_a_folder_is_shared_only_with_an_existing_user_or_group(archive: Archive) -> None:
+    folder = ws.create_folder(archive, ANA, "Case 15")
+    with pytest.raises(InvalidInput, match="no user named 'bob'"):
+        ws.share_folder(archive, ANA, folder.id, Share("user", "bob", "read"))
+    with pytest.raises(InvalidInput, match="no group named 'lawyer'"):
+        ws.share_folder(archive, ANA, folder.id, Share("group", "lawyer", "read"))
+    assert ws.open_folder(archive, ANA, folder.id).shares == []
+    with pytest.raises(NotFound):
+        ws.open_folder(archive, BO, folder.id)
 
 
 def test_a_shared_folder_never_shows_a_document_the_reader_may_not_read(

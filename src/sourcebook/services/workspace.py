@@ -143,8 +143,22 @@ def share_folder(archive: Archive, viewer: Viewer, folder_id: int, share: Share)
     folder = _folder(archive, viewer, folder_id, edit=True)
     if _mode(archive, viewer, folder) != "owner":
         raise AccessDenied("only the folder's owner may share it")
+    _share_target_exists(archive, share)
     archive.store.folders.share_folder(folder_id, share)
     _audit(archive, viewer, "folder-share", folder, f"{share.target} {share.name}: {share.mode}")
+
+
+def _share_target_exists(archive: Archive, share: Share) -> None:
+    """A folder is shared only with an existing account or group: a mistyped name would
+    otherwise share with nobody, or with whoever later takes that name."""
+    if share.target == "user":
+        if archive.store.get_user(share.name) is None:
+            raise InvalidInput(
+                f"there is no user named {share.name!r} (a colleague who signs in through single "
+                "sign-on has an account after their first sign-in)"
+            )
+    elif share.name not in archive.store.list_groups():
+        raise InvalidInput(f"there is no group named {share.name!r}")
 
 
 def unshare_folder(
