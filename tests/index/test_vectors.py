@@ -75,8 +75,9 @@ def test_search_documents_pools_passages_like_walking_the_list() -> None:
     index.add(ids[:300], vectors[:300])
     queries = unit_vectors(6, seed=11)
     for depth, per in ((5, 5), (20, 3), (200, 5)):
-        got, want = index.search_documents(queries[0], depth, per), pooled_by_walking(
-            index, queries[0], depth, per
+        got, want = (
+            index.search_documents(queries[0], depth, per),
+            pooled_by_walking(index, queries[0], depth, per),
         )
         assert same_hits(got[0], want[0]) and got[1] == want[1]
     # rows appended after the first pooled search, a replaced passage, a removed one, and a
