@@ -177,6 +177,32 @@ def test_announce_writes_a_private_file_and_removes_only_its_own(tmp_path: Path)
     assert json.loads((home / SERVER_FILE).read_text())["token"] == "theirs"
 
 
+def test_a_second_server_hands_the_file_back_to_the_first_when_it_stops(tmp_path: Path) -> None:
+    home = tmp_path / "archive"
+    home.mkdir()
+    # the first server of the archive: another live process (our parent), its file in place
+    first = {"url": "http://127.0.0.1:8001", "pid": os.getppid(), "token": "first"}
+    (home / SERVER_FILE).write_text(json.dumps(first))
+    with announce(home, server_url("127.0.0.1", 8002)) as token:
+        found = running_server(home)
+        assert found is not None and found.token == token  # the newest answers meanwhile
+    back = running_server(home)
+    assert back is not None and (back.url, back.pid, back.token) == (
+        "http://127.0.0.1:8001",
+        os.getppid(),
+        "first",
+    )
+    assert stat.S_IMODE((home / SERVER_FILE).stat().st_mode) == 0o600
+    # a first server that stopped meanwhile is not brought back
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], text=True, capture_output=True
+    ).stdout.strip()
+    (home / SERVER_FILE).write_text(json.dumps({**first, "pid": int(gone)}))
+    with announce(home, server_url("127.0.0.1", 8002)):
+        pass
+    assert not (home / SERVER_FILE).exists()
+
+
 def test_search_params_carry_every_filter_and_option() -> None:
     request = SearchRequest(
         query="border",

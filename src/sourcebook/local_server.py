@@ -63,32 +63,44 @@ def announce(home: Path, url: str) -> Iterator[str]:
 
     The file is created readable by its owner only, beside its final name and renamed into
     place. It is removed only while it is still this process's (a second server of the same
-    archive may have replaced it).
+    archive may have replaced it). When it replaced the file of another server of the archive
+    that still runs, that server's file is put back on exit, so the command line keeps finding a
+    running server whichever of the two stops first.
     """
     token = secrets.token_urlsafe(32)
     path = home / SERVER_FILE
-    tmp = home / f".{SERVER_FILE}.{os.getpid()}.tmp"
-    data = json.dumps({"url": url, "pid": os.getpid(), "token": token}).encode()
-    written = False
-    try:
-        home.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-        written = True
-    except OSError as exc:  # a read-only folder: the server runs, the CLI just will not find it
-        log.warning("could not write %s: %s", path, exc)
-        with suppress(OSError):
-            tmp.unlink()
+    earlier = running_server(home)
+    if earlier is not None and earlier.pid == os.getpid():
+        earlier = None
+    written = _write(path, {"url": url, "pid": os.getpid(), "token": token})
     try:
         yield token
     finally:
         if written:
             current = _read(path)
             if current is not None and current.pid == os.getpid():
-                with suppress(OSError):
-                    path.unlink()
+                if earlier is not None and _alive(earlier.pid):
+                    _write(path, {"url": earlier.url, "pid": earlier.pid, "token": earlier.token})
+                else:
+                    with suppress(OSError):
+                        path.unlink()
+
+
+def _write(path: Path, announcement: dict[str, Any]) -> bool:
+    """Write an announcement, owner-only, through a temporary file renamed into place."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(json.dumps(announcement).encode())
+        os.replace(tmp, path)
+        return True
+    except OSError as exc:  # a read-only folder: the server runs, the CLI just will not find it
+        log.warning("could not write %s: %s", path, exc)
+        with suppress(OSError):
+            tmp.unlink()
+        return False
 
 
 def running_server(home: Path) -> LocalServer | None:
