@@ -66,6 +66,10 @@ def test_bad_parameters_are_problems(site: Client) -> None:
     plain = site.get("/api/search/export", params={"q": "Rahmon"})  # RIS unless told
     assert plain.headers["content-type"] == "application/x-research-info-systems"
     assert site.get("/api/search/export", params={"format": "xlsx"}).status_code == 422
+    # an unknown sort or mode is refused as on /api/search, not silently replaced
+    for bad in ({"sort": "best"}, {"mode": "fuzzy"}):
+        refused = site.get("/api/search/export", params={"q": "border", **bad})
+        assert refused.status_code == 422 and next(iter(bad)) in refused.text
     assert (
         site.get("/api/search/export", params={"format": "ris", "limit": 1001}).status_code == 422
     )

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from sourcebook.api.routes import INVALID, Day, RuntimeDep, ViewDep, problem
+from sourcebook.api.routes import INVALID, Day, Mode, RuntimeDep, Sort, ViewDep, problem
 from sourcebook.services.exports import MAX_EXPORT_DOCUMENTS, export_search
 from sourcebook.web.search_params import SearchParams
 
@@ -24,7 +24,6 @@ _SEARCH_PARAMETERS: list[dict[str, Any]] = [
     {"name": name, "in": "query", "required": False, "schema": schema, "description": text}
     for name, schema, text in (
         ("q", {"type": "string"}, "The query, as for /api/search."),
-        ("mode", {"type": "string", "enum": ["auto", "syntax", "plain"]}, "As for /api/search."),
         *(
             (name, {"type": "array", "items": {"type": "string"}}, "A filter, as for /api/search.")
             for name in ("country", "publisher", "type", "language", "collection")
@@ -38,11 +37,6 @@ _SEARCH_PARAMETERS: list[dict[str, Any]] = [
             "to",
             {"type": "string"},
             "Published on or before (YYYY-MM-DD, YYYY-MM or YYYY).",
-        ),
-        (
-            "sort",
-            {"type": "string", "enum": ["relevance", "newest", "oldest", "title"]},
-            "As for /api/search.",
         ),
     )
 ]
@@ -84,6 +78,12 @@ async def export_results(
     ] = MAX_EXPORT_DOCUMENTS,
     accessed: Annotated[
         Day | None, Query(description="Access date to cite; default: the record's, else today.")
+    ] = None,
+    # checked here (an unknown value is a 422, as on /api/search), read with the rest below
+    mode: Annotated[Mode, Query(description="As for /api/search.")] = "auto",
+    sort: Annotated[
+        Sort | None,
+        Query(description="As for /api/search; default: relevance with a query, else newest."),
     ] = None,
 ) -> Response:
     """RIS, BibTeX, CSL-JSON or CSV (docs/workspace.md) of the search's first `limit` results,
