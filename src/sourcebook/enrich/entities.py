@@ -47,6 +47,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sourcebook.enrich.entity_context import refine_entities
+from sourcebook.enrich.gazetteer import gazetteer
 from sourcebook.errors import SourcebookError
 from sourcebook.model import Document
 
@@ -242,6 +244,7 @@ class EntityExtractor:
             with _pipelines_lock:
                 if self.model not in _pipelines:
                     _pipelines[self.model] = self._load()
+                    gazetteer()  # refine_entities reads it: load it with the model, once
                 self._nlp = _pipelines[self.model]
         return self._nlp
 
@@ -282,13 +285,13 @@ class EntityExtractor:
                 owner.append(i)
         out = [Entities() for _ in texts]
         for i, parsed in zip(owner, nlp.pipe(pieces, batch_size=self.batch_size), strict=True):
-            for ent in parsed.ents:
-                if ent.label_ == "PERSON":
-                    name = normalise_name(ent.text, "PERSON")
+            for start, end, label in _refined(parsed):
+                if label == "PERSON":
+                    name = normalise_name(parsed.text[start:end], "PERSON")
                     if _plausible_person(name):
                         out[i].people[name] += 1
-                elif ent.label_ == "ORG":
-                    name = normalise_name(ent.text, "ORG")
+                elif label == "ORG":
+                    name = normalise_name(parsed.text[start:end], "ORG")
                     if len(name) >= 2:
                         out[i].organisations[name] += 1
         for entities in out:
@@ -305,12 +308,13 @@ class EntityExtractor:
         out: list[list[tuple[int, int, str]]] = []
         for doc in nlp.pipe(list(texts), batch_size=self.batch_size):
             spans = []
-            for e in doc.ents:
-                if e.label_ == "PERSON" and not _plausible_person(normalise_name(e.text)):
+            for e_start, e_end, label in _refined(doc):
+                text = doc.text[e_start:e_end]
+                if label == "PERSON" and not _plausible_person(normalise_name(text)):
                     continue  # what extract_batch drops is not a prediction either
-                start, end = name_bounds(e.text, e.label_)
+                start, end = name_bounds(text, label)
                 if end > start:
-                    spans.append((e.start_char + start, e.start_char + end, e.label_))
+                    spans.append((e_start + start, e_start + end, label))
             out.append(spans)
         return out
 
@@ -319,6 +323,13 @@ class EntityExtractor:
 
     def organisations(self, doc: Document) -> Counter[str]:
         return self.extract(_document_text(doc)).organisations
+
+
+def _refined(parsed: Any) -> list[tuple[int, int, str]]:
+    """spaCy's entities of a parsed text as ``(start, end, label)``, corrected by the story's
+    layout (datelines, sports results: :mod:`sourcebook.enrich.entity_context`)."""
+    spans = [(e.start_char, e.end_char, e.label_) for e in parsed.ents]
+    return refine_entities(parsed.text, spans)
 
 
 def _merge_surnames(people: Counter[str]) -> None:

@@ -1,0 +1,308 @@
+"""Corrections to spaCy's entity spans that need the layout of a news story, not one sentence.
+
+spaCy's English pipelines learnt OntoNotes, one sentence at a time. Wire news carries things
+that sentence model reads wrongly, and the layout of the story tells what they are:
+
+**Datelines.** A line that is only a place in capitals and a date ("SEOUL 1996-08-30",
+"NEW YORK, Aug 30") names a place; the models, which saw few all-capitals words, often miss it.
+
+**Sports results.** A sports report opens with its sport ("SOCCER - ...", "CRICKET-ENGLISH
+COUNTY SCORES"). In a team sport the clubs are named after their town ("Leicestershire",
+"SEATTLE", "Pohang"), and a town that plays is an organisation (the CoNLL and ACE guidelines
+agree), while the models call it a place, or a person in a score line ("Pohang 3 Ulsan 2"), or
+miss it. The layout says which names are teams: score lines ("Name 3 Name 2"), standings rows
+("Name 10 6 2 2 20 8 20"), fixtures ("Name v Name", "NAME AT NAME") and scorecards ("Name 259
+and 207 , Name 114"). Those names become organisations, and so does every other mention of the
+same team in the report. A team named after its country ("Romania", "England") is the country's
+national side, which the guidelines keep as a place. Outside a report of a team sport nothing of
+this applies, so politics and business stories keep spaCy's labels.
+
+**Headlines.** The sport before the dash of a headline ("ATHLETICS - MITCHELL DEFEATS") is no
+part of a name; a span across it is dropped.
+
+Spans are ``(start, end, label)`` with spaCy's labels (PERSON, ORG, GPE, LOC, ...), offsets
+into the text; :func:`refine_entities` takes spaCy's and gives the corrected ones, in text order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from sourcebook.enrich.gazetteer import gazetteer
+
+__all__ = ["Span", "refine_entities"]
+
+Span = tuple[int, int, str]
+
+TEAM_SPORTS = frozenset(
+    {
+        "SOCCER",
+        "FOOTBALL",
+        "CRICKET",
+        "BASEBALL",
+        "BASKETBALL",
+        "RUGBY",
+        "RUGBY UNION",
+        "RUGBY LEAGUE",
+        "NFL",
+        "NHL",
+        "NBA",
+        "AMERICAN FOOTBALL",
+        "ICE HOCKEY",
+        "HOCKEY",
+        "AUSTRALIAN RULES",
+        "VOLLEYBALL",
+        "HANDBALL",
+        "WATER POLO",
+    }
+)
+OTHER_SPORTS = frozenset(
+    {
+        "TENNIS",
+        "GOLF",
+        "ATHLETICS",
+        "BOXING",
+        "CYCLING",
+        "MOTOR RACING",
+        "MOTORCYCLING",
+        "HORSE RACING",
+        "BADMINTON",
+        "SQUASH",
+        "SWIMMING",
+        "ROWING",
+        "YACHTING",
+        "SAILING",
+        "OLYMPICS",
+        "SPORT",
+        "SPORTS",
+        "ALPINE SKIING",
+        "SKIING",
+        "FORMULA ONE",
+        "TRIATHLON",
+        "JUDO",
+        "WRESTLING",
+        "SNOOKER",
+        "DARTS",
+        "CHESS",
+    }
+)
+_SPORT_WORDS = "|".join(
+    re.escape(s) for s in sorted(TEAM_SPORTS | OTHER_SPORTS, key=len, reverse=True)
+)
+#: "SOCCER - ...", "NFL AMERICAN FOOTBALL-RANDALL ...", "RUGBY UNION - ..." at the top.
+_HEADING = re.compile(rf"^[ \t]*((?:(?:{_SPORT_WORDS})[ \t]+)*(?:{_SPORT_WORDS}))[ \t]*-[ \t]*\S")
+
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+#: "LONDON 1996-08-30", "NEW YORK, Aug 30", "ST LOUIS 1996-08-30": the whole line.
+_DATELINE = re.compile(
+    rf"^[ \t]*(?P<place>[A-Z][A-Z.'-]*(?:[ \t]+[A-Z][A-Z.'-]*){{0,3}})[ \t]*,?[ \t]+"
+    rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}[ \t]+\d{{1,2}}|\d{{1,2}}[ \t]+{_MONTH})[ \t]*$",
+    re.MULTILINE,
+)
+
+# A team's name: capitalised words, with "of", "de", "'s" between them and a short code in
+# brackets after them ("Queen 's Park", "Mladost ( L )", "St Johnstone", "OFK Beograd").
+_WORD = r"[A-Z\u00c0-\u00de][\w.'&\u00c0-\u00ff-]*"
+_JOIN = r"(?:of|de|del|la|le|du|da|di|do|van|von|y|'s|\u2019s)"
+_NAME = rf"{_WORD}(?:[ \t](?:{_JOIN}[ \t])?{_WORD}){{0,3}}(?:[ \t]?\([ \t]?[A-Z]{{1,3}}[ \t]?\))?"
+_SCORE = r"\d{1,3}"
+#: "Pohang 3 Ulsan 2", "DETROIT 4 Kansas City 1 ( 10 innings )".
+_SCORE_LINE = re.compile(
+    rf"^[ \t]*(?P<a>{_NAME})[ \t]+{_SCORE}[ \t]+(?P<b>{_NAME})[ \t]+{_SCORE}\b(?![-:.]\d)",
+    re.MULTILINE,
+)
+#: "Puchon 3 1 0 6 1 10", "NEW YORK 74 59 .556 -", "1. Ajax 5 4 1 0 12 3 13".
+_STANDING = re.compile(
+    rf"^[ \t]*(?:\d{{1,2}}\.?[ \t]+)?(?P<a>{_NAME})(?:[ \t]+(?:\d+|\d*\.\d+|-|\d+/\d+)){{3,}}[ \t]*$",
+    re.MULTILINE,
+)
+#: "East Fife v Clydebank", "KANSAS CITY AT DETROIT", "Radnicki ( N ) - Spartak".
+_FIXTURE = re.compile(
+    rf"(?:^|(?<=[:,;][ \t]))[ \t]*(?P<a>{_NAME})[ \t]+(?P<sep>v|vs\.?|AT|-)[ \t]+(?P<b>{_NAME})"
+    rf"(?=[ \t]*(?:$|[,;.(]))",
+    re.MULTILINE,
+)
+#: A scorecard's innings: "Glamorgan 259 and 207 ( ... ) , Durham 114", "Surrey 429-7".
+_INNINGS = re.compile(
+    rf"(?:^|(?<=[:,;][ \t]))[ \t]*(?P<a>{_NAME})[ \t]+\d{{1,3}}(?:-\d{{1,2}})?"
+    rf"(?=[ \t]*(?:$|[,;.]|and[ \t]+\d|points\b|\(|for[ \t]+\d))",
+    re.MULTILINE,
+)
+_PARENTHESES = re.compile(r"\([^()\n]*\)")
+_INITIAL_NAME = re.compile(r"^[A-Z]\.[ \t]?[A-Z]")
+
+
+def refine_entities(text: str, spans: Iterable[Span]) -> list[Span]:
+    """spaCy's spans of ``text`` corrected by the story's layout (see the module docstring)."""
+    out = sorted(spans)
+    out = _datelines(text, out)
+    heading = _HEADING.match(text[:200])
+    if heading:
+        out = _drop_heading(heading.end(1), out)
+        out = _initialled_players(text, out)
+        sport = heading.group(1)
+        team_sport = any(word in TEAM_SPORTS for word in _sport_names(sport))
+        out = _entrants(text, out, people=not team_sport)
+        if team_sport:
+            out = _teams(text, out)
+    return sorted(out)
+
+
+def _sport_names(heading: str) -> Iterator[str]:
+    words = heading.split()
+    for i in range(len(words)):
+        for j in range(i + 1, len(words) + 1):
+            yield " ".join(words[i:j])
+
+
+def _replace(out: list[Span], new: Iterable[Span]) -> list[Span]:
+    """``out`` with every span that overlaps one of ``new`` taken away, and ``new`` added."""
+    added = sorted(set(new))
+    if not added:
+        return out
+    kept = [s for s in out if not any(s[0] < n[1] and n[0] < s[1] for n in added)]
+    return kept + added
+
+
+def _datelines(text: str, out: list[Span]) -> list[Span]:
+    new = []
+    for match in _DATELINE.finditer(text[:400]):
+        new.append((match.start("place"), match.end("place"), "GPE"))
+    return _replace(out, new)
+
+
+def _drop_heading(end: int, out: list[Span]) -> list[Span]:
+    """Spans that take in the sport of a headline ("ATHLETICS - MITCHELL") are no names."""
+    return [s for s in out if s[0] >= end]
+
+
+#: "P. Simmons", "T.O'Gorman", "A.de Silva": a player in a scorecard or results list.
+_INITIALLED = re.compile(
+    r"(?<![\w.])[A-Z]\.(?:[ \t]?[A-Z]\.)?[ \t]?(?:[a-z]{1,3}[ \t]|[A-Z]'|Mc|Mac)?"
+    r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?(?![\w.])"
+)
+
+
+def _initialled_players(text: str, out: list[Span]) -> list[Span]:
+    """In a sports report an initial and a surname is a player, whatever spaCy said."""
+    new = []
+    for match in _INITIALLED.finditer(text):
+        start, end = match.span()
+        surname = match.group(0).split(".")[-1].strip()
+        if any(s.kind in ("country", "demonym") for s in gazetteer().lookup(surname)):
+            continue  # "S. Korean"
+        if any(s[0] <= start and end <= s[1] and s[2] == "PERSON" for s in out):
+            continue
+        new.append((start, end, "PERSON"))
+    return _replace(out, new)
+
+
+#: "4 - Peter Nicol ( Scotland )", "Sandrine Testud (France)": an entrant and their country.
+_ENTRANT = re.compile(
+    rf"(?:(?<=\d[ \t]-[ \t])|(?<=\d-)|(?<![\w.'-]))(?P<name>{_WORD}(?:[ \t](?:{_JOIN}[ \t])?{_WORD}){{1,3}})"
+    r"[ \t]*\([ \t]*(?P<country>[A-Z][\w. -]{1,30}?)[ \t]*\)"
+)
+
+
+def _entrants(text: str, out: list[Span], people: bool) -> list[Span]:
+    """A country in brackets after a name is a place; in a results list of a sport that is
+    not a team sport, the name before it is a person."""
+    new = []
+    for match in _ENTRANT.finditer(text):
+        if not _is_country(match.group("country")):
+            continue
+        new.append((match.start("country"), match.end("country"), "GPE"))
+        name = match.group("name")
+        if people and not name.isupper() and not _is_country(name):
+            new.append((match.start("name"), match.end("name"), "PERSON"))
+    return _replace(out, new)
+
+
+def _is_country(name: str) -> bool:
+    key = _PARENTHESES.sub("", name).strip()
+    return any(s.kind == "country" for s in gazetteer().lookup(key))
+
+
+def _blank_parentheses(line: str) -> str:
+    return _PARENTHESES.sub(lambda m: " " * len(m.group(0)), line)
+
+
+def _teams(text: str, out: list[Span]) -> list[Span]:
+    """Team names of a team sport's report as organisations (national sides stay places)."""
+    people = {(s, e) for s, e, label in out if label == "PERSON"}
+    found: list[Span] = []
+    names: dict[str, str] = {}
+    pos = 0
+    for line in text.split("\n"):
+        candidates: list[tuple[int, int, bool]] = []  # start, end, sure (even over a PERSON)
+        for match in _SCORE_LINE.finditer(line):
+            candidates += [(match.start("a"), match.end("a"), True)]
+            candidates += [(match.start("b"), match.end("b"), True)]
+        for match in _STANDING.finditer(line):
+            candidates.append((match.start("a"), match.end("a"), True))
+        for match in _FIXTURE.finditer(line):
+            if match.group("sep") == "-" and (pos == 0 or not any(c.islower() for c in line)):
+                continue  # a headline ("CRICKET - ENGLISH COUNTY SCORES"), not a fixture
+            candidates += [(match.start("a"), match.end("a"), True)]
+            candidates += [(match.start("b"), match.end("b"), True)]
+        for match in _INNINGS.finditer(_blank_parentheses(line)):
+            candidates.append((match.start("a"), match.end("a"), False))
+        for start, end, sure in candidates:
+            name = line[start:end]
+            if _INITIAL_NAME.match(name):
+                continue  # "P. Simmons 4-38": a player
+            if not sure and (pos + start, pos + end) in people:
+                continue
+            label = "GPE" if _is_country(name) else "ORG"
+            found.append((pos + start, pos + end, label))
+            if label == "ORG":
+                names[_key(name)] = label
+        pos += len(line) + 1
+    found = _non_overlapping(found)
+    out = _replace(out, found)
+    return _replace(out, _mentions(text, names, out, found))
+
+
+def _key(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+def _non_overlapping(spans: list[Span]) -> list[Span]:
+    kept: list[Span] = []
+    for span in sorted(set(spans), key=lambda s: (s[0], -s[1])):
+        if kept and span[0] < kept[-1][1]:
+            continue
+        kept.append(span)
+    return kept
+
+
+def _mentions(text: str, names: dict[str, str], out: list[Span], found: list[Span]) -> list[Span]:
+    """Every other mention of a team the layout named, in the report's running text too."""
+    if not names:
+        return []
+    pattern = re.compile(
+        r"(?<![\w'])(?:"
+        + "|".join(
+            re.escape(n).replace(r"\ ", r"\s+") for n in sorted(names, key=len, reverse=True)
+        )
+        + r")(?![\w'])",
+        re.IGNORECASE,
+    )
+    taken = set(found)
+    new: list[Span] = []
+    for match in pattern.finditer(text):
+        start, end = match.span()
+        if not text[start].isupper() or (start, end, "ORG") in taken:
+            continue
+        longer = [s for s in out if s[0] <= start and end <= s[1] and (s[0], s[1]) != (start, end)]
+        if any(
+            "\n" not in text[s[0] : s[1]] and not _has_figures(text[s[0] : s[1]]) for s in longer
+        ):
+            continue  # inside a longer name ("Leicestershire County Cricket Club")
+        new.append((start, end, names[_key(match.group(0))]))
+    return new
+
+
+def _has_figures(text: str) -> bool:
+    return any(c.isdigit() for c in text)
