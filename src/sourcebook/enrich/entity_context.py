@@ -96,7 +96,8 @@ _HEADING = re.compile(rf"^[ \t]*((?:(?:{_SPORT_WORDS})[ \t]+)*(?:{_SPORT_WORDS})
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 #: "LONDON 1996-08-30", "NEW YORK, Aug 30", "ST LOUIS 1996-08-30": the whole line.
 _DATELINE = re.compile(
-    rf"^[ \t]*(?P<place>[A-Z][A-Z.'-]*(?:[ \t]+[A-Z][A-Z.'-]*){{0,3}})[ \t]*,?[ \t]+"
+    rf"^[ \t]*(?P<place>[A-Z][A-Z.'-]*(?:[ \t]+[A-Z][A-Z.'-]*){{0,3}})"
+    rf"(?:[ \t]*,[ \t]*(?P<region>[A-Z][\w.'-]*(?:[ \t]+[A-Z][\w.'-]*)?))?[ \t]*,?[ \t]+"
     rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}[ \t]+\d{{1,2}}|\d{{1,2}}[ \t]+{_MONTH})[ \t]*$",
     re.MULTILINE,
 )
@@ -148,6 +149,8 @@ def refine_entities(text: str, spans: Iterable[Span]) -> list[Span]:
         out = _entrants(text, out, people=not team_sport)
         if team_sport:
             out = _teams(text, out)
+            if SCORERS:
+                out = _scorers(text, out)
     return sorted(out)
 
 
@@ -214,6 +217,8 @@ def _datelines(text: str, out: list[Span]) -> list[Span]:
     new = []
     for match in _DATELINE.finditer(text[:400]):
         new.append((match.start("place"), match.end("place"), "GPE"))
+        if match.group("region"):
+            new.append((match.start("region"), match.end("region"), "GPE"))
     return _replace(out, new)
 
 
@@ -264,6 +269,28 @@ def _entrants(text: str, out: list[Span], people: bool) -> list[Span]:
     return _replace(out, new)
 
 
+SCORERS = True
+#: "Romania - Cosmin Contra ( 31st ) , Mihai Tararache ( 75th )": a side and its scorers.
+_SCORERS_LINE = re.compile(rf"^[ \t]*(?P<side>{_NAME})[ \t]+-[ \t]+(?=.*\([ \t]*\d)", re.MULTILINE)
+_SCORER = re.compile(
+    rf"(?:^|(?<=[,;:-][ \t]))[ \t]*(?P<name>{_WORD}(?:[ \t](?:{_JOIN}[ \t])?{_WORD}){{0,3}})"
+    r"(?=[ \t]*\([ \t]*\d|[ \t]+\d{1,3}(?:st|nd|rd|th)?\b)"
+)
+
+
+def _scorers(text: str, out: list[Span]) -> list[Span]:
+    """The scorers of a side ("Romania - Cosmin Contra ( 31st )") are people."""
+    new = []
+    for line in _SCORERS_LINE.finditer(text):
+        end = text.find("\n", line.end())
+        end = len(text) if end < 0 else end
+        side = line.group("side")
+        new.append((line.start("side"), line.end("side"), "GPE" if _is_country(side) else "ORG"))
+        for match in _SCORER.finditer(text, line.end(), end):
+            new.append((match.start("name"), match.end("name"), "PERSON"))
+    return _replace(out, new)
+
+
 def _is_country(name: str) -> bool:
     key = _PARENTHESES.sub("", name).strip()
     return any(s.kind == "country" for s in gazetteer().lookup(key))
@@ -300,7 +327,8 @@ def _teams(text: str, out: list[Span]) -> list[Span]:
             if match.group("sep") == "-" and (pos == 0 or not any(c.islower() for c in line)):
                 continue  # a headline ("CRICKET - ENGLISH COUNTY SCORES"), not a fixture
             candidates += [(match.start("a"), match.end("a"), True)]
-            candidates += [(match.start("b"), match.end("b"), True)]
+            if match.group("sep").lower() != "at":  # "KANSAS CITY AT DETROIT": where
+                candidates += [(match.start("b"), match.end("b"), True)]
         for match in _INNINGS.finditer(_blank_parentheses(line)):
             candidates.append((match.start("a"), match.end("a"), False))
         for start, end, sure in candidates:
@@ -362,11 +390,14 @@ def _mentions(text: str, names: dict[str, str], out: list[Span], found: list[Spa
         re.IGNORECASE,
     )
     taken = set(found)
+    places = {(m.start("place"), m.end("place")) for m in _DATELINE.finditer(text[:400])}
     new: list[Span] = []
     for match in pattern.finditer(text):
         start, end = match.span()
-        if not text[start].isupper() or (start, end, "ORG") in taken:
+        if not text[start].isupper() or (start, end, "ORG") in taken or (start, end) in places:
             continue
+        if _PLACE_WORD.search(text[max(0, start - 6) : start]):
+            continue  # "fans in Philadelphia", "CLEVELAND AT TEXAS": where, not who
         longer = [s for s in out if s[0] <= start and end <= s[1] and (s[0], s[1]) != (start, end)]
         if any(
             "\n" not in text[s[0] : s[1]] and not _has_figures(text[s[0] : s[1]]) for s in longer
