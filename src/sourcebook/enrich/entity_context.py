@@ -138,9 +138,9 @@ def refine_entities(text: str, spans: Iterable[Span]) -> list[Span]:
     """spaCy's spans of ``text`` corrected by the story's layout (see the module docstring)."""
     out = sorted(spans)
     out = _datelines(text, out)
-    if HEADLINES:
-        out = _headline(text, out)
     heading = _HEADING.match(text[:200])
+    if HEADLINES == "all" or (HEADLINES == "sports" and heading):
+        out = _headline(text, out)
     if heading:
         out = _drop_heading(heading.end(1), out)
         out = _initialled_players(text, out)
@@ -154,7 +154,7 @@ def refine_entities(text: str, spans: Iterable[Span]) -> list[Span]:
     return sorted(out)
 
 
-HEADLINES = True
+HEADLINES = "sports"
 _CAPS_WORD = re.compile(r"[A-Z][A-Z'.&-]*[A-Z]\b")
 
 
