@@ -104,8 +104,12 @@ _DATELINE = re.compile(
 
 # A team's name: capitalised words, with "of", "de", "'s" between them and a short code in
 # brackets after them ("Queen 's Park", "Mladost ( L )", "St Johnstone", "OFK Beograd").
-_WORD = r"[A-Z\u00c0-\u00de][\w.'&\u00c0-\u00ff-]*"
-_JOIN = r"(?:of|de|del|la|le|du|da|di|do|van|von|y|'s|\u2019s)"
+_CAPS_STOP = r"(?:A|AN|AND|AS|AT|BY|FOR|IN|OF|ON|OR|THE|TO|V|VS|WITH|AFTER|OVER|INTO|FROM)"
+_WORD = rf"(?!{_CAPS_STOP}\b)[A-Z\u00c0-\u00de][\w.'&\u00c0-\u00ff-]*"
+_JOIN_WORDS = frozenset(
+    ("of", "de", "del", "la", "le", "du", "da", "di", "do", "van", "von", "y", "'s", "\u2019s")
+)
+_JOIN = "(?:" + "|".join(sorted(_JOIN_WORDS, key=len, reverse=True)) + ")"
 _NAME = rf"{_WORD}(?:[ \t](?:{_JOIN}[ \t])?{_WORD}){{0,3}}(?:[ \t]?\([ \t]?[A-Z]{{1,3}}[ \t]?\))?"
 _SCORE = r"\d{1,3}"
 #: "Pohang 3 Ulsan 2", "DETROIT 4 Kansas City 1 ( 10 innings )".
@@ -301,6 +305,7 @@ def _blank_parentheses(line: str) -> str:
 
 
 PLACES_AS_TEAMS = True
+_VENUE = re.compile(r"[ \t]*(?:\([^()\n]*\)[ \t]*)?:")
 _PLACE_WORD = re.compile(r"(?:\b(?:in|at|near|IN|AT|In|At)\s+)$")
 #: "Leicestershire beat Somerset", "WIGAN BEAT BRADFORD", "Kent drew with Essex".
 _RESULT = re.compile(
@@ -358,6 +363,8 @@ def _teams(text: str, out: list[Span]) -> list[Span]:
             name = text[start:end]
             if _is_country(name) or _PLACE_WORD.search(text[max(0, start - 6) : start]):
                 continue
+            if _VENUE.match(text, end) and (start == 0 or text[start - 1] == "\n"):
+                continue  # "Portsmouth : Middlesex 199 ...": where the match was played
             names[_key(name)] = "ORG"
     found = _non_overlapping(found)
     out = _replace(out, found)
@@ -394,7 +401,9 @@ def _mentions(text: str, names: dict[str, str], out: list[Span], found: list[Spa
     new: list[Span] = []
     for match in pattern.finditer(text):
         start, end = match.span()
-        if not text[start].isupper() or (start, end, "ORG") in taken or (start, end) in places:
+        if not all(w[0].isupper() or w in _JOIN_WORDS for w in match.group(0).split()):
+            continue  # "Australia by four wickets" is no mention of "AUSTRALIA BY FOUR WICKETS"
+        if (start, end, "ORG") in taken or (start, end) in places:
             continue
         if _PLACE_WORD.search(text[max(0, start - 6) : start]):
             continue  # "fans in Philadelphia", "CLEVELAND AT TEXAS": where, not who
