@@ -28,6 +28,13 @@ excluded: NER does not read them), texts go through ``nlp.pipe`` in batches, and
 are cut into pieces of ``MAX_CHARS`` at paragraph breaks so memory stays flat. The model loads
 once per process (about 1 s), behind a lock.
 
+spaCy's spans then go through :func:`sourcebook.enrich.entity_context.refine_entities`, which
+reads the layout of a wire story the sentence model cannot see: a dateline line is a place, and
+in a sports report of a team sport the teams of score lines, standings, fixtures and scorecards
+("Pohang 3 Ulsan 2", "SEATTLE 70 63 .526 5") are organisations wherever the report names them
+(docs/enrichment.md has the figures, on eng.testa where the rules were designed and on
+eng.train where they were checked). Stories that are not sports reports keep spaCy's labels.
+
 Names are normalised so one person counts once: white space collapsed, a possessive "'s"
 stripped, titles ("Mr.", "President") dropped from the front, all-capitals names title-cased
 ("MOODY'S" -> "Moody's"), "the" dropped from organisations, and a surname alone counts for
@@ -213,11 +220,16 @@ def _pieces(text: str, limit: int = MAX_CHARS) -> list[str]:
 class EntityExtractor:
     """Runs spaCy NER; one instance holds one loaded pipeline (load it once, reuse it)."""
 
-    def __init__(self, model: str = MODEL, batch_size: int = BATCH_SIZE) -> None:
+    def __init__(
+        self, model: str = MODEL, batch_size: int = BATCH_SIZE, context_rules: bool = True
+    ) -> None:
         """``model``: ``small`` or ``large`` (``Settings.entity_model``), or the module name of
-        any spaCy pipeline."""
+        any spaCy pipeline. ``context_rules``: correct spaCy's spans by the story's layout
+        (datelines, sports results; :mod:`sourcebook.enrich.entity_context`); off only to
+        measure spaCy alone."""
         self.model = model
         self.batch_size = batch_size
+        self.context_rules = context_rules
         self._nlp: Any = None
 
     @staticmethod
@@ -285,7 +297,7 @@ class EntityExtractor:
                 owner.append(i)
         out = [Entities() for _ in texts]
         for i, parsed in zip(owner, nlp.pipe(pieces, batch_size=self.batch_size), strict=True):
-            for start, end, label in _refined(parsed):
+            for start, end, label in self._spans_of(parsed):
                 if label == "PERSON":
                     name = normalise_name(parsed.text[start:end], "PERSON")
                     if _plausible_person(name):
@@ -308,7 +320,7 @@ class EntityExtractor:
         out: list[list[tuple[int, int, str]]] = []
         for doc in nlp.pipe(list(texts), batch_size=self.batch_size):
             spans = []
-            for e_start, e_end, label in _refined(doc):
+            for e_start, e_end, label in self._spans_of(doc):
                 text = doc.text[e_start:e_end]
                 if label == "PERSON" and not _plausible_person(normalise_name(text)):
                     continue  # what extract_batch drops is not a prediction either
@@ -318,18 +330,17 @@ class EntityExtractor:
             out.append(spans)
         return out
 
+    def _spans_of(self, parsed: Any) -> list[tuple[int, int, str]]:
+        """spaCy's entities of a parsed text as ``(start, end, label)``, corrected by the
+        story's layout (datelines, sports results: :mod:`sourcebook.enrich.entity_context`)."""
+        spans = [(e.start_char, e.end_char, e.label_) for e in parsed.ents]
+        return refine_entities(parsed.text, spans) if self.context_rules else spans
+
     def people(self, doc: Document) -> Counter[str]:
         return self.extract(_document_text(doc)).people
 
     def organisations(self, doc: Document) -> Counter[str]:
         return self.extract(_document_text(doc)).organisations
-
-
-def _refined(parsed: Any) -> list[tuple[int, int, str]]:
-    """spaCy's entities of a parsed text as ``(start, end, label)``, corrected by the story's
-    layout (datelines, sports results: :mod:`sourcebook.enrich.entity_context`)."""
-    spans = [(e.start_char, e.end_char, e.label_) for e in parsed.ents]
-    return refine_entities(parsed.text, spans)
 
 
 def _merge_surnames(people: Counter[str]) -> None:
