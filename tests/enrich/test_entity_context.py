@@ -165,3 +165,16 @@ def test_extractor_counts_teams_as_organisations() -> None:
     assert {"Drammen", "Tromso", "Bergen", "Stavanger"} <= set(found.organisations)
     spacy_alone = EntityExtractor(context_rules=False).extract(text)
     assert not {"Drammen", "Bergen"} <= set(spacy_alone.organisations)
+
+
+def test_a_players_surname_alone_is_the_player() -> None:
+    text = (
+        "TENNIS - DAHL THROUGH .\n"
+        "OSLO 2001-05-06\n"
+        "Mira Dahl beat the top seed on Friday .\n"
+        "The crowd cheered as Dahl served , and later Dahl said she was tired .\n"
+    )
+    spacy = [at(text, "Mira Dahl", "PERSON"), at(text, "Dahl", "ORG", 2)]
+    out = [(text[s:e], label) for s, e, label in refine_entities(text, spacy)]
+    assert out.count(("Dahl", "PERSON")) == 2  # relabelled, and found where spaCy saw nothing
+    assert ("DAHL", "PERSON") in out

@@ -155,6 +155,8 @@ def refine_entities(text: str, spans: Iterable[Span]) -> list[Span]:
             out = _teams(text, out)
             if SCORERS:
                 out = _scorers(text, out)
+        if SURNAMES:
+            out = _surnames(text, out)
     return sorted(out)
 
 
@@ -292,6 +294,42 @@ def _scorers(text: str, out: list[Span]) -> list[Span]:
         new.append((line.start("side"), line.end("side"), "GPE" if _is_country(side) else "ORG"))
         for match in _SCORER.finditer(text, line.end(), end):
             new.append((match.start("name"), match.end("name"), "PERSON"))
+    return _replace(out, new)
+
+
+SURNAMES = True
+SURNAME_MENTIONS = True
+
+
+def _surnames(text: str, out: list[Span]) -> list[Span]:
+    """A player's surname alone ("Tarango" after "Jeff Tarango") is the player, whatever
+    label spaCy gave it there."""
+    surnames: set[str] = set()
+    for start, end, label in out:
+        words = text[start:end].split()
+        if label == "PERSON" and len(words) > 1 and words[-1][:1].isupper():
+            surnames.add(words[-1])
+    teams = {text[s:e] for s, e, label in out if label == "ORG" and len(text[s:e].split()) > 1}
+    new = []
+    for start, end, label in out:
+        name = text[start:end]
+        if label in ("ORG", "GPE", "NORP") and name in surnames and name not in teams:
+            new.append((start, end, "PERSON"))
+    out = _replace(out, new)
+    if not SURNAME_MENTIONS or not surnames:
+        return out
+    pattern = re.compile(
+        r"(?<![\w'.-])(?:" + "|".join(map(re.escape, sorted(surnames - teams))) + r")(?![\w'-])"
+    )
+    new = []
+    for match in pattern.finditer(text):
+        start, end = match.span()
+        if any(s < end and start < e for s, e, _ in out):
+            continue
+        before = text[max(0, start - 3) : start]
+        if start == 0 or "\n" in before or before.rstrip().endswith((".", '"', "?", "!", ":")):
+            continue  # the first word of a sentence may be a common word ("Such")
+        new.append((start, end, "PERSON"))
     return _replace(out, new)
 
 
