@@ -343,6 +343,7 @@ def _blank_parentheses(line: str) -> str:
 
 
 PLACES_AS_TEAMS = True
+AT_VENUE = True
 _VENUE = re.compile(r"[ \t]*(?:\([^()\n]*\)[ \t]*)?:")
 _PLACE_WORD = re.compile(r"(?:\b(?:in|at|near|IN|AT|In|At)\s+)$")
 #: "Leicestershire beat Somerset", "WIGAN BEAT BRADFORD", "Kent drew with Essex".
@@ -370,8 +371,10 @@ def _teams(text: str, out: list[Span]) -> list[Span]:
             if match.group("sep") == "-" and (pos == 0 or not any(c.islower() for c in line)):
                 continue  # a headline ("CRICKET - ENGLISH COUNTY SCORES"), not a fixture
             candidates += [(match.start("a"), match.end("a"), True)]
-            if match.group("sep").lower() != "at":  # "KANSAS CITY AT DETROIT": where
+            if match.group("sep").lower() != "at":
                 candidates += [(match.start("b"), match.end("b"), True)]
+            elif AT_VENUE:  # "KANSAS CITY AT DETROIT": the home side's town, where they play
+                found.append((pos + match.start("b"), pos + match.end("b"), "GPE"))
         for match in _INNINGS.finditer(_blank_parentheses(line)):
             candidates.append((match.start("a"), match.end("a"), False))
         for start, end, sure in candidates:
@@ -445,6 +448,8 @@ def _mentions(text: str, names: dict[str, str], out: list[Span], found: list[Spa
             continue
         if _PLACE_WORD.search(text[max(0, start - 6) : start]):
             continue  # "fans in Philadelphia", "CLEVELAND AT TEXAS": where, not who
+        if AT_VENUE and _VENUE.match(text, end) and (start == 0 or text[start - 1] == "\n"):
+            continue  # "London ( The Oval ) : Warwickshire 195": where
         longer = [s for s in out if s[0] <= start and end <= s[1] and (s[0], s[1]) != (start, end)]
         if any(
             "\n" not in text[s[0] : s[1]] and not _has_figures(text[s[0] : s[1]]) for s in longer
