@@ -168,15 +168,28 @@ def _headline(text: str, out: list[Span]) -> list[Span]:
     """A headline in capitals ("SOCCER - SHEARER NAMED AS ENGLAND CAPTAIN") is read by the
     names the story gives in mixed case: spaCy, which learnt few capitals, finds names in
     words like "MATCH" and misses "SHEARER". Its spans there are replaced by the story's
-    names (a person also by the surname) and countries the gazetteer knows."""
-    end = text.find("\n")
-    end = len(text) if end < 0 else end
-    line = text[:end]
-    if any(c.islower() for c in line) or len(_CAPS_WORD.findall(line)) < 2 or end == len(text):
+    names (a person also by the surname) and countries the gazetteer knows. With
+    ``CAPS_LINES`` the same goes for every line in capitals without figures (table and section
+    headings: "EASTERN DIVISION", "W L PCT GB")."""
+    lines: list[tuple[int, int]] = []
+    pos = 0
+    for number, line in enumerate(text.split("\n")):
+        end = pos + len(line)
+        capitals = not any(c.islower() for c in line) and len(_CAPS_WORD.findall(line))
+        if number == 0 and capitals >= 2:
+            lines.append((pos, end))  # the headline
+        elif number > 0 and capitals and CAPS_LINES and not any(c.isdigit() for c in line):
+            lines.append((pos, end))
+        pos = end + 1
+    if not lines or lines == [(0, len(text))]:
         return out
+
+    def in_caps(start: int) -> bool:
+        return any(a <= start < b for a, b in lines)
+
     known: dict[str, str] = {}
     for start, stop, label in out:
-        if start < end or label not in ("PERSON", "ORG", "GPE", "LOC", "NORP"):
+        if in_caps(start) or label not in ("PERSON", "ORG", "GPE", "LOC", "NORP"):
             continue
         name = text[start:stop]
         if name.isupper() and len(name) > 4:
@@ -185,9 +198,8 @@ def _headline(text: str, out: list[Span]) -> list[Span]:
         words = name.split()
         if label == "PERSON" and len(words) > 1:
             known.setdefault(_key(words[-1]), label)
-    new: list[Span] = []
-    if known:
-        pattern = re.compile(
+    pattern = (
+        re.compile(
             r"(?<![\w'])(?:"
             + "|".join(
                 re.escape(n).replace(r"\ ", r"\s+") for n in sorted(known, key=len, reverse=True)
@@ -195,12 +207,25 @@ def _headline(text: str, out: list[Span]) -> list[Span]:
             + r")(?![\w'])",
             re.IGNORECASE,
         )
-        new += [(m.start(), m.end(), known[_key(m.group(0))]) for m in pattern.finditer(line)]
-    for match in gazetteer().scan(line):
-        if any(s.kind == "country" for s in match.senses):
-            new.append((match.start, match.end, "GPE"))
-    kept = [s for s in out if s[0] >= end]
-    return sorted(kept + _non_overlapping(new))
+        if known
+        else None
+    )
+    new: list[Span] = []
+    for a, b in lines:
+        found: list[Span] = []
+        if pattern:
+            found += [
+                (m.start(), m.end(), known[_key(m.group(0))]) for m in pattern.finditer(text, a, b)
+            ]
+        for match in gazetteer().scan(text[a:b]):
+            if any(s.kind == "country" for s in match.senses):
+                found.append((a + match.start, a + match.end, "GPE"))
+        new += _non_overlapping(found)
+    kept = [s for s in out if not in_caps(s[0])]
+    return sorted(kept + new)
+
+
+CAPS_LINES = True
 
 
 def _sport_names(heading: str) -> Iterator[str]:
