@@ -178,3 +178,40 @@ def test_a_players_surname_alone_is_the_player() -> None:
     out = [(text[s:e], label) for s, e, label in refine_entities(text, spacy)]
     assert out.count(("Dahl", "PERSON")) == 2  # relabelled, and found where spaCy saw nothing
     assert ("DAHL", "PERSON") in out
+
+
+def test_a_byline_run_into_the_dateline_keeps_its_person() -> None:
+    text = "Floods close the pass\nAnna Berg\nSKARDU 2001-05-06\nRoads were shut .\n"
+    spacy = [(text.index("Anna"), text.index("SKARDU") + 6, "PERSON")]
+    assert named(text, refine_entities(text, spacy)) == {
+        ("Anna Berg", "PERSON"),
+        ("SKARDU", "GPE"),
+    }
+
+
+def test_a_riders_team_after_the_country() -> None:
+    text = (
+        "CYCLING - VALLEY TOUR RESULTS .\n"
+        "OSLO 2001-05-06\n"
+        "1. Ole Brekke ( Norway ) Fjordbank 4 hours 48 mins 2 seconds\n"
+        "2. Jan Vik ( Sweden ) Nordlys same time\n"
+    )
+    out = named(text, refine_entities(text, []))
+    assert {("Fjordbank", "ORG"), ("Nordlys", "ORG"), ("Ole Brekke", "PERSON")} <= out
+
+
+def test_cricket_scorecard_players_are_people() -> None:
+    text = (
+        "CRICKET - NORTHBY V SOUTHBY SCOREBOARD .\n"
+        "HARLOW 2001-05-06\n"
+        "Northby\n"
+        "Tom Hale c Reed b Marsh 33\n"
+        "Dev Patel-Rao lbw b Marsh 12\n"
+        "Extras ( lb-2 ) 2\n"
+        "Bowling : Marsh 8-0-39-3 , Okafor 6.5-1-23-4 .\n"
+    )
+    spacy = [at(text, "Extras", "ORG"), at(text, "Reed", "GPE")]
+    out = named(text, refine_entities(text, spacy))
+    people = {"Tom Hale", "Reed", "Marsh", "Dev Patel-Rao", "Okafor"}
+    assert {(name, "PERSON") for name in people} <= out
+    assert not any(name == "Extras" for name, _ in out)

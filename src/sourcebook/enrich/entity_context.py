@@ -148,6 +148,8 @@ def refine_entities(text: str, spans: Iterable[Span]) -> list[Span]:
     if heading:
         out = _drop_heading(heading.end(1), out)
         out = _initialled_players(text, out)
+        if SCORECARDS:
+            out = _scorecard_players(text, out)
         sport = heading.group(1)
         team_sport = any(word in TEAM_SPORTS for word in _sport_names(sport))
         out = _entrants(text, out, people=not team_sport)
@@ -157,6 +159,8 @@ def refine_entities(text: str, spans: Iterable[Span]) -> list[Span]:
                 out = _scorers(text, out)
         if SURNAMES:
             out = _surnames(text, out)
+        if SCORECARDS:
+            out = _drop_scorecard_rows(text, out)
     return sorted(out)
 
 
@@ -245,11 +249,17 @@ def _replace(out: list[Span], new: Iterable[Span]) -> list[Span]:
 
 
 def _datelines(text: str, out: list[Span]) -> list[Span]:
+    """A dateline is a place; a span spaCy ran into it from the line before (a byline: "Yuri
+    Kushko\nTAVILDARA") keeps its part on that line."""
     new = []
     for match in _DATELINE.finditer(text[:400]):
         new.append((match.start("place"), match.end("place"), "GPE"))
         if match.group("region"):
             new.append((match.start("region"), match.end("region"), "GPE"))
+        line_start = match.start()
+        for start, end, label in out:
+            if start < line_start - 1 < end and end > match.start("place"):
+                new.append((start, line_start - 1, label))
     return _replace(out, new)
 
 
@@ -283,6 +293,8 @@ def _initialled_players(text: str, out: list[Span]) -> list[Span]:
 _ENTRANT = re.compile(
     rf"(?:(?<=\d[ \t]-[ \t])|(?<=\d-)|(?<![\w.'-]))(?P<name>{_WORD}(?:[ \t](?:{_JOIN}[ \t])?{_WORD}){{1,3}})"
     r"[ \t]*\([ \t]*(?P<country>[A-Z][\w. -]{1,30}?)[ \t]*\)"
+    rf"(?:[ \t]+(?P<team>{_NAME})(?=[ \t]+(?:\d|same[ \t]+time|all[ \t]+same)|[ \t]*$))?",
+    re.MULTILINE,
 )
 
 
@@ -297,7 +309,46 @@ def _entrants(text: str, out: list[Span], people: bool) -> list[Span]:
         name = match.group("name")
         if people and not name.isupper() and not _is_country(name):
             new.append((match.start("name"), match.end("name"), "PERSON"))
+            team = match.group("team")
+            if ENTRANT_TEAMS and team and not _is_country(team):
+                # "Olaf Ludwig ( Germany ) Telekom 4 hours 48 mins": the rider's team
+                new.append((match.start("team"), match.end("team"), "ORG"))
     return _replace(out, new)
+
+
+ENTRANT_TEAMS = True
+
+
+SCORECARDS = True
+#: A cricket scorecard's batting line: "Saeed Anwar c Stewart b Gough 33", "G. Thorpe lbw b
+#: Ata-ur-Rehman 21", "Salim Malik c & b Croft 6", "Moin Khan not out 4".
+_BATTING = re.compile(
+    rf"^[ \t]*(?P<batsman>{_NAME})[ \t]+(?:(?:(?:c|st)[ \t]+(?P<fielder>{_NAME})[ \t]+)?"
+    rf"(?:lbw[ \t]+|c[ \t]+&[ \t]+)?b[ \t]+(?P<bowler>{_NAME})|run[ \t]+out|not[ \t]+out)"
+    r"(?:[ \t]+\d+)?[ \t]*$",
+    re.MULTILINE,
+)
+#: Bowling figures: "Gough 8-0-39-3", "Hollioake 6.5-1-23-4".
+_BOWLING = re.compile(rf"(?P<bowler>{_NAME})[ \t]+\d+(?:\.\d)?-\d+-\d+-\d+\b")
+_SCORECARD_ROW = re.compile(r"(?<![^\n])(?:Extras|Total)")
+
+
+def _scorecard_players(text: str, out: list[Span]) -> list[Span]:
+    """Batsmen, fielders and bowlers of a cricket scorecard are people."""
+    new = []
+    for match in _BATTING.finditer(text):
+        for group in ("batsman", "fielder", "bowler"):
+            if match.group(group):
+                new.append((match.start(group), match.end(group), "PERSON"))
+    for match in _BOWLING.finditer(text):
+        new.append((match.start("bowler"), match.end("bowler"), "PERSON"))
+    return _replace(out, _non_overlapping(new))
+
+
+def _drop_scorecard_rows(text: str, out: list[Span]) -> list[Span]:
+    """A scorecard's row names ("Extras ( lb-2 ) 2", "Total ( 37.5 overs ) 185") are no
+    names, though they stand where a team's name would."""
+    return [s for s in out if not _SCORECARD_ROW.fullmatch(text, s[0], s[1])]
 
 
 SCORERS = True
@@ -463,7 +514,10 @@ def _mentions(text: str, names: dict[str, str], out: list[Span], found: list[Spa
         re.IGNORECASE,
     )
     taken = set(found)
-    places = {(m.start("place"), m.end("place")) for m in _DATELINE.finditer(text[:400])}
+    places = set()
+    for dateline in _DATELINE.finditer(text[:400]):
+        places.add((dateline.start("place"), dateline.end("place")))
+        places.add((dateline.start("region"), dateline.end("region")))
     new: list[Span] = []
     for match in pattern.finditer(text):
         start, end = match.span()
