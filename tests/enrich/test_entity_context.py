@@ -215,3 +215,19 @@ def test_cricket_scorecard_players_are_people() -> None:
     people = {"Tom Hale", "Reed", "Marsh", "Dev Patel-Rao", "Okafor"}
     assert {(name, "PERSON") for name in people} <= out
     assert not any(name == "Extras" for name, _ in out)
+
+
+def test_a_town_spacy_calls_a_person_is_a_team_in_a_team_sport() -> None:
+    text = (
+        "RUGBY UNION - WEEKEND ROUND-UP .\n"
+        "LONDON 2001-05-06\n"
+        "Leicester were stronger after the break , and Tom Bristow scored twice .\n"
+        "Northampton travel to Gloucester next week .\n"
+    )
+    spacy = [
+        at(text, "Leicester", "PERSON"),
+        at(text, "Tom Bristow", "PERSON"),
+        at(text, "Northampton", "PERSON"),
+    ]
+    out = named(text, refine_entities(text, spacy))
+    assert {("Leicester", "ORG"), ("Northampton", "ORG"), ("Tom Bristow", "PERSON")} <= out

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from sourcebook.enrich.gazetteer import gazetteer
+from sourcebook.enrich.gazetteer import Sense, gazetteer
 
 __all__ = ["Span", "refine_entities"]
 
@@ -419,6 +419,7 @@ def _blank_parentheses(line: str) -> str:
 
 
 PLACES_AS_TEAMS = True
+TOWNS_AS_TEAMS = True
 AT_VENUE = True
 _VENUE = re.compile(r"[ \t]*(?:\([^()\n]*\)[ \t]*)?:")
 _PLACE_WORD = re.compile(r"(?:\b(?:in|at|near|IN|AT|In|At)\s+)$")
@@ -483,9 +484,29 @@ def _teams(text: str, out: list[Span]) -> list[Span]:
             if _VENUE.match(text, end) and (start == 0 or text[start - 1] == "\n"):
                 continue  # "Portsmouth : Middlesex 199 ...": where the match was played
             names[_key(name)] = "ORG"
+    if TOWNS_AS_TEAMS:
+        # "Kent", "Northampton" alone, which spaCy calls people: a town that plays, unless the
+        # report names a person of that surname ("Dave Kent")
+        surnames = {
+            text[s:e].split()[-1]
+            for s, e, label in out
+            if label == "PERSON" and len(text[s:e].split()) > 1
+        }
+        for start, end, label in out:
+            name = text[start:end]
+            if label != "PERSON" or " " in name or name in surnames or name.isupper():
+                continue
+            if _PLACE_WORD.search(text[max(0, start - 6) : start]):
+                continue
+            if any(_is_town(sense) for sense in gazetteer().lookup(name)):
+                names[_key(name)] = "ORG"
     found = _non_overlapping(found)
     out = _replace(out, found)
     return _replace(out, _mentions(text, names, out, found))
+
+
+def _is_town(sense: Sense) -> bool:
+    return sense.kind == "place" and gazetteer().places[sense.place].kind != "region"
 
 
 def _key(name: str) -> str:
