@@ -177,6 +177,11 @@ def name_bounds(text: str, label: str = "PERSON") -> tuple[int, int]:
     tail(_TRAIL_SPACE, _FIGURES, _TRAIL_SPACE, _POSSESSIVE, _TRAIL_SPACE)
     head(_TITLES if label == "PERSON" else _THE, _LEAD_EDGE)
     tail(_TRAIL_EDGE)
+    name = text[start:end]
+    if name.count("(") > name.count(")"):  # "Mladost ( L )" keeps the bracket it opened
+        close = text.find(")", end)
+        if close != -1 and not text[end:close].strip():
+            end = close + 1
     if label == "PERSON":
         tail(_TRAILING_CONNECTOR)  # "Mabon Nugent and" -> "Mabon Nugent"
     return start, max(start, end)

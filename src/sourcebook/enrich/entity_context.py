@@ -330,7 +330,9 @@ _BATTING = re.compile(
 )
 #: Bowling figures: "Gough 8-0-39-3", "Hollioake 6.5-1-23-4".
 _BOWLING = re.compile(rf"(?P<bowler>{_NAME})[ \t]+\d+(?:\.\d)?-\d+-\d+-\d+\b")
-_SCORECARD_ROW = re.compile(r"(?<![^\n])(?:Extras|Total)")
+_SCORECARD_ROW = re.compile(
+    r"(?<![^\n])(?:Extras|Total|[A-Z][a-z]+(?=[ \t]*:[ \t]*[\d,]+[ \t]*\.?[ \t]*$))", re.M
+)
 
 
 def _scorecard_players(text: str, out: list[Span]) -> list[Span]:
@@ -346,9 +348,15 @@ def _scorecard_players(text: str, out: list[Span]) -> list[Span]:
 
 
 def _drop_scorecard_rows(text: str, out: list[Span]) -> list[Span]:
-    """A scorecard's row names ("Extras ( lb-2 ) 2", "Total ( 37.5 overs ) 185") are no
-    names, though they stand where a team's name would."""
-    return [s for s in out if not _SCORECARD_ROW.fullmatch(text, s[0], s[1])]
+    """A scorecard's row names ("Extras ( lb-2 ) 2", "Total ( 37.5 overs ) 185") and a
+    report's figures ("Attendance : 12,000") are no names, though they stand where a team's
+    name would."""
+    kept = []
+    for span in out:
+        row = _SCORECARD_ROW.match(text, span[0])
+        if not (row and row.end() == span[1]):
+            kept.append(span)
+    return kept
 
 
 SCORERS = True
