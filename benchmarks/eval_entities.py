@@ -2,13 +2,14 @@
 
     python benchmarks/eval_entities.py --conll ../shared/data/conll2003/eng.testa
         [--heldout ../shared/data/conll2003/eng.train] [--model small|large|all] [--docs N]
-        [--spacy-only] [--gate] [--floors benchmarks/entities_floors.json]
+        [--spacy-only] [--ablate] [--gate] [--floors benchmarks/entities_floors.json]
 
 The layout rules of ``enrich/entity_context.py`` (datelines, sports results) were designed by
 reading the errors on eng.testa; ``--heldout`` scores a second file nobody read for that
 (eng.train, 946 documents) the same way, as ``heldout_*`` figures. ``--spacy-only`` scores
 spaCy without those rules (the "before" of docs/enrichment.md). The run ends with a table of
-both models.
+both models. ``--ablate`` parses each file once and scores it again with each rule switched off
+(``LayoutRules``), printing micro / ORG F1 per rule: what each rule is worth, on both files.
 
 Each CoNLL document (between ``-DOCSTART-`` lines) is rebuilt as text: tokens joined by single
 spaces, one sentence a line; gold spans are character offsets of the IOB1 chunks. spaCy runs on
@@ -43,10 +44,11 @@ import os
 import re
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sourcebook.enrich.entities import ENTITY_MODELS, EntityExtractor
+from sourcebook.enrich.entities import ENTITY_MODELS, EntityExtractor, name_spans
+from sourcebook.enrich.entity_context import ALL_RULES, LayoutRules
 
 LABELS = {"PERSON": "PER", "ORG": "ORG", "GPE": "LOC", "LOC": "LOC", "FAC": "LOC"}
 SCORED = ("PER", "ORG", "LOC")
@@ -207,6 +209,25 @@ def check(results: dict[str, dict[str, float]], floors: dict[str, dict[str, floa
     return failures
 
 
+def ablation(
+    files: list[tuple[str, list[ConllDoc]]], extractor: EntityExtractor
+) -> list[tuple[str, list[str]]]:
+    """Micro / ORG F1 per file with every layout rule, with none, and with each one off."""
+    parsed = [(docs, extractor.spacy_spans(d.text for d in docs)) for _, docs in files]
+    variants: list[tuple[str, LayoutRules | None]] = [("none off (all rules)", ALL_RULES)]
+    variants.append(("all off (spaCy alone)", None))
+    variants += [(name, replace(ALL_RULES, **{name: False})) for name in LayoutRules.names()]
+    rows = []
+    for name, rules in variants:
+        cells = []
+        for docs, raw in parsed:
+            predicted = [name_spans(d.text, r, rules) for d, r in zip(docs, raw, strict=True)]
+            scores = score(list(zip(docs, predicted, strict=True)))
+            cells.append(f"{scores['micro_f1']:.3f} / {scores['ORG_f1']:.3f}")
+        rows.append((name, cells))
+    return rows
+
+
 def print_table(results: dict[str, dict[str, float]], name: str, heldout: str) -> None:
     """Both models side by side, one row per model and file (Markdown)."""
     print(
@@ -239,6 +260,9 @@ def main(argv: list[str] | None = None) -> int:
         "--spacy-only", action="store_true", help="spaCy without the layout rules (the before)"
     )
     ap.add_argument(
+        "--ablate", action="store_true", help="micro / ORG F1 with each layout rule switched off"
+    )
+    ap.add_argument(
         "--model",
         choices=[*ENTITY_MODELS, "all"],
         default="all",
@@ -267,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.gate and model in floors and os.environ.get("CI") == "true":
                 failures.append(message)
             continue
-        extractor = EntityExtractor(model, context_rules=not args.spacy_only)
+        extractor = EntityExtractor(model, layout_rules=None if args.spacy_only else ALL_RULES)
         extractor.load()
         results[model] = {}
         for prefix, part in (("", docs), ("heldout_", heldout)):
@@ -285,6 +309,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"entities {model} {prefix}docs_per_s {speed.docs_per_s:.1f}")
             results[model].update({prefix + k: v for k, v in scores.items()})
     print_table(results, args.conll.name, args.heldout.name if args.heldout else "")
+    if args.ablate:
+        files = [(args.conll.name, docs)]
+        if heldout and args.heldout:
+            files.append((args.heldout.name, heldout))
+        for model in results:
+            print(f"\n| rule off ({model}) | " + " | ".join(n for n, _ in files) + " |")
+            print("|---|" + "---|" * len(files))
+            for name, cells in ablation(files, EntityExtractor(model)):
+                print(f"| {name} | " + " | ".join(cells) + " |")
     if args.gate:
         failures += check(results, floors)
         for failure in failures:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from sourcebook.enrich.entities import EntityExtractor
-from sourcebook.enrich.entity_context import refine_entities
+from sourcebook.enrich.entity_context import LayoutRules, refine_entities
 
 Span = tuple[int, int, str]
 
@@ -163,7 +163,7 @@ def test_extractor_counts_teams_as_organisations() -> None:
     )
     found = EntityExtractor().extract(text)
     assert {"Drammen", "Tromso", "Bergen", "Stavanger"} <= set(found.organisations)
-    spacy_alone = EntityExtractor(context_rules=False).extract(text)
+    spacy_alone = EntityExtractor(layout_rules=None).extract(text)
     assert not {"Drammen", "Bergen"} <= set(spacy_alone.organisations)
 
 
@@ -231,3 +231,12 @@ def test_a_town_spacy_calls_a_person_is_a_team_in_a_team_sport() -> None:
     ]
     out = named(text, refine_entities(text, spacy))
     assert {("Leicester", "ORG"), ("Northampton", "ORG"), ("Tom Bristow", "PERSON")} <= out
+
+
+def test_each_rule_can_be_switched_off() -> None:
+    spacy = [at(RESULTS, "Brakedal", "GPE")]
+    without_teams = named(RESULTS, refine_entities(RESULTS, spacy, LayoutRules(teams=False)))
+    assert ("Brakedal", "GPE") in without_teams and ("Holmsund", "ORG") not in without_teams
+    without_datelines = refine_entities(RESULTS, [], LayoutRules(datelines=False))
+    assert ("OSLO", "GPE") not in named(RESULTS, without_datelines)
+    assert "teams" in LayoutRules.names() and len(LayoutRules.names()) == 16

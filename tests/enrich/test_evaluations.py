@@ -146,11 +146,13 @@ def test_entities_gate_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture
     assert eval_entities.main(args) == 1
     assert "FAIL entities small PER_f1" in capsys.readouterr().out
     floors.write_text('{"small": {"PER_f1": 0.0, "heldout_PER_f1": 1.01}}')
-    assert eval_entities.main([*args, "--heldout", str(conll), "--spacy-only"]) == 1
+    assert eval_entities.main([*args, "--heldout", str(conll), "--spacy-only", "--ablate"]) == 1
     out = capsys.readouterr().out
     assert "entities small heldout_micro_f1" in out
     assert "| small | mini.conll |" in out  # the table: one row per model and file
     assert "FAIL entities small heldout_PER_f1" in out
+    assert "| rule off (small) | mini.conll | mini.conll |" in out
+    assert "\n| teams | " in out and "\n| all off (spaCy alone) | " in out
 
 
 def test_entities_gate_missing_model_fails_only_in_ci(

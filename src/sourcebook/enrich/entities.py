@@ -54,7 +54,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sourcebook.enrich.entity_context import refine_entities
+from sourcebook.enrich.entity_context import ALL_RULES, LayoutRules, Span, refine_entities
 from sourcebook.enrich.gazetteer import gazetteer
 from sourcebook.errors import SourcebookError
 from sourcebook.model import Document
@@ -68,6 +68,7 @@ __all__ = [
     "EntityExtractor",
     "EntityModel",
     "name_bounds",
+    "name_spans",
     "normalise_name",
 ]
 
@@ -226,15 +227,18 @@ class EntityExtractor:
     """Runs spaCy NER; one instance holds one loaded pipeline (load it once, reuse it)."""
 
     def __init__(
-        self, model: str = MODEL, batch_size: int = BATCH_SIZE, context_rules: bool = True
+        self,
+        model: str = MODEL,
+        batch_size: int = BATCH_SIZE,
+        layout_rules: LayoutRules | None = ALL_RULES,
     ) -> None:
         """``model``: ``small`` or ``large`` (``Settings.entity_model``), or the module name of
-        any spaCy pipeline. ``context_rules``: correct spaCy's spans by the story's layout
-        (datelines, sports results; :mod:`sourcebook.enrich.entity_context`); off only to
-        measure spaCy alone."""
+        any spaCy pipeline. ``layout_rules``: the corrections of spaCy's spans by the story's
+        layout (datelines, sports results; :mod:`sourcebook.enrich.entity_context`), all by
+        default; ``None`` measures spaCy alone."""
         self.model = model
         self.batch_size = batch_size
-        self.context_rules = context_rules
+        self.layout_rules = layout_rules
         self._nlp: Any = None
 
     @staticmethod
@@ -318,34 +322,51 @@ class EntityExtractor:
     def extract(self, text: str) -> Entities:
         return self.extract_batch([text])[0]
 
-    def spans(self, texts: Iterable[str]) -> list[list[tuple[int, int, str]]]:
+    def spans(self, texts: Iterable[str]) -> list[list[Span]]:
         """``(start, end, label)`` character spans per text, trailing figures trimmed; PERSON
         spans that are no plausible name (see ``_plausible_person``) left out."""
-        nlp = self.load()
-        out: list[list[tuple[int, int, str]]] = []
-        for doc in nlp.pipe(list(texts), batch_size=self.batch_size):
-            spans = []
-            for e_start, e_end, label in self._spans_of(doc):
-                text = doc.text[e_start:e_end]
-                if label == "PERSON" and not _plausible_person(normalise_name(text)):
-                    continue  # what extract_batch drops is not a prediction either
-                start, end = name_bounds(text, label)
-                if end > start:
-                    spans.append((e_start + start, e_start + end, label))
-            out.append(spans)
-        return out
+        texts = list(texts)
+        raw = self.spacy_spans(texts)
+        return [name_spans(t, r, self.layout_rules) for t, r in zip(texts, raw, strict=True)]
 
-    def _spans_of(self, parsed: Any) -> list[tuple[int, int, str]]:
+    def spacy_spans(self, texts: Iterable[str]) -> list[list[Span]]:
+        """spaCy's own entity spans per text, before any correction (for evaluations that
+        compare corrections on one parse: ``name_spans`` finishes them)."""
+        nlp = self.load()
+        return [
+            [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+            for doc in nlp.pipe(list(texts), batch_size=self.batch_size)
+        ]
+
+    def _spans_of(self, parsed: Any) -> list[Span]:
         """spaCy's entities of a parsed text as ``(start, end, label)``, corrected by the
         story's layout (datelines, sports results: :mod:`sourcebook.enrich.entity_context`)."""
         spans = [(e.start_char, e.end_char, e.label_) for e in parsed.ents]
-        return refine_entities(parsed.text, spans) if self.context_rules else spans
+        if self.layout_rules is None:
+            return spans
+        return refine_entities(parsed.text, spans, self.layout_rules)
 
     def people(self, doc: Document) -> Counter[str]:
         return self.extract(_document_text(doc)).people
 
     def organisations(self, doc: Document) -> Counter[str]:
         return self.extract(_document_text(doc)).organisations
+
+
+def name_spans(text: str, spacy: list[Span], rules: LayoutRules | None = ALL_RULES) -> list[Span]:
+    """The spans Sourcebook counts, from spaCy's spans of ``text``: corrected by the layout
+    ``rules`` (none: spaCy alone), PERSON spans that are no plausible name left out, each cut
+    to its name (``name_bounds``)."""
+    corrected = spacy if rules is None else refine_entities(text, spacy, rules)
+    out: list[Span] = []
+    for e_start, e_end, label in corrected:
+        entity = text[e_start:e_end]
+        if label == "PERSON" and not _plausible_person(normalise_name(entity)):
+            continue  # what extract_batch drops is not a prediction either
+        start, end = name_bounds(entity, label)
+        if end > start:
+            out.append((e_start + start, e_start + end, label))
+    return out
 
 
 def _merge_surnames(people: Counter[str]) -> None:

@@ -28,12 +28,43 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields
 
 from sourcebook.enrich.gazetteer import Sense, gazetteer
 
-__all__ = ["Span", "refine_entities"]
+__all__ = ["ALL_RULES", "LayoutRules", "Span", "refine_entities"]
 
 Span = tuple[int, int, str]
+
+
+@dataclass(frozen=True)
+class LayoutRules:
+    """Which corrections :func:`refine_entities` makes: all of them by default. Switching one
+    off measures what it is worth (``benchmarks/eval_entities.py --ablate``)."""
+
+    datelines: bool = True  #: a dateline line is a place (every story)
+    headline: bool = True  #: a sports report's capitals headline read with the story's names
+    capitals_lines: bool = True  #: the same for its other capitals lines without figures
+    heading_dash: bool = True  #: a span over "ATHLETICS - ..." is dropped
+    initialled_players: bool = True  #: "P. Simmons" is a person
+    scorecards: bool = True  #: cricket batsmen, fielders, bowlers; no "Extras", "Total"
+    entrants: bool = True  #: "Peter Nicol ( Scotland )": a person and a place
+    entrant_teams: bool = True  #: "Olaf Ludwig ( Germany ) Telekom 4 hours": a team
+    teams: bool = True  #: teams of score lines, standings, fixtures, scorecards, results
+    team_mentions: bool = True  #: their other mentions in the report
+    places_as_teams: bool = True  #: a town spaCy calls a place, in a team sport
+    towns_as_teams: bool = True  #: a town spaCy calls a person, in a team sport
+    venues: bool = True  #: "AT DETROIT", "London ( The Oval ) :" stay places
+    scorers: bool = True  #: "Romania - Cosmin Contra ( 31st )"
+    surnames: bool = True  #: "Tarango" after "Jeff Tarango", relabelled
+    surname_mentions: bool = True  #: ... and found where spaCy saw nothing
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+
+ALL_RULES = LayoutRules()
 
 TEAM_SPORTS = frozenset(
     {
@@ -138,51 +169,54 @@ _PARENTHESES = re.compile(r"\([^()\n]*\)")
 _INITIAL_NAME = re.compile(r"^[A-Z]\.[ \t]?[A-Z]")
 
 
-def refine_entities(text: str, spans: Iterable[Span]) -> list[Span]:
+def refine_entities(text: str, spans: Iterable[Span], rules: LayoutRules = ALL_RULES) -> list[Span]:
     """spaCy's spans of ``text`` corrected by the story's layout (see the module docstring)."""
     out = sorted(spans)
-    out = _datelines(text, out)
+    if rules.datelines:
+        out = _datelines(text, out)
     heading = _HEADING.match(text[:200])
-    if HEADLINES == "all" or (HEADLINES == "sports" and heading):
-        out = _headline(text, out)
-    if heading:
+    if not heading:
+        return sorted(out)
+    if rules.headline or rules.capitals_lines:
+        out = _headline(text, out, rules)
+    if rules.heading_dash:
         out = _drop_heading(heading.end(1), out)
+    if rules.initialled_players:
         out = _initialled_players(text, out)
-        if SCORECARDS:
-            out = _scorecard_players(text, out)
-        sport = heading.group(1)
-        team_sport = any(word in TEAM_SPORTS for word in _sport_names(sport))
-        out = _entrants(text, out, people=not team_sport)
-        if team_sport:
-            out = _teams(text, out)
-            if SCORERS:
-                out = _scorers(text, out)
-        if SURNAMES:
-            out = _surnames(text, out)
-        if SCORECARDS:
-            out = _drop_scorecard_rows(text, out)
+    if rules.scorecards:
+        out = _scorecard_players(text, out)
+    team_sport = any(word in TEAM_SPORTS for word in _sport_names(heading.group(1)))
+    if rules.entrants:
+        out = _entrants(text, out, not team_sport, rules)
+    if team_sport and rules.teams:
+        out = _teams(text, out, rules)
+    if team_sport and rules.scorers:
+        out = _scorers(text, out)
+    if rules.surnames:
+        out = _surnames(text, out, rules)
+    if rules.scorecards:
+        out = _drop_scorecard_rows(text, out)
     return sorted(out)
 
 
-HEADLINES = "sports"
 _CAPS_WORD = re.compile(r"[A-Z][A-Z'.&-]*[A-Z]\b")
 
 
-def _headline(text: str, out: list[Span]) -> list[Span]:
+def _headline(text: str, out: list[Span], rules: LayoutRules) -> list[Span]:
     """A headline in capitals ("SOCCER - SHEARER NAMED AS ENGLAND CAPTAIN") is read by the
     names the story gives in mixed case: spaCy, which learnt few capitals, finds names in
     words like "MATCH" and misses "SHEARER". Its spans there are replaced by the story's
-    names (a person also by the surname) and countries the gazetteer knows. With
-    ``CAPS_LINES`` the same goes for every line in capitals without figures (table and section
-    headings: "EASTERN DIVISION", "W L PCT GB")."""
+    names (a person also by the surname) and countries the gazetteer knows. The same goes for
+    every other line in capitals without figures (table and section headings: "EASTERN
+    DIVISION", "W L PCT GB")."""
     lines: list[tuple[int, int]] = []
     pos = 0
     for number, line in enumerate(text.split("\n")):
         end = pos + len(line)
         capitals = not any(c.islower() for c in line) and len(_CAPS_WORD.findall(line))
-        if number == 0 and capitals >= 2:
-            lines.append((pos, end))  # the headline
-        elif number > 0 and capitals and CAPS_LINES and not any(c.isdigit() for c in line):
+        headline = number == 0 and capitals >= 2 and rules.headline
+        heading = number > 0 and capitals and rules.capitals_lines and not _has_figures(line)
+        if headline or heading:
             lines.append((pos, end))
         pos = end + 1
     if not lines or lines == [(0, len(text))]:
@@ -227,9 +261,6 @@ def _headline(text: str, out: list[Span]) -> list[Span]:
         new += _non_overlapping(found)
     kept = [s for s in out if not in_caps(s[0])]
     return sorted(kept + new)
-
-
-CAPS_LINES = True
 
 
 def _sport_names(heading: str) -> Iterator[str]:
@@ -298,7 +329,7 @@ _ENTRANT = re.compile(
 )
 
 
-def _entrants(text: str, out: list[Span], people: bool) -> list[Span]:
+def _entrants(text: str, out: list[Span], people: bool, rules: LayoutRules) -> list[Span]:
     """A country in brackets after a name is a place; in a results list of a sport that is
     not a team sport, the name before it is a person."""
     new = []
@@ -310,16 +341,12 @@ def _entrants(text: str, out: list[Span], people: bool) -> list[Span]:
         if people and not name.isupper() and not _is_country(name):
             new.append((match.start("name"), match.end("name"), "PERSON"))
             team = match.group("team")
-            if ENTRANT_TEAMS and team and not _is_country(team):
+            if rules.entrant_teams and team and not _is_country(team):
                 # "Olaf Ludwig ( Germany ) Telekom 4 hours 48 mins": the rider's team
                 new.append((match.start("team"), match.end("team"), "ORG"))
     return _replace(out, new)
 
 
-ENTRANT_TEAMS = True
-
-
-SCORECARDS = True
 #: A cricket scorecard's batting line: "Saeed Anwar c Stewart b Gough 33", "G. Thorpe lbw b
 #: Ata-ur-Rehman 21", "Salim Malik c & b Croft 6", "Moin Khan not out 4".
 _BATTING = re.compile(
@@ -359,7 +386,6 @@ def _drop_scorecard_rows(text: str, out: list[Span]) -> list[Span]:
     return kept
 
 
-SCORERS = True
 #: "Romania - Cosmin Contra ( 31st ) , Mihai Tararache ( 75th )": a side and its scorers.
 _SCORERS_LINE = re.compile(rf"^[ \t]*(?P<side>{_NAME})[ \t]+-[ \t]+(?=.*\([ \t]*\d)", re.MULTILINE)
 _SCORER = re.compile(
@@ -381,11 +407,7 @@ def _scorers(text: str, out: list[Span]) -> list[Span]:
     return _replace(out, new)
 
 
-SURNAMES = True
-SURNAME_MENTIONS = True
-
-
-def _surnames(text: str, out: list[Span]) -> list[Span]:
+def _surnames(text: str, out: list[Span], rules: LayoutRules) -> list[Span]:
     """A player's surname alone ("Tarango" after "Jeff Tarango") is the player, whatever
     label spaCy gave it there."""
     surnames: set[str] = set()
@@ -400,7 +422,7 @@ def _surnames(text: str, out: list[Span]) -> list[Span]:
         if label in ("ORG", "GPE", "NORP") and name in surnames and name not in teams:
             new.append((start, end, "PERSON"))
     out = _replace(out, new)
-    if not SURNAME_MENTIONS or not surnames:
+    if not rules.surname_mentions or not surnames:
         return out
     pattern = re.compile(
         r"(?<![\w'.-])(?:" + "|".join(map(re.escape, sorted(surnames - teams))) + r")(?![\w'-])"
@@ -426,9 +448,6 @@ def _blank_parentheses(line: str) -> str:
     return _PARENTHESES.sub(lambda m: " " * len(m.group(0)), line)
 
 
-PLACES_AS_TEAMS = True
-TOWNS_AS_TEAMS = True
-AT_VENUE = True
 _VENUE = re.compile(r"[ \t]*(?:\([^()\n]*\)[ \t]*)?:")
 _PLACE_WORD = re.compile(r"(?:\b(?:in|at|near|IN|AT|In|At)\s+)$")
 #: "Leicestershire beat Somerset", "WIGAN BEAT BRADFORD", "Kent drew with Essex".
@@ -438,7 +457,7 @@ _RESULT = re.compile(
 )
 
 
-def _teams(text: str, out: list[Span]) -> list[Span]:
+def _teams(text: str, out: list[Span], rules: LayoutRules) -> list[Span]:
     """Team names of a team sport's report as organisations (national sides stay places)."""
     people = {(s, e) for s, e, label in out if label == "PERSON"}
     datelines = {(m.start("place"), m.end("place")) for m in _DATELINE.finditer(text[:400])}
@@ -458,7 +477,7 @@ def _teams(text: str, out: list[Span]) -> list[Span]:
             candidates += [(match.start("a"), match.end("a"), True)]
             if match.group("sep").lower() != "at":
                 candidates += [(match.start("b"), match.end("b"), True)]
-            elif AT_VENUE:  # "KANSAS CITY AT DETROIT": the home side's town, where they play
+            elif rules.venues:  # "KANSAS CITY AT DETROIT": the home side's town, where they play
                 found.append((pos + match.start("b"), pos + match.end("b"), "GPE"))
         for match in _INNINGS.finditer(_blank_parentheses(line)):
             candidates.append((match.start("a"), match.end("a"), False))
@@ -482,17 +501,17 @@ def _teams(text: str, out: list[Span]) -> list[Span]:
             found.append((match.start(group), match.end(group), label))
             if label == "ORG":
                 names[_key(name)] = label
-    if PLACES_AS_TEAMS:
+    if rules.places_as_teams:
         for start, end, label in out:
             if label != "GPE" or (start, end) in datelines:
                 continue
             name = text[start:end]
             if _is_country(name) or _PLACE_WORD.search(text[max(0, start - 6) : start]):
                 continue
-            if _VENUE.match(text, end) and (start == 0 or text[start - 1] == "\n"):
+            if rules.venues and _opens_venue_line(text, start, end):
                 continue  # "Portsmouth : Middlesex 199 ...": where the match was played
             names[_key(name)] = "ORG"
-    if TOWNS_AS_TEAMS:
+    if rules.towns_as_teams:
         # "Kent", "Northampton" alone, which spaCy calls people: a town that plays, unless the
         # report names a person of that surname ("Dave Kent")
         surnames = {
@@ -510,7 +529,13 @@ def _teams(text: str, out: list[Span]) -> list[Span]:
                 names[_key(name)] = "ORG"
     found = _non_overlapping(found)
     out = _replace(out, found)
-    return _replace(out, _mentions(text, names, out, found))
+    if not rules.team_mentions:
+        return out
+    return _replace(out, _mentions(text, names, out, found, rules))
+
+
+def _opens_venue_line(text: str, start: int, end: int) -> bool:
+    return (start == 0 or text[start - 1] == "\n") and bool(_VENUE.match(text, end))
 
 
 def _is_town(sense: Sense) -> bool:
@@ -530,7 +555,9 @@ def _non_overlapping(spans: list[Span]) -> list[Span]:
     return kept
 
 
-def _mentions(text: str, names: dict[str, str], out: list[Span], found: list[Span]) -> list[Span]:
+def _mentions(
+    text: str, names: dict[str, str], out: list[Span], found: list[Span], rules: LayoutRules
+) -> list[Span]:
     """Every other mention of a team the layout named, in the report's running text too."""
     if not names:
         return []
@@ -556,7 +583,7 @@ def _mentions(text: str, names: dict[str, str], out: list[Span], found: list[Spa
             continue
         if _PLACE_WORD.search(text[max(0, start - 6) : start]):
             continue  # "fans in Philadelphia", "CLEVELAND AT TEXAS": where, not who
-        if AT_VENUE and _VENUE.match(text, end) and (start == 0 or text[start - 1] == "\n"):
+        if rules.venues and _opens_venue_line(text, start, end):
             continue  # "London ( The Oval ) : Warwickshire 195": where
         longer = [s for s in out if s[0] <= start and end <= s[1] and (s[0], s[1]) != (start, end)]
         if any(
