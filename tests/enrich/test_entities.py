@@ -56,6 +56,8 @@ def test_normalise_name(raw: str, label: str, expected: str) -> None:
         ("The National Bank of Poland 's", "ORG", "National Bank of Poland"),
         ("Mr.  Vladimir Putin's", "PERSON", "Vladimir Putin"),
         ("H. Morris 69", "PERSON", "H. Morris"),
+        ("Mladost ( L )", "ORG", "Mladost ( L )"),
+        ("Radnicki (N) 3", "ORG", "Radnicki (N)"),
         ("the United States\n", "GPE", "United States"),
         ("Co.", "ORG", "Co."),
         ("The", "ORG", "The"),  # "the" is dropped before a name only

@@ -114,6 +114,13 @@ def test_entities_gate_fails_below_a_floor_per_model() -> None:
     ]
 
 
+def test_entities_heldout_floors_are_checked_only_with_a_heldout_file() -> None:
+    floors = {"small": {"micro_f1": 0.6, "heldout_micro_f1": 0.7}}
+    assert eval_entities.check({"small": {"micro_f1": 0.69}}, floors) == []
+    failures = eval_entities.check({"small": {"micro_f1": 0.69, "heldout_micro_f1": 0.5}}, floors)
+    assert failures == ["entities small heldout_micro_f1: 0.5000 is below the floor 0.7"]
+
+
 def _mini_conll(tmp_path: Path) -> Path:
     path = tmp_path / "mini.conll"
     lines = ["-DOCSTART- -X- O O", ""]
@@ -138,6 +145,14 @@ def test_entities_gate_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture
     floors.write_text('{"small": {"PER_f1": 1.01}}')
     assert eval_entities.main(args) == 1
     assert "FAIL entities small PER_f1" in capsys.readouterr().out
+    floors.write_text('{"small": {"PER_f1": 0.0, "heldout_PER_f1": 1.01}}')
+    assert eval_entities.main([*args, "--heldout", str(conll), "--spacy-only", "--ablate"]) == 1
+    out = capsys.readouterr().out
+    assert "entities small heldout_micro_f1" in out
+    assert "| small | mini.conll |" in out  # the table: one row per model and file
+    assert "FAIL entities small heldout_PER_f1" in out
+    assert "| rule off (small) | mini.conll | mini.conll |" in out
+    assert "\n| teams | " in out and "\n| all off (spaCy alone) | " in out
 
 
 def test_entities_gate_missing_model_fails_only_in_ci(

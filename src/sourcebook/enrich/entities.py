@@ -28,6 +28,13 @@ excluded: NER does not read them), texts go through ``nlp.pipe`` in batches, and
 are cut into pieces of ``MAX_CHARS`` at paragraph breaks so memory stays flat. The model loads
 once per process (about 1 s), behind a lock.
 
+spaCy's spans then go through :func:`sourcebook.enrich.entity_context.refine_entities`, which
+reads the layout of a wire story the sentence model cannot see: a dateline line is a place, and
+in a sports report of a team sport the teams of score lines, standings, fixtures and scorecards
+("Pohang 3 Ulsan 2", "SEATTLE 70 63 .526 5") are organisations wherever the report names them
+(docs/enrichment.md has the figures, on eng.testa where the rules were designed and on
+eng.train where they were checked). Stories that are not sports reports keep spaCy's labels.
+
 Names are normalised so one person counts once: white space collapsed, a possessive "'s"
 stripped, titles ("Mr.", "President") dropped from the front, all-capitals names title-cased
 ("MOODY'S" -> "Moody's"), "the" dropped from organisations, and a surname alone counts for
@@ -47,6 +54,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sourcebook.enrich.entity_context import ALL_RULES, LayoutRules, Span, refine_entities
+from sourcebook.enrich.gazetteer import gazetteer
 from sourcebook.errors import SourcebookError
 from sourcebook.model import Document
 
@@ -59,6 +68,7 @@ __all__ = [
     "EntityExtractor",
     "EntityModel",
     "name_bounds",
+    "name_spans",
     "normalise_name",
 ]
 
@@ -168,6 +178,11 @@ def name_bounds(text: str, label: str = "PERSON") -> tuple[int, int]:
     tail(_TRAIL_SPACE, _FIGURES, _TRAIL_SPACE, _POSSESSIVE, _TRAIL_SPACE)
     head(_TITLES if label == "PERSON" else _THE, _LEAD_EDGE)
     tail(_TRAIL_EDGE)
+    name = text[start:end]
+    if name.count("(") > name.count(")"):  # "Mladost ( L )" keeps the bracket it opened
+        close = text.find(")", end)
+        if close != -1 and not text[end:close].strip():
+            end = close + 1
     if label == "PERSON":
         tail(_TRAILING_CONNECTOR)  # "Mabon Nugent and" -> "Mabon Nugent"
     return start, max(start, end)
@@ -211,11 +226,19 @@ def _pieces(text: str, limit: int = MAX_CHARS) -> list[str]:
 class EntityExtractor:
     """Runs spaCy NER; one instance holds one loaded pipeline (load it once, reuse it)."""
 
-    def __init__(self, model: str = MODEL, batch_size: int = BATCH_SIZE) -> None:
+    def __init__(
+        self,
+        model: str = MODEL,
+        batch_size: int = BATCH_SIZE,
+        layout_rules: LayoutRules | None = ALL_RULES,
+    ) -> None:
         """``model``: ``small`` or ``large`` (``Settings.entity_model``), or the module name of
-        any spaCy pipeline."""
+        any spaCy pipeline. ``layout_rules``: the corrections of spaCy's spans by the story's
+        layout (datelines, sports results; :mod:`sourcebook.enrich.entity_context`), all by
+        default; ``None`` measures spaCy alone."""
         self.model = model
         self.batch_size = batch_size
+        self.layout_rules = layout_rules
         self._nlp: Any = None
 
     @staticmethod
@@ -242,6 +265,7 @@ class EntityExtractor:
             with _pipelines_lock:
                 if self.model not in _pipelines:
                     _pipelines[self.model] = self._load()
+                    gazetteer()  # refine_entities reads it: load it with the model, once
                 self._nlp = _pipelines[self.model]
         return self._nlp
 
@@ -282,13 +306,13 @@ class EntityExtractor:
                 owner.append(i)
         out = [Entities() for _ in texts]
         for i, parsed in zip(owner, nlp.pipe(pieces, batch_size=self.batch_size), strict=True):
-            for ent in parsed.ents:
-                if ent.label_ == "PERSON":
-                    name = normalise_name(ent.text, "PERSON")
+            for start, end, label in self._spans_of(parsed):
+                if label == "PERSON":
+                    name = normalise_name(parsed.text[start:end], "PERSON")
                     if _plausible_person(name):
                         out[i].people[name] += 1
-                elif ent.label_ == "ORG":
-                    name = normalise_name(ent.text, "ORG")
+                elif label == "ORG":
+                    name = normalise_name(parsed.text[start:end], "ORG")
                     if len(name) >= 2:
                         out[i].organisations[name] += 1
         for entities in out:
@@ -298,27 +322,51 @@ class EntityExtractor:
     def extract(self, text: str) -> Entities:
         return self.extract_batch([text])[0]
 
-    def spans(self, texts: Iterable[str]) -> list[list[tuple[int, int, str]]]:
+    def spans(self, texts: Iterable[str]) -> list[list[Span]]:
         """``(start, end, label)`` character spans per text, trailing figures trimmed; PERSON
         spans that are no plausible name (see ``_plausible_person``) left out."""
+        texts = list(texts)
+        raw = self.spacy_spans(texts)
+        return [name_spans(t, r, self.layout_rules) for t, r in zip(texts, raw, strict=True)]
+
+    def spacy_spans(self, texts: Iterable[str]) -> list[list[Span]]:
+        """spaCy's own entity spans per text, before any correction (for evaluations that
+        compare corrections on one parse: ``name_spans`` finishes them)."""
         nlp = self.load()
-        out: list[list[tuple[int, int, str]]] = []
-        for doc in nlp.pipe(list(texts), batch_size=self.batch_size):
-            spans = []
-            for e in doc.ents:
-                if e.label_ == "PERSON" and not _plausible_person(normalise_name(e.text)):
-                    continue  # what extract_batch drops is not a prediction either
-                start, end = name_bounds(e.text, e.label_)
-                if end > start:
-                    spans.append((e.start_char + start, e.start_char + end, e.label_))
-            out.append(spans)
-        return out
+        return [
+            [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+            for doc in nlp.pipe(list(texts), batch_size=self.batch_size)
+        ]
+
+    def _spans_of(self, parsed: Any) -> list[Span]:
+        """spaCy's entities of a parsed text as ``(start, end, label)``, corrected by the
+        story's layout (datelines, sports results: :mod:`sourcebook.enrich.entity_context`)."""
+        spans = [(e.start_char, e.end_char, e.label_) for e in parsed.ents]
+        if self.layout_rules is None:
+            return spans
+        return refine_entities(parsed.text, spans, self.layout_rules)
 
     def people(self, doc: Document) -> Counter[str]:
         return self.extract(_document_text(doc)).people
 
     def organisations(self, doc: Document) -> Counter[str]:
         return self.extract(_document_text(doc)).organisations
+
+
+def name_spans(text: str, spacy: list[Span], rules: LayoutRules | None = ALL_RULES) -> list[Span]:
+    """The spans Sourcebook counts, from spaCy's spans of ``text``: corrected by the layout
+    ``rules`` (none: spaCy alone), PERSON spans that are no plausible name left out, each cut
+    to its name (``name_bounds``)."""
+    corrected = spacy if rules is None else refine_entities(text, spacy, rules)
+    out: list[Span] = []
+    for e_start, e_end, label in corrected:
+        entity = text[e_start:e_end]
+        if label == "PERSON" and not _plausible_person(normalise_name(entity)):
+            continue  # what extract_batch drops is not a prediction either
+        start, end = name_bounds(entity, label)
+        if end > start:
+            out.append((e_start + start, e_start + end, label))
+    return out
 
 
 def _merge_surnames(people: Counter[str]) -> None:
