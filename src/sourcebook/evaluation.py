@@ -259,7 +259,9 @@ def evaluate_retrieval(
     hybrid = mode == "hybrid"
     embedder = (options.embedder or default_embedder()) if hybrid else None
     queries_by = (options.query_embedder or embedder) if hybrid else None
-    with tempfile.TemporaryDirectory() as tmp:
+    # a closed archive's Tantivy reader may still take its lock file while the scratch folder
+    # is removed (seen once under load): a leftover file must not fail the evaluation
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         home = archive_dir or Path(tmp) / "archive"
         settings = _live_settings(home, hybrid, options)
         if hybrid and embedder is not None and cache_dir is not None:
