@@ -20,7 +20,11 @@ mode is one entry. Peers, run in the same process on the same corpus and queries
 ``--modes`` adds our embedding modes (docs/semantic.md): ``hybrid`` (BM25 top 100 fused with the
 all-MiniLM-L6-v2 vector top 100) and ``semantic`` (vectors alone). They need the
 ``sourcebook[semantic]`` extra and embed each corpus once (minutes on 2 cores; kept in
-``--cache``); the default is bm25 only, so CI time stays bounded.
+``--cache``, one entry per model variant: fp32 and int8 MiniLM never share one); the default is
+bm25 only, so CI time stays bounded. ``--model`` embeds the corpus (``minilm``: the default
+runtime, ONNX int8 where it can be made; ``minilm-onnx`` fp32; ``minilm-onnx-int8``;
+``minilm-torch``), ``--query-model`` the queries (default: the same embedder), so
+``--model minilm-onnx --query-model minilm-onnx-int8`` is an fp32 archive searched by int8.
 
 Prints nDCG@10, Recall@100, MRR@10, queries/s and the median and 99th-percentile time of one
 query (index building excluded) for every mode and peer. With ``--gate FILE`` it exits 1 when one
@@ -314,7 +318,14 @@ def main() -> int:
     ap.add_argument(
         "--model",
         default="minilm",
-        help="embedding model: minilm, minilm-onnx-int8 (int8 weights), e5 or static:DIR",
+        help="embedding model of the corpus: minilm (default runtime: ONNX int8 when it can), "
+        "minilm-onnx (fp32), minilm-onnx-int8, minilm-torch, e5 or static:DIR",
+    )
+    ap.add_argument(
+        "--query-model",
+        default="",
+        help="embedding model of the queries (default: --model's embedder), e.g. --model "
+        "minilm-onnx --query-model minilm-onnx-int8: fp32 documents, int8 queries",
     )
     ap.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     # --- cross-language hook (benchmarks/eval_crosslang.py has the rest) ---
@@ -330,12 +341,16 @@ def main() -> int:
     peers = _names(args.peers, PEERS, "peer")
     options = RunOptions(cache=args.cache)
     if EMBEDDING_MODES.intersection(modes):
-        from sourcebook.enrich.embeddings import make_embedder, unavailable_reason
+        from sourcebook.enrich.embeddings import embedder_unavailable, make_embedder
 
-        reason = unavailable_reason() if args.model == "minilm" else None
-        if reason:
-            raise SystemExit(reason)
-        options.semantic = SemanticOptions(embedder=make_embedder(args.model))
+        for spec in filter(None, (args.model, args.query_model)):
+            reason = embedder_unavailable(spec)
+            if reason:
+                raise SystemExit(reason)
+        options.semantic = SemanticOptions(
+            embedder=make_embedder(args.model),
+            query_embedder=make_embedder(args.query_model) if args.query_model else None,
+        )
     wanted = set(filter(None, args.only.split(",")))
     folders = [f for f in iter_datasets(args.beir) if not wanted or f.name in wanted]
     if not folders:

@@ -18,9 +18,11 @@ which fuses the BM25 top 100 with the vector top 100 (``sourcebook.search.hybrid
 :mod:`sourcebook.enrich.embeddings`, searched exactly in a
 :class:`~sourcebook.index.vectors.VectorIndex`); :func:`retrieval_runs` keeps both lists of
 every query apart (``benchmarks/tune_fusion.py`` re-fuses them). Corpus embeddings take minutes,
-so they are kept in ``cache_dir`` (one vector index per dataset, corpus size, model and unit)
-and a stopped run resumes where it stopped. Queries are embedded at query time, inside the
-timed loop.
+so they are kept in ``cache_dir`` (one vector index per dataset, corpus size, model variant
+and unit: fp32 and int8 MiniLM share a model name, not a cache entry) and a stopped run resumes
+where it stopped. Queries are embedded at query time, inside the timed loop, by
+``SemanticOptions.query_embedder`` when it is set (another runtime than the corpus's: an
+archive embedded by fp32 and searched by int8, as after a change of ``semantic_runtime``).
 """
 
 from __future__ import annotations
@@ -256,7 +258,10 @@ def evaluate_retrieval(
     dataset = load_dataset(folder, split)
     hybrid = mode == "hybrid"
     embedder = (options.embedder or default_embedder()) if hybrid else None
-    with tempfile.TemporaryDirectory() as tmp:
+    queries_by = (options.query_embedder or embedder) if hybrid else None
+    # a closed archive's Tantivy reader may still take its lock file while the scratch folder
+    # is removed (seen once under load): a leftover file must not fail the evaluation
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         home = archive_dir or Path(tmp) / "archive"
         settings = _live_settings(home, hybrid, options)
         if hybrid and embedder is not None and cache_dir is not None:
@@ -274,28 +279,16 @@ def evaluate_retrieval(
                     progress(f"skipped: {message}")
             if hybrid and embedder is not None:
                 _embed_archive(archive, folder, embedder, options.unit, cache_dir, progress)
-            page_size = options.depth if hybrid else DEPTH
-
-            def search(text: str) -> list[str]:
-                result = archive.search(
-                    SearchRequest(
-                        query=text,
-                        mode="plain",
-                        page_size=page_size,
-                        facets=False,
-                        passages=0,
-                        collapse=False,  # every judged document must be rankable
-                    )
-                )
-                if hybrid and result.ranking != "hybrid":
-                    raise ConfigError("the archive's search did not use its vectors")
-                return [hit.source_id for hit in result.hits]
-
-            if progress:
-                progress(f"running {len(dataset.queries)} queries")
-            run, latency = run_timed(search, dataset.queries)
-            documents = archive.store.count()
             failed = report.total("failed")
+            if queries_by is embedder:
+                run, latency = _run_searches(archive, dataset, hybrid, options.depth, progress)
+                documents = archive.store.count()
+        if queries_by is not embedder:
+            # the archive reopened by a search node whose model runs another runtime
+            with Archive(settings, embedder=queries_by, read_only=True) as archive:
+                archive.engine.vectors.warm()  # loading the model is not query time
+                run, latency = _run_searches(archive, dataset, hybrid, options.depth, progress)
+                documents = archive.store.count()
     ndcg, recall, mrr = score_run(run, dataset.qrels)
     return RetrievalScores(
         dataset=dataset.name,
@@ -310,6 +303,36 @@ def evaluate_retrieval(
         p50_ms=latency.p50_ms,
         p99_ms=latency.p99_ms,
     )
+
+
+def _run_searches(
+    archive: Archive,
+    dataset: Dataset,
+    hybrid: bool,
+    depth: int,
+    progress: Callable[[str], None] | None,
+) -> tuple[Run, Latency]:
+    """Every judged query through the archive's search service, timed one by one."""
+    page_size = depth if hybrid else DEPTH
+
+    def search(text: str) -> list[str]:
+        result = archive.search(
+            SearchRequest(
+                query=text,
+                mode="plain",
+                page_size=page_size,
+                facets=False,
+                passages=0,
+                collapse=False,  # every judged document must be rankable
+            )
+        )
+        if hybrid and result.ranking != "hybrid":
+            raise ConfigError("the archive's search did not use its vectors")
+        return [hit.source_id for hit in result.hits]
+
+    if progress:
+        progress(f"running {len(dataset.queries)} queries")
+    return run_timed(search, dataset.queries)
 
 
 def _live_settings(home: Path, hybrid: bool, options: SemanticOptions) -> Settings:
@@ -399,6 +422,9 @@ class SemanticOptions:
 
     #: None: :class:`~sourcebook.enrich.embeddings.MiniLMEmbedder`, loaded once per process.
     embedder: Embedder | None = None
+    #: What embeds the queries (None: :attr:`embedder`); the same model name in another runtime
+    #: (fp32 documents, int8 queries) measures an archive searched after a runtime change.
+    query_embedder: Embedder | None = None
     #: "document" (title + start of the body, one vector) or "passage" (title + each passage,
     #: max-pooled per document).
     unit: str = "document"
@@ -430,8 +456,12 @@ def default_embedder() -> Embedder:
 
 
 def _cache_key(folder: Path, embedder: Embedder, unit: str, settings: Settings) -> str:
+    """The cached vectors' folder name: dataset, corpus size, model variant (fp32 and int8
+    MiniLM share a name, so the name alone would mix their vectors) and unit."""
+    from sourcebook.enrich.embeddings import vectors_variant
+
     corpus = folder / "corpus.jsonl"
-    model = "".join(c if c.isalnum() or c in "-_." else "_" for c in embedder.name)
+    model = "".join(c if c.isalnum() or c in "-_." else "_" for c in vectors_variant(embedder))
     extra = f"-p{settings.passage_target_chars}" if unit == "passage" else ""
     return f"{folder.name}-{corpus.stat().st_size}-{model}-{unit}{extra}"
 
@@ -491,6 +521,7 @@ def retrieval_runs(
         raise ConfigError(f"retrieval_runs takes semantic or hybrid, not {mode!r}")
     options = semantic or SemanticOptions()
     embedder = options.embedder or default_embedder()
+    queries_by = options.query_embedder or embedder
     dataset = load_dataset(folder, split)
     bm25: ScoredRun = {}
     vector: ScoredRun = {}
@@ -511,11 +542,11 @@ def retrieval_runs(
             index = embed_corpus(
                 archive.store.iter_documents(), embedder, options.unit, vectors_dir, progress
             )
-            embedder.embed_queries(["warm up"])  # loading the model is not query time
+            queries_by.embed_queries(["warm up"])  # loading the model is not query time
 
             def search(qid: str, text: str) -> list[str]:
                 found = vector_top(
-                    index, embedder.embed_queries([text])[0], options.depth, options.unit
+                    index, queries_by.embed_queries([text])[0], options.depth, options.unit
                 )
                 vector[qid] = found
                 if mode == "semantic":

@@ -33,6 +33,7 @@ from sourcebook.enrich.embeddings import (
     passage_units,
     unavailable_reason,
     unit_docid,
+    vectors_variant,
 )
 from sourcebook.errors import ConfigError
 from sourcebook.evaluation import SemanticOptions, evaluate_retrieval, retrieval_runs
@@ -163,6 +164,46 @@ def test_hybrid_and_semantic_modes_with_a_toy_embedder(tmp_path: Path) -> None:
     assert all("#" not in item for hits in runs.vector.values() for item, _ in hits)
     with pytest.raises(ConfigError):
         evaluate_retrieval(data, mode="dense")
+
+
+class QuantizedToy(ToyEmbedder):
+    """The toy model's name with other vectors (as int8 MiniLM beside fp32): words shifted."""
+
+    quantized = True
+
+    def _vectors(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return np.roll(super()._vectors(texts), 1, axis=1)
+
+
+def test_query_embedder_and_cache_per_variant(tmp_path: Path) -> None:
+    """Documents embedded by one runtime, queries by another (the archive reopened by a search
+    node); vectors of two runtimes under one model name never share a cache entry."""
+    data = write_beir(tmp_path / "tiny")
+    cache = tmp_path / "cache"
+    fp32, int8 = ToyEmbedder(), QuantizedToy()
+    assert vectors_variant(fp32) == "toy-hash-64" and vectors_variant(int8) == "toy-hash-64-int8"
+    same = evaluate_retrieval(
+        data, "hybrid", semantic=SemanticOptions(embedder=fp32), cache_dir=cache
+    )
+    assert same.ndcg_at_10 == pytest.approx(1.0) and fp32.embedded == 4
+    # int8 documents: embedded again, into their own entry, not read from fp32's
+    evaluate_retrieval(data, "hybrid", semantic=SemanticOptions(embedder=int8), cache_dir=cache)
+    assert int8.embedded == 4 and fp32.embedded == 4
+    assert sorted(p.name for p in cache.iterdir()) == [
+        f"tiny-{(data / 'corpus.jsonl').stat().st_size}-toy-hash-64{tag}-document-live"
+        for tag in ("", "-int8")
+    ]
+    # fp32 documents (cached), int8 queries, ranked by the vectors alone: the shifted query
+    # vectors miss their documents; fp32 queries find them
+    mixed = SemanticOptions(embedder=fp32, query_embedder=int8, fusion=Fusion("rrf", (0.0, 1.0)))
+    crossed = evaluate_retrieval(data, "hybrid", semantic=mixed, cache_dir=cache)
+    assert fp32.embedded == 4 and int8.embedded == 4  # nothing re-embedded
+    matched = SemanticOptions(embedder=fp32, fusion=Fusion("rrf", (0.0, 1.0)))
+    assert evaluate_retrieval(data, "hybrid", semantic=matched, cache_dir=cache).ndcg_at_10 == 1.0
+    assert crossed.ndcg_at_10 < 1.0 and crossed.documents == 4
+    runs = retrieval_runs(data, "semantic", semantic=mixed, cache_dir=cache)
+    assert set(runs.vector) == {"q1", "q2"} and int8.embedded == 4  # int8 embedded queries only
+    assert runs.ranked != retrieval_runs(data, "semantic", semantic=matched, cache_dir=cache).ranked
 
 
 # --- the real model (slow: loading takes seconds, and torch is an optional extra) ---------------

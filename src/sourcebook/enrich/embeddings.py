@@ -343,15 +343,20 @@ class MultilingualE5Embedder:
 
 
 #: Names :func:`make_embedder` takes (``static:DIR`` names a model2vec folder; ``minilm`` runs on
-#: ONNX Runtime when it can, ``minilm-torch`` and ``minilm-onnx`` force a runtime).
+#: ONNX Runtime when it can, ``minilm-torch``, ``minilm-onnx`` (fp32) and ``minilm-onnx-int8``
+#: force a runtime).
 MODELS = ("minilm", "minilm-torch", "minilm-onnx", "minilm-onnx-int8", "e5", "static:DIR")
-#: How MiniLM runs: ``auto`` (ONNX Runtime when it can, else torch), ``onnx`` or ``torch``.
+#: How MiniLM runs: ``auto`` (ONNX Runtime int8 when it can, else ONNX Runtime fp32, else
+#: torch), ``onnx`` (fp32), ``onnx-int8`` or ``torch``.
 RUNTIMES = ("auto", "onnx", "onnx-int8", "torch")
 _MINILM = ("", "minilm", "all-MiniLM-L6-v2")
 
 
 def _minilm_runtime(spec: str, runtime: str, cache_dir: Path | None) -> str | None:
-    """``onnx`` or ``torch`` for a MiniLM spec (None: another model); ``auto`` resolved here."""
+    """``onnx-int8``, ``onnx`` or ``torch`` for a MiniLM spec (None: another model); ``auto``
+    resolved here: int8 when its graph is cached or can be made, since it ranks as fp32 does
+    (within 0.5 nDCG@10 points, mixed with fp32 vectors too; docs/semantic.md) at twice the
+    speed."""
     if spec in ("minilm-torch", "minilm-onnx"):
         return spec.removeprefix("minilm-")
     if spec == "minilm-onnx-int8":
@@ -362,7 +367,15 @@ def _minilm_runtime(spec: str, runtime: str, cache_dir: Path | None) -> str | No
         raise ConfigError(f"unknown semantic runtime {runtime!r}; use one of {', '.join(RUNTIMES)}")
     if runtime != "auto":
         return runtime
-    return "onnx" if _onnx_reason(cache_dir) is None else "torch"
+    if _onnx_reason(cache_dir) is not None:
+        return "torch"
+    return "onnx-int8" if _int8_reason(cache_dir) is None else "onnx"
+
+
+def _int8_reason(cache_dir: Path | None) -> str | None:
+    from sourcebook.enrich.onnx_minilm import default_model_cache, int8_unavailable_reason
+
+    return int8_unavailable_reason(default_model_path(), cache_dir or default_model_cache())
 
 
 def _onnx_reason(cache_dir: Path | None) -> str | None:
@@ -380,16 +393,20 @@ def make_embedder(
 ) -> Embedder:
     """An embedder by name: ``minilm`` (default), ``e5`` (multilingual) or ``static:DIR``.
 
-    MiniLM runs on ONNX Runtime (``runtime`` ``onnx``, the graph kept in ``cache_dir``) or torch
-    (``torch``); ``auto`` takes ONNX Runtime when its packages are there. Both give the same
-    vectors under the same name.
+    MiniLM runs on ONNX Runtime (``runtime`` ``onnx``, the graph kept in ``cache_dir``; or
+    ``onnx-int8``, its int8 quantisation) or torch (``torch``); ``auto`` takes ONNX Runtime int8
+    when its packages are there (and fp32 when the int8 graph cannot be made: ``onnx`` missing,
+    or the quantiser failing on first use). All give vectors close enough to share one name.
     """
     minilm = _minilm_runtime(spec, runtime, cache_dir)
     if minilm in ("onnx", "onnx-int8"):
         from sourcebook.enrich.onnx_minilm import OnnxMiniLMEmbedder
 
         return OnnxMiniLMEmbedder(
-            cache_dir=cache_dir, threads=threads, quantized=minilm == "onnx-int8"
+            cache_dir=cache_dir,
+            threads=threads,
+            quantized=minilm == "onnx-int8",
+            fallback=runtime == "auto" and spec in _MINILM,
         )
     if minilm == "torch":
         return MiniLMEmbedder(threads=threads or None)
@@ -450,6 +467,16 @@ def embedder_unavailable(
             return f"model2vec is not installed; {INSTALL_HINT}"
         return None
     return f"unknown embedding model {spec!r}; use one of {', '.join(MODELS)}"
+
+
+def vectors_variant(embedder: Embedder) -> str:
+    """The model name plus what changes its vectors without changing the name (``-int8``).
+
+    fp32 ONNX and torch vectors are the same (cosine > .9999), int8 ones a cosine of .99 off:
+    a cache of vectors kept outside an archive (benchmarks) is keyed by this, so a measurement
+    of one runtime never reads the other's vectors. Archives key by :attr:`Embedder.name`.
+    """
+    return embedder.name + ("-int8" if getattr(embedder, "quantized", False) else "")
 
 
 #: Embedding units: a whole document (title and start of the body) or each passage.
@@ -546,4 +573,5 @@ __all__ = [
     "unit_docid",
     "unit_tag",
     "units_of",
+    "vectors_variant",
 ]

@@ -12,7 +12,10 @@ tokenizers and numpy (the ``semantic-onnx`` extra).
 
 Its vectors match the torch model's to a cosine above 0.9999 (tests/enrich/test_onnx_minilm.py),
 so they share the model name ``all-MiniLM-L6-v2``: vectors written by either runtime are read
-by the other. Dynamic int8 quantisation was measured and not kept (docs/semantic.md).
+by the other. Dynamic int8 quantisation (:func:`quantize_minilm_onnx`, made once from the fp32
+graph; needs ``onnx``) embeds twice as fast with vectors a cosine of .99 from fp32's and the same
+ranking, mixed with fp32 vectors too (docs/semantic.md): ``semantic_runtime = auto`` takes it,
+and falls back to the fp32 graph when it cannot be made.
 
 Texts are tokenised with the package's ``tokenizer.json`` (truncated at 256 word pieces, as
 sentence-transformers does), sorted by length and cut into batches, so a batch pads to its
@@ -99,6 +102,25 @@ def onnx_unavailable_reason(model_path: Path, cache_dir: Path) -> str | None:
             f"no exported graph in {cache_dir} and {', '.join(missing)} not installed "
             f"to make one; {ONNX_INSTALL_HINT}"
         )
+    return None
+
+
+def int8_file_name(model_path: Path) -> str:
+    """The cached int8 graph's file name (the fp32 graph's, ``-int8.onnx``)."""
+    return onnx_file_name(model_path).removesuffix(".onnx") + "-int8.onnx"
+
+
+def int8_unavailable_reason(model_path: Path, cache_dir: Path) -> str | None:
+    """Why the int8 graph cannot be had here (the fp32 one may), or None (loads nothing).
+
+    It is made from the fp32 graph by ONNX Runtime's quantiser, which needs ``onnx``; once it
+    is in the cache, ``onnx`` is not needed.
+    """
+    if (cache_dir / int8_file_name(model_path)).is_file():
+        return None
+    missing = _missing(("onnx", "onnxruntime"))
+    if missing:
+        return f"{', '.join(missing)} not installed to make the int8 graph; {ONNX_INSTALL_HINT}"
     return None
 
 
@@ -223,10 +245,14 @@ class OnnxMiniLMEmbedder:
         batch_size: int = ONNX_BATCH_SIZE,
         quantized: bool = False,
         spin: bool = False,
+        fallback: bool = False,
     ) -> None:
         self.model_path = model_path
         #: int8 weights (dynamic quantisation of the fp32 graph): faster, vectors a little off
         self.quantized = quantized
+        #: When the int8 graph cannot be made, run the fp32 graph (logged) instead of failing:
+        #: ``semantic_runtime = auto``; an explicit ``onnx-int8`` fails with the reason.
+        self.fallback = fallback
         #: ONNX Runtime's worker threads spin between operators when True (its default): on
         #: shared cores the spinning takes CPU time from the work (docs/semantic.md)
         self.spin = spin
@@ -250,8 +276,8 @@ class OnnxMiniLMEmbedder:
 
     def graph_path(self) -> Path:
         """Where the exported graph is (or will be) kept (``...-int8.onnx`` when quantised)."""
-        graph = self.cache_dir / onnx_file_name(self._path())
-        return graph.with_name(f"{graph.stem}-int8.onnx") if self.quantized else graph
+        name = int8_file_name if self.quantized else onnx_file_name
+        return self.cache_dir / name(self._path())
 
     def _load(self) -> tuple[Any, Any]:
         if self._session is not None:
@@ -262,14 +288,12 @@ class OnnxMiniLMEmbedder:
                 reason = onnx_unavailable_reason(path, self.cache_dir)
                 if reason:
                     raise ConfigError(reason)
-                graph = self.graph_path()
                 fp32 = self.cache_dir / onnx_file_name(path)
                 if not fp32.is_file():
                     export_minilm_onnx(path, fp32)
-                if not graph.is_file():
-                    if _missing(("onnx",)):
-                        raise ConfigError(f"the int8 graph is made with onnx; {ONNX_INSTALL_HINT}")
-                    quantize_minilm_onnx(fp32, graph)
+                if self.quantized:
+                    self._make_int8(path, fp32)
+                graph = self.graph_path()
                 ort: Any = importlib.import_module("onnxruntime")
                 tokenizers: Any = importlib.import_module("tokenizers")
                 tokenizer = tokenizers.Tokenizer.from_file(str(path / "tokenizer.json"))
@@ -294,6 +318,25 @@ class OnnxMiniLMEmbedder:
                 self._tokenizer = tokenizer
                 self._session = session
         return self._session, self._tokenizer
+
+    def _make_int8(self, model_path: Path, fp32: Path) -> None:
+        """Quantise the fp32 graph once; with :attr:`fallback`, stay on fp32 when that fails."""
+        graph = self.graph_path()
+        if graph.is_file():
+            return
+        reason = int8_unavailable_reason(model_path, self.cache_dir)
+        if reason is None:
+            try:
+                quantize_minilm_onnx(fp32, graph)
+                return
+            except Exception as exc:  # the quantiser's errors are its own (onnx, protobuf)
+                if not self.fallback:
+                    raise ConfigError(f"cannot make the int8 graph {graph}: {exc}") from exc
+                reason = f"the quantiser failed: {exc}"
+        if not self.fallback:
+            raise ConfigError(reason)
+        log.warning("%s runs its fp32 graph: %s", self.name, reason)
+        self.quantized = False
 
     def _run(self, session: Any, encodings: Sequence[Any]) -> NDArray[np.float32]:
         import numpy as np
@@ -335,6 +378,8 @@ __all__ = [
     "OnnxMiniLMEmbedder",
     "default_model_cache",
     "export_minilm_onnx",
+    "int8_file_name",
+    "int8_unavailable_reason",
     "onnx_file_name",
     "onnx_unavailable_reason",
     "quantize_minilm_onnx",
