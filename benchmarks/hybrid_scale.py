@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tantivy
 
 from _common import percentile, progress_bar, summarise
 from _synthetic import COI_COUNTRIES, Generator, load_pools
@@ -149,6 +150,27 @@ def parts(archive: Archive, texts: list[str]) -> None:
         )
 
 
+def passing(archive: Archive, reqs: list[SearchRequest]) -> None:
+    """How many documents pass each country filter, and so which way the vector side goes:
+    kept to their vectors (few pass) or candidates checked in Tantivy (search/hybrid.py)."""
+    from sourcebook.search import hybrid
+
+    searcher = archive.engine.index.searcher()
+    schema = archive.engine.index.schema
+    limit = min(hybrid.KEEP_MAX_DOCUMENTS, hybrid.KEEP_MAX_SHARE * searcher.num_docs)
+    counts = []
+    for code in sorted({c for r in reqs for c in r.countries}):
+        query = tantivy.Query.term_query(schema, "country", code)
+        counts.append(int(searcher.search(query, limit=1, count=True).count or 0))
+    if counts:
+        kept = sum(c <= limit for c in counts)
+        print(
+            f"country filters: {min(counts):,}-{max(counts):,} of {searcher.num_docs:,} "
+            f"documents pass; {kept} of {len(counts)} keep the vector search to their vectors "
+            f"(at most {limit:,.0f}), the others check candidates"
+        )
+
+
 def check(archive: Archive, texts: list[str]) -> None:
     index = archive.engine.vectors.index()
     assert index is not None
@@ -217,6 +239,7 @@ def main() -> int:
                     times[label].append(1000 * (time.perf_counter() - t))
                     by_kind[label, bool(r.countries)].append(times[label][-1])
         index.fast_scan = True
+        passing(archive, reqs)
         texts = [r.query for r in reqs[: len(reqs) // 2]]
         parts(archive, texts)
         if args.check:

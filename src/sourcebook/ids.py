@@ -38,3 +38,9 @@ def group_name(anchor: str) -> str:
     """
     digest = hashlib.sha256(f"sourcebook-group\x00{anchor}".encode()).digest()
     return "g" + base64.b32encode(digest).decode("ascii").lower().rstrip("=")[:DOCID_LENGTH]
+
+
+def id_number(value: str) -> int:
+    """A 63-bit number for a docid or group id: the search index's columnar fields hold numbers
+    (``doc_key``, ``dup_key``), read in bulk without fetching stored documents."""
+    return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "big") >> 1

@@ -94,6 +94,25 @@ def test_search_documents_pools_passages_like_walking_the_list() -> None:
     assert VectorIndex(16).search_documents(queries[0], 5, 5) == ([], {})
 
 
+def test_search_documents_kept_to_some_documents_equals_dropping_the_others() -> None:
+    from sourcebook.ids import id_number
+
+    vectors = unit_vectors(400, seed=5)
+    ids = [f"doc{i % 70}#{i}" for i in range(400)]
+    index = VectorIndex(16)
+    index.add(ids, vectors)
+    index.remove([ids[7]])
+    kept_docs = {f"doc{i}" for i in range(0, 70, 3)}
+    only = [id_number(d) for d in kept_docs] + [id_number("not-in-the-index")]
+    for query in unit_vectors(5, seed=21):
+        everything = pooled_by_walking(index, query, 70, 400)[0]  # every document, best first
+        want = [(d, s) for d, s in everything if d in kept_docs][:8]
+        got, passages = index.search_documents(query, 8, 400, only=only)
+        assert same_hits(got, want)
+        assert set(passages) == {d for d, _ in got}
+    assert index.search_documents(unit_vectors(1)[0], 5, 5, only=[]) == ([], {})
+
+
 def test_replace_and_remove() -> None:
     vectors = unit_vectors(3)
     index = VectorIndex(16)

@@ -8,11 +8,14 @@ small bag-of-words embedder, so it runs where torch is not installed (CI).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from sourcebook.config import Settings
 from sourcebook.enrich.embeddings import available, shared_embedder, unavailable_reason
@@ -149,6 +152,56 @@ def test_vector_hits_pass_the_same_filters(toy_archive: Archive) -> None:
         assert hit.publication_date is not None and hit.publication_date >= date(2005, 1, 1)
     assert {v.value for v in result.facets["country"]} == {"TJ"}
     assert sum(v.count for v in result.facets["country"]) == result.total
+
+
+class DistinctEmbedder(ToyEmbedder):
+    """The toy vectors plus a small fixed part per text, so no two documents' scores tie (the
+    toy's bag of words gives many equal scores, whose order is the last bit of a dot product)."""
+
+    name = "toy-hash-64-distinct"
+
+    def _vectors(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        out = super()._vectors(texts)
+        for row, text in enumerate(texts):
+            seed = int.from_bytes(hashlib.md5(text.encode()).digest()[:4], "big")
+            out[row] += 0.05 * np.random.default_rng(seed).standard_normal(64).astype(np.float32)
+        normed: NDArray[np.float32] = out / np.linalg.norm(out, axis=1, keepdims=True)
+        return normed
+
+
+def test_a_vector_search_kept_to_the_filtered_documents_equals_checking_candidates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Few documents pass: only their vectors are scored. Many: candidates are read first and
+    checked in Tantivy. Both give the same page, scores, total and facets."""
+    from sourcebook.search import hybrid
+
+    requests = [
+        SearchRequest(query="flood aid", countries=["TJ"], date_from=date(2005, 1, 1)),
+        SearchRequest(query="rain border", countries=["AF"], page_size=20),
+        SearchRequest(query="harvest camp", date_to=date(2003, 1, 1)),
+        SearchRequest(query="election", countries=["FR"]),  # nothing passes
+    ]
+    settings = Settings(home=tmp_path / "archive", hybrid_depth=8)
+    with Archive(settings, embedder=DistinctEmbedder()) as archive:
+        archive.add_documents(bulletins(), IngestOptions(enrich=False))
+        archive.enrich_embeddings()
+        ways: list[str] = []
+        for way in ("_kept_top", "_checked_top"):
+            real = getattr(hybrid, way)
+            monkeypatch.setattr(
+                hybrid, way, lambda *a, _real=real, _way=way: ways.append(_way) or _real(*a)
+            )
+        monkeypatch.setattr(hybrid, "KEEP_MAX_SHARE", 1.0)  # 40 documents: keep every filter
+        kept = [archive.search(r) for r in requests]
+        assert ways == ["_kept_top"] * 4
+        monkeypatch.setattr(hybrid, "KEEP_MAX_DOCUMENTS", 0)  # every filter passes "too many"
+        checked = [archive.search(r) for r in requests]
+        assert ways[4:] == ["_checked_top"] * 3 + ["_kept_top"]  # none pass: nothing to check
+    for a, b in zip(kept, checked, strict=True):
+        assert (a.ranking, ids(a), a.total, a.facets) == (b.ranking, ids(b), b.total, b.facets)
+        assert [h.score for h in a.hits] == pytest.approx([h.score for h in b.hits])
+    assert kept[0].hits and kept[1].hits and not kept[3].hits
 
 
 def test_hybrid_only_for_plain_text_by_relevance(toy_archive: Archive) -> None:

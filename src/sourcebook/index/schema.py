@@ -11,7 +11,7 @@ import tantivy
 
 from sourcebook.index.analyzers import LANGUAGES, tokenizer_name
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: Tantivy dates are 64-bit nanoseconds since 1970: the range a date field can hold (publication
 #: dates outside it stay in the store but are not indexed as dates).
@@ -82,6 +82,9 @@ def _build() -> tuple[Any, tuple[str, ...]]:
     add("date", "date", indexed=True, fast=True)
     add("unsigned", "year", indexed=True, fast=True)
     add("unsigned", "has_date", indexed=True, fast=True)
+    # the docid as a number (ids.id_number), read in bulk: which documents pass a search's
+    # filters, for a vector search kept to them (search/hybrid.py)
+    add("unsigned", "doc_key", fast=True)
     # a number per near-duplicate group, read from the columnar store to collapse a page
     add("unsigned", "dup_key", fast=True)
     add("unsigned", "dup_leader", fast=True)  # 1 for the group's earliest member

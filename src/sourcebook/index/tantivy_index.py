@@ -11,7 +11,6 @@ commit and the file only makes the next open replay a few changes again (replay 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -26,7 +25,7 @@ from typing import Any
 import tantivy
 
 from sourcebook.errors import AccessDenied, ArchiveOutdated, Conflict, StorageError
-from sourcebook.ids import group_name
+from sourcebook.ids import group_name, id_number
 from sourcebook.index.analyzers import analyzer_language, register_analyzers
 from sourcebook.index.schema import (
     INDEX_DATE_MAX,
@@ -47,7 +46,7 @@ _POSITION_FILE = "sourcebook-position"
 
 def dup_key(group: str) -> int:
     """A 63-bit number for a near-duplicate group id (collapsing reads numbers, not strings)."""
-    return int.from_bytes(hashlib.blake2b(group.encode(), digest_size=8).digest(), "big") >> 1
+    return id_number(group)
 
 
 def to_index_document(doc: Document, content_hash: str, default_language: str = "") -> Any:
@@ -57,6 +56,7 @@ def to_index_document(doc: Document, content_hash: str, default_language: str = 
     out.add_text("docid", doc.docid)
     out.add_text("chash", content_hash)
     out.add_unsigned("sample", sample_bucket(doc.docid))
+    out.add_unsigned("doc_key", id_number(doc.docid))
     if doc.title:
         out.add_text(text_field("title", lang), doc.title)
     if doc.body or doc.title:
