@@ -69,3 +69,18 @@ def test_scores_per_direction_and_floors() -> None:
     assert check_floors(report, {"good|en|mrr_at_10": 0.7}) == []
     failures = check_floors(report, {"none|en|mrr_at_10": 0.1, "good|ru>fr|mrr_at_10": 0.1})
     assert len(failures) == 2 and "missing" in failures[1]
+
+
+def test_the_ranking_line_gives_quality_and_speed_beside_bm25() -> None:
+    from sourcebook.crosslang_eval import CrosslangReport, CrosslangScores, summary_line
+
+    report = CrosslangReport(
+        scores=[
+            CrosslangScores("bm25", "en", 50, 0.478, 0.405, 0.6, 250.0),
+            CrosslangScores("crosslang w=1.0", "en", 50, 0.987, 0.957, 1.0, 61.0),
+        ]
+    )
+    line = summary_line(report)
+    assert "MRR@10 0.987 vs BM25 0.478 (x2.1)" in line and "nDCG@10 0.957 vs 0.405" in line
+    assert "61.0 q/s (16.4 ms a query) vs 250.0 q/s (4.0 ms a query)" in line
+    assert summary_line(CrosslangReport()) == "crosslang: no English queries"

@@ -258,7 +258,11 @@ def check_floors(report: CrosslangReport, floors: Mapping[str, float]) -> list[s
 
 def crosslang_line(data: Path, queries_file: Path, cache_dir: Path | None = None) -> str:
     """One line for ``benchmarks/ranking.py``: English queries, BM25 beside cross-language."""
-    report = evaluate_crosslang(data, queries_file, cache_dir, weights=(1.0,))
+    return summary_line(evaluate_crosslang(data, queries_file, cache_dir, weights=(1.0,)))
+
+
+def summary_line(report: CrosslangReport) -> str:
+    """English queries: the cross-language run beside BM25, quality and speed, on one line."""
     bm25 = report.get("bm25", "en")
     cross = report.get("crosslang w=1.0", "en")
     if bm25 is None or cross is None:
@@ -266,8 +270,15 @@ def crosslang_line(data: Path, queries_file: Path, cache_dir: Path | None = None
     return (
         f"crosslang wikinews-fr-ru ({cross.queries} English queries): MRR@10 "
         f"{cross.mrr_at_10:.3f} vs BM25 {bm25.mrr_at_10:.3f} (x{_ratio(cross, bm25):.1f}), "
-        f"nDCG@10 {cross.ndcg_at_10:.3f} vs {bm25.ndcg_at_10:.3f}"
+        f"nDCG@10 {cross.ndcg_at_10:.3f} vs {bm25.ndcg_at_10:.3f}; "
+        f"{_speed(cross)} vs {_speed(bm25)}"
     )
+
+
+def _speed(scores: CrosslangScores) -> str:
+    """Queries a second, and the mean time of one query, of a run (the full search path)."""
+    rate = scores.queries_per_second
+    return f"{rate:.1f} q/s ({1000 / rate:.1f} ms a query)" if rate > 0 else "speed not measured"
 
 
 def _ratio(a: CrosslangScores, b: CrosslangScores) -> float:
@@ -287,4 +298,5 @@ __all__ = [
     "format_report",
     "read_queries",
     "score_runs",
+    "summary_line",
 ]
