@@ -464,8 +464,8 @@ def test_two_editors_ingest_the_same_files_at_once(pg_url: str, tmp_path: Path) 
         )
         for n in range(2)
     ]  # fmt: skip
-    for proc in procs:
-        out, errs = proc.communicate(timeout=180)
+    outputs = [proc.communicate(timeout=180) for proc in procs]  # both, before any assert
+    for proc, (out, errs) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, out + errs
     from sourcebook.store.postgres import PostgresStore
 

@@ -8,7 +8,9 @@ editors ingesting, a worker storing entities. Safety comes from the database, no
   serialisation failure is retried all the same);
 * an update locks the stored row (``SELECT ... FOR UPDATE``) and numbers the new revision from the
   locked row; an "added" document another writer stored meanwhile (``INSERT ... ON CONFLICT``)
-  becomes an update of that row, or nothing when the content is the same;
+  becomes an update of that row, or nothing when the content is the same; when the two inserts
+  clash on the docid's unique index instead of the source key's, the batch is run again and
+  then finds the row;
 * the unique docid and source key columns and the ``docids`` table make a docid belong to one
   source only;
 * the change log is appended under a transaction-level advisory lock held until commit, so log
@@ -158,12 +160,20 @@ class PostgresStore(PostgresSaved, PostgresSources, PostgresAccounts):
             raise StorageError(f"reading from {describe(self.url)} failed: {exc}") from exc
 
     def _transaction(self, work: Callable[[Conn], T], what: str) -> T:
-        """Run ``work`` in one transaction; retried when it lost a deadlock or a conflict."""
+        """Run ``work`` in one transaction; retried when it lost a deadlock, a serialisation
+        conflict or an insert race on a unique column."""
         for attempt in range(1, RETRIES + 1):
             try:
                 with self._pool.connection() as conn, conn.transaction():
                     return work(conn)
-            except (errors.DeadlockDetected, errors.SerializationFailure) as exc:
+            except (
+                errors.DeadlockDetected,
+                errors.SerializationFailure,
+                # two writers inserting the same new source at once: ``ON CONFLICT
+                # (source_key)`` catches the clash only when that index is checked first; on
+                # the docid's index it is an error. Run again, the batch finds the row stored.
+                errors.UniqueViolation,
+            ) as exc:
                 if attempt == RETRIES:
                     raise StorageError(f"{what} failed: {exc}") from exc
                 log.info("%s: %s, retrying", what, type(exc).__name__)
