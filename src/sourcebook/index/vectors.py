@@ -35,7 +35,6 @@ import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +42,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from sourcebook.errors import ConfigError, Conflict, StorageError
-from sourcebook.ids import id_number
 from sourcebook.index import VECTORS_MANIFEST
+from sourcebook.index.vector_owners import Owners
 from sourcebook.index.vector_scan import (
     BUILD_AFTER_SEARCHES,
     SCAN_MAX_K,
@@ -65,23 +64,6 @@ Vectors = NDArray[np.float32]
 #: A search kept to some documents gathers their rows when they are at most this share of the
 #: matrix, and otherwise scores every row and drops the rest (without the int8 first pass).
 GATHER_MAX_SHARE = 0.1
-
-
-@dataclass(frozen=True)
-class _Owners:
-    """The documents of the matrix rows: an index of passages has several rows per document."""
-
-    #: per row: its document's number (a position in ``names``)
-    of_row: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
-    #: per row: its passage number (``docid#seq``), -1 for a row that is a whole document
-    seqs: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    #: the documents' ids, by number
-    names: list[str] = field(default_factory=list)
-    #: the documents' ``id_number``, by number (the search index's ``doc_key``)
-    keys: NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, np.uint64))
-    #: the numbers that sort ``keys``, and ``keys`` sorted (numbers are looked up by bisection)
-    key_order: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
-    sorted_keys: NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, np.uint64))
 
 
 class VectorIndex:
@@ -108,8 +90,7 @@ class VectorIndex:
         self._scan_lock = threading.Lock()
         self._building = threading.Event()  # a background build of the first pass is running
         self._searches = 0
-        self._owner_rows = _Owners()  # which document each row belongs to (``_owners``)
-        self._owner_number: dict[str, int] = {}
+        self._owner_rows = Owners()  # which document each row belongs to (``_owners``)
         self._owner_lock = threading.Lock()
         #: Whether large indexes take the int8 first pass (off: always the full float32 scan).
         self.fast_scan = True
@@ -218,7 +199,7 @@ class VectorIndex:
         )
 
     def _search_kept(
-        self, query: Vectors, k: int, owners: _Owners, only: ArrayLike
+        self, query: Vectors, k: int, owners: Owners, only: ArrayLike
     ) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
         """The ``k`` best rows of the documents numbered in ``only``: the others never compete.
 
@@ -228,13 +209,7 @@ class VectorIndex:
         row is scored and the others dropped (gathering a quarter of 100,000 rows costs more
         than the full product).
         """
-        wanted = np.asarray(only, dtype=np.uint64)
-        allowed = np.zeros(len(owners.names), dtype=bool)
-        if owners.sorted_keys.shape[0] and wanted.shape[0]:
-            spot = np.searchsorted(owners.sorted_keys, wanted)
-            spot = np.minimum(spot, owners.sorted_keys.shape[0] - 1)
-            found = owners.sorted_keys[spot] == wanted  # numbers of documents without vectors: no
-            allowed[owners.key_order[spot[found]]] = True
+        allowed = owners.kept(np.asarray(only, dtype=np.uint64))
         mask = allowed[owners.of_row] & self._live_rows()
         kept = int(mask.sum())
         k = min(k, kept)
@@ -255,39 +230,15 @@ class VectorIndex:
         exact[~mask] = -np.inf
         return _top(np.arange(mask.shape[0]), exact, k)
 
-    def _owners(self) -> _Owners:
+    def _owners(self) -> Owners:
         """Which document each matrix row belongs to (rows are only ever appended, so the
-        arrays are extended, never rebuilt)."""
+        table is extended, never rebuilt)."""
         owners = self._owner_rows
-        if owners.of_row.shape[0] == len(self._ids):
+        if owners.rows == len(self._ids):
             return owners
-        with self._owner_lock:  # readers share the index: one of them extends the arrays
-            owners = self._owner_rows
-            number = self._owner_number
-            names = list(owners.names)
-            new_owners: list[int] = []
-            new_seqs: list[int] = []
-            for item in self._ids[owners.of_row.shape[0] :]:
-                doc, _, seq = item.partition("#")
-                code = number.get(doc)
-                if code is None:
-                    code = number[doc] = len(names)
-                    names.append(doc)
-                new_owners.append(code)
-                new_seqs.append(int(seq) if seq.isdigit() else -1)
-            keys = [id_number(doc) for doc in names[owners.keys.shape[0] :]]
-            all_keys = np.concatenate([owners.keys, np.asarray(keys, dtype=np.uint64)])
-            order = np.argsort(all_keys, kind="stable")
-            owners = _Owners(
-                of_row=np.concatenate([owners.of_row, np.asarray(new_owners, dtype=np.intp)]),
-                seqs=np.concatenate([owners.seqs, np.asarray(new_seqs, dtype=np.int64)]),
-                names=names,
-                keys=all_keys,
-                key_order=order,
-                sorted_keys=all_keys[order],
-            )
-            self._owner_rows = owners
-            return owners
+        with self._owner_lock:  # readers share the index: one of them extends the table
+            self._owner_rows = self._owner_rows.extended(self._ids)
+            return self._owner_rows
 
     def _search_rows(
         self, queries: Vectors, k: int
