@@ -271,6 +271,15 @@ def test_a_folder_shared_to_read_is_read_but_not_changed(site: Site) -> None:
         json={"target": "user", "name": "bo", "mode": "none"},
     )
     assert site.call("bo", "GET", f"/api/folders/{folder}").status_code == 404
+    # a name that is no account or group is refused, with the reason
+    for target, name in (("user", "bob"), ("group", "no-such-group")):
+        unknown = site.call(
+            "ana",
+            "PUT",
+            f"/api/folders/{folder}/shares",
+            json={"target": target, "name": name, "mode": "read"},
+        )
+        assert unknown.status_code == 422 and f"no {target} named '{name}'" in unknown.text
 
 
 def test_a_shared_folder_never_shows_a_document_the_colleague_may_not_read(site: Site) -> None:
