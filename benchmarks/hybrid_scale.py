@@ -2,9 +2,9 @@
 
     python benchmarks/hybrid_scale.py [--passages 100000] [--embed 1000] [--rounds 3]
 
-Builds (once, kept in --work like benchmarks/scale.py) an archive of N passages of real
-paragraphs from ../shared/data (``_synthetic.py``, the normal ingest with enrichment), and gives
-every passage a vector (``semantic_unit = passage``): the archive's own embedding job embeds the
+Builds (once, kept in --work, by default a folder of its own beside benchmarks/scale.py's)
+an archive of N passages of real paragraphs from ../shared/data (``_synthetic.py``, the normal
+ingest with enrichment, the same build as scale.py's), and gives every passage a vector (``semantic_unit = passage``): the archive's own embedding job embeds the
 passages of the first ``--embed`` documents with MiniLM, and every other passage gets one of
 those real vectors plus Gaussian noise (cosine about 0.86 to it), renormalised. The vectors of
 the other passages are not their meaning (embedding 100,000 passages takes 20-60 minutes here),
@@ -58,6 +58,9 @@ WORDS = [
     "forced disappearances",
     "coffee exports",
 ]
+#: Its own folder: the vectors it adds must not turn benchmarks/scale.py's archive (the same
+#: build, kept in DEFAULT_WORK) into a hybrid one, whose server then loads the model.
+HYBRID_WORK = DEFAULT_WORK.parent / "sourcebook-hybrid-scale"
 #: Noise per component added to a real vector to make another passage's (cosine about 0.86).
 NOISE = 0.03
 
@@ -196,7 +199,7 @@ def main() -> int:
     ap.add_argument("--embed", type=int, default=1000, help="documents embedded for real")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--check", type=int, default=20, help="queries compared between scans")
-    ap.add_argument("--work", type=Path, default=DEFAULT_WORK)
+    ap.add_argument("--work", type=Path, default=HYBRID_WORK)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument(
