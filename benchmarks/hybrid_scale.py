@@ -160,7 +160,7 @@ def passing(archive: Archive, reqs: list[SearchRequest]) -> None:
 
     searcher = archive.engine.index.searcher()
     schema = archive.engine.index.schema
-    limit = min(hybrid.KEEP_MAX_DOCUMENTS, hybrid.KEEP_MAX_SHARE * searcher.num_docs)
+    limit = hybrid.keep_limit(searcher.num_docs)
     counts = []
     for code in sorted({c for r in reqs for c in r.countries}):
         query = tantivy.Query.term_query(schema, "country", code)

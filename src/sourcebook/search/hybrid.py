@@ -350,13 +350,19 @@ def _checked_top(
     return vectors[:depth], passages, address_of
 
 
+def keep_limit(documents: int) -> float:
+    """The most documents passing the filters for which the vector search is kept to theirs,
+    in an index of ``documents``."""
+    return min(KEEP_MAX_DOCUMENTS, KEEP_MAX_SHARE * documents)
+
+
 def _passing(searcher: Any, filters: Sequence[Any]) -> dict[int, Any] | None:
     """``doc_key`` -> address of every document passing ``filters``, when few do (at most
     :data:`KEEP_MAX_DOCUMENTS` and :data:`KEEP_MAX_SHARE` of the index; None: more, then
     candidates are checked instead)."""
     query = Query.boolean_query([(Occur.Must, Query.const_score_query(f, 0.0)) for f in filters])
     count = int(searcher.search(query, limit=1, count=True).count or 0)
-    if count > min(KEEP_MAX_DOCUMENTS, KEEP_MAX_SHARE * int(searcher.num_docs)):
+    if count > keep_limit(int(searcher.num_docs)):
         return None
     if count == 0:
         return {}
@@ -403,6 +409,7 @@ __all__ = [
     "PASSAGES_PER_DOCUMENT",
     "HybridRanking",
     "VectorSearch",
+    "keep_limit",
     "semantic_passage",
     "vector_top",
 ]
